@@ -1,0 +1,42 @@
+// The batch span processor: ending a span puts it on a bounded lock-free queue and returns;
+// one worker thread exports batches. A full queue drops the span and counts it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "tracekit/span_processor.h"
+
+namespace tracekit {
+
+struct BatchOptions {
+  size_t max_queue_size = 2048;                     // OTEL_BSP_MAX_QUEUE_SIZE
+  size_t max_export_batch_size = 512;               // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
+  std::chrono::milliseconds schedule_delay{5000};   // OTEL_BSP_SCHEDULE_DELAY
+  std::chrono::milliseconds export_timeout{30000};  // OTEL_BSP_EXPORT_TIMEOUT
+  // At most one warning about dropped spans or failed exports per interval.
+  std::chrono::milliseconds warning_interval{10000};
+};
+
+class BatchSpanProcessor final : public SpanProcessor {
+ public:
+  explicit BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter, BatchOptions options = {});
+  ~BatchSpanProcessor() override;  // shuts down (export_timeout bound) if not done yet
+
+  void on_end(SpanDataPtr span) noexcept override;
+  // Exports every span queued before the call; false if that did not finish within `timeout`.
+  bool force_flush(std::chrono::milliseconds timeout) noexcept override;
+  // Exports what is queued, shuts the exporter down and stops the worker, all within `timeout`.
+  bool shutdown(std::chrono::milliseconds timeout) noexcept override;
+  void add_stats(TracerStats& stats) const noexcept override;
+
+  const BatchOptions& options() const noexcept;
+
+ private:
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+  std::thread worker_;
+};
+
+}  // namespace tracekit

@@ -1,0 +1,21 @@
+// One call sets tracing up from the environment: the seed's configure_tracing().
+#pragma once
+
+#include <chrono>
+
+#include "tracekit/config.h"
+#include "tracekit/result.h"
+
+namespace tracekit {
+
+// Reads Config::from_env() and applies it. With tracing disabled (the default) only the
+// propagators are set and every tracer stays a no-op. An invalid variable is an error naming it;
+// nothing is changed then.
+Result<void> configure_tracing();
+// Applies `config`: resource, sampler, limits, one batch processor per exporter, the global
+// tracer provider and the global propagator.
+Result<void> configure_tracing(const Config& config);
+// Flushes and shuts the global provider down within `timeout`; spans started later do not record.
+bool shutdown_tracing(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+}  // namespace tracekit

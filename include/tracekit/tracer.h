@@ -1,0 +1,97 @@
+// Tracers start spans. Get one from a TracerProvider (or the global one) by the name of the
+// instrumented library; keep the reference, it lives as long as its provider.
+#pragma once
+
+#include <atomic>
+#include <span>
+#include <string_view>
+
+#include "tracekit/context.h"
+#include "tracekit/span.h"
+#include "tracekit/span_data.h"
+
+namespace tracekit {
+
+namespace detail {
+class ProviderState;
+}
+
+// Which span a new span is the child of. By default, the span of the current context.
+class Parent {
+ public:
+  Parent() = default;  // the current context
+  Parent(const Context& context) noexcept : kind_(Kind::kContext), context_(&context) {}  // NOLINT
+  Parent(const SpanContext& span_context) noexcept  // NOLINT: implicit by design
+      : kind_(Kind::kSpanContext), span_context_(&span_context) {}
+  Parent(const SpanRef& span) noexcept  // NOLINT
+      : kind_(Kind::kSpanContext), span_context_(&span.context()) {}
+  // A new trace, whatever the current context holds.
+  static Parent root() noexcept {
+    Parent p;
+    p.kind_ = Kind::kRoot;
+    return p;
+  }
+
+  // The parent's span context (invalid for a root).
+  const SpanContext& resolve() const noexcept;
+
+ private:
+  enum class Kind : uint8_t { kCurrent, kContext, kSpanContext, kRoot };
+  Kind kind_ = Kind::kCurrent;
+  union {
+    const Context* context_;
+    const SpanContext* span_context_ = nullptr;
+  };
+};
+
+// Build options inside the start_span call: they refer to what they are given.
+struct SpanOptions {
+  SpanKind kind = SpanKind::kInternal;
+  Parent parent = {};
+  AttributeList attributes = {};  // known at start; samplers see them
+  std::span<const Link> links = {};
+  Timestamp start_time = {};  // the epoch (default) means now
+};
+
+class ScopedSpan;
+
+class Tracer {
+ public:
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  Span start_span(std::string_view name, const SpanOptions& options = {}) noexcept;
+  // Starts a span and makes it current until the returned object is destroyed; then ends it.
+  // The seed's `with tracer.start_as_current_span(...)`.
+  ScopedSpan start_as_current_span(std::string_view name, const SpanOptions& options = {}) noexcept;
+
+  const InstrumentationScope& scope() const noexcept { return scope_; }
+  // False while tracing is not configured or after shutdown: spans then cost next to nothing.
+  bool enabled() const noexcept;
+
+  explicit Tracer(InstrumentationScope scope, detail::ProviderState* state = nullptr)
+      : scope_(std::move(scope)), state_(state) {}
+  void rebind(detail::ProviderState* state) noexcept {
+    state_.store(state, std::memory_order_release);
+  }
+
+ private:
+  InstrumentationScope scope_;
+  std::atomic<detail::ProviderState*> state_;
+};
+
+// A span that is the current one on this thread while it lives. If it is destroyed while an
+// exception unwinds the stack, its status becomes Error before it ends.
+class ScopedSpan : public Span {
+ public:
+  explicit ScopedSpan(Span&& span) noexcept;
+  ~ScopedSpan();
+  ScopedSpan(const ScopedSpan&) = delete;
+  ScopedSpan& operator=(const ScopedSpan&) = delete;
+
+ private:
+  Scope scope_;
+  int uncaught_at_start_;
+};
+
+}  // namespace tracekit

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds tracekit and runs all its tests with CTest.
+#   scripts/test.sh                 release build (the README's test command)
+#   scripts/test.sh asan tsan       the same tests under AddressSanitizer+UBSan, ThreadSanitizer
+#   scripts/test.sh debug           any configure preset from CMakePresets.json
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+"$(pwd)/scripts/install-deps.sh"
+
+presets=("$@")
+[ ${#presets[@]} -eq 0 ] && presets=(release)
+jobs="${TRACEKIT_JOBS:-$(nproc)}"
+
+for preset in "${presets[@]}"; do
+  echo "=== tracekit: building and testing preset '$preset' ==="
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  # TSan needs the kernel's address-space randomization within its limits.
+  if [ "$preset" = tsan ]; then export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"; fi
+  if [ "$preset" = asan ]; then export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"; fi
+  ctest --preset "$preset" -j "$jobs"
+done

@@ -1,0 +1,69 @@
+#include "tracekit/baggage.h"
+
+namespace tracekit {
+
+namespace {
+const std::vector<Baggage::Entry>& empty_entries() {
+  static const std::vector<Baggage::Entry> kEmpty;
+  return kEmpty;
+}
+}  // namespace
+
+Baggage make_baggage(std::vector<Baggage::Entry> entries) {
+  if (entries.empty()) return Baggage();
+  // Later duplicates win: keep the last entry of each key, in the order of first appearance.
+  std::vector<Baggage::Entry> unique;
+  unique.reserve(entries.size());
+  for (auto& e : entries) {
+    bool replaced = false;
+    for (auto& u : unique) {
+      if (u.key == e.key) {
+        u = std::move(e);
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) unique.push_back(std::move(e));
+  }
+  auto* rep = new detail::BaggageRep();
+  rep->entries = std::move(unique);
+  return Baggage(detail::IntrusivePtr<const detail::BaggageRep>::adopt(rep));
+}
+
+const std::vector<Baggage::Entry>& Baggage::entries() const noexcept {
+  return rep_ ? rep_->entries : empty_entries();
+}
+
+size_t Baggage::size() const noexcept {
+  return rep_ ? rep_->entries.size() : 0;
+}
+
+const Baggage::Entry* Baggage::find(std::string_view key) const noexcept {
+  for (const auto& e : entries()) {
+    if (e.key == key) return &e;
+  }
+  return nullptr;
+}
+
+std::optional<std::string_view> Baggage::get(std::string_view key) const noexcept {
+  if (const Entry* e = find(key)) return std::string_view(e->value);
+  return std::nullopt;
+}
+
+Baggage Baggage::set(std::string_view key, std::string_view value,
+                     std::string_view metadata) const {
+  std::vector<Entry> copy = entries();
+  copy.push_back(Entry{std::string(key), std::string(value), std::string(metadata)});
+  return make_baggage(std::move(copy));
+}
+
+Baggage Baggage::erase(std::string_view key) const {
+  if (!find(key)) return *this;
+  std::vector<Entry> copy;
+  for (const auto& e : entries()) {
+    if (e.key != key) copy.push_back(e);
+  }
+  return make_baggage(std::move(copy));
+}
+
+}  // namespace tracekit

@@ -1,0 +1,114 @@
+#include "tracekit/propagation/w3c.h"
+
+#include <array>
+#include <vector>
+
+namespace tracekit::propagation {
+
+namespace {
+
+bool is_lower_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+int lower_hex_value(char c) {
+  return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<SpanContext> parse_traceparent(std::string_view value) noexcept {
+  if (value.size() != kTraceparentSize) value = trim_ows(value);
+  // version "-" trace-id "-" parent-id "-" flags: dashes at 2, 35 and 52.
+  if (value.size() < kTraceparentSize) return std::nullopt;
+  const char* p = value.data();
+  if (!is_lower_hex(p[0]) || !is_lower_hex(p[1]) || p[2] != '-' || p[35] != '-' || p[52] != '-') {
+    return std::nullopt;
+  }
+  const int version = lower_hex_value(p[0]) * 16 + lower_hex_value(p[1]);
+  if (version == 0xff) return std::nullopt;
+  if (version == 0) {
+    if (value.size() != kTraceparentSize) return std::nullopt;
+  } else if (value.size() > kTraceparentSize && p[kTraceparentSize] != '-') {
+    // A future version may append fields, always after a dash.
+    return std::nullopt;
+  }
+  std::array<uint8_t, 16> trace{};
+  std::array<uint8_t, 8> span{};
+  uint8_t flags = 0;
+  if (!hex::decode(p + 3, 16, trace.data(), true) || !hex::decode(p + 36, 8, span.data(), true) ||
+      !hex::decode(p + 53, 1, &flags, true)) {
+    return std::nullopt;
+  }
+  TraceId trace_id(trace);
+  SpanId span_id(span);
+  if (!trace_id.is_valid() || !span_id.is_valid()) return std::nullopt;
+  return SpanContext(trace_id, span_id, TraceFlags(flags & TraceFlags::kKnownMask), true);
+}
+
+void format_traceparent(const SpanContext& context, char* out) noexcept {
+  out[0] = '0';
+  out[1] = '0';
+  out[2] = '-';
+  context.trace_id().write_hex(out + 3);
+  out[35] = '-';
+  context.span_id().write_hex(out + 36);
+  out[52] = '-';
+  const uint8_t flags = context.flags().bits() & TraceFlags::kKnownMask;
+  hex::encode(&flags, 1, out + 53);
+}
+
+std::string format_traceparent(const SpanContext& context) {
+  std::string out(kTraceparentSize, '0');
+  format_traceparent(context, out.data());
+  return out;
+}
+
+Context TraceContextPropagator::extract(const TextMapGetter& carrier,
+                                        const Context& context) const noexcept {
+  std::string_view traceparent[2];
+  // Exactly one traceparent: two of them cannot both be the parent.
+  if (carrier.get_all("traceparent", traceparent) != 1) return context;
+  std::optional<SpanContext> parent = parse_traceparent(traceparent[0]);
+  if (!parent) return context;
+  try {
+    std::array<std::string_view, 8> fields;
+    const size_t n = carrier.get_all("tracestate", fields);
+    std::optional<TraceState> state;
+    if (n <= fields.size()) {
+      state = TraceState::parse(std::span<const std::string_view>(fields.data(), n));
+    } else {
+      std::vector<std::string_view> many(n);
+      carrier.get_all("tracestate", many);
+      state = TraceState::parse(many);
+    }
+    if (state && !state->empty()) {
+      parent = SpanContext(parent->trace_id(), parent->span_id(), parent->flags(), true,
+                           std::move(*state));
+    }
+    return context.with_span_context(*parent);
+  } catch (...) {
+    return context;
+  }
+}
+
+void TraceContextPropagator::inject(TextMapSetter& carrier, const Context& context) const noexcept {
+  const SpanContext& span_context = context.span_context();
+  if (!span_context.is_valid()) return;
+  char buf[kTraceparentSize];
+  format_traceparent(span_context, buf);
+  carrier.set("traceparent", std::string_view(buf, kTraceparentSize));
+  if (!span_context.trace_state().empty()) {
+    carrier.set("tracestate", span_context.trace_state().header());
+  }
+}
+
+}  // namespace tracekit::propagation
