@@ -23,7 +23,7 @@ struct BatchSpanProcessor::Shared {
       : options(o), exporter(std::move(e)), queue(o.max_queue_size) {}
   ~Shared() {
     // Spans pushed after the worker stopped (a race with shutdown) are released here.
-    while (const SpanData* s = queue.try_pop())
+    while (const SpanData* s = queue.try_pop_single_consumer())
       s->release();
   }
 
@@ -161,7 +161,7 @@ void BatchSpanProcessor::Shared::run() {
     detail::RecordCache::ReturnBatch return_batch;
     for (;;) {
       while (batch.size() < options.max_export_batch_size) {
-        const SpanData* s = queue.try_pop();
+        const SpanData* s = queue.try_pop_single_consumer();
         if (!s) break;
         __builtin_prefetch(s, 0, 3);  // the exporter reads every span next
         batch.push_back(SpanDataPtr::adopt(s));

@@ -64,6 +64,17 @@ class BoundedQueue {
     return item;
   }
 
+  // The same for a queue with one consumer thread: no compare-and-swap on the read position.
+  T* try_pop_single_consumer() noexcept {
+    const size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+    Cell& cell = cells_[index(pos)];
+    if (cell.seq.load(std::memory_order_acquire) != pos + 1) return nullptr;  // empty
+    T* item = cell.item;
+    cell.seq.store(pos + capacity_, std::memory_order_release);
+    dequeue_pos_.store(pos + 1, std::memory_order_relaxed);
+    return item;
+  }
+
   // An estimate: exact when no push or pop is under way.
   size_t size() const noexcept {
     size_t tail = dequeue_pos_.load(std::memory_order_relaxed);
