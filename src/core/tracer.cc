@@ -85,12 +85,15 @@ ScopedSpan Tracer::start_as_current_span(std::string_view name,
 ScopedSpan::ScopedSpan(Span&& span) noexcept
     : Span(std::move(span)),
       scope_(static_cast<const SpanRef&>(*this)),
-      uncaught_at_start_(std::uncaught_exceptions()) {}
+      uncaught_at_start_(std::uncaught_exceptions()) {
+  own_refs_ = 2;  // this handle's and its scope's
+}
 
 ScopedSpan::~ScopedSpan() {
   if (std::uncaught_exceptions() > uncaught_at_start_) {
     set_status(StatusCode::kError, "exception thrown");
   }
+  own_refs_ = 1;  // the scope, destroyed next, gives its reference back before the span ends
 }
 
 }  // namespace tracekit
