@@ -94,10 +94,10 @@ Context TraceContextPropagator::extract(const TextMapGetter& carrier,
       parent = SpanContext(parent->trace_id(), parent->span_id(), parent->flags(), true,
                            std::move(*state));
     }
-    return context.with_span_context(*parent);
   } catch (...) {
-    return context;
+    // Failing to read tracestate must not cost the traceparent (the spec says so).
   }
+  return context.with_span_context(*parent);
 }
 
 void TraceContextPropagator::inject(TextMapSetter& carrier, const Context& context) const noexcept {

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -259,6 +261,29 @@ TEST(GlobalPropagator, ReplacementKeepsOldReferencesValid) {
   EXPECT_TRUE(extract(in, Context()).span_context().is_valid());
 }
 
+TEST(GlobalPropagator, ReplacedWhileInUse) {
+  // Readers on other threads keep using whichever propagator they loaded; none is freed.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      Map in = {{"traceparent", std::string(kTraceparent)}};
+      while (!stop.load()) {
+        Context ctx = extract(in, Context());
+        if (ctx.span_context().is_valid()) {
+          EXPECT_EQ(format_traceparent(ctx.span_context()), kTraceparent);
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i)
+    set_global_propagator(make({i % 2 ? "tracecontext" : "none"}));
+  stop = true;
+  for (auto& r : readers)
+    r.join();
+  set_global_propagator(make({"tracecontext", "baggage"}));
+}
+
 TEST(GlobalPropagator, ConfigureTracingSetsIt) {
   Config config;  // tracing disabled: only the propagators are set
   config.propagators = {"baggage"};
@@ -370,6 +395,28 @@ TEST(Sdk, InvalidIncomingHeaderStartsANewTrace) {
   EXPECT_FALSE(span->parent_span_id().is_valid());
   EXPECT_FALSE(span->has_remote_parent());
   EXPECT_TRUE(span->context().trace_state().empty());
+}
+
+TEST(Sdk, RandomFlagFollowsTheTrace) {
+  // Level 2: a continued trace keeps what its parent said about trace-id randomness; a trace
+  // started here has random ids and says so.
+  Sdk sdk;
+  TraceContextPropagator p;
+  for (auto [incoming_flags, outgoing_flags] : {std::pair{"01", "01"}, std::pair{"03", "03"}}) {
+    Headers in = {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-" +
+                                      std::string(incoming_flags)}};
+    Context incoming = p.extract(RangeGetter<Headers>(in), Context());
+    Span s = sdk.tracer().start_span("child", {.parent = incoming});
+    Map out;
+    MapSetter<Map> setter(out);
+    p.inject(setter, incoming.with_span(s));
+    EXPECT_EQ(out["traceparent"].substr(53), outgoing_flags) << incoming_flags;
+  }
+  Span root = sdk.tracer().start_span("root", {.parent = Parent::root()});
+  Map out;
+  MapSetter<Map> setter(out);
+  p.inject(setter, Context().with_span(root));
+  EXPECT_EQ(out["traceparent"].substr(53), "03");
 }
 
 TEST(Sdk, NoOpTracerStillPropagates) {
