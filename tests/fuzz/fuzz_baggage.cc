@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "reference.h"
 #include "tracekit/propagation/baggage.h"
 
 using namespace tracekit;
@@ -66,6 +67,53 @@ void check_api(const std::vector<std::string_view>& lines, const BaggageLimits& 
   FUZZ_CHECK(format_baggage(back, limits) == header);
 }
 
+// Compares with the reference reading. Within the limits the results must be equal; past them
+// the library keeps a leading part, so what it has must at least be in the reference.
+void check_reference(const std::vector<std::string_view>& fields, const Baggage& b,
+                     const BaggageLimits& limits) {
+  std::vector<fuzz::reference::BaggageEntry> valid;
+  size_t members = 0, bytes = 0;
+  for (std::string_view field : fields) {
+    size_t start = 0;
+    while (start <= field.size()) {
+      size_t comma = field.find(',', start);
+      if (comma == std::string_view::npos) comma = field.size();
+      const std::string_view m = fuzz::reference::trim_ows(field.substr(start, comma - start));
+      start = comma + 1;
+      if (m.empty()) continue;
+      bytes += m.size() + (members++ ? 1 : 0);
+      if (auto e = fuzz::reference::baggage_member(m)) valid.push_back(std::move(*e));
+    }
+  }
+  // Later duplicates win, in the place of the first.
+  std::vector<fuzz::reference::BaggageEntry> expected;
+  for (auto& e : valid) {
+    bool replaced = false;
+    for (auto& x : expected) {
+      if (x.key == e.key) {
+        x = e;
+        replaced = true;
+      }
+    }
+    if (!replaced) expected.push_back(e);
+  }
+  if (valid.size() <= limits.max_members && bytes <= limits.max_bytes) {
+    FUZZ_CHECK(b.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      FUZZ_CHECK(b.entries()[i].key == expected[i].key);
+      FUZZ_CHECK(b.entries()[i].value == expected[i].value);
+      FUZZ_CHECK(b.entries()[i].metadata == expected[i].metadata);
+    }
+  } else {
+    for (const auto& e : b.entries()) {
+      bool found = false;
+      for (const auto& x : valid)
+        found |= x.key == e.key && x.value == e.value && x.metadata == e.metadata;
+      FUZZ_CHECK(found);
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -77,6 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Baggage b =
         parse_baggage(std::span<const std::string_view>(fields.data(), fields.size()), limits);
     FUZZ_CHECK(b == parse_baggage(fuzz::join(fields), limits));
+    check_reference(fields, b, limits);
     check_parsed(b, limits);
     check_api(fields, limits);
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "reference.h"
 #include "tracekit/propagation/w3c.h"
 
 using namespace tracekit;
@@ -27,7 +28,12 @@ bool is_lower_hex_or_dash(char c) {
 
 void check_parse(std::string_view value) {
   const std::optional<SpanContext> ctx = parse_traceparent(value);
+  const auto expected = fuzz::reference::traceparent(value);
+  FUZZ_CHECK(ctx.has_value() == expected.has_value());
   if (!ctx) return;
+  FUZZ_CHECK(ctx->trace_id().to_hex() == expected->trace_id);
+  FUZZ_CHECK(ctx->span_id().to_hex() == expected->parent_id);
+  FUZZ_CHECK(ctx->flags().bits() == expected->flags);
   const std::string_view trimmed = trim_ows(value);
   FUZZ_CHECK(trimmed.size() >= kTraceparentSize);
   FUZZ_CHECK(trimmed.substr(0, 2) != "ff");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "reference.h"
 #include "tracekit/trace_state.h"
 
 using namespace tracekit;
@@ -44,6 +45,8 @@ void check_mutation(const TraceState& ts, std::string_view key, std::string_view
   const TraceState set = ts.set(key, value);
   check_well_formed(set);
   check_round_trip(set);
+  FUZZ_CHECK(TraceState::is_valid_key(key) == fuzz::reference::tracestate_key(key));
+  FUZZ_CHECK(TraceState::is_valid_value(value) == fuzz::reference::tracestate_value(value));
   if (!TraceState::is_valid_key(key) || !TraceState::is_valid_value(value)) {
     FUZZ_CHECK(set == ts);
   } else {
@@ -75,8 +78,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Several fields are the same as one field of them joined by commas.
   const std::optional<TraceState> joined = TraceState::parse(fuzz::join(fields));
   FUZZ_CHECK(ts.has_value() == joined.has_value());
+  const auto expected = fuzz::reference::tracestate(fuzz::join(fields));
+  FUZZ_CHECK(ts.has_value() == expected.has_value());
   if (ts) {
     FUZZ_CHECK(*ts == *joined);
+    FUZZ_CHECK(ts->size() == expected->size());
+    for (size_t i = 0; i < ts->size(); ++i) {
+      FUZZ_CHECK((*ts)[i].key == (*expected)[i].first);
+      FUZZ_CHECK((*ts)[i].value == (*expected)[i].second);
+    }
     check_well_formed(*ts);
     check_round_trip(*ts);
   }
