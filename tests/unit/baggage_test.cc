@@ -38,6 +38,8 @@ TEST(BaggageType, SetGetErase) {
   Baggage replaced = b.set("a", "9");
   EXPECT_EQ(replaced.size(), 2u);
   EXPECT_EQ(replaced.get("a"), "9");
+  EXPECT_EQ(replaced.entries()[0].key, "a");  // keeps its place
+  EXPECT_EQ(meta(replaced.set("b", "3"), "b"), "");
   EXPECT_EQ(b.get("a"), "1");
   EXPECT_EQ(b.erase("a").size(), 1u);
   EXPECT_FALSE(b.erase("a").get("a"));
