@@ -105,12 +105,14 @@ Context TraceContextPropagator::extract(const TextMapGetter& carrier,
       carrier.get_all("tracestate", many);
       state = TraceState::parse(many);
     }
-    if (!state || state->empty()) return context.with_span_context(*parent);
-    return context.with_span_context(SpanContext(parent->trace_id(), parent->span_id(),
-                                                 parent->flags(), true, std::move(*state)));
+    if (state && !state->empty()) {
+      parent = SpanContext(parent->trace_id(), parent->span_id(), parent->flags(), true,
+                           std::move(*state));
+    }
   } catch (...) {
-    return context;
+    // Failing to read tracestate must not cost the traceparent (the spec says so).
   }
+  return context.with_span_context(*parent);
 }
 
 void TraceContextPropagator::inject(TextMapSetter& carrier, const Context& context) const noexcept {
