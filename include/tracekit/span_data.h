@@ -84,8 +84,13 @@ class SpanData {
   const Resource& resource() const noexcept { return *resource_; }
 
   void add_ref() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  uint32_t ref_count() const noexcept { return refs_.load(std::memory_order_acquire); }
   void release() const noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    // Holding the only reference, nobody else can take one: skip the locked decrement.
+    if (refs_.load(std::memory_order_acquire) == 1 ||
+        refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      destroy();
+    }
   }
 
  protected:
@@ -100,10 +105,15 @@ class SpanData {
   ~SpanData() = default;
   void destroy() const noexcept;
 
+  // Freeing a span reads only this first cache line (refs_, cleanup_, pool_origin_, and the
+  // tracestate in context_), which matters because the exporting thread frees spans that other
+  // cores wrote.
   mutable std::atomic<uint32_t> refs_{1};
   SpanKind kind_ = SpanKind::kInternal;
   StatusCode status_code_ = StatusCode::kUnset;
   bool parent_remote_ = false;
+  uint8_t cleanup_ = 0;  // what destruction must walk: links, extra arena blocks
+  void* pool_origin_ = nullptr;
   SpanContext context_;
   SpanId parent_span_id_;
   uint64_t start_ns_ = 0;

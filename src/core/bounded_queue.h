@@ -23,7 +23,8 @@ class BoundedQueue {
 
   size_t capacity() const noexcept { return capacity_; }
 
-  bool try_push(T* item) noexcept {
+  // Returns the item's position (0, 1, 2, ...), or -1 when the queue is full.
+  int64_t try_push(T* item) noexcept {
     size_t pos = enqueue_pos_.load(std::memory_order_relaxed);
     Cell* cell;
     for (;;) {
@@ -33,14 +34,14 @@ class BoundedQueue {
       if (diff == 0) {
         if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
       } else if (diff < 0) {
-        return false;  // full
+        return -1;  // full
       } else {
         pos = enqueue_pos_.load(std::memory_order_relaxed);
       }
     }
     cell->item = item;
     cell->seq.store(pos + 1, std::memory_order_release);
-    return true;
+    return static_cast<int64_t>(pos);
   }
 
   T* try_pop() noexcept {
@@ -60,6 +61,17 @@ class BoundedQueue {
     }
     T* item = cell->item;
     cell->seq.store(pos + capacity_, std::memory_order_release);
+    return item;
+  }
+
+  // The same for a queue with one consumer thread: no compare-and-swap on the read position.
+  T* try_pop_single_consumer() noexcept {
+    const size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+    Cell& cell = cells_[index(pos)];
+    if (cell.seq.load(std::memory_order_acquire) != pos + 1) return nullptr;  // empty
+    T* item = cell.item;
+    cell.seq.store(pos + capacity_, std::memory_order_release);
+    dequeue_pos_.store(pos + 1, std::memory_order_relaxed);
     return item;
   }
 

@@ -57,10 +57,12 @@ bool cpu_has_invariant_tsc() {
 void sample_pair(uint64_t& tsc, uint64_t& ns) {
   uint64_t best = ~0ULL;
   for (int i = 0; i < 5; ++i) {
-    unsigned aux;
-    uint64_t t0 = __rdtscp(&aux);
+    // lfence+rdtsc rather than rdtscp: some hypervisors and valgrind lack rdtscp.
+    _mm_lfence();
+    uint64_t t0 = __rdtsc();
     uint64_t n = system_now_ns();
-    uint64_t t1 = __rdtscp(&aux);
+    _mm_lfence();
+    uint64_t t1 = __rdtsc();
     if (t1 - t0 < best) {
       best = t1 - t0;
       tsc = t0 + (t1 - t0) / 2;
@@ -84,7 +86,7 @@ TscClock* make_clock() {
   const char* choice = std::getenv("TRACEKIT_CLOCK");
   if ((choice && std::strcmp(choice, "system") == 0) || !cpu_has_invariant_tsc()) return &c;
   // First rate estimate from a 2 ms window; every re-anchor refines it over the whole run.
-  uint64_t t0, n0, t1, n1;
+  uint64_t t0 = 0, n0 = 0, t1 = 0, n1 = 0;
   sample_pair(t0, n0);
   do {
     sample_pair(t1, n1);
@@ -106,7 +108,7 @@ TscClock& tsc_clock() {
 
 [[gnu::noinline]] void reanchor(TscClock& c) {
   if (c.busy.exchange(true, std::memory_order_acquire)) return;
-  uint64_t tsc, ns;
+  uint64_t tsc = 0, ns = 0;
   sample_pair(tsc, ns);
   uint64_t mult =
       c.slots[c.current.load(std::memory_order_relaxed)].mult.load(std::memory_order_relaxed);

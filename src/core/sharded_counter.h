@@ -1,21 +1,25 @@
-// A counter that many threads bump without sharing a cache line: each thread adds to one of a
-// few padded slots (chosen once per thread), and readers sum the slots.
+// A counter bumped on the span hot path without a locked instruction: each thread adds to a
+// slot only it writes (plain load and store), and readers sum the slots. Threads beyond the
+// owned slots share one slot and add atomically.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
+#include "thread_registry.h"
+
 namespace tracekit::detail {
-
-inline constexpr unsigned kCounterSlots = 16;
-
-// This thread's slot number, assigned round-robin on first use.
-unsigned this_thread_slot() noexcept;
 
 class ShardedCounter {
  public:
   void add(uint64_t n = 1) noexcept {
-    slots_[this_thread_slot()].value.fetch_add(n, std::memory_order_relaxed);
+    const unsigned slot = this_thread_slot();
+    auto& v = slots_[slot].value;
+    if (slot != kSharedSlot) [[likely]] {
+      v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    } else {
+      v.fetch_add(n, std::memory_order_relaxed);
+    }
   }
   uint64_t load() const noexcept {
     uint64_t sum = 0;
@@ -28,7 +32,7 @@ class ShardedCounter {
   struct alignas(64) Slot {
     std::atomic<uint64_t> value{0};
   };
-  Slot slots_[kCounterSlots];
+  Slot slots_[kOwnedSlots];
 };
 
 }  // namespace tracekit::detail

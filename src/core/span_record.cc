@@ -46,30 +46,48 @@ const AttributeValue* SpanData::attribute(std::string_view key) const noexcept {
 
 void SpanData::destroy() const noexcept {
   auto* record = const_cast<detail::SpanRecord*>(detail::SpanRecord::from(this));
+  auto* origin = static_cast<detail::RecordCache*>(record->pool_origin_);
   record->~SpanRecord();
-  ::operator delete(record);
+  detail::RecordCache::free(record, origin);
 }
 
 namespace detail {
 
+namespace {
+constexpr uint8_t kCleanupLinks = 1;
+constexpr uint8_t kCleanupArena = 2;
+}  // namespace
+
 SpanRecord* SpanRecord::create(ProviderState* state, const InstrumentationScope* scope,
                                const Resource* resource) noexcept {
-  void* raw = ::operator new(sizeof(SpanRecord), std::nothrow);
+  RecordCache* origin = nullptr;
+  static_assert(sizeof(SpanRecord) <= kPoolBlockBytes);
+  void* raw = RecordCache::allocate(kPoolBlockBytes, &origin);
   if (!raw) return nullptr;
-  return new (raw) SpanRecord(state, scope, resource);
+  auto* record = new (raw) SpanRecord(state, scope, resource);
+  record->pool_origin_ = origin;
+  return record;
 }
 
 SpanRecord::SpanRecord(ProviderState* state, const InstrumentationScope* scope,
                        const Resource* resource) noexcept
-    : state_(state), limits_(&state->limits), arena_(inline_arena_, kInlineArenaBytes) {
+    : state_(state),
+      limits_(&state->limits),
+      arena_(reinterpret_cast<std::byte*>(this) + sizeof(SpanRecord),
+             kPoolBlockBytes - sizeof(SpanRecord), &arena_grew_) {
   scope_ = scope;
   resource_ = resource;
 }
 
 SpanRecord::~SpanRecord() {
+  if (cleanup_ == 0) [[likely]]
+    return;
   // Links live in the arena but hold TraceState references.
-  for (uint32_t i = 0; i < links_.size; ++i)
-    links_.data[i].~Link();
+  if (cleanup_ & kCleanupLinks) {
+    for (uint32_t i = 0; i < links_.size; ++i)
+      links_.data[i].~Link();
+  }
+  if (cleanup_ & kCleanupArena) arena_.release();
 }
 
 void SpanRecord::lock_slow() noexcept {
@@ -239,6 +257,7 @@ void SpanRecord::add_link(const SpanContext& context,
     return;
   }
   Link* l = new (links_.data + links_.size) Link{context, {}, 0};
+  cleanup_ |= kCleanupLinks;
   l->attributes =
       copy_attributes(attributes, limits_->attributes_per_link, l->dropped_attributes_count);
   ++links_.size;
@@ -256,6 +275,8 @@ void SpanRecord::set_status(StatusCode code, std::string_view description) noexc
 void SpanRecord::finish(uint64_t end_ns) noexcept {
   end_ns_ = end_ns < start_ns_ ? start_ns_ : end_ns;
   ended_ = true;
+  // Record now, on the writing thread, whether freeing must walk the arena's extra blocks.
+  if (arena_grew_) cleanup_ |= kCleanupArena;
 }
 
 }  // namespace detail

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "arena.h"
+#include "thread_registry.h"
 #include "tracekit/span_data.h"
 #include "tracekit/span_limits.h"
 
@@ -15,9 +16,6 @@ class ProviderState;
 
 class SpanRecord final : public SpanData {
  public:
-  // Covers the name, a handful of attributes and an event or two without touching the heap.
-  static constexpr size_t kInlineArenaBytes = 512;
-
   static SpanRecord* create(ProviderState* state, const InstrumentationScope* scope,
                             const Resource* resource) noexcept;
   static SpanRecord* from(SpanData* s) noexcept { return static_cast<SpanRecord*>(s); }
@@ -66,8 +64,10 @@ class SpanRecord final : public SpanData {
   const SpanLimits* limits_;
   std::atomic<bool> lock_{false};
   bool ended_ = false;
+  bool arena_grew_ = false;
   Arena arena_;
-  alignas(16) std::byte inline_arena_[kInlineArenaBytes];
+  // The arena starts with the rest of the record's pool block, right after the record: room for
+  // the name, a handful of attributes and an event or two.
 };
 
 }  // namespace tracekit::detail

@@ -1,0 +1,247 @@
+// Core SDK costs: starting and ending spans, scopes, W3C header parsing and formatting, and the
+// batch processor under one and two producer threads. Names are stable so results compare over
+// time (docs/benchmarks.md).
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "tracekit/tracekit.h"
+
+namespace tracekit {
+namespace {
+
+// Accepts every batch and does nothing with it: measures the SDK, not an exporter.
+class NullExporter final : public SpanExporter {
+ public:
+  ExportResult export_spans(std::span<const SpanDataPtr>, Deadline) noexcept override {
+    return ExportResult::success();
+  }
+  bool shutdown(std::chrono::milliseconds) noexcept override { return true; }
+};
+
+// The configuration a service runs with: parentbased_always_on, one batch processor.
+std::unique_ptr<TracerProvider> make_provider(std::unique_ptr<Sampler> sampler = nullptr,
+                                              BatchOptions batch = {}) {
+  TracerProviderOptions o;
+  o.sampler = std::move(sampler);
+  o.processors.push_back(
+      std::make_unique<BatchSpanProcessor>(std::make_unique<NullExporter>(), batch));
+  return std::make_unique<TracerProvider>(std::move(o));
+}
+
+void report_drops(benchmark::State& state, const TracerProvider& provider) {
+  TracerStats s = provider.stats();
+  state.counters["dropped"] = benchmark::Counter(static_cast<double>(s.spans_dropped_queue_full));
+  state.counters["drop_ratio"] =
+      s.spans_ended ? static_cast<double>(s.spans_dropped_queue_full) / s.spans_ended : 0.0;
+}
+
+void BM_SpanStartEnd(benchmark::State& state) {
+  auto provider = make_provider();
+  Tracer& tracer = provider->get_tracer("bench");
+  const int attrs = static_cast<int>(state.range(0));
+  static constexpr const char* kKeys[16] = {
+      "http.method", "http.route", "http.url", "http.status_code", "tool.id",  "version.id",
+      "run.id",      "run.status", "a.key.8",  "a.key.9",          "a.key.10", "a.key.11",
+      "a.key.12",    "a.key.13",   "a.key.14", "a.key.15"};
+  for (auto _ : state) {
+    Span span = tracer.start_span("GET /tools/{id}");
+    for (int i = 0; i < attrs; ++i) {
+      if (i % 2 == 0) {
+        span.set_attribute(kKeys[i], "a-short-value");
+      } else {
+        span.set_attribute(kKeys[i], int64_t{200 + i});
+      }
+    }
+    span.end();
+  }
+  state.SetItemsProcessed(state.iterations());
+  provider->force_flush();
+  report_drops(state, *provider);
+}
+BENCHMARK(BM_SpanStartEnd)->ArgName("attrs")->Arg(0)->Arg(4)->Arg(16);
+
+void BM_SpanUnsampled(benchmark::State& state) {
+  auto provider = make_provider(samplers::parent_based(samplers::always_off()));
+  Tracer& tracer = provider->get_tracer("bench");
+  for (auto _ : state) {
+    Span span = tracer.start_span("GET /tools/{id}");
+    span.set_attribute("http.method", "GET");
+    span.end();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SpanUnsampled);
+
+void BM_SpanNoProvider(benchmark::State& state) {
+  Tracer& tracer = get_tracer("bench.noop");  // the global provider is never set here
+  for (auto _ : state) {
+    Span span = tracer.start_span("GET /tools/{id}");
+    span.set_attribute("http.method", "GET");
+    span.end();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SpanNoProvider);
+
+void BM_SpanWithScope(benchmark::State& state) {
+  auto provider = make_provider();
+  Tracer& tracer = provider->get_tracer("bench");
+  for (auto _ : state) {
+    auto outer = tracer.start_as_current_span("outer");
+    auto inner = tracer.start_as_current_span("inner");  // child of outer via the scope
+    benchmark::DoNotOptimize(current_span().context());
+  }
+  state.SetItemsProcessed(state.iterations() * 2);
+  provider->force_flush();
+  report_drops(state, *provider);
+}
+BENCHMARK(BM_SpanWithScope);
+
+// A carrier with the headers of a typical incoming request.
+class BenchGetter final : public propagation::TextMapGetter {
+ public:
+  std::map<std::string, std::string, std::less<>> headers;
+  size_t get_all(std::string_view key, std::span<std::string_view> out) const noexcept override {
+    auto it = headers.find(key);
+    if (it == headers.end()) return 0;
+    if (!out.empty()) out[0] = it->second;
+    return 1;
+  }
+};
+
+class BenchSetter final : public propagation::TextMapSetter {
+ public:
+  char traceparent[64];
+  size_t n = 0;
+  void set(std::string_view key, std::string_view value) noexcept override {
+    if (key == "traceparent") {
+      std::memcpy(traceparent, value.data(), value.size());
+      n = value.size();
+    }
+  }
+};
+
+void BM_TraceparentExtract(benchmark::State& state) {
+  BenchGetter carrier;
+  carrier.headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  propagation::TraceContextPropagator propagator;
+  Context empty;
+  for (auto _ : state) {
+    Context ctx = propagator.extract(carrier, empty);
+    benchmark::DoNotOptimize(ctx.span_context().span_id());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TraceparentExtract);
+
+void BM_TraceparentInject(benchmark::State& state) {
+  SpanContext sc(*TraceId::from_hex("0af7651916cd43dd8448eb211c80319c"),
+                 *SpanId::from_hex("b7ad6b7169203331"), TraceFlags(1), false);
+  Context ctx = Context().with_span_context(sc);
+  propagation::TraceContextPropagator propagator;
+  BenchSetter carrier;
+  for (auto _ : state) {
+    propagator.inject(carrier, ctx);
+    benchmark::DoNotOptimize(carrier.traceparent);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TraceparentInject);
+
+void BM_TracestateExtract(benchmark::State& state) {
+  BenchGetter carrier;
+  carrier.headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  carrier.headers["tracestate"] = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE";
+  propagation::TraceContextPropagator propagator;
+  Context empty;
+  for (auto _ : state) {
+    Context ctx = propagator.extract(carrier, empty);
+    benchmark::DoNotOptimize(ctx.span_context().trace_state().size());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TracestateExtract)->ArgName("members")->Arg(2);
+
+void BM_BaggageExtract(benchmark::State& state) {
+  BenchGetter carrier;
+  carrier.headers["baggage"] = "userId=alice,serverNode=DF%2028,isProduction=false";
+  propagation::BaggagePropagator propagator;
+  Context empty;
+  for (auto _ : state) {
+    Context ctx = propagator.extract(carrier, empty);
+    benchmark::DoNotOptimize(ctx.baggage().size());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BaggageExtract);
+
+// Producers start and end spans as fast as they can while the worker exports batches to a null
+// exporter; items_per_second is spans handed over per second, drop_ratio the share lost to a
+// full queue.
+void BM_BatchProcessor(benchmark::State& state) {
+  static std::unique_ptr<TracerProvider> provider;
+  if (state.thread_index() == 0) provider = make_provider();
+  // google-benchmark starts every thread's loop together, after the setup above.
+  Tracer& tracer = provider->get_tracer("bench");
+  for (auto _ : state) {
+    Span span = tracer.start_span("work");
+    span.set_attribute("http.method", "GET");
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    provider->force_flush();
+    report_drops(state, *provider);
+    provider.reset();
+  }
+}
+BENCHMARK(BM_BatchProcessor)->Name("BM_BatchProcessor/producers:1")->Threads(1)->UseRealTime();
+BENCHMARK(BM_BatchProcessor)->Name("BM_BatchProcessor/producers:2")->Threads(2)->UseRealTime();
+
+}  // namespace
+}  // namespace tracekit
+
+namespace tracekit {
+namespace {
+void BM_SpanStartEndSameThreadFree(benchmark::State& state) {
+  TracerProviderOptions o;
+  o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<NullExporter>()));
+  TracerProvider provider(std::move(o));
+  Tracer& tracer = provider.get_tracer("bench");
+  for (auto _ : state) {
+    Span span = tracer.start_span("GET /tools/{id}");
+    for (int i = 0; i < state.range(0); ++i)
+      span.set_attribute("http.method", "GET");
+    span.end();
+  }
+}
+BENCHMARK(BM_SpanStartEndSameThreadFree)->Arg(0)->Arg(4);
+}  // namespace
+}  // namespace tracekit
+
+namespace tracekit {
+namespace {
+class DropProcessor final : public SpanProcessor {
+ public:
+  void on_end(SpanDataPtr) noexcept override {}
+  bool force_flush(std::chrono::milliseconds) noexcept override { return true; }
+  bool shutdown(std::chrono::milliseconds) noexcept override { return true; }
+};
+void BM_SpanStartEndDropProcessor(benchmark::State& state) {
+  TracerProviderOptions o;
+  o.processors.push_back(std::make_unique<DropProcessor>());
+  TracerProvider provider(std::move(o));
+  Tracer& tracer = provider.get_tracer("bench");
+  for (auto _ : state) {
+    Span span = tracer.start_span("GET /tools/{id}");
+    for (int i = 0; i < state.range(0); ++i)
+      span.set_attribute(i % 2 ? "http.method" : "http.route", "GET");
+    span.end();
+  }
+}
+BENCHMARK(BM_SpanStartEndDropProcessor)->Arg(0)->Arg(4);
+}  // namespace
+}  // namespace tracekit
+BENCHMARK_MAIN();
