@@ -240,8 +240,9 @@ Result<std::unique_ptr<Transport>> make_grpc_transport(const OtlpConfig& config,
                    "ASCII)"};
     }
   }
+  // https:// means TLS, unless OTEL_EXPORTER_OTLP_INSECURE=true says to send plain text anyway.
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (target->tls) {
+  if (target->tls && !config.insecure) {
     grpc::SslCredentialsOptions ssl;
     if (!config.certificate_file.empty()) {
       auto pem = read_file(config.certificate_file, "OTEL_EXPORTER_OTLP_CERTIFICATE");

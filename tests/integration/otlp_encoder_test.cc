@@ -152,7 +152,9 @@ TEST(OtlpProtobufEncoder, LongValuesManySpansAndBigMessages) {
     many[i] = static_cast<int64_t>(i) * 1'000'003;
   // ~5000 spans of ~600 bytes: the ScopeSpans message passes 2 MiB (a 4-byte length).
   for (int i = 0; i < 5000; ++i) {
-    Span s = tracer.start_span("span-" + std::to_string(i));
+    std::string name = "span-";
+    name += std::to_string(i);
+    Span s = tracer.start_span(name);
     s.set_attribute("text", std::string_view(long_text).substr(0, i == 7 ? 20000 : 500));
     if (i % 100 == 0) s.set_attribute("many", many);
   }

@@ -184,18 +184,20 @@ TEST_P(OtlpInterop, OfficialJsPackagesDecodeEveryField) {
   EXPECT_EQ(expect_request_matches(req, k.spans), k.spans.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Protocols, OtlpInterop,
-    ::testing::Values(Case{OtlpProtocol::kGrpc, false}, Case{OtlpProtocol::kGrpc, true},
-                      Case{OtlpProtocol::kHttpProtobuf, false},
-                      Case{OtlpProtocol::kHttpProtobuf, true}, Case{OtlpProtocol::kHttpJson, false},
-                      Case{OtlpProtocol::kHttpJson, true}),
-    [](const auto& info) {
-      std::string name = info.param.protocol == OtlpProtocol::kGrpc           ? "grpc"
-                         : info.param.protocol == OtlpProtocol::kHttpProtobuf ? "http_protobuf"
-                                                                              : "http_json";
-      return name + (info.param.gzip ? "_gzip" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(Protocols, OtlpInterop,
+                         ::testing::Values(Case{OtlpProtocol::kGrpc, false},
+                                           Case{OtlpProtocol::kGrpc, true},
+                                           Case{OtlpProtocol::kHttpProtobuf, false},
+                                           Case{OtlpProtocol::kHttpProtobuf, true},
+                                           Case{OtlpProtocol::kHttpJson, false},
+                                           Case{OtlpProtocol::kHttpJson, true}),
+                         [](const auto& info) {
+                           std::string name = info.param.protocol == OtlpProtocol::kGrpc ? "grpc"
+                                              : info.param.protocol == OtlpProtocol::kHttpProtobuf
+                                                  ? "http_protobuf"
+                                                  : "http_json";
+                           return name + (info.param.gzip ? "_gzip" : "");
+                         });
 
 }  // namespace
 }  // namespace tracekit::testing

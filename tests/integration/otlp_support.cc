@@ -94,8 +94,11 @@ KnownSpans make_known_spans() {
   }
   {
     Span overflow = tracer.start_span("overflow", {.start_time = at(kT0 + 10)});
-    for (int i = 0; i < 14; ++i)
-      overflow.set_attribute("a" + std::to_string(i), i);
+    for (int i = 0; i < 14; ++i) {
+      std::string key = "a";  // (not "a" + to_string: GCC 12 -O3 warns falsely, -Wrestrict)
+      key += std::to_string(i);
+      overflow.set_attribute(key, i);
+    }
     overflow.add_event("e0", at(kT0 + 11), {{"k1", 1}, {"k2", 2}, {"k3", 3}, {"k4", 4}, {"k5", 5}});
     overflow.add_event("e1", at(kT0 + 12));
     overflow.add_event("e2", at(kT0 + 13));
