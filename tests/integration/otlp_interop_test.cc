@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <filesystem>
 #include <sstream>
 
@@ -22,22 +24,52 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Why the JS peer cannot run here, or "" when it can.
+std::string js_peer_missing() {
+  const std::filesystem::path dir = TRACEKIT_INTEROP_DIR;
+  if (std::string(TRACEKIT_NODE).empty()) return "node is not installed";
+  for (const char* pkg : {"otlp-transformer-216", "@grpc/grpc-js", "@opentelemetry/sdk-trace-base",
+                          "@opentelemetry/exporter-trace-otlp-grpc"}) {
+    if (!std::filesystem::exists(dir / "node_modules" / pkg)) {
+      return "the JS interop packages are not installed in " + dir.string() +
+             "/node_modules (scripts/install-deps.sh runs npm there; was the npm registry "
+             "unreachable?)";
+    }
+  }
+  return {};
+}
+
+// Runs `node <script> args...` in tests/interop; its exit code, or -1 after `timeout`.
+int run_node(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(TRACEKIT_INTEROP_DIR) != 0) _exit(127);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>("node"));
+    for (const auto& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(TRACEKIT_NODE, argv.data());
+    _exit(127);
+  }
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    usleep(20000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
+}
+
 // node receiver.mjs, with pipes to its stdin and from its stdout.
 class NodeReceiver {
  public:
   bool start(std::string* why) {
     const std::filesystem::path dir = TRACEKIT_INTEROP_DIR;
-    if (std::string(TRACEKIT_NODE).empty()) {
-      *why = "node is not installed";
-      return false;
-    }
-    if (!std::filesystem::exists(dir / "node_modules" / "otlp-transformer-216") ||
-        !std::filesystem::exists(dir / "node_modules" / "@grpc" / "grpc-js")) {
-      *why = "the JS interop packages are not installed in " + dir.string() +
-             "/node_modules (scripts/install-deps.sh runs npm install there; was the npm "
-             "registry unreachable?)";
-      return false;
-    }
+    *why = js_peer_missing();
+    if (!why->empty()) return false;
     int in[2], out[2];
     if (pipe(in) != 0 || pipe(out) != 0) return false;
     pid_ = fork();
@@ -198,6 +230,74 @@ INSTANTIATE_TEST_SUITE_P(Protocols, OtlpInterop,
                                                   : "http_json";
                            return name + (info.param.gzip ? "_gzip" : "");
                          });
+
+const tracev1::Span& only_span(const otlpv1::ExportTraceServiceRequest& req) {
+  return req.resource_spans(0).scope_spans(0).spans(0);
+}
+
+// The other direction: the official JS SDK and its three OTLP exporters send to tracekit's test
+// receivers, which must decode all three to the same message with the values the JS code set.
+// This also checks the receivers' OTLP/JSON reading, which the exporter tests rely on.
+TEST(OtlpInteropJsSender, OfficialExportersDecodeAlikeInOurReceivers) {
+  if (std::string why = js_peer_missing(); !why.empty())
+    GTEST_SKIP() << "JS interop skipped: " << why;
+  GrpcReceiver grpc_rx;
+  HttpReceiver http_rx;
+  ASSERT_EQ(run_node({"send.mjs", grpc_rx.endpoint(), http_rx.url(), http_rx.url()}, 60s), 0);
+  ASSERT_TRUE(http_rx.wait_for_spans(2, 5s));
+  auto g = grpc_rx.received();
+  auto h = http_rx.received();
+  ASSERT_EQ(g.size(), 1u);
+  ASSERT_EQ(h.size(), 2u);
+  ASSERT_EQ(h[0].headers["content-type"], "application/x-protobuf");
+  ASSERT_EQ(h[1].headers["content-type"], "application/json");
+  ASSERT_EQ(h[0].decode_error, "");
+  ASSERT_EQ(h[1].decode_error, "") << h[1].body;
+
+  // Trace and span ids differ between the three sends; everything else must be equal.
+  auto normalized = [](otlpv1::ExportTraceServiceRequest r) {
+    for (auto& rs : *r.mutable_resource_spans())
+      for (auto& ss : *rs.mutable_scope_spans())
+        for (auto& sp : *ss.mutable_spans()) {
+          sp.clear_trace_id();
+          sp.clear_span_id();
+        }
+    return r;
+  };
+  const auto a = normalized(g[0].request), b = normalized(h[0].request),
+             c = normalized(h[1].request);
+  std::string diff;
+  google::protobuf::util::MessageDifferencer d;
+  d.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(d.Compare(a, b)) << "grpc vs http/protobuf: " << diff;
+  diff.clear();
+  EXPECT_TRUE(d.Compare(b, c)) << "http/protobuf vs http/json: " << diff;
+
+  const tracev1::Span& s = only_span(c);
+  EXPECT_EQ(s.name(), "GET /js");
+  EXPECT_EQ(s.kind(), tracev1::Span::SPAN_KIND_SERVER);
+  EXPECT_EQ(s.start_time_unix_nano(), 1'700'000'000'000'000'000ull);
+  EXPECT_EQ(s.end_time_unix_nano(), 1'700'000'000'005'000'000ull);
+  EXPECT_EQ(s.status().code(), tracev1::Status::STATUS_CODE_ERROR);
+  EXPECT_EQ(s.status().message(), "boom");
+  std::map<std::string, commonv1::AnyValue> attrs;
+  for (const auto& kv : s.attributes())
+    attrs[kv.key()] = kv.value();
+  EXPECT_EQ(attrs["http.method"].string_value(), "GET");
+  EXPECT_EQ(attrs["http.status_code"].int_value(), 200);
+  EXPECT_EQ(attrs["ratio"].double_value(), 0.5);
+  EXPECT_EQ(attrs["cached"].value_case(), commonv1::AnyValue::kBoolValue);
+  EXPECT_EQ(attrs["strings"].array_value().values(1).string_value(), "b");
+  EXPECT_EQ(attrs["ints"].array_value().values(2).int_value(), 3);
+  ASSERT_EQ(s.events_size(), 1);
+  EXPECT_EQ(s.events(0).name(), "cache.miss");
+  EXPECT_EQ(s.events(0).time_unix_nano(), 1'700'000'000'001'000'000ull);
+  ASSERT_EQ(s.links_size(), 1);
+  EXPECT_EQ(TraceId(reinterpret_cast<const uint8_t*>(s.links(0).trace_id().data())).to_hex(),
+            "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(s.links(0).attributes(0).key(), "link.reason");
+  EXPECT_EQ(c.resource_spans(0).scope_spans(0).scope().name(), "js.interop");
+}
 
 }  // namespace
 }  // namespace tracekit::testing
