@@ -75,7 +75,7 @@ class Writer {
       len >>= 7;
     }
     p[k++] = static_cast<char>(len);
-    std::memcpy(p + k, data, n);
+    if (n) std::memcpy(p + k, data, n);  // an empty string_view may hold a null pointer
     pos_ += k + n;
   }
   // A string field, always written (use for oneof members and required-looking fields).
