@@ -266,8 +266,9 @@ Result<std::unique_ptr<Transport>> make_grpc_transport(const OtlpConfig& config,
   args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, user_agent());
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   // A collector that comes back is found again within seconds, not gRPC's default two minutes.
+  // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS stays at its default: gRPC also uses it as the time a
+  // connection attempt may take, and a short one fails handshakes on a busy machine.)
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 4 * 1024 * 1024);
   auto channel = grpc::CreateCustomChannel(target->authority, creds, args);

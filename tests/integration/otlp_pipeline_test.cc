@@ -14,6 +14,13 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// Time bounds stretch under ThreadSanitizer on a loaded 2-core machine (gRPC's timers fire late).
+#ifdef __SANITIZE_THREAD__
+constexpr int kSlack = 4;
+#else
+constexpr int kSlack = 1;
+#endif
+
 // One receiver of either kind.
 struct Receiver {
   explicit Receiver(OtlpProtocol p, bool keep = false) : protocol(p) {
@@ -122,7 +129,7 @@ TEST_P(OtlpPipeline, FlappingReceiverLosesNoSpan) {
   auto p = provider_with(otlp_exporter(GetParam(), rx.endpoint(), 5s), b);
   const int n = 5000;
   make_spans(*p, n);
-  ASSERT_TRUE(p->force_flush(20s));
+  ASSERT_TRUE(p->force_flush(20s * kSlack));
   EXPECT_TRUE(rx.wait_for(n, 1s));
   EXPECT_EQ(rx.accepted(), static_cast<size_t>(n));
   TracerStats st = p->stats();
@@ -161,7 +168,7 @@ TEST_P(OtlpPipeline, ReceiverDownCostsTheApplicationNothingAndEveryLossIsCounted
   auto p = provider_with(otlp_exporter(GetParam(), endpoint, 300ms), b);
   const double down = cost_per_span(*p, n);
   const auto t0 = Clock::now();
-  const bool clean = p->shutdown(3s);
+  const bool clean = p->shutdown(3s * kSlack);
   const double shutdown_s = std::chrono::duration<double>(Clock::now() - t0).count();
   set_diagnostic_handler(nullptr);
 
@@ -169,7 +176,7 @@ TEST_P(OtlpPipeline, ReceiverDownCostsTheApplicationNothingAndEveryLossIsCounted
   EXPECT_LT(down, base * 3 + 2e-6)
       << "baseline " << base * 1e9 << " ns/span, receiver down " << down * 1e9 << " ns/span";
   EXPECT_TRUE(clean);
-  EXPECT_LT(shutdown_s, 3.5);
+  EXPECT_LT(shutdown_s, 3.5 * kSlack);
   TracerStats st = p->stats();
   EXPECT_EQ(st.spans_ended, 3u * n);
   EXPECT_EQ(st.spans_exported, 0u);
@@ -194,10 +201,10 @@ TEST_P(OtlpPipeline, SlowReceiverNeverHangsShutdown) {
   make_spans(*p, 100);
   std::this_thread::sleep_for(100ms);  // an export is in flight now
   const auto t0 = Clock::now();
-  const bool clean = p->shutdown(1000ms);
+  const bool clean = p->shutdown(1000ms * kSlack);
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   set_diagnostic_handler(nullptr);
-  EXPECT_LT(s, 1.5);
+  EXPECT_LT(s, 1.5 * kSlack);
   EXPECT_TRUE(clean);
   TracerStats st = p->stats();
   EXPECT_EQ(st.spans_exported, 0u);
@@ -212,11 +219,15 @@ TEST_P(OtlpPipeline, ManySpansArriveExactlyOnce) {
   b.max_export_batch_size = 512;
   b.schedule_delay = 20ms;
   auto p = provider_with(otlp_exporter(GetParam(), rx.endpoint(), 10s), b);
+#ifdef __SANITIZE_THREAD__
+  const int n = 2000;  // uninstrumented grpc under TSan takes about a second per call
+#else
   const int n = 20000;
+#endif
   std::thread other([&] { make_spans(*p, n / 2); });
   make_spans(*p, n / 2);
   other.join();
-  ASSERT_TRUE(p->force_flush(30s));
+  ASSERT_TRUE(p->force_flush(60s));
   EXPECT_EQ(rx.accepted(), static_cast<size_t>(n));
   EXPECT_EQ(p->stats().spans_dropped, 0u);
   EXPECT_TRUE(p->shutdown(5s));
