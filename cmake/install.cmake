@@ -8,6 +8,12 @@ foreach(_t tracekit_otlp tracekit_http tracekit_log)
   endif()
 endforeach()
 
+if(TARGET tracekit_otlp)
+  set(TRACEKIT_HAS_OTLP ON)
+else()
+  set(TRACEKIT_HAS_OTLP OFF)
+endif()
+
 install(TARGETS ${_tracekit_targets} tracekit_warnings EXPORT tracekitTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})

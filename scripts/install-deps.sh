@@ -13,7 +13,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   # OTLP: protobuf, gRPC, compression and TLS
   protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc zlib1g-dev libssl-dev
-  openssl
+  openssl libcurl4-openssl-dev
   # logging, storage
   libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
   # load tests, interoperability and browser tests
@@ -29,12 +29,29 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages are installed"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The OTLP interoperability peer: official OpenTelemetry JS packages (tests/interop). The tests
+# skip with a message saying so when these could not be installed.
+interop="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
+if [ -f "$interop/package.json" ]; then
+  if [ -d "$interop/node_modules/otlp-transformer-216" ] && [ -d "$interop/node_modules/@grpc/grpc-js" ]; then
+    echo "install-deps: JS interop packages are installed"
+  elif ! command -v npm >/dev/null; then
+    echo "install-deps: npm is missing; the OTLP interop tests will be skipped"
+  else
+    echo "install-deps: installing the JS interop packages in tests/interop"
+    if [ -f "$interop/package-lock.json" ]; then npm_cmd=ci; else npm_cmd=install; fi
+    if ! (cd "$interop" && timeout 600 npm "$npm_cmd" --no-audit --no-fund --loglevel=error); then
+      echo "install-deps: npm could not install the JS interop packages (registry unreachable?);" \
+           "the OTLP interop tests will be skipped"
+    fi
+  fi
+fi

@@ -175,6 +175,12 @@ void BatchSpanProcessor::Shared::run() {
     if (timer_fired || drain_all) next_timer = Clock::now() + options.schedule_delay;
     maybe_warn(stopping);
     if (stopping) {
+      // What the shutdown deadline left in the queue is lost: count it, so that the dropped
+      // count stays exact.
+      while (const SpanData* s = queue.try_pop()) {
+        s->release();
+        dropped_after_shutdown.add();
+      }
       auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(hard_deadline - Clock::now());
       exporter->shutdown(std::max(left, std::chrono::milliseconds(0)));

@@ -1,0 +1,62 @@
+// The transports under OtlpExporter: one request out, one outcome back. The exporter owns the
+// retry loop; a transport only says whether a failure may be retried and what delay the server
+// asked for.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "tracekit/config.h"
+#include "tracekit/exporter.h"
+#include "tracekit/otlp/encoder.h"
+#include "tracekit/otlp/exporter.h"
+#include "tracekit/result.h"
+
+namespace tracekit::otlp::detail {
+
+struct Attempt {
+  enum class Kind : uint8_t { kOk, kRetryable, kPermanent };
+  Kind kind = Kind::kOk;
+  std::string error;                          // what went wrong, for failures
+  std::chrono::nanoseconds server_delay{-1};  // RetryInfo / Retry-After; negative when absent
+  PartialSuccess partial;                     // for kOk
+
+  static Attempt ok() { return {}; }
+  static Attempt retryable(std::string why,
+                           std::chrono::nanoseconds delay = std::chrono::nanoseconds(-1)) {
+    return {Kind::kRetryable, std::move(why), delay, {}};
+  }
+  static Attempt permanent(std::string why) {
+    return {Kind::kPermanent, std::move(why), std::chrono::nanoseconds(-1), {}};
+  }
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Writes the request body for a batch (compressed where the transport does that itself).
+  // May throw std::bad_alloc; the exporter catches it.
+  virtual void encode(std::span<const SpanDataPtr> spans, std::string& body) = 0;
+  // Sends one request and returns by `deadline`.
+  virtual Attempt send(const std::string& body, Deadline deadline) noexcept = 0;
+  // From any thread: a send() in flight returns soon, and later ones return at once.
+  virtual void cancel() noexcept = 0;
+};
+
+Result<std::unique_ptr<Transport>> make_grpc_transport(const OtlpConfig& config,
+                                                       const ExporterOptions& options);
+Result<std::unique_ptr<Transport>> make_http_transport(const OtlpConfig& config,
+                                                       const ExporterOptions& options);
+
+// Reads a whole file (certificates, keys); the error names the variable that gave the path.
+Result<std::string> read_file(const std::string& path, std::string_view variable);
+
+// gzip (RFC 1952) of `in`, appended to `out`; false on a zlib error.
+bool gzip_compress(std::string_view in, std::string& out, int level);
+
+// The product token OTLP exporters send as User-Agent.
+std::string user_agent();
+
+}  // namespace tracekit::otlp::detail
