@@ -17,8 +17,14 @@ PACKAGES=(
   # logging, storage
   libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
   # load tests, interoperability and browser tests
-  wrk nodejs npm chromium
+  wrk chromium
 )
+# Node.js and npm for the JS test peers: this machine kind ships Node 20 from nodesource (whose
+# nodejs package contains npm and conflicts with Debian's npm), so take Debian's only when there
+# is no node/npm at all.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -26,6 +26,7 @@ class ProviderState {
   std::vector<std::unique_ptr<SpanProcessor>> processors;
   bool any_on_start = false;
   std::atomic<bool> shut_down{false};
+  std::atomic<bool> shut_down_cleanly{true};  // false when a processor's shutdown timed out
 
   ShardedCounter spans_started;
   ShardedCounter spans_ended;

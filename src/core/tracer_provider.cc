@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "provider_state.h"
+#include "tracekit/diagnostics.h"
 #include "span_record.h"
 
 namespace tracekit {
@@ -76,6 +77,7 @@ bool TracerProvider::shutdown(std::chrono::milliseconds timeout) noexcept {
         deadline - std::chrono::steady_clock::now());
     ok = p->shutdown(std::max(left, std::chrono::milliseconds(0))) && ok;
   }
+  state_->shut_down_cleanly.store(ok);
   return ok;
 }
 
