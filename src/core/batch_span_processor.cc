@@ -226,7 +226,10 @@ void BatchSpanProcessor::on_end(SpanDataPtr span) noexcept {
   if (pos < 0) [[unlikely]] {
     raw->release();
     s.dropped_queue_full.add();
-    // The worker is awake whenever the queue is full, so no signal is needed here.
+    // Producers check the fill only every check_mask+1 pushes, so when the queue holds little
+    // more than a batch (batch size == queue size) it can fill up unseen: wake the worker.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (s.worker_sleeping.load(std::memory_order_relaxed)) s.wake_worker();
     return;
   }
   // Look at the queue's fill only every s.check_interval pushes: reading the consumer's
