@@ -7,6 +7,7 @@
 #include <exception>
 #include <initializer_list>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "tracekit/attributes.h"
@@ -32,71 +33,97 @@ class AttributeList {
 };
 
 namespace detail {
+// How a call reaches a span: kShared takes the span's lock; kExclusive skips it, for a Span handle
+// that holds every reference to its record (nobody else can reach it concurrently).
+enum class Access : uint8_t { kShared, kExclusive };
+
 // Out-of-line bodies of the span operations (src/core/span.cc).
-void span_set_attribute(SpanData* s, std::string_view key, const AttributeValue& v) noexcept;
-void span_set_attributes(SpanData* s, std::span<const KeyValue> kvs) noexcept;
-void span_add_event(SpanData* s, std::string_view name, uint64_t time_ns,
+void span_set_attribute(SpanData* s, Access a, std::string_view key,
+                        const AttributeValue& v) noexcept;
+void span_set_attributes(SpanData* s, Access a, std::span<const KeyValue> kvs) noexcept;
+void span_add_event(SpanData* s, Access a, std::string_view name, uint64_t time_ns,
                     std::span<const KeyValue> attributes) noexcept;
-void span_add_link(SpanData* s, const SpanContext& ctx,
+void span_add_link(SpanData* s, Access a, const SpanContext& ctx,
                    std::span<const KeyValue> attributes) noexcept;
-void span_set_status(SpanData* s, StatusCode code, std::string_view description) noexcept;
-void span_update_name(SpanData* s, std::string_view name) noexcept;
-bool span_is_recording(const SpanData* s) noexcept;
+void span_set_status(SpanData* s, Access a, StatusCode code, std::string_view description) noexcept;
+void span_update_name(SpanData* s, Access a, std::string_view name) noexcept;
+void span_record_exception(SpanData* s, Access a, std::string_view type, std::string_view message,
+                           std::span<const KeyValue> attributes) noexcept;
+std::string exception_type_name(const std::exception& e);
+bool span_is_recording(const SpanData* s, Access a) noexcept;
 // Ends the span; `transfer` hands the caller's reference to the processors.
-void span_end(SpanData* s, uint64_t end_ns, bool transfer) noexcept;
+void span_end(SpanData* s, Access a, uint64_t end_ns, bool transfer) noexcept;
 }  // namespace detail
 
+// Shares a span: copies are cheap, calls are safe from any thread at any time.
 class SpanRef {
  public:
   SpanRef() = default;
 
   const SpanContext& context() const noexcept { return rec_ ? rec_->context() : ctx_; }
-  bool is_recording() const noexcept { return rec_ && detail::span_is_recording(rec_.get()); }
+  bool is_recording() const noexcept {
+    return rec_ && detail::span_is_recording(rec_.get(), detail::Access::kShared);
+  }
 
   // Setting a key again replaces its value (OpenTelemetry's rule).
   const SpanRef& set_attribute(std::string_view key, const AttributeValue& value) const noexcept {
-    if (rec_) detail::span_set_attribute(rec_.get(), key, value);
+    if (rec_) detail::span_set_attribute(rec_.get(), detail::Access::kShared, key, value);
     return *this;
   }
+  // Several attributes under one acquisition of the span's lock.
   const SpanRef& set_attributes(AttributeList attributes) const noexcept {
-    if (rec_) detail::span_set_attributes(rec_.get(), attributes.items());
+    if (rec_) detail::span_set_attributes(rec_.get(), detail::Access::kShared, attributes.items());
     return *this;
   }
   const SpanRef& add_event(std::string_view name, AttributeList attributes = {}) const noexcept {
-    if (rec_) detail::span_add_event(rec_.get(), name, 0, attributes.items());
+    if (rec_)
+      detail::span_add_event(rec_.get(), detail::Access::kShared, name, 0, attributes.items());
     return *this;
   }
   const SpanRef& add_event(std::string_view name, Timestamp time,
                            AttributeList attributes = {}) const noexcept {
-    if (rec_) detail::span_add_event(rec_.get(), name, clock::to_ns(time), attributes.items());
+    if (rec_) {
+      detail::span_add_event(rec_.get(), detail::Access::kShared, name, clock::to_ns(time),
+                             attributes.items());
+    }
     return *this;
   }
   const SpanRef& add_link(const SpanContext& linked, AttributeList attributes = {}) const noexcept {
-    if (rec_) detail::span_add_link(rec_.get(), linked, attributes.items());
+    if (rec_)
+      detail::span_add_link(rec_.get(), detail::Access::kShared, linked, attributes.items());
     return *this;
   }
   // Ok is final; Error replaces Unset or Error; Unset is ignored. A description is kept for
   // Error only.
   const SpanRef& set_status(StatusCode code, std::string_view description = {}) const noexcept {
-    if (rec_) detail::span_set_status(rec_.get(), code, description);
+    if (rec_) detail::span_set_status(rec_.get(), detail::Access::kShared, code, description);
     return *this;
   }
   const SpanRef& update_name(std::string_view name) const noexcept {
-    if (rec_) detail::span_update_name(rec_.get(), name);
+    if (rec_) detail::span_update_name(rec_.get(), detail::Access::kShared, name);
     return *this;
   }
   // Adds an "exception" event with exception.type (the dynamic type, demangled) and
   // exception.message (what()), plus any extra attributes.
   const SpanRef& record_exception(const std::exception& e,
-                                  AttributeList attributes = {}) const noexcept;
+                                  AttributeList attributes = {}) const noexcept {
+    if (rec_) record_exception_impl(detail::Access::kShared, e, attributes);
+    return *this;
+  }
   const SpanRef& record_exception(std::string_view type, std::string_view message,
-                                  AttributeList attributes = {}) const noexcept;
+                                  AttributeList attributes = {}) const noexcept {
+    if (rec_) {
+      detail::span_record_exception(rec_.get(), detail::Access::kShared, type, message,
+                                    attributes.items());
+    }
+    return *this;
+  }
   // Ends the span (the first call wins; later calls do nothing).
   void end() const noexcept {
-    if (rec_) detail::span_end(rec_.get(), 0, false);
+    if (rec_) detail::span_end(rec_.get(), detail::Access::kShared, 0, false);
   }
   void end(Timestamp end_time) const noexcept {
-    if (rec_) detail::span_end(rec_.get(), clock::to_ns(end_time), false);
+    if (rec_) detail::span_end(rec_.get(), detail::Access::kShared, clock::to_ns(end_time), false);
   }
 
   // The record, for processors and tests; null when the span does not record.
@@ -105,6 +132,8 @@ class SpanRef {
  protected:
   SpanRef(detail::IntrusivePtr<SpanData> rec, SpanContext ctx) noexcept
       : rec_(std::move(rec)), ctx_(std::move(ctx)) {}
+  void record_exception_impl(detail::Access a, const std::exception& e,
+                             AttributeList attributes) const noexcept;
 
   detail::IntrusivePtr<SpanData> rec_;
   SpanContext ctx_;  // used when rec_ is null (not recording) or after end()
@@ -112,6 +141,11 @@ class SpanRef {
   friend class Context;
 };
 
+// Owns a running span and ends it when destroyed. Like a standard container, one Span object is
+// not for concurrent use by several threads while one of them makes non-const calls; share a
+// span across threads through SpanRef copies (or a Context), whose calls are always safe. That
+// rule lets a Span that holds the only reference to its record skip the span's lock (10 ns a
+// call here). A ScopedSpan, reachable through the current Context, always takes it.
 class Span : public SpanRef {
  public:
   Span() = default;
@@ -127,15 +161,73 @@ class Span : public SpanRef {
   Span& operator=(const Span&) = delete;
   ~Span() { end(); }
 
+  using SpanRef::add_event;
+  using SpanRef::add_link;
+  using SpanRef::is_recording;
+  using SpanRef::record_exception;
+  using SpanRef::set_attribute;
+  using SpanRef::set_attributes;
+  using SpanRef::set_status;
+  using SpanRef::update_name;
+
+  bool is_recording() noexcept { return rec_ && detail::span_is_recording(rec_.get(), access()); }
+  Span& set_attribute(std::string_view key, const AttributeValue& value) noexcept {
+    if (rec_) detail::span_set_attribute(rec_.get(), access(), key, value);
+    return *this;
+  }
+  Span& set_attributes(AttributeList attributes) noexcept {
+    if (rec_) detail::span_set_attributes(rec_.get(), access(), attributes.items());
+    return *this;
+  }
+  Span& add_event(std::string_view name, AttributeList attributes = {}) noexcept {
+    if (rec_) detail::span_add_event(rec_.get(), access(), name, 0, attributes.items());
+    return *this;
+  }
+  Span& add_event(std::string_view name, Timestamp time, AttributeList attributes = {}) noexcept {
+    if (rec_) {
+      detail::span_add_event(rec_.get(), access(), name, clock::to_ns(time), attributes.items());
+    }
+    return *this;
+  }
+  Span& add_link(const SpanContext& linked, AttributeList attributes = {}) noexcept {
+    if (rec_) detail::span_add_link(rec_.get(), access(), linked, attributes.items());
+    return *this;
+  }
+  Span& set_status(StatusCode code, std::string_view description = {}) noexcept {
+    if (rec_) detail::span_set_status(rec_.get(), access(), code, description);
+    return *this;
+  }
+  Span& update_name(std::string_view name) noexcept {
+    if (rec_) detail::span_update_name(rec_.get(), access(), name);
+    return *this;
+  }
+  Span& record_exception(const std::exception& e, AttributeList attributes = {}) noexcept {
+    if (rec_) record_exception_impl(access(), e, attributes);
+    return *this;
+  }
+  Span& record_exception(std::string_view type, std::string_view message,
+                         AttributeList attributes = {}) noexcept {
+    if (rec_) {
+      detail::span_record_exception(rec_.get(), access(), type, message, attributes.items());
+    }
+    return *this;
+  }
+
   void end() noexcept { end_at(0); }
   void end(Timestamp end_time) noexcept { end_at(clock::to_ns(end_time)); }
 
  private:
   using SpanRef::SpanRef;
+  // Exclusive when this handle holds the only reference. The acquire load pairs with the
+  // release of any reference another thread dropped after using it.
+  detail::Access access() const noexcept {
+    return rec_->ref_count() == 1 ? detail::Access::kExclusive : detail::Access::kShared;
+  }
   void end_at(uint64_t end_ns) noexcept {
     if (rec_) {
+      const detail::Access a = access();
       ctx_ = rec_->context();
-      detail::span_end(rec_.detach(), end_ns, true);
+      detail::span_end(rec_.detach(), a, end_ns, true);
     }
   }
   friend class Tracer;

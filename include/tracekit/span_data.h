@@ -84,6 +84,7 @@ class SpanData {
   const Resource& resource() const noexcept { return *resource_; }
 
   void add_ref() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  uint32_t ref_count() const noexcept { return refs_.load(std::memory_order_acquire); }
   void release() const noexcept {
     // Holding the only reference, nobody else can take one: skip the locked decrement.
     if (refs_.load(std::memory_order_acquire) == 1 ||

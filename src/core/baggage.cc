@@ -52,9 +52,24 @@ std::optional<std::string_view> Baggage::get(std::string_view key) const noexcep
 
 Baggage Baggage::set(std::string_view key, std::string_view value,
                      std::string_view metadata) const {
-  std::vector<Entry> copy = entries();
-  copy.push_back(Entry{std::string(key), std::string(value), std::string(metadata)});
-  return make_baggage(std::move(copy));
+  // The entries are unique already: replace in place or append, without make_baggage's
+  // quadratic de-duplication on every call.
+  std::vector<Entry> copy;
+  copy.reserve(size() + 1);
+  copy = entries();
+  Entry entry{std::string(key), std::string(value), std::string(metadata)};
+  bool replaced = false;
+  for (auto& e : copy) {
+    if (e.key == key) {
+      e = std::move(entry);
+      replaced = true;
+      break;
+    }
+  }
+  if (!replaced) copy.push_back(std::move(entry));
+  auto* rep = new detail::BaggageRep();
+  rep->entries = std::move(copy);
+  return Baggage(detail::IntrusivePtr<const detail::BaggageRep>::adopt(rep));
 }
 
 Baggage Baggage::erase(std::string_view key) const {

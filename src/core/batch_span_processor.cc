@@ -147,8 +147,9 @@ void BatchSpanProcessor::Shared::run() {
       while (!stop && flush_requested == flush_completed &&
              queue.size() < options.max_export_batch_size) {
         worker_sleeping.store(true, std::memory_order_seq_cst);
-        // A producer that pushed before seeing worker_sleeping=true is caught by this check.
-        if (queue.size() >= options.max_export_batch_size) break;
+        // A producer that pushed before seeing worker_sleeping=true is caught by this check
+        // (both sides use seq_cst operations: each sees the other's, or one of them is later).
+        if (queue.size_seq_cst() >= options.max_export_batch_size) break;
         if (wake.wait_until(lock, next_timer) == std::cv_status::timeout) {
           timer_fired = true;
           break;
@@ -226,10 +227,9 @@ void BatchSpanProcessor::on_end(SpanDataPtr span) noexcept {
   if (pos < 0) [[unlikely]] {
     raw->release();
     s.dropped_queue_full.add();
-    // Producers check the fill only every check_mask+1 pushes, so when the queue holds little
-    // more than a batch (batch size == queue size) it can fill up unseen: wake the worker.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (s.worker_sleeping.load(std::memory_order_relaxed)) s.wake_worker();
+    // Producers check the fill only every check_mask+1 pushes, so a queue that holds little
+    // more than a batch can fill up unseen: wake the worker if it sleeps.
+    if (s.worker_sleeping.load(std::memory_order_seq_cst)) s.wake_worker();
     return;
   }
   // Look at the queue's fill only every s.check_interval pushes: reading the consumer's
@@ -237,9 +237,8 @@ void BatchSpanProcessor::on_end(SpanDataPtr span) noexcept {
   if ((static_cast<uint64_t>(pos) & s.check_mask) == 0 &&
       s.queue.size() >= s.options.max_export_batch_size) {
     // Pairs with the worker's seq_cst store of worker_sleeping: either it sees our span, or we
-    // see that it sleeps.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (s.worker_sleeping.load(std::memory_order_relaxed)) s.wake_worker();
+    // see that it sleeps (our push was a seq_cst CAS).
+    if (s.worker_sleeping.load(std::memory_order_seq_cst)) s.wake_worker();
   }
 }
 

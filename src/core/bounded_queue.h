@@ -32,7 +32,12 @@ class BoundedQueue {
       size_t seq = cell->seq.load(std::memory_order_acquire);
       auto diff = static_cast<intptr_t>(seq) - static_cast<intptr_t>(pos);
       if (diff == 0) {
-        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
+        // seq_cst (free on x86, where the CAS is a full barrier anyway): a producer's push and
+        // its following check of whether the consumer sleeps must not be reordered.
+        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_seq_cst,
+                                               std::memory_order_relaxed)) {
+          break;
+        }
       } else if (diff < 0) {
         return -1;  // full
       } else {
@@ -73,6 +78,13 @@ class BoundedQueue {
     cell.seq.store(pos + capacity_, std::memory_order_release);
     dequeue_pos_.store(pos + 1, std::memory_order_relaxed);
     return item;
+  }
+
+  // The fill as a consumer about to sleep must read it: ordered after its own seq_cst store.
+  size_t size_seq_cst() const noexcept {
+    size_t tail = dequeue_pos_.load(std::memory_order_seq_cst);
+    size_t head = enqueue_pos_.load(std::memory_order_seq_cst);
+    return head > tail ? head - tail : 0;
   }
 
   // An estimate: exact when no push or pop is under way.

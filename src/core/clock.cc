@@ -57,10 +57,12 @@ bool cpu_has_invariant_tsc() {
 void sample_pair(uint64_t& tsc, uint64_t& ns) {
   uint64_t best = ~0ULL;
   for (int i = 0; i < 5; ++i) {
-    unsigned aux;
-    uint64_t t0 = __rdtscp(&aux);
+    // lfence+rdtsc rather than rdtscp: some hypervisors and valgrind lack rdtscp.
+    _mm_lfence();
+    uint64_t t0 = __rdtsc();
     uint64_t n = system_now_ns();
-    uint64_t t1 = __rdtscp(&aux);
+    _mm_lfence();
+    uint64_t t1 = __rdtsc();
     if (t1 - t0 < best) {
       best = t1 - t0;
       tsc = t0 + (t1 - t0) / 2;

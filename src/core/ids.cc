@@ -1,5 +1,7 @@
 #include "tracekit/ids.h"
 
+#include "hex_simd.h"
+
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +41,8 @@ void encode(const uint8_t* bytes, size_t n, char* out) noexcept {
   }
 }
 
-bool decode(const char* in, size_t n, uint8_t* out, bool lower_only) noexcept {
+namespace {
+bool decode_scalar(const char* in, size_t n, uint8_t* out, bool lower_only) noexcept {
   // Accumulate the table entries' bits: one OR over all of them says whether any character was
   // invalid (0xFF) or upper case (0x10), so the loop has no branch per character.
   uint8_t seen = 0;
@@ -49,9 +52,26 @@ bool decode(const char* in, size_t n, uint8_t* out, bool lower_only) noexcept {
     seen |= hi | lo;
     out[i] = static_cast<uint8_t>(((hi & 0x0F) << 4) | (lo & 0x0F));
   }
-  if (seen == 0xFF || (seen & 0xE0) != 0) return false;
+  if ((seen & 0xE0) != 0) return false;
   if (lower_only && (seen & 0x10) != 0) return false;
   return true;
+}
+
+}  // namespace
+
+bool decode(const char* in, size_t n, uint8_t* out, bool lower_only) noexcept {
+#if TRACEKIT_HAVE_DECODE_HEX16
+  bool ok = true;
+  while (n >= 8) {
+    ok &= detail::decode_hex16(in, out, lower_only);
+    in += 16;
+    out += 8;
+    n -= 8;
+  }
+  return ok && decode_scalar(in, n, out, lower_only);
+#else
+  return decode_scalar(in, n, out, lower_only);
+#endif
 }
 }  // namespace hex
 

@@ -94,7 +94,14 @@ TraceState TraceState::build(std::span<const Member> members) {
 namespace {
 // Splits one header field into members, appending to `out`; false when any member is invalid,
 // repeats a key, or the list grows past 32.
-bool parse_field(std::string_view header, std::array<TraceState::Member, 33>& out, size_t& n) {
+// Room for the members of one parse, left uninitialised: a header has a few members, and
+// constructing all 33 slots would cost more than parsing them.
+struct MemberBuffer {
+  alignas(TraceState::Member) unsigned char bytes[sizeof(TraceState::Member) * 33];
+  TraceState::Member* data() { return reinterpret_cast<TraceState::Member*>(bytes); }
+};
+
+bool parse_field(std::string_view header, TraceState::Member* out, size_t& n) {
   size_t pos = 0;
   while (pos <= header.size()) {
     size_t comma = header.find(',', pos);
@@ -115,25 +122,23 @@ bool parse_field(std::string_view header, std::array<TraceState::Member, 33>& ou
       if (out[i].key == key) return false;
     }
     if (n == TraceState::kMaxMembers) return false;
-    out[n++] = {key, value};
+    new (out + n++) TraceState::Member{key, value};
   }
   return true;
 }
 }  // namespace
 
 std::optional<TraceState> TraceState::parse(std::string_view header) {
-  std::array<Member, 33> members;
-  size_t n = 0;
-  if (!parse_field(header, members, n)) return std::nullopt;
-  return build(std::span<const Member>(members.data(), n));
+  return parse(std::span<const std::string_view>(&header, 1));
 }
 
 std::optional<TraceState> TraceState::parse(std::span<const std::string_view> fields) {
-  std::array<Member, 33> members;
+  MemberBuffer members;
   size_t n = 0;
   for (auto field : fields) {
-    if (!parse_field(field, members, n)) return std::nullopt;
+    if (!parse_field(field, members.data(), n)) return std::nullopt;
   }
+  if (n == 0) return TraceState();
   return build(std::span<const Member>(members.data(), n));
 }
 

@@ -88,6 +88,21 @@ bool normalize_property(std::string_view prop, std::string& out) {
   return true;
 }
 
+// A ';'-separated property list (what follows the value); appends the normalized text to `out`.
+bool normalize_properties(std::string_view props, std::string& out) {
+  size_t pos = 0;
+  while (true) {
+    const size_t semi = props.find(';', pos);
+    if (!normalize_property(props.substr(pos, semi == std::string_view::npos ? semi : semi - pos),
+                            out)) {
+      return false;
+    }
+    if (semi == std::string_view::npos) return true;
+    out += ';';
+    pos = semi + 1;
+  }
+}
+
 // Parses one list-member; false when it is invalid (and is then skipped).
 bool parse_member(std::string_view member, Baggage::Entry& entry) {
   size_t semi = member.find(';');
@@ -99,15 +114,8 @@ bool parse_member(std::string_view member, Baggage::Entry& entry) {
   if (!decode_value(trim(kv.substr(eq + 1)), entry.value)) return false;
   entry.key.assign(key);
   entry.metadata.clear();
-  while (semi != std::string_view::npos) {
-    size_t next = member.find(';', semi + 1);
-    std::string_view prop = member.substr(
-        semi + 1, next == std::string_view::npos ? std::string_view::npos : next - semi - 1);
-    if (!entry.metadata.empty()) entry.metadata += ';';
-    if (!normalize_property(prop, entry.metadata)) return false;
-    semi = next;
-  }
-  return true;
+  if (semi == std::string_view::npos) return true;
+  return normalize_properties(member.substr(semi + 1), entry.metadata);
 }
 
 }  // namespace
@@ -158,8 +166,11 @@ std::string format_baggage(const Baggage& baggage, const BaggageLimits& limits) 
       }
     }
     if (!e.metadata.empty()) {
+      // Metadata set through the API is not trusted: a comma, CR or LF in it would forge members
+      // or headers. Invalid metadata is left out; the entry itself is still sent.
+      const size_t before = member.size();
       member += ';';
-      member += e.metadata;
+      if (!normalize_properties(e.metadata, member)) member.resize(before);
     }
     if (members >= limits.max_members) break;
     const size_t added = member.size() + (out.empty() ? 0 : 1);

@@ -1,6 +1,9 @@
 #include "tracekit/propagation/w3c.h"
 
+#include "hex_simd.h"
+
 #include <array>
+#include <cstring>
 #include <vector>
 
 namespace tracekit::propagation {
@@ -30,7 +33,8 @@ std::optional<SpanContext> parse_traceparent(std::string_view value) noexcept {
   // version "-" trace-id "-" parent-id "-" flags: dashes at 2, 35 and 52.
   if (value.size() < kTraceparentSize) return std::nullopt;
   const char* p = value.data();
-  if (!is_lower_hex(p[0]) || !is_lower_hex(p[1]) || p[2] != '-' || p[35] != '-' || p[52] != '-') {
+  if (!is_lower_hex(p[0]) || !is_lower_hex(p[1]) || p[2] != '-' || p[35] != '-' || p[52] != '-' ||
+      !is_lower_hex(p[53]) || !is_lower_hex(p[54])) {
     return std::nullopt;
   }
   const int version = lower_hex_value(p[0]) * 16 + lower_hex_value(p[1]);
@@ -41,17 +45,27 @@ std::optional<SpanContext> parse_traceparent(std::string_view value) noexcept {
     // A future version may append fields, always after a dash.
     return std::nullopt;
   }
-  std::array<uint8_t, 16> trace{};
-  std::array<uint8_t, 8> span{};
-  uint8_t flags = 0;
-  if (!hex::decode(p + 3, 16, trace.data(), true) || !hex::decode(p + 36, 8, span.data(), true) ||
-      !hex::decode(p + 53, 1, &flags, true)) {
+  std::array<uint8_t, 16> trace;
+  std::array<uint8_t, 8> span;
+#if TRACEKIT_HAVE_DECODE_HEX16
+  if (!detail::decode_hex16(p + 3, trace.data(), true) ||
+      !detail::decode_hex16(p + 19, trace.data() + 8, true) ||
+      !detail::decode_hex16(p + 36, span.data(), true)) {
     return std::nullopt;
   }
-  TraceId trace_id(trace);
-  SpanId span_id(span);
-  if (!trace_id.is_valid() || !span_id.is_valid()) return std::nullopt;
-  return SpanContext(trace_id, span_id, TraceFlags(flags & TraceFlags::kKnownMask), true);
+#else
+  if (!hex::decode(p + 3, 16, trace.data(), true) || !hex::decode(p + 36, 8, span.data(), true)) {
+    return std::nullopt;
+  }
+#endif
+  uint64_t t0, t1, s0;
+  std::memcpy(&t0, trace.data(), 8);
+  std::memcpy(&t1, trace.data() + 8, 8);
+  std::memcpy(&s0, span.data(), 8);
+  if ((t0 | t1) == 0 || s0 == 0) return std::nullopt;  // all-zero ids are invalid
+  const auto flags = static_cast<uint8_t>(lower_hex_value(p[53]) * 16 + lower_hex_value(p[54]));
+  return SpanContext(TraceId(trace), SpanId(span), TraceFlags(flags & TraceFlags::kKnownMask),
+                     true);
 }
 
 void format_traceparent(const SpanContext& context, char* out) noexcept {
@@ -82,6 +96,7 @@ Context TraceContextPropagator::extract(const TextMapGetter& carrier,
   try {
     std::array<std::string_view, 8> fields;
     const size_t n = carrier.get_all("tracestate", fields);
+    if (n == 0) return context.with_span_context(*parent);
     std::optional<TraceState> state;
     if (n <= fields.size()) {
       state = TraceState::parse(std::span<const std::string_view>(fields.data(), n));
@@ -94,10 +109,10 @@ Context TraceContextPropagator::extract(const TextMapGetter& carrier,
       parent = SpanContext(parent->trace_id(), parent->span_id(), parent->flags(), true,
                            std::move(*state));
     }
-    return context.with_span_context(*parent);
   } catch (...) {
-    return context;
+    // Failing to read tracestate must not cost the traceparent (the spec says so).
   }
+  return context.with_span_context(*parent);
 }
 
 void TraceContextPropagator::inject(TextMapSetter& carrier, const Context& context) const noexcept {
