@@ -3,6 +3,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/core_test_support.h"
@@ -769,6 +770,37 @@ TEST(SpanThreads, AnotherThreadCanUseTheSameSpan) {
   EXPECT_EQ(data->attributes().size() + data->dropped_attributes_count(), 200u);
   EXPECT_EQ(data->attributes().size(), 128u);  // the default limit
   EXPECT_EQ(data->events().size(), 1u);
+}
+
+// A Span handle skips the span's lock while it holds the only reference. Another thread's
+// SpanRef copy makes every call lock until that copy is gone; then the handle goes back to the
+// lock-free path. Under TSan this checks the hand-over between the two.
+TEST(SpanThreads, HandleGoesBackToExclusiveAfterAnotherThreadLetsGo) {
+  Fixture f;
+  constexpr int kRounds = 50;
+  for (int round = 0; round < kRounds; ++round) {
+    Span s = f.tracer().start_span("flip");
+    std::thread other([ref = SpanRef(s)]() mutable {
+      for (int i = 0; i < 20; ++i)
+        ref.set_attribute("other." + std::to_string(i), i);
+      ref.add_event("other");
+      ref = SpanRef();  // lets go while the owner keeps writing
+    });
+    for (int i = 0; i < 20; ++i) {
+      s.set_attribute("owner." + std::to_string(i), i);
+      if (i % 5 == 0) std::this_thread::yield();
+    }
+    other.join();
+    s.add_event("owner");  // certainly exclusive now
+    s.end();
+  }
+  auto spans = f.store->spans();
+  ASSERT_EQ(spans.size(), static_cast<size_t>(kRounds));
+  for (const auto& span : spans) {
+    EXPECT_EQ(span->attributes().size(), 40u);
+    EXPECT_EQ(span->events().size(), 2u);
+    EXPECT_EQ(span->dropped_attributes_count(), 0u);
+  }
 }
 
 }  // namespace
