@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "tracekit/clock.h"
@@ -93,6 +94,21 @@ TEST(Clock, ConsistentAcrossThreads) {
   }
   writer.join();
   EXPECT_EQ(late, 0) << "a reading after the handoff was earlier by up to " << worst << " ns";
+}
+
+TEST(Clock, SystemClockOnRequest) {
+  // The choice is made once per process, so check it in a fresh one: the "threadsafe" style
+  // runs the death test by re-executing this binary.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("TRACEKIT_CLOCK", "system", 1);
+        const uint64_t before = system_ns();
+        const uint64_t now = clock::now_ns();
+        const uint64_t after = system_ns();
+        std::exit(!clock::uses_tsc() && now >= before && now <= after ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

@@ -79,6 +79,52 @@ TEST(Ids, FromHexRejectsEveryNonHexCharacterAtEveryPosition) {
   }
 }
 
+int reference_nibble(int c, bool lower_only) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (!lower_only && c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Every byte value at every position of a trace id (and of a span id), against a plain
+// reference: the decoder works on 16 characters at a time, so each lane is checked.
+TEST(Ids, EveryByteAtEveryPositionMatchesAReferenceDecoder) {
+  for (bool lower_only : {false, true}) {
+    for (int c = 0; c < 256; ++c) {
+      const int nibble = reference_nibble(c, lower_only);
+      for (size_t pos = 0; pos < 32; ++pos) {
+        std::string text(kTraceHex);
+        text[pos] = static_cast<char>(c);
+        uint8_t out[16];
+        const bool ok = hex::decode(text.data(), 16, out, lower_only);
+        ASSERT_EQ(ok, nibble >= 0) << "byte " << c << " at " << pos << " lower_only=" << lower_only;
+        if (ok) {
+          // The changed nibble holds the character's value; every other byte is unchanged.
+          const auto original = *TraceId::from_hex(kTraceHex);
+          const uint8_t byte = out[pos / 2];
+          const int got = pos % 2 == 0 ? byte >> 4 : byte & 0x0F;
+          ASSERT_EQ(got, nibble) << "byte " << c << " at " << pos;
+          const uint8_t other_half = pos % 2 == 0 ? byte & 0x0F : byte >> 4;
+          const uint8_t original_other =
+              pos % 2 == 0 ? original.bytes()[pos / 2] & 0x0F : original.bytes()[pos / 2] >> 4;
+          ASSERT_EQ(other_half, original_other) << "byte " << c << " at " << pos;
+          for (size_t i = 0; i < 16; ++i) {
+            if (i == pos / 2) continue;
+            ASSERT_EQ(out[i], original.bytes()[i]) << i;
+          }
+        }
+      }
+      if (!lower_only) {
+        for (size_t pos = 0; pos < 16; ++pos) {
+          std::string text(kSpanHex);
+          text[pos] = static_cast<char>(c);
+          ASSERT_EQ(SpanId::from_hex(text).has_value(), nibble >= 0) << c << " at " << pos;
+        }
+      }
+    }
+  }
+}
+
 TEST(Ids, FromHexRejectsWrongLengths) {
   EXPECT_FALSE(TraceId::from_hex("").has_value());
   EXPECT_FALSE(TraceId::from_hex(kTraceHex.substr(0, 31)).has_value());
