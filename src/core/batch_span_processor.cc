@@ -103,7 +103,10 @@ void BatchSpanProcessor::Shared::export_batch(std::vector<SpanDataPtr>& batch,
 
 void BatchSpanProcessor::Shared::maybe_warn(bool force) {
   const Clock::time_point now = Clock::now();
-  if (!force && now - last_warning < options.warning_interval) return;
+  // The first report goes out at once: last_warning starts at the steady clock's epoch (boot),
+  // which is less than one interval ago on a machine that started recently.
+  const bool reported_before = last_warning != Clock::time_point{};
+  if (!force && reported_before && now - last_warning < options.warning_interval) return;
   const uint64_t dropped = dropped_queue_full.load();
   const uint64_t failures = export_failures.load(std::memory_order_relaxed);
   if (dropped == warned_dropped && failures == warned_failures) return;

@@ -78,11 +78,13 @@ class Env {
     return {};
   }
 
-  Result<void> millis(std::string_view name, std::chrono::milliseconds& out, long long min) const {
-    long long ms = out.count();
-    auto r = integer<long long>(name, ms, min,
-                                min > 0 ? "a whole number of milliseconds, at least 1"
-                                        : "a whole number of milliseconds, 0 or more");
+  // At most 2^31-1 ms (24.8 days): far larger values overflowed the deadline arithmetic
+  // (now + timeout) into the past, and the batch worker then spun on a core.
+  Result<void> millis(std::string_view name, std::chrono::milliseconds& out, int32_t min) const {
+    int32_t ms = static_cast<int32_t>(out.count());
+    auto r = integer<int32_t>(name, ms, min,
+                              min > 0 ? "a whole number of milliseconds from 1 to 2147483647"
+                                      : "a whole number of milliseconds from 0 to 2147483647");
     if (!r) return r;
     out = std::chrono::milliseconds(ms);
     return {};
