@@ -43,10 +43,11 @@ struct BatchSpanProcessor::Shared {
   std::condition_variable wake;  // the worker waits here
   std::condition_variable done;  // flush and shutdown callers wait here
   std::atomic<bool> worker_sleeping{false};
-  uint64_t flush_requested = 0;                                    // guarded by mutex
-  uint64_t flush_completed = 0;                                    // guarded by mutex
-  bool stop = false;                                               // guarded by mutex
-  bool finished = false;                                           // guarded by mutex
+  uint64_t flush_requested = 0;        // guarded by mutex
+  uint64_t flush_completed = 0;        // guarded by mutex
+  Clock::time_point flush_deadline{};  // guarded by mutex: the latest flush caller's deadline
+  bool stop = false;                   // guarded by mutex
+  bool finished = false;               // guarded by mutex
   Clock::time_point shutdown_deadline = Clock::time_point::max();  // guarded by mutex
   std::atomic<bool> shut_down{false};
 
@@ -139,6 +140,7 @@ void BatchSpanProcessor::Shared::run() {
   Clock::time_point next_timer = Clock::now() + options.schedule_delay;
   for (;;) {
     uint64_t flush_target;
+    Clock::time_point flush_deadline_snapshot;
     bool stopping;
     Clock::time_point hard_deadline;
     bool timer_fired = false;
@@ -157,6 +159,7 @@ void BatchSpanProcessor::Shared::run() {
       }
       worker_sleeping.store(false, std::memory_order_relaxed);
       flush_target = flush_requested;
+      flush_deadline_snapshot = flush_deadline;
       stopping = stop;
       hard_deadline = stopping ? shutdown_deadline : Clock::time_point::max();
     }
@@ -192,6 +195,12 @@ void BatchSpanProcessor::Shared::run() {
       finished = true;
       done.notify_all();
       return;
+    }
+    if (flush_target != flush_completed) {
+      // The exporter is flushed here, on the worker, so it is never called from two threads.
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(flush_deadline_snapshot -
+                                                                        Clock::now());
+      exporter->force_flush(std::max(left, std::chrono::milliseconds(0)));
     }
     {
       std::lock_guard lock(mutex);
@@ -254,13 +263,11 @@ bool BatchSpanProcessor::force_flush(std::chrono::milliseconds timeout) noexcept
   std::unique_lock lock(s.mutex);
   if (s.finished) return false;
   const uint64_t ticket = ++s.flush_requested;
+  if (deadline > s.flush_deadline) s.flush_deadline = deadline;
   s.wake.notify_one();
   bool done =
       s.done.wait_until(lock, deadline, [&] { return s.flush_completed >= ticket || s.finished; });
-  if (!done || s.flush_completed < ticket) return false;
-  lock.unlock();
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return s.exporter->force_flush(std::max(left, std::chrono::milliseconds(0)));
+  return done && s.flush_completed >= ticket;
 }
 
 bool BatchSpanProcessor::shutdown(std::chrono::milliseconds timeout) noexcept {

@@ -252,6 +252,8 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
   return {};
 }
 
+constexpr size_t kMaxQueueSize = size_t{1} << 24;
+
 }  // namespace
 
 Result<Config> Config::from_env() {
@@ -320,6 +322,11 @@ Result<Config> Config::from_env(const Getter& getter) {
 
   TRACEKIT_TRY(env.integer<size_t>("OTEL_BSP_MAX_QUEUE_SIZE", c.batch.max_queue_size, 1,
                                    "a whole number, at least 1"));
+  // The queue is allocated up front (16 bytes a slot): refuse sizes no process could hold.
+  if (c.batch.max_queue_size > kMaxQueueSize) {
+    return Error{"OTEL_BSP_MAX_QUEUE_SIZE=\"" + std::to_string(c.batch.max_queue_size) +
+                 "\" is too large: at most " + std::to_string(kMaxQueueSize)};
+  }
   TRACEKIT_TRY(env.integer<size_t>("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", c.batch.max_export_batch_size,
                                    1, "a whole number, at least 1"));
   if (c.batch.max_export_batch_size > c.batch.max_queue_size) {

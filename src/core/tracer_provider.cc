@@ -4,8 +4,8 @@
 #include <mutex>
 
 #include "provider_state.h"
-#include "tracekit/diagnostics.h"
 #include "span_record.h"
+#include "tracekit/diagnostics.h"
 
 namespace tracekit {
 namespace detail {
