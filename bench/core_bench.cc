@@ -38,14 +38,16 @@ void report_drops(benchmark::State& state, const TracerProvider& provider) {
       s.spans_ended ? static_cast<double>(s.spans_dropped_queue_full) / s.spans_ended : 0.0;
 }
 
+constexpr const char* kAttributeKeys[16] = {
+    "http.method", "http.route", "http.url", "http.status_code", "tool.id",  "version.id",
+    "run.id",      "run.status", "a.key.8",  "a.key.9",          "a.key.10", "a.key.11",
+    "a.key.12",    "a.key.13",   "a.key.14", "a.key.15"};
+
 void BM_SpanStartEnd(benchmark::State& state) {
   auto provider = make_provider();
   Tracer& tracer = provider->get_tracer("bench");
   const int attrs = static_cast<int>(state.range(0));
-  static constexpr const char* kKeys[16] = {
-      "http.method", "http.route", "http.url", "http.status_code", "tool.id",  "version.id",
-      "run.id",      "run.status", "a.key.8",  "a.key.9",          "a.key.10", "a.key.11",
-      "a.key.12",    "a.key.13",   "a.key.14", "a.key.15"};
+  const auto& kKeys = kAttributeKeys;
   for (auto _ : state) {
     Span span = tracer.start_span("GET /tools/{id}");
     for (int i = 0; i < attrs; ++i) {
@@ -181,67 +183,128 @@ BENCHMARK(BM_BaggageExtract);
 // Producers start and end spans as fast as they can while the worker exports batches to a null
 // exporter; items_per_second is spans handed over per second, drop_ratio the share lost to a
 // full queue.
+std::unique_ptr<TracerProvider> g_batch_provider;
+std::atomic<int> g_batch_threads_done{0};
+
+void batch_setup(const benchmark::State&) {
+  g_batch_provider = make_provider();
+  g_batch_threads_done = 0;
+}
+void batch_teardown(const benchmark::State&) {
+  g_batch_provider.reset();
+}
+
 void BM_BatchProcessor(benchmark::State& state) {
-  static std::unique_ptr<TracerProvider> provider;
-  if (state.thread_index() == 0) provider = make_provider();
-  // google-benchmark starts every thread's loop together, after the setup above.
-  Tracer& tracer = provider->get_tracer("bench");
+  Tracer& tracer = g_batch_provider->get_tracer("bench");
   for (auto _ : state) {
     Span span = tracer.start_span("work");
     span.set_attribute("http.method", "GET");
   }
   state.SetItemsProcessed(state.iterations());
+  g_batch_threads_done.fetch_add(1);
   if (state.thread_index() == 0) {
-    provider->force_flush();
-    report_drops(state, *provider);
-    provider.reset();
+    // Count drops only once every producer has stopped.
+    while (g_batch_threads_done.load() < state.threads())
+      std::this_thread::yield();
+    g_batch_provider->force_flush();
+    report_drops(state, *g_batch_provider);
   }
 }
-BENCHMARK(BM_BatchProcessor)->Name("BM_BatchProcessor/producers:1")->Threads(1)->UseRealTime();
-BENCHMARK(BM_BatchProcessor)->Name("BM_BatchProcessor/producers:2")->Threads(2)->UseRealTime();
+BENCHMARK(BM_BatchProcessor)
+    ->Name("BM_BatchProcessor/producers:1")
+    ->Threads(1)
+    ->UseRealTime()
+    ->Setup(batch_setup)
+    ->Teardown(batch_teardown);
+BENCHMARK(BM_BatchProcessor)
+    ->Name("BM_BatchProcessor/producers:2")
+    ->Threads(2)
+    ->UseRealTime()
+    ->Setup(batch_setup)
+    ->Teardown(batch_teardown);
 
 }  // namespace
 }  // namespace tracekit
 
 namespace tracekit {
 namespace {
-void BM_SpanStartEndSameThreadFree(benchmark::State& state) {
-  TracerProviderOptions o;
-  o.processors.push_back(std::make_unique<SimpleSpanProcessor>(std::make_unique<NullExporter>()));
-  TracerProvider provider(std::move(o));
-  Tracer& tracer = provider.get_tracer("bench");
-  for (auto _ : state) {
-    Span span = tracer.start_span("GET /tools/{id}");
-    for (int i = 0; i < state.range(0); ++i)
-      span.set_attribute("http.method", "GET");
-    span.end();
-  }
-}
-BENCHMARK(BM_SpanStartEndSameThreadFree)->Arg(0)->Arg(4);
-}  // namespace
-}  // namespace tracekit
-
-namespace tracekit {
-namespace {
+// Ends spans into a processor that drops them on the spot: the SDK's own cost of a span, without
+// the hand-over of its memory to an exporting thread on another core.
 class DropProcessor final : public SpanProcessor {
  public:
   void on_end(SpanDataPtr) noexcept override {}
   bool force_flush(std::chrono::milliseconds) noexcept override { return true; }
   bool shutdown(std::chrono::milliseconds) noexcept override { return true; }
 };
-void BM_SpanStartEndDropProcessor(benchmark::State& state) {
+
+void BM_SpanStartEndNoExport(benchmark::State& state) {
   TracerProviderOptions o;
   o.processors.push_back(std::make_unique<DropProcessor>());
   TracerProvider provider(std::move(o));
   Tracer& tracer = provider.get_tracer("bench");
+  const int attrs = static_cast<int>(state.range(0));
   for (auto _ : state) {
     Span span = tracer.start_span("GET /tools/{id}");
-    for (int i = 0; i < state.range(0); ++i)
-      span.set_attribute(i % 2 ? "http.method" : "http.route", "GET");
+    for (int i = 0; i < attrs; ++i) {
+      if (i % 2 == 0) {
+        span.set_attribute(kAttributeKeys[i], "a-short-value");
+      } else {
+        span.set_attribute(kAttributeKeys[i], int64_t{200 + i});
+      }
+    }
     span.end();
   }
+  state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_SpanStartEndDropProcessor)->Arg(0)->Arg(4);
+BENCHMARK(BM_SpanStartEndNoExport)->ArgName("attrs")->Arg(0)->Arg(4);
+
+// Attributes known when the span starts, passed in SpanOptions (what the HTTP middleware does).
+void BM_SpanStartEndAttributesAtStart(benchmark::State& state) {
+  auto provider = make_provider();
+  Tracer& tracer = provider->get_tracer("bench");
+  for (auto _ : state) {
+    Span span = tracer.start_span("GET /tools/{id}",
+                                  {.attributes = {{"http.method", "GET"},
+                                                  {"http.route", "/tools/{id}"},
+                                                  {"http.url", "http://localhost/tools/1"},
+                                                  {"http.status_code", 200}}});
+    span.end();
+  }
+  state.SetItemsProcessed(state.iterations());
+  provider->force_flush();
+  report_drops(state, *provider);
+}
+BENCHMARK(BM_SpanStartEndAttributesAtStart)->Name("BM_SpanStartEndAttributesAtStart/attrs:4");
+
+}  // namespace
+}  // namespace tracekit
+
+namespace tracekit {
+namespace {
+// The exporting worker's own cost: spans queue up (the worker waits for a batch that never
+// fills), then one flush drains them all; time per span drained.
+void BM_BatchWorkerDrain(benchmark::State& state) {
+  const size_t n = 200000;
+  BatchOptions batch;
+  batch.max_queue_size = n;
+  batch.max_export_batch_size = n;
+  batch.schedule_delay = std::chrono::hours(1);
+  for (auto _ : state) {
+    state.PauseTiming();
+    TracerProviderOptions o;
+    o.processors.push_back(
+        std::make_unique<BatchSpanProcessor>(std::make_unique<NullExporter>(), batch));
+    // max_export_batch_size is raised to the queue size so nothing exports before the flush.
+    TracerProvider provider(std::move(o));
+    Tracer& tracer = provider.get_tracer("bench");
+    for (size_t i = 0; i < n; ++i)
+      tracer.start_span("work").end();
+    state.ResumeTiming();
+    provider.force_flush();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_BatchWorkerDrain)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace
 }  // namespace tracekit
 BENCHMARK_MAIN();

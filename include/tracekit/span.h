@@ -60,7 +60,7 @@ class SpanRef {
  public:
   SpanRef() = default;
 
-  const SpanContext& context() const noexcept { return rec_ ? rec_->context() : ctx_; }
+  const SpanContext& context() const noexcept { return ctx_; }
   bool is_recording() const noexcept {
     return rec_ && detail::span_is_recording(rec_.get(), detail::Access::kShared);
   }
@@ -136,7 +136,9 @@ class SpanRef {
                              AttributeList attributes) const noexcept;
 
   detail::IntrusivePtr<SpanData> rec_;
-  SpanContext ctx_;  // used when rec_ is null (not recording) or after end()
+  // A copy of the span's context, so that reading it never touches the record (whose memory the
+  // exporting thread on another core may hold).
+  SpanContext ctx_;
   friend class Tracer;
   friend class Context;
 };
@@ -226,7 +228,6 @@ class Span : public SpanRef {
   void end_at(uint64_t end_ns) noexcept {
     if (rec_) {
       const detail::Access a = access();
-      ctx_ = rec_->context();
       detail::span_end(rec_.detach(), a, end_ns, true);
     }
   }

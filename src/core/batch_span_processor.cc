@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "bounded_queue.h"
+#include "producer_rings.h"
 #include "sharded_counter.h"
 #include "thread_registry.h"
 #include "tracekit/diagnostics.h"
@@ -23,21 +23,13 @@ struct BatchSpanProcessor::Shared {
       : options(o), exporter(std::move(e)), queue(o.max_queue_size) {}
   ~Shared() {
     // Spans pushed after the worker stopped (a race with shutdown) are released here.
-    while (const SpanData* s = queue.try_pop_single_consumer())
+    while (const SpanData* s = queue.try_pop())
       s->release();
   }
 
   const BatchOptions options;
-  // Producers check whether to wake the worker every check_mask+1 pushes: a power of two no
-  // larger than a quarter of the batch size, so the worker hears of a full batch in time.
-  const uint64_t check_mask = [&] {
-    uint64_t interval = 1;
-    while (interval * 8 <= options.max_export_batch_size && interval < 64)
-      interval *= 2;
-    return interval - 1;
-  }();
   std::unique_ptr<SpanExporter> exporter;
-  detail::BoundedQueue<const SpanData> queue;
+  detail::ProducerRings<const SpanData> queue;
 
   std::mutex mutex;
   std::condition_variable wake;  // the worker waits here
@@ -168,7 +160,7 @@ void BatchSpanProcessor::Shared::run() {
     detail::RecordCache::ReturnBatch return_batch;
     for (;;) {
       while (batch.size() < options.max_export_batch_size) {
-        const SpanData* s = queue.try_pop_single_consumer();
+        const SpanData* s = queue.try_pop();
         if (!s) break;
         __builtin_prefetch(s, 0, 3);  // the exporter reads every span next
         batch.push_back(SpanDataPtr::adopt(s));
@@ -238,21 +230,23 @@ void BatchSpanProcessor::on_end(SpanDataPtr span) noexcept {
     return;
   }
   const SpanData* raw = span.detach();
-  const int64_t pos = s.queue.try_push(raw);
-  if (pos < 0) [[unlikely]] {
+  // Wake the worker when this thread's share of a batch is queued.
+  const size_t rings = s.queue.ring_count();
+  const size_t threshold = rings > 1 ? std::max<size_t>(1, s.options.max_export_batch_size / rings)
+                                     : s.options.max_export_batch_size;
+  const auto pushed = s.queue.try_push(raw, threshold);
+  if (!pushed.pushed) [[unlikely]] {
     raw->release();
     s.dropped_queue_full.add();
-    // Producers check the fill only every check_mask+1 pushes, so a queue that holds little
-    // more than a batch can fill up unseen: wake the worker if it sleeps.
+    // The worker may sleep through a full ring (a batch larger than what crosses the
+    // threshold): wake it if so.
     if (s.worker_sleeping.load(std::memory_order_seq_cst)) s.wake_worker();
     return;
   }
-  // Look at the queue's fill only every s.check_interval pushes: reading the consumer's
-  // position moves a cache line between cores, which costs more than the rest of on_end.
-  if ((static_cast<uint64_t>(pos) & s.check_mask) == 0 &&
-      s.queue.size() >= s.options.max_export_batch_size) {
-    // Pairs with the worker's seq_cst store of worker_sleeping: either it sees our span, or we
-    // see that it sleeps (our push was a seq_cst CAS).
+  if (pushed.crossed) {
+    // Pairs with the worker's seq_cst store of worker_sleeping: either it sees our spans, or we
+    // see that it sleeps. Both are seq_cst stores (one locked instruction per batch share).
+    s.queue.publish_seq_cst();
     if (s.worker_sleeping.load(std::memory_order_seq_cst)) s.wake_worker();
   }
 }

@@ -74,7 +74,7 @@ Span Tracer::start_span(std::string_view name, const SpanOptions& options) noexc
       if (p->wants_on_start()) p->on_start(*record);
     }
   }
-  return Span(detail::IntrusivePtr<SpanData>::adopt(record), {});
+  return Span(detail::IntrusivePtr<SpanData>::adopt(record), context);
 }
 
 ScopedSpan Tracer::start_as_current_span(std::string_view name,
