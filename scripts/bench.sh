@@ -1,30 +1,48 @@
 #!/usr/bin/env bash
-# Builds the release preset, runs every Google Benchmark binary (build/release/bench/
+# Builds the release preset, runs the Google Benchmark binaries (build/release/bench/
 # tracekit-bench-*) and the load test when it exists, and regenerates docs/benchmarks.md.
-#   scripts/bench.sh            all benchmarks, 3 repetitions each (medians reported)
-#   scripts/bench.sh --quick    1 repetition, for a fast look
+#   scripts/bench.sh                 everything, 3 repetitions each (medians reported)
+#   scripts/bench.sh --quick         1 repetition, for a fast look
+#   scripts/bench.sh --only core     rerun only tracekit-bench-core (names may repeat; 'load'
+#                                    is the load test); the other results of the last run are
+#                                    kept, so a busy machine can be benchmarked piece by piece
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 reps=3
-[ "${1:-}" = "--quick" ] && reps=1
+only=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) reps=1 ;;
+    --only) shift; only+=("$1") ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only NAME]..." >&2; exit 2 ;;
+  esac
+  shift
+done
+wanted() {  # wanted NAME: true when NAME is to be run
+  [ ${#only[@]} -eq 0 ] && return 0
+  local n
+  for n in "${only[@]}"; do [ "$n" = "$1" ] && return 0; done
+  return 1
+}
 
 "$(pwd)/scripts/install-deps.sh" >/dev/null
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 
 out_dir="build/release/bench-results"
-rm -rf "$out_dir"
+[ ${#only[@]} -eq 0 ] && rm -rf "$out_dir"
 mkdir -p "$out_dir"
 for bin in build/release/bench/tracekit-bench-*; do
   [ -x "$bin" ] || continue
   name="$(basename "$bin")"
+  wanted "${name#tracekit-bench-}" || continue
   echo "=== $name ==="
   "$bin" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
     --benchmark_out="$out_dir/$name.json" --benchmark_out_format=json 2> "$out_dir/$name.stderr"
 done
 
-if [ -x scripts/load.sh ]; then
+if [ -x scripts/load.sh ] && wanted load; then
   echo "=== load test ==="
   scripts/load.sh --markdown > "$out_dir/load.md" || echo "load test failed; see above" >&2
 fi
