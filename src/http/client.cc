@@ -323,6 +323,8 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
   co_return fail("connection to " + key + " closed before a response");
 }
 
+Client::Client(asio::any_io_executor executor) : Client(std::move(executor), ClientOptions{}) {}
+
 Client::Client(asio::any_io_executor executor, ClientOptions options)
     : impl_(std::make_shared<Impl>(std::move(executor), std::move(options))) {}
 
@@ -359,6 +361,8 @@ struct BlockingClient::Impl {
     thread.join();
   }
 };
+
+BlockingClient::BlockingClient() : BlockingClient(ClientOptions{}) {}
 
 BlockingClient::BlockingClient(ClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
