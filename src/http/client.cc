@@ -380,7 +380,14 @@ Result<ClientResponse> BlockingClient::request(std::string method, std::string u
   asio::co_spawn(
       impl_->io,
       [&promise, call = std::move(call)]() mutable -> asio::awaitable<void> {
-        promise.set_value(co_await std::move(call));
+        // The caller waits on the promise: it is set whatever happens (bad_alloc included).
+        std::optional<Result<ClientResponse>> result;
+        try {
+          result.emplace(co_await std::move(call));
+        } catch (const std::exception& e) {
+          result.emplace(Error{std::string("request failed: ") + e.what()});
+        }
+        promise.set_value(std::move(*result));
       },
       asio::detached);
   return future.get();
