@@ -618,7 +618,8 @@ bool Server::stop(std::chrono::milliseconds timeout) {
     if (s.signals) s.signals->cancel(ignored);
   });
   s.for_each_conn([](Impl::Conn& c) {
-    if (c.idle) c.stream.socket().close();
+    beast::error_code ignored;
+    if (c.idle) c.stream.socket().close(ignored);
   });
   // 2. Let in-flight requests finish and answer.
   bool clean;
