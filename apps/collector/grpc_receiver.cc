@@ -9,14 +9,16 @@ namespace tracekit::collector {
 
 namespace {
 
-using RawService = otlpv1::TraceService::WithRawCallbackMethod_Export<otlpv1::TraceService::Service>;
+using RawService =
+    otlpv1::TraceService::WithRawCallbackMethod_Export<otlpv1::TraceService::Service>;
 
 class TraceService final : public RawService {
  public:
   TraceService(SpanStore& store, IngestLimits limits) : store_(store), limits_(limits) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
-                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response) override {
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(handle(*request, *response));
     return reactor;
@@ -25,10 +27,12 @@ class TraceService final : public RawService {
  private:
   grpc::Status handle(const grpc::ByteBuffer& request, grpc::ByteBuffer& response) {
     std::vector<grpc::Slice> slices;
-    if (!request.Dump(&slices).ok()) return {grpc::StatusCode::INVALID_ARGUMENT, "unreadable message"};
+    if (!request.Dump(&slices).ok())
+      return {grpc::StatusCode::INVALID_ARGUMENT, "unreadable message"};
     std::string bytes;
     bytes.reserve(request.Length());
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const auto& s : slices)
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     auto decoded = decode_protobuf(bytes);
     if (!decoded) return {grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
     otlpv1::ExportTraceServiceResponse reply;
@@ -67,7 +71,8 @@ Result<std::unique_ptr<GrpcReceiver>> GrpcReceiver::start(const std::string& add
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
   builder.RegisterService(impl->service.get());
   // Larger messages are refused by gRPC itself with RESOURCE_EXHAUSTED.
-  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<size_t>(limits.max_body_bytes, INT32_MAX)));
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<size_t>(limits.max_body_bytes, INT32_MAX)));
   impl->server = builder.BuildAndStart();
   if (!impl->server || impl->port == 0) {
     return Error{"cannot listen for OTLP/gRPC on " + address + " (address in use or not local?)"};
@@ -82,6 +87,8 @@ GrpcReceiver::~GrpcReceiver() {
   impl_->server->Wait();
 }
 
-int GrpcReceiver::port() const { return impl_->port; }
+int GrpcReceiver::port() const {
+  return impl_->port;
+}
 
 }  // namespace tracekit::collector

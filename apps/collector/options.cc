@@ -33,7 +33,8 @@ Port 0 takes a free port; the ports in use are printed on a line "ready grpc=P h
 
 bool parse_size(std::string_view text, uint64_t& out) {
   size_t unit_at = 0;
-  while (unit_at < text.size() && (std::isdigit(static_cast<unsigned char>(text[unit_at])) || text[unit_at] == '.')) {
+  while (unit_at < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[unit_at])) || text[unit_at] == '.')) {
     ++unit_at;
   }
   if (unit_at == 0) return false;
@@ -42,14 +43,22 @@ bool parse_size(std::string_view text, uint64_t& out) {
   if (ec != std::errc() || end != text.data() + unit_at) return false;
   const std::string_view unit = text.substr(unit_at);
   double scale = 0;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KB") scale = 1e3;
-  else if (unit == "MB") scale = 1e6;
-  else if (unit == "GB") scale = 1e9;
-  else if (unit == "KiB") scale = 1024.0;
-  else if (unit == "MiB") scale = 1024.0 * 1024;
-  else if (unit == "GiB") scale = 1024.0 * 1024 * 1024;
-  else return false;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KB")
+    scale = 1e3;
+  else if (unit == "MB")
+    scale = 1e6;
+  else if (unit == "GB")
+    scale = 1e9;
+  else if (unit == "KiB")
+    scale = 1024.0;
+  else if (unit == "MiB")
+    scale = 1024.0 * 1024;
+  else if (unit == "GiB")
+    scale = 1024.0 * 1024 * 1024;
+  else
+    return false;
   const double bytes = number * scale;
   if (!std::isfinite(bytes) || bytes > 1e18) return false;
   out = static_cast<uint64_t>(bytes);
@@ -69,14 +78,16 @@ Result<ListenAddress> parse_address(const std::string& what, const std::string& 
   } else {
     const auto colon = text.rfind(':');
     if (colon == std::string::npos) {
-      return Error{what + " \"" + text + "\" is not HOST:PORT (for example 127.0.0.1:4317 or 0.0.0.0:4317)"};
+      return Error{what + " \"" + text +
+                   "\" is not HOST:PORT (for example 127.0.0.1:4317 or 0.0.0.0:4317)"};
     }
     a.host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (a.host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {
+  if (a.host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+      value > 65535) {
     return Error{what + " \"" + text + "\" is not HOST:PORT with a port from 0 to 65535"};
   }
   a.port = static_cast<uint16_t>(value);
@@ -124,14 +135,17 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
        [&o](const std::string& what, const std::string& value) -> Result<void> {
          int64_t ns = 0;
          if (!parse_duration_ns(value, ns)) {
-           return Error{what + " \"" + value + "\" is not a duration such as 30m, 72h or 7d (0 keeps spans)"};
+           return Error{what + " \"" + value +
+                        "\" is not a duration such as 30m, 72h or 7d (0 keeps spans)"};
          }
          o.retention_age = std::chrono::seconds(ns / 1'000'000'000);
          if (ns > 0 && o.retention_age.count() == 0) o.retention_age = std::chrono::seconds(1);
          return {};
        }},
-      {"--retention-size", "TRACEKIT_COLLECTOR_RETENTION_SIZE", size(o.retention_bytes, "500MB or 2GiB")},
-      {"--max-request-size", "TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE", size(o.max_request_bytes, "16MiB")},
+      {"--retention-size", "TRACEKIT_COLLECTOR_RETENTION_SIZE",
+       size(o.retention_bytes, "500MB or 2GiB")},
+      {"--max-request-size", "TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE",
+       size(o.max_request_bytes, "16MiB")},
   };
   for (const Setting& s : settings) {
     if (const char* v = getenv(s.env)) {

@@ -25,7 +25,7 @@ struct CollectorOptions {
   ListenAddress ui{"127.0.0.1", 16686};
   std::string data_path = "tracekit-collector.db";
   std::chrono::seconds retention_age{std::chrono::hours(72)};  // 0: keep forever
-  uint64_t retention_bytes = 1ull << 30;                        // 0: no limit
+  uint64_t retention_bytes = 1ull << 30;                       // 0: no limit
   uint64_t max_request_bytes = 16u << 20;
   bool help = false;
 };

@@ -16,20 +16,29 @@ namespace tracev1 = opentelemetry::proto::trace::v1;
 
 const char* span_kind_name(int kind) {
   switch (kind) {
-    case 1: return "INTERNAL";
-    case 2: return "SERVER";
-    case 3: return "CLIENT";
-    case 4: return "PRODUCER";
-    case 5: return "CONSUMER";
-    default: return "UNSPECIFIED";
+    case 1:
+      return "INTERNAL";
+    case 2:
+      return "SERVER";
+    case 3:
+      return "CLIENT";
+    case 4:
+      return "PRODUCER";
+    case 5:
+      return "CONSUMER";
+    default:
+      return "UNSPECIFIED";
   }
 }
 
 const char* status_code_name(int code) {
   switch (code) {
-    case 1: return "OK";
-    case 2: return "ERROR";
-    default: return "UNSET";
+    case 1:
+      return "OK";
+    case 2:
+      return "ERROR";
+    default:
+      return "UNSET";
   }
 }
 
@@ -111,7 +120,8 @@ void append_any_value(std::string& out, const commonv1::AnyValue& value) {
 
 std::string service_name_of(const opentelemetry::proto::resource::v1::Resource& resource) {
   for (const auto& kv : resource.attributes()) {
-    if (kv.key() == "service.name" && kv.value().has_string_value()) return kv.value().string_value();
+    if (kv.key() == "service.name" && kv.value().has_string_value())
+      return kv.value().string_value();
   }
   return "unknown_service";
 }
@@ -132,7 +142,7 @@ const char* invalid_span(const tracev1::Span& span) {
 }
 
 StoredSpan to_stored(const tracev1::Span& span, const std::string& service,
-                     const std::string& resource_json, const commonv1::InstrumentationScope& scope) {
+                     const std::string& resource_json, const std::string& scope_json) {
   StoredSpan s;
   s.trace_id = to_hex(span.trace_id());
   s.span_id = to_hex(span.span_id());
@@ -148,8 +158,7 @@ StoredSpan to_stored(const tracev1::Span& span, const std::string& service,
   s.status_code = static_cast<int>(span.status().code());
   s.status_message = span.status().message();
   s.service = service;
-  s.scope_name = scope.name();
-  s.scope_version = scope.version();
+  s.scope_json = scope_json;
   s.attributes_json.clear();
   append_attributes(s.attributes_json, span.attributes());
   s.resource_json = resource_json;
@@ -194,20 +203,38 @@ DecodedSpans spans_from_request(const otlpv1::ExportTraceServiceRequest& request
   DecodedSpans out;
   size_t total = 0;
   for (const auto& rs : request.resource_spans()) {
-    for (const auto& ss : rs.scope_spans()) total += static_cast<size_t>(ss.spans_size());
+    for (const auto& ss : rs.scope_spans())
+      total += static_cast<size_t>(ss.spans_size());
   }
   out.spans.reserve(total);
   for (const auto& rs : request.resource_spans()) {
     const std::string service = service_name_of(rs.resource());
-    std::string resource_json;
+    std::string resource_json = "{\"attributes\":";
     append_attributes(resource_json, rs.resource().attributes());
+    resource_json +=
+        ",\"droppedAttributesCount\":" + std::to_string(rs.resource().dropped_attributes_count()) +
+        ",\"schemaUrl\":";
+    append_json_string(resource_json, rs.schema_url());
+    resource_json += "}";
     for (const auto& ss : rs.scope_spans()) {
+      const auto& scope = ss.scope();
+      std::string scope_json = "{\"name\":";
+      append_json_string(scope_json, scope.name());
+      scope_json += ",\"version\":";
+      append_json_string(scope_json, scope.version());
+      scope_json += ",\"attributes\":";
+      append_attributes(scope_json, scope.attributes());
+      scope_json +=
+          ",\"droppedAttributesCount\":" + std::to_string(scope.dropped_attributes_count()) +
+          ",\"schemaUrl\":";
+      append_json_string(scope_json, ss.schema_url());
+      scope_json += "}";
       for (const auto& span : ss.spans()) {
         if (const char* why = invalid_span(span)) {
           if (out.rejected++ == 0) out.rejected_reason = why;
           continue;
         }
-        out.spans.push_back(to_stored(span, service, resource_json, ss.scope()));
+        out.spans.push_back(to_stored(span, service, resource_json, scope_json));
       }
     }
   }
@@ -242,8 +269,9 @@ Result<void> hex_id_to_base64(json::object& o, std::string_view camel, std::stri
   if (text.empty()) return {};
   std::string raw;
   if (!from_hex(std::string_view(text.data(), text.size()), bytes, raw)) {
-    return Error{std::string(camel) + " \"" + std::string(text.data(), std::min<size_t>(text.size(), 64)) +
-                 "\" is not " + std::to_string(bytes * 2) + " hex digits"};
+    return Error{std::string(camel) + " \"" +
+                 std::string(text.data(), std::min<size_t>(text.size(), 64)) + "\" is not " +
+                 std::to_string(bytes * 2) + " hex digits"};
   }
   *v = json::string(base64_encode(raw));
   return {};
@@ -342,7 +370,8 @@ Result<std::string> gunzip(std::string_view in, size_t max_bytes) {
   }
   inflateEnd(&zs);
   if (produced > max_bytes) {
-    return Error{"too large: the body inflates to more than " + std::to_string(max_bytes) + " bytes"};
+    return Error{"too large: the body inflates to more than " + std::to_string(max_bytes) +
+                 " bytes"};
   }
   if (rc != Z_STREAM_END) return Error{"the gzip body is corrupt or truncated"};
   out.resize(produced);

@@ -15,7 +15,8 @@ namespace {
 // The media type without parameters, lower-cased ("application/json; charset=utf-8" -> ...).
 std::string media_type(std::string_view content_type) {
   std::string out(content_type.substr(0, content_type.find(';')));
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
@@ -23,7 +24,8 @@ std::string media_type(std::string_view content_type) {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -56,18 +58,23 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
   const bool json = type == "application/json";
   if (!json && type != "application/x-protobuf" && type != "application/protobuf") {
     return otlp_http_error(415,
-                           "unsupported Content-Type \"" + std::string(content_type.substr(0, 100)) +
+                           "unsupported Content-Type \"" +
+                               std::string(content_type.substr(0, 100)) +
                                "\": OTLP/HTTP takes application/x-protobuf or application/json",
                            false);
   }
   if (body.size() > limits.max_body_bytes) {
-    return otlp_http_error(413, "the body is larger than " + std::to_string(limits.max_body_bytes) + " bytes", json);
+    return otlp_http_error(
+        413, "the body is larger than " + std::to_string(limits.max_body_bytes) + " bytes", json);
   }
   std::string inflated;
   if (!content_encoding.empty() && !iequals(content_encoding, "identity")) {
     if (!iequals(content_encoding, "gzip")) {
-      return otlp_http_error(415, "unsupported Content-Encoding \"" + std::string(content_encoding.substr(0, 100)) +
-                                      "\": only gzip is accepted", json);
+      return otlp_http_error(415,
+                             "unsupported Content-Encoding \"" +
+                                 std::string(content_encoding.substr(0, 100)) +
+                                 "\": only gzip is accepted",
+                             json);
     }
     auto plain = gunzip(body, limits.max_body_bytes);
     if (!plain) {

@@ -23,8 +23,8 @@ Response json_error(int status, const std::string& message) {
 }
 
 void append_span(std::string& out, const StoredSpan& s) {
-  out += "{\"traceId\":\"" + s.trace_id + "\",\"spanId\":\"" + s.span_id + "\",\"parentSpanId\":\"" +
-         s.parent_span_id + "\",\"name\":";
+  out += "{\"traceId\":\"" + s.trace_id + "\",\"spanId\":\"" + s.span_id +
+         "\",\"parentSpanId\":\"" + s.parent_span_id + "\",\"name\":";
   append_json_string(out, s.name);
   out += ",\"kind\":\"";
   out += span_kind_name(s.kind);
@@ -42,13 +42,10 @@ void append_span(std::string& out, const StoredSpan& s) {
   append_json_string(out, s.status_message);
   out += "},\"traceState\":";
   append_json_string(out, s.trace_state);
-  out += ",\"flags\":" + std::to_string(s.flags) + ",\"scope\":{\"name\":";
-  append_json_string(out, s.scope_name);
-  out += ",\"version\":";
-  append_json_string(out, s.scope_version);
-  out += "},\"attributes\":" + s.attributes_json + ",\"events\":" + s.events_json +
-         ",\"links\":" + s.links_json + ",\"resource\":{\"attributes\":" + s.resource_json +
-         "},\"droppedAttributesCount\":" + std::to_string(s.dropped_attributes) +
+  out += ",\"flags\":" + std::to_string(s.flags) + ",\"scope\":" + s.scope_json +
+         ",\"attributes\":" + s.attributes_json + ",\"events\":" + s.events_json +
+         ",\"links\":" + s.links_json + ",\"resource\":" + s.resource_json +
+         ",\"droppedAttributesCount\":" + std::to_string(s.dropped_attributes) +
          ",\"droppedEventsCount\":" + std::to_string(s.dropped_events) +
          ",\"droppedLinksCount\":" + std::to_string(s.dropped_links) + "}";
 }
@@ -92,11 +89,13 @@ Response search(const boost::urls::url_view& url, SpanStore& store) {
     } else if (key == "minDuration" || key == "maxDuration") {
       if (value.empty()) continue;
       if (!parse_duration_ns(value, n)) {
-        return json_error(400, key + " \"" + value + "\" is not a duration such as 250us, 1.5ms, 2s, 1m or 1h");
+        return json_error(
+            400, key + " \"" + value + "\" is not a duration such as 250us, 1.5ms, 2s, 1m or 1h");
       }
       (key == "minDuration" ? q.min_duration_ns : q.max_duration_ns) = n;
     } else if (key == "errors") {
-      if (!parse_bool(value, q.errors_only)) return json_error(400, "errors takes true or false, not \"" + value + "\"");
+      if (!parse_bool(value, q.errors_only))
+        return json_error(400, "errors takes true or false, not \"" + value + "\"");
     } else if (key == "start" || key == "end") {
       if (value.empty()) continue;
       if (!parse_int(value, n) || n < 0 || n > INT64_MAX / 1000) {
@@ -106,7 +105,8 @@ Response search(const boost::urls::url_view& url, SpanStore& store) {
     } else if (key == "lookback") {
       if (value.empty() || value == "all") continue;
       if (!parse_duration_ns(value, n)) {
-        return json_error(400, "lookback \"" + value + "\" is not a duration such as 15m, 1h or 2d");
+        return json_error(400,
+                          "lookback \"" + value + "\" is not a duration such as 15m, 1h or 2d");
       }
       q.start_ns = now_us() * 1000 - n;
     } else if (key == "attribute") {
@@ -122,9 +122,10 @@ Response search(const boost::urls::url_view& url, SpanStore& store) {
       }
       q.limit = static_cast<int>(n);
     } else {
-      return json_error(400, "unknown parameter \"" + key +
-                                 "\"; the search takes service, operation, minDuration, maxDuration, "
-                                 "errors, start, end, lookback, attribute and limit");
+      return json_error(400,
+                        "unknown parameter \"" + key +
+                            "\"; the search takes service, operation, minDuration, maxDuration, "
+                            "errors, start, end, lookback, attribute and limit");
     }
   }
   auto traces = store.find_traces(q);
@@ -169,15 +170,24 @@ bool parse_duration_ns(std::string_view text, int64_t& out) {
   if (ec != std::errc() || end != text.data() + unit_at) return false;
   const std::string_view unit = text.substr(unit_at);
   double scale = 0;
-  if (unit == "ns") scale = 1;
-  else if (unit == "us" || unit == "\xC2\xB5s") scale = 1e3;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "s") scale = 1e9;
-  else if (unit == "m") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
-  else if (unit == "d") scale = 86400e9;
-  else if (unit.empty() && number == 0) scale = 1;
-  else return false;
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us" || unit == "\xC2\xB5s")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s")
+    scale = 1e9;
+  else if (unit == "m")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
+  else if (unit == "d")
+    scale = 86400e9;
+  else if (unit.empty() && number == 0)
+    scale = 1;
+  else
+    return false;
   const double ns = number * scale;
   if (!std::isfinite(ns) || ns > 9.2e18) return false;
   out = static_cast<int64_t>(ns);
@@ -187,7 +197,8 @@ bool parse_duration_ns(std::string_view text, int64_t& out) {
 std::string trace_json(const std::string& trace_id, const std::vector<StoredSpan>& spans) {
   std::string out = "{\"traceId\":\"" + trace_id + "\",\"spans\":[";
   size_t bytes = 0;
-  for (const auto& s : spans) bytes += 400 + s.attributes_json.size() + s.events_json.size() + s.resource_json.size();
+  for (const auto& s : spans)
+    bytes += 400 + s.attributes_json.size() + s.events_json.size() + s.resource_json.size();
   out.reserve(bytes);
   for (size_t i = 0; i < spans.size(); ++i) {
     if (i) out += ',';
@@ -202,7 +213,8 @@ Response handle_api(std::string_view target, SpanStore& store) {
   if (!parsed) return json_error(400, "the request target is not a valid URL path");
   const boost::urls::url_view url = *parsed;
   std::vector<std::string> segments;
-  for (auto seg : url.segments()) segments.push_back(seg);
+  for (auto seg : url.segments())
+    segments.push_back(seg);
   // segments[0] == "api"
   if (segments.size() == 2 && segments[1] == "services") {
     auto services = store.services();

@@ -22,13 +22,14 @@ struct StoredSpan {
   int status_code = 0;  // 0 unset, 1 ok, 2 error
   std::string status_message;
   std::string service;  // the resource's service.name
-  std::string scope_name;
-  std::string scope_version;
-  // OTLP/JSON arrays: [{"key":..,"value":{"stringValue":..}}], events and links as OTLP/JSON.
+  // OTLP/JSON text: attributes as [{"key":..,"value":{"stringValue":..}}], events and links as
+  // arrays, the instrumentation scope as {"name","version","attributes","droppedAttributesCount",
+  // "schemaUrl"} and the resource as {"attributes","droppedAttributesCount","schemaUrl"}.
   std::string attributes_json = "[]";
   std::string events_json = "[]";
   std::string links_json = "[]";
-  std::string resource_json = "[]";  // the resource's attributes
+  std::string scope_json = "{}";
+  std::string resource_json = "{}";
   uint32_t dropped_attributes = 0;
   uint32_t dropped_events = 0;
   uint32_t dropped_links = 0;

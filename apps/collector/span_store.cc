@@ -31,8 +31,7 @@ CREATE TABLE IF NOT EXISTS spans (
   status_message TEXT NOT NULL,
   trace_state TEXT NOT NULL,
   flags INTEGER NOT NULL,
-  scope_name TEXT NOT NULL,
-  scope_version TEXT NOT NULL,
+  scope TEXT NOT NULL,
   attributes TEXT NOT NULL,
   events TEXT NOT NULL,
   links TEXT NOT NULL,
@@ -56,8 +55,8 @@ CREATE TABLE IF NOT EXISTS ingest_batches (last_id INTEGER PRIMARY KEY, received
 
 constexpr const char* kSpanColumns =
     "trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, status_code, "
-    "status_message, trace_state, flags, scope_name, scope_version, attributes, events, links, "
-    "resource, dropped_attributes, dropped_events, dropped_links";
+    "status_message, trace_state, flags, scope, attributes, events, links, resource, "
+    "dropped_attributes, dropped_events, dropped_links";
 
 int64_t to_ns(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -77,15 +76,14 @@ StoredSpan span_from_row(const Statement& st) {
   s.status_message = st.text_at(9);
   s.trace_state = st.text_at(10);
   s.flags = static_cast<uint32_t>(st.int_at(11));
-  s.scope_name = st.text_at(12);
-  s.scope_version = st.text_at(13);
-  s.attributes_json = st.text_at(14);
-  s.events_json = st.text_at(15);
-  s.links_json = st.text_at(16);
-  s.resource_json = st.text_at(17);
-  s.dropped_attributes = static_cast<uint32_t>(st.int_at(18));
-  s.dropped_events = static_cast<uint32_t>(st.int_at(19));
-  s.dropped_links = static_cast<uint32_t>(st.int_at(20));
+  s.scope_json = st.text_at(12);
+  s.attributes_json = st.text_at(13);
+  s.events_json = st.text_at(14);
+  s.links_json = st.text_at(15);
+  s.resource_json = st.text_at(16);
+  s.dropped_attributes = static_cast<uint32_t>(st.int_at(17));
+  s.dropped_events = static_cast<uint32_t>(st.int_at(18));
+  s.dropped_links = static_cast<uint32_t>(st.int_at(19));
   return s;
 }
 
@@ -123,9 +121,8 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   if (auto r = w->db.exec(kSchema); !r) return r.error();
   // WAL with synchronous=NORMAL: a power cut may lose the last transactions, never corrupt.
   if (auto r = w->db.exec("PRAGMA synchronous = NORMAL"); !r) return r.error();
-  auto ins = w->db.prepare(
-      std::string("INSERT OR IGNORE INTO spans (") + kSpanColumns +
-      ", duration_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  auto ins = w->db.prepare(std::string("INSERT OR IGNORE INTO spans (") + kSpanColumns +
+                           ", duration_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!ins) return ins.error();
   w->insert_span = std::move(*ins);
   auto op = w->db.prepare("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?,?,?)");
@@ -206,16 +203,15 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       insert.bind(10, s.status_message);
       insert.bind(11, s.trace_state);
       insert.bind(12, static_cast<int64_t>(s.flags));
-      insert.bind(13, s.scope_name);
-      insert.bind(14, s.scope_version);
-      insert.bind(15, s.attributes_json);
-      insert.bind(16, s.events_json);
-      insert.bind(17, s.links_json);
-      insert.bind(18, s.resource_json);
-      insert.bind(19, static_cast<int64_t>(s.dropped_attributes));
-      insert.bind(20, static_cast<int64_t>(s.dropped_events));
-      insert.bind(21, static_cast<int64_t>(s.dropped_links));
-      insert.bind(22, s.duration_ns());
+      insert.bind(13, s.scope_json);
+      insert.bind(14, s.attributes_json);
+      insert.bind(15, s.events_json);
+      insert.bind(16, s.links_json);
+      insert.bind(17, s.resource_json);
+      insert.bind(18, static_cast<int64_t>(s.dropped_attributes));
+      insert.bind(19, static_cast<int64_t>(s.dropped_events));
+      insert.bind(20, static_cast<int64_t>(s.dropped_links));
+      insert.bind(21, s.duration_ns());
       const int rc = insert.step();
       insert.reset();
       if (rc != SQLITE_DONE) {
@@ -259,9 +255,8 @@ void SpanStore::writer_loop() {
   auto next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
   std::unique_lock lock(mu_);
   while (true) {
-    wake_writer_.wait_until(lock, next_retention, [&] {
-      return stopping_ || !queue_.empty() || !tasks_.empty();
-    });
+    wake_writer_.wait_until(lock, next_retention,
+                            [&] { return stopping_ || !queue_.empty() || !tasks_.empty(); });
     if (!queue_.empty()) {
       std::deque<std::vector<StoredSpan>> batches;
       batches.swap(queue_);
@@ -298,7 +293,9 @@ void SpanStore::writer_loop() {
     if (std::chrono::steady_clock::now() >= next_retention) {
       lock.unlock();
       auto deleted = retain(to_ns(std::chrono::system_clock::now()));
-      if (!deleted) std::fprintf(stderr, "tracekit-collector: retention: %s\n", deleted.error().message.c_str());
+      if (!deleted)
+        std::fprintf(stderr, "tracekit-collector: retention: %s\n",
+                     deleted.error().message.c_str());
       lock.lock();
       next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
     }
@@ -341,7 +338,9 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
       del->bind(1, last_id);
       if (del->step() != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
       deleted += db.changes();
-      if (auto r = db.exec("DELETE FROM ingest_batches WHERE last_id <= " + std::to_string(last_id)); !r) {
+      if (auto r =
+              db.exec("DELETE FROM ingest_batches WHERE last_id <= " + std::to_string(last_id));
+          !r) {
         return r.error();
       }
     }
@@ -358,7 +357,8 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
       if (*total == 0) break;
       // Spans are about the same size, so delete the share of them that is over the target.
       const double share = static_cast<double>(*used - target) / static_cast<double>(*used);
-      const auto n = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(share * static_cast<double>(*total))));
+      const auto n = std::max<int64_t>(
+          1, static_cast<int64_t>(std::ceil(share * static_cast<double>(*total))));
       auto del = db.prepare(
           "DELETE FROM spans WHERE id <= (SELECT id FROM spans ORDER BY id LIMIT 1 OFFSET ?)");
       if (!del) return del.error();
@@ -366,15 +366,17 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
       if (del->step() != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
       deleted += db.changes();
     }
-    if (auto r = db.exec("DELETE FROM ingest_batches WHERE last_id < (SELECT coalesce(min(id), 1 << 62) FROM spans)"); !r) {
+    if (auto r = db.exec("DELETE FROM ingest_batches WHERE last_id < (SELECT coalesce(min(id), 1 "
+                         "<< 62) FROM spans)");
+        !r) {
       return r.error();
     }
   }
   if (deleted > 0) {
     // Operations whose last span went; the writer's cache is rebuilt from what is left.
-    if (auto r = db.exec(
-            "DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
-            "s.service = operations.service AND s.name = operations.name AND s.kind = operations.kind)");
+    if (auto r = db.exec("DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
+                         "s.service = operations.service AND s.name = operations.name AND s.kind = "
+                         "operations.kind)");
         !r) {
       return r.error();
     }
@@ -396,19 +398,22 @@ Result<std::vector<std::string>> SpanStore::services() {
   if (!st) return st.error();
   std::vector<std::string> out;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back(st->text_at(0));
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back(st->text_at(0));
   if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
   return out;
 }
 
 Result<std::vector<Operation>> SpanStore::operations(const std::string& service) {
   std::lock_guard lock(reader_->mu);
-  auto st = reader_->db.prepare("SELECT name, kind FROM operations WHERE service = ? ORDER BY name, kind");
+  auto st = reader_->db.prepare(
+      "SELECT name, kind FROM operations WHERE service = ? ORDER BY name, kind");
   if (!st) return st.error();
   st->bind(1, service);
   std::vector<Operation> out;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back({st->text_at(0), static_cast<int>(st->int_at(1))});
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back({st->text_at(0), static_cast<int>(st->int_at(1))});
   if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
   return out;
 }
@@ -443,7 +448,7 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
   if (q.end_ns) sql += " AND start_ns <= ?";
   for (size_t i = 0; i < q.attributes.size(); ++i) {
     sql += " AND (EXISTS " + attribute_match("s.attributes") + " OR EXISTS " +
-           attribute_match("s.resource") + ")";
+           attribute_match("s.resource, '$.attributes'") + ")";
   }
   sql += " GROUP BY trace_id ORDER BY latest DESC LIMIT ?";
 
@@ -467,16 +472,20 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
   st->bind(pos++, std::max(1, q.limit));
   std::vector<TraceSummary> out;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back({.trace_id = st->text_at(0)});
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back({.trace_id = st->text_at(0)});
   if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
 
   auto totals = db.prepare(
-      "SELECT min(start_ns), max(end_ns), count(*), sum(status_code = 2) FROM spans WHERE trace_id = ?");
-  auto services = db.prepare("SELECT DISTINCT service FROM spans WHERE trace_id = ? ORDER BY service");
+      "SELECT min(start_ns), max(end_ns), count(*), sum(status_code = 2) FROM spans WHERE trace_id "
+      "= ?");
+  auto services =
+      db.prepare("SELECT DISTINCT service FROM spans WHERE trace_id = ? ORDER BY service");
   // The root: no parent, or a parent that is not in this trace (it continues a remote one).
   auto root = db.prepare(
       "SELECT service, name FROM spans s WHERE trace_id = ?1 ORDER BY (parent_span_id = '' OR NOT "
-      "EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = ?1 AND p.span_id = s.parent_span_id)) DESC, "
+      "EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = ?1 AND p.span_id = s.parent_span_id)) "
+      "DESC, "
       "start_ns, id LIMIT 1");
   if (!totals) return totals.error();
   if (!services) return services.error();
@@ -491,7 +500,8 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
     }
     totals->reset();
     services->bind(1, t.trace_id);
-    while (services->step() == SQLITE_ROW) t.services.push_back(services->text_at(0));
+    while (services->step() == SQLITE_ROW)
+      t.services.push_back(services->text_at(0));
     services->reset();
     root->bind(1, t.trace_id);
     if (root->step() == SQLITE_ROW) {
@@ -511,7 +521,8 @@ Result<std::vector<StoredSpan>> SpanStore::trace(const std::string& trace_id_hex
   st->bind(1, trace_id_hex);
   std::vector<StoredSpan> out;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW) out.push_back(span_from_row(*st));
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back(span_from_row(*st));
   if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
   return out;
 }

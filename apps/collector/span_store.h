@@ -49,11 +49,11 @@ struct TraceSummary {
 };
 
 struct TraceQuery {
-  std::string service;    // empty: any
-  std::string operation;  // span name; empty: any
+  std::string service;                                      // empty: any
+  std::string operation;                                    // span name; empty: any
   std::optional<int64_t> min_duration_ns, max_duration_ns;  // of a matching span
   bool errors_only = false;                                 // a matching span has status ERROR
-  std::optional<int64_t> start_ns, end_ns;                  // a matching span starts in [start, end]
+  std::optional<int64_t> start_ns, end_ns;  // a matching span starts in [start, end]
   // key=value pairs; each must be on a matching span, or on its resource.
   std::vector<std::pair<std::string, std::string>> attributes;
   int limit = 20;

@@ -42,7 +42,8 @@ class Statement {
   int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text_at(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
   }
   std::string error() const { return sqlite3_errmsg(db_); }
 
@@ -71,7 +72,8 @@ class Database {
   Result<void> exec(const std::string& sql) {
     char* msg = nullptr;
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
-      Error e{"SQLite: " + std::string(msg ? msg : sqlite3_errmsg(db_)) + " (in: " + sql.substr(0, 80) + ")"};
+      Error e{"SQLite: " + std::string(msg ? msg : sqlite3_errmsg(db_)) +
+              " (in: " + sql.substr(0, 80) + ")"};
       sqlite3_free(msg);
       return e;
     }
@@ -80,7 +82,8 @@ class Database {
 
   Result<Statement> prepare(std::string_view sql) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+        SQLITE_OK) {
       return Error{"SQLite cannot prepare a statement: " + std::string(sqlite3_errmsg(db_))};
     }
     return Statement(db_, stmt);
