@@ -45,6 +45,7 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& opti
   so.path = options.data_path;
   so.max_age = options.retention_age;
   so.max_bytes = options.retention_bytes;
+  so.retention_interval = options.retention_interval;
   auto store = SpanStore::open(so);
   if (!store) return store.error();
   impl->store = std::move(*store);

@@ -24,6 +24,8 @@ Usage: tracekit-collector [options]
                                (default 72h; env TRACEKIT_COLLECTOR_RETENTION_AGE)
   --retention-size SIZE        keep the live data under this size, e.g. 500MB, 2GiB; 0 means no limit
                                (default 1GiB; env TRACEKIT_COLLECTOR_RETENTION_SIZE)
+  --retention-interval DURATION
+                               how often retention runs (default 30s; env TRACEKIT_COLLECTOR_RETENTION_INTERVAL)
   --max-request-size SIZE      largest OTLP request, compressed or not (default 16MiB;
                                env TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE)
   --help                       this text
@@ -140,6 +142,15 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
          }
          o.retention_age = std::chrono::seconds(ns / 1'000'000'000);
          if (ns > 0 && o.retention_age.count() == 0) o.retention_age = std::chrono::seconds(1);
+         return {};
+       }},
+      {"--retention-interval", "TRACEKIT_COLLECTOR_RETENTION_INTERVAL",
+       [&o](const std::string& what, const std::string& value) -> Result<void> {
+         int64_t ns = 0;
+         if (!parse_duration_ns(value, ns) || ns < 1'000'000) {
+           return Error{what + " \"" + value + "\" is not a duration of at least 1ms, such as 30s"};
+         }
+         o.retention_interval = std::chrono::milliseconds(ns / 1'000'000);
          return {};
        }},
       {"--retention-size", "TRACEKIT_COLLECTOR_RETENTION_SIZE",

@@ -26,6 +26,7 @@ struct CollectorOptions {
   std::string data_path = "tracekit-collector.db";
   std::chrono::seconds retention_age{std::chrono::hours(72)};  // 0: keep forever
   uint64_t retention_bytes = 1ull << 30;                       // 0: no limit
+  std::chrono::milliseconds retention_interval{std::chrono::seconds(30)};
   uint64_t max_request_bytes = 16u << 20;
   bool help = false;
 };
