@@ -438,8 +438,13 @@ std::string attribute_match(const char* column) {
 }  // namespace
 
 Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
-  std::string sql = "SELECT trace_id, max(start_ns) AS latest FROM spans s WHERE 1";
-  if (!q.service.empty()) sql += " AND service = ?";
+  // Matching spans newest first, read only until `limit` distinct traces are found: the newest
+  // traces cost the same however many spans the store holds. A service without an operation
+  // is filtered row by row ("+service" keeps SQLite off the service index) so the scan can
+  // follow the start-time index and stop early; service and operation together use their own
+  // index, which is ordered by start time too.
+  std::string sql = "SELECT trace_id FROM spans s WHERE 1";
+  if (!q.service.empty()) sql += q.operation.empty() ? " AND +service = ?" : " AND service = ?";
   if (!q.operation.empty()) sql += " AND name = ?";
   if (q.min_duration_ns) sql += " AND duration_ns >= ?";
   if (q.max_duration_ns) sql += " AND duration_ns <= ?";
@@ -450,7 +455,7 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
     sql += " AND (EXISTS " + attribute_match("s.attributes") + " OR EXISTS " +
            attribute_match("s.resource, '$.attributes'") + ")";
   }
-  sql += " GROUP BY trace_id ORDER BY latest DESC LIMIT ?";
+  sql += " ORDER BY start_ns DESC";
 
   std::lock_guard lock(reader_->mu);
   Database& db = reader_->db;
@@ -469,12 +474,15 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
     st->bind(pos++, key);
     st->bind(pos++, value);
   }
-  st->bind(pos++, std::max(1, q.limit));
   std::vector<TraceSummary> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back({.trace_id = st->text_at(0)});
-  if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  std::unordered_set<std::string> seen;
+  const size_t limit = static_cast<size_t>(std::max(1, q.limit));
+  int rc = SQLITE_DONE;
+  while (out.size() < limit && (rc = st->step()) == SQLITE_ROW) {
+    std::string id = st->text_at(0);
+    if (seen.insert(id).second) out.push_back({.trace_id = std::move(id)});
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
 
   auto totals = db.prepare(
       "SELECT min(start_ns), max(end_ns), count(*), sum(status_code = 2) FROM spans WHERE trace_id "
