@@ -24,6 +24,14 @@ for bin in build/release/bench/tracekit-bench-*; do
     --benchmark_out="$out_dir/$name.json" --benchmark_out_format=json 2> "$out_dir/$name.stderr"
 done
 
+# The collector's viewer: a 5,000-span trace rendered in headless Chromium (skips without npm).
+collector_bin=build/release/apps/collector/tracekit-collector
+if [ -x "$collector_bin" ] && command -v node >/dev/null && [ -d tests/collector/js/node_modules/playwright-core ]; then
+  echo "=== collector viewer (headless Chromium) ==="
+  (cd tests/collector/js && node browser_test.mjs "../../../$collector_bin" "../../../$out_dir/collector") ||
+    echo "collector browser measurement failed; see above" >&2
+fi
+
 if [ -x scripts/load.sh ]; then
   echo "=== load test ==="
   scripts/load.sh --markdown > "$out_dir/load.md" || echo "load test failed; see above" >&2

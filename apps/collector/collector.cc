@@ -1,31 +1,37 @@
 #include "collector.h"
 
 #include "grpc_receiver.h"
+#include "http_frontend.h"
 #include "otlp_ingest.h"
 #include "query_api.h"
-#include "tracekit/http/server.h"
 #include "web_assets.h"
 
 namespace tracekit::collector {
 
 namespace {
 
-http::Response to_http(Response r) {
-  http::Response out(r.status);
-  out.set_body(std::move(r.body), r.content_type);
-  for (const auto& [name, value] : r.headers)
-    out.set_header(name, value);
-  return out;
+Response method_not_allowed(std::string_view allow) {
+  Response r{405, "application/json", "{\"error\":\"method not allowed\"}"};
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
 }
 
-http::ServerOptions server_options(const ListenAddress& address, size_t max_body_bytes) {
-  http::ServerOptions o;
-  o.address = address.host;
-  o.port = address.port;
-  o.max_body_bytes = max_body_bytes;
-  o.server_name = "tracekit-collector";
-  o.correlation_ids = false;
-  return o;
+// OTLP/HTTP: POST /v1/traces only.
+Response handle_otlp_request(const HttpRequestView& req, SpanStore& store,
+                             const IngestLimits& limits) {
+  if (req.path != "/v1/traces") {
+    return {404, "application/json",
+            "{\"error\":\"not found; OTLP/HTTP traces go to POST /v1/traces\"}"};
+  }
+  if (req.method != "POST") return method_not_allowed("POST");
+  return handle_otlp_http(req.content_type, req.content_encoding, req.body, store, limits);
+}
+
+// The viewer: /api/... is the JSON API, everything else the embedded files.
+Response handle_ui_request(const HttpRequestView& req, SpanStore& store) {
+  if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
+  if (req.path.starts_with("/api/")) return handle_api(req.target, store);
+  return handle_web(req.path);
 }
 
 }  // namespace
@@ -33,14 +39,14 @@ http::ServerOptions server_options(const ListenAddress& address, size_t max_body
 struct Collector::Impl {
   std::unique_ptr<SpanStore> store;
   std::unique_ptr<GrpcReceiver> grpc;
-  std::unique_ptr<http::Server> otlp_http;
-  std::unique_ptr<http::Server> ui;
-  IngestLimits limits;
+  std::unique_ptr<HttpFrontend> otlp_http;
+  std::unique_ptr<HttpFrontend> ui;
 };
 
 Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& options) {
   auto impl = std::make_unique<Impl>();
-  impl->limits.max_body_bytes = options.max_request_bytes;
+  IngestLimits limits;
+  limits.max_body_bytes = options.max_request_bytes;
   StoreOptions so;
   so.path = options.data_path;
   so.max_age = options.retention_age;
@@ -51,43 +57,32 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& opti
   impl->store = std::move(*store);
   SpanStore& st = *impl->store;
 
-  auto grpc = GrpcReceiver::start(options.grpc.to_string(), st, impl->limits);
+  auto grpc = GrpcReceiver::start(options.grpc.to_string(), st, limits);
   if (!grpc) return grpc.error();
   impl->grpc = std::move(*grpc);
 
-  // OTLP/HTTP: the body limit is checked by the server before reading (413), and again after
-  // gunzip by the handler.
-  impl->otlp_http =
-      std::make_unique<http::Server>(server_options(options.http, options.max_request_bytes));
-  const IngestLimits limits = impl->limits;
-  impl->otlp_http->route("POST", "/v1/traces", [&st, limits](http::Request& req) {
-    return to_http(handle_otlp_http(req.header("Content-Type").value_or(""),
-                                    req.header("Content-Encoding").value_or(""), req.body(), st,
-                                    limits));
-  });
-  if (auto r = impl->otlp_http->start(); !r) {
-    return Error{"OTLP/HTTP on " + options.http.to_string() + ": " + r.error().message};
-  }
+  // The body limit is checked by the server before reading (413), and after gunzip again.
+  auto otlp = start_http_frontend(
+      options.http, options.max_request_bytes,
+      [&st, limits](const HttpRequestView& req) { return handle_otlp_request(req, st, limits); });
+  if (!otlp) return Error{"OTLP/HTTP: " + otlp.error().message};
+  impl->otlp_http = std::move(*otlp);
 
-  impl->ui = std::make_unique<http::Server>(server_options(options.ui, 64 * 1024));
-  impl->ui->route("GET", "/api/{rest...}",
-                  [&st](http::Request& req) { return to_http(handle_api(req.target(), st)); });
-  impl->ui->route("GET", "/{rest...}",
-                  [](http::Request& req) { return to_http(handle_web(req.path())); });
-  impl->ui->route("GET", "/", [](http::Request& req) { return to_http(handle_web(req.path())); });
-  if (auto r = impl->ui->start(); !r) {
-    return Error{"viewer on " + options.ui.to_string() + ": " + r.error().message};
-  }
+  auto ui = start_http_frontend(options.ui, 64 * 1024, [&st](const HttpRequestView& req) {
+    return handle_ui_request(req, st);
+  });
+  if (!ui) return Error{"viewer: " + ui.error().message};
+  impl->ui = std::move(*ui);
   return std::unique_ptr<Collector>(new Collector(std::move(impl)));
 }
 
 Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Collector::~Collector() {
-  if (impl_->ui) impl_->ui->stop(std::chrono::seconds(2));
-  if (impl_->otlp_http) impl_->otlp_http->stop(std::chrono::seconds(2));
+  impl_->ui.reset();
+  impl_->otlp_http.reset();
   impl_->grpc.reset();
-  impl_->store.reset();
+  impl_->store.reset();  // writes what is still queued
 }
 
 int Collector::grpc_port() const {

@@ -58,13 +58,18 @@ function anyValueText(v) {
   return '';
 }
 
-// A stable colour per service.
+// A colour per service: distinct ones in order of first sight, then hues from the name.
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac', '#e15759'];
 const serviceColours = new Map();
 function colourOf(service) {
   if (!serviceColours.has(service)) {
-    let h = 0;
-    for (const ch of service) h = (h * 31 + ch.codePointAt(0)) >>> 0;
-    serviceColours.set(service, `hsl(${h % 360}, 55%, 58%)`);
+    let colour = PALETTE[serviceColours.size];
+    if (!colour) {
+      let h = 0;
+      for (const ch of service) h = (h * 31 + ch.codePointAt(0)) >>> 0;
+      colour = `hsl(${h % 360}, 55%, 58%)`;
+    }
+    serviceColours.set(service, colour);
   }
   return serviceColours.get(service);
 }
@@ -265,7 +270,13 @@ function renderTrace(trace) {
     const isError = span.status.code === 'ERROR';
     const bar = el('div', { className: isError ? 'bar error' : 'bar', style: { left: `${left}%`, width: `${width}%`, background: colourOf(span.service) } });
     const label = el('span', { className: 'bar-label', text: formatDuration(Number(span.durationNs)) });
-    label.style[left > 70 ? 'right' : 'left'] = left > 70 ? `${100 - left}%` : `calc(${left + width}% + 4px)`;
+    // After the bar when there is room, else before it, else inside its end.
+    if (left + width <= 85) label.style.left = `calc(${left + width}% + 4px)`;
+    else if (left >= 15) label.style.right = `calc(${100 - left}% + 4px)`;
+    else {
+      label.style.right = `calc(${100 - left - width}% + 4px)`;
+      label.classList.add('inside');
+    }
     const row = el('div', {
       className: isError ? 'span-row error' : 'span-row',
       'data-span-id': span.spanId,

@@ -86,7 +86,7 @@ const dbSpans = [
   otlpSpan(traceId, ids.db, ids.root, 'SELECT tools', 5e6, 3e6, { kind: 3, status: { code: 2, message: 'deadlock' } }),
 ];
 
-// A 5,000-span trace: a root with 50 children, each with 99 children of its own.
+// A 5,000-span trace: a root with 50 children, each with 99 children of its own (the last 98).
 const bigTraceId = hex(16);
 const bigSpans = [];
 const bigRoot = hex(8);
@@ -94,7 +94,7 @@ bigSpans.push(otlpSpan(bigTraceId, bigRoot, '', 'big root', 0, 5000e6));
 for (let i = 0; i < 50; i++) {
   const mid = hex(8);
   bigSpans.push(otlpSpan(bigTraceId, mid, bigRoot, `stage ${i}`, i * 100e6, 100e6));
-  for (let j = 0; j < 99; j++) {
+  for (let j = 0; j < (i === 49 ? 98 : 99); j++) {
     bigSpans.push(otlpSpan(bigTraceId, hex(8), mid, `step ${i}.${j}`, i * 100e6 + j * 1e6, 1e6, { kind: 1 }));
   }
 }

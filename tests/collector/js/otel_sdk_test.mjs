@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startCollector, waitForJson, watchdog } from './collector_process.mjs';
 
 const [binary, interopDir] = process.argv.slice(2);
@@ -19,7 +19,7 @@ for (const pkg of ['@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-tra
     process.exit(77);
   }
 }
-const require = createRequire(join(interopDir, 'package.json'));
+const require = createRequire(resolve(interopDir, 'package.json'));
 const { BasicTracerProvider, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const api = require('@opentelemetry/api');
