@@ -94,7 +94,7 @@ class BeastFrontend final : public HttpFrontend {
       auto [ec, bytes] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
       (void)bytes;
       Response response;
-      bool keep_alive = false;
+      bool keep_alive = false, head = false;
       if (ec == bhttp::error::body_limit) {
         response = {413, "text/plain; charset=utf-8",
                     "the body is larger than " + std::to_string(max_body_) + " bytes\n"};
@@ -113,6 +113,7 @@ class BeastFrontend final : public HttpFrontend {
         view.body = req.body();
         response = handler_(view);
         keep_alive = req.keep_alive();
+        head = req.method() == bhttp::verb::head;
       }
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), 11};
       res.set(bhttp::field::server, "tracekit-collector");
@@ -122,6 +123,7 @@ class BeastFrontend final : public HttpFrontend {
       res.body() = std::move(response.body);
       res.keep_alive(keep_alive);
       res.prepare_payload();
+      if (head) res.body().clear();  // HEAD: the GET's headers, Content-Length included
       stream.expires_after(30s);
       auto [wec, written] = co_await bhttp::async_write(stream, res, kAsTuple);
       (void)written;

@@ -99,9 +99,18 @@ Result<uint64_t> used_bytes_of(Database& db) {
 
 }  // namespace
 
+namespace {
+// The newest row of ingest_batches, which a write within the arrival granularity extends.
+struct BatchRow {
+  int64_t last_id = 0;
+  int64_t received_ns = 0;
+};
+}  // namespace
+
 struct SpanStore::Writer {
   Database db;
-  Statement insert_span, insert_operation, insert_batch;
+  Statement insert_span, insert_operation, insert_batch, extend_batch;
+  BatchRow newest_batch;
   std::unordered_set<std::string> known_operations;  // service \0 name \0 kind
   int64_t last_received_ns = 0;
 };
@@ -131,8 +140,15 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   auto batch = w->db.prepare("INSERT INTO ingest_batches (last_id, received_ns) VALUES (?,?)");
   if (!batch) return batch.error();
   w->insert_batch = std::move(*batch);
-  if (auto last = w->db.query_int("SELECT coalesce(max(received_ns), 0) FROM ingest_batches")) {
-    w->last_received_ns = *last;
+  auto extend = w->db.prepare("UPDATE ingest_batches SET last_id = ?1 WHERE last_id = ?2");
+  if (!extend) return extend.error();
+  w->extend_batch = std::move(*extend);
+  if (auto newest = w->db.prepare(
+          "SELECT last_id, received_ns FROM ingest_batches ORDER BY last_id DESC LIMIT 1")) {
+    if (newest->step() == SQLITE_ROW) {
+      w->newest_batch = {newest->int_at(0), newest->int_at(1)};
+      w->last_received_ns = w->newest_batch.received_ns;
+    }
   }
   store->writer_ = std::move(w);
 
@@ -184,6 +200,7 @@ namespace {
 // Inserts every span of `batches` in one transaction; returns {written, duplicates}.
 Result<std::pair<uint64_t, uint64_t>> write_batches(
     Database& db, Statement& insert, Statement& insert_operation, Statement& insert_batch,
+    Statement& extend_batch, BatchRow& newest, int64_t granularity_ns,
     std::unordered_set<std::string>& known_operations, int64_t received_ns,
     const std::deque<std::vector<StoredSpan>>& batches) {
   if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
@@ -237,10 +254,24 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
     }
   }
   if (written > 0) {
-    insert_batch.bind(1, static_cast<int64_t>(sqlite3_last_insert_rowid(db.handle())));
-    insert_batch.bind(2, received_ns);
-    insert_batch.step();
-    insert_batch.reset();
+    // At most one row per granularity: a busy collector writes many transactions a second.
+    const int64_t last_id = sqlite3_last_insert_rowid(db.handle());
+    bool extended = false;
+    if (newest.last_id > 0 && received_ns - newest.received_ns < granularity_ns) {
+      extend_batch.bind(1, last_id);
+      extend_batch.bind(2, newest.last_id);
+      extended = extend_batch.step() == SQLITE_DONE && db.changes() > 0;
+      extend_batch.reset();
+    }
+    if (extended) {
+      newest.last_id = last_id;
+    } else {
+      insert_batch.bind(1, last_id);
+      insert_batch.bind(2, received_ns);
+      insert_batch.step();
+      insert_batch.reset();
+      newest = {last_id, received_ns};
+    }
   }
   if (auto r = db.exec("COMMIT"); !r) {
     (void)db.exec("ROLLBACK");
@@ -265,8 +296,11 @@ void SpanStore::writer_loop() {
       lock.unlock();
       Writer& w = *writer_;
       w.last_received_ns = std::max(w.last_received_ns, to_ns(std::chrono::system_clock::now()));
-      auto result = write_batches(w.db, w.insert_span, w.insert_operation, w.insert_batch,
-                                  w.known_operations, w.last_received_ns, batches);
+      auto result = write_batches(
+          w.db, w.insert_span, w.insert_operation, w.insert_batch, w.extend_batch, w.newest_batch,
+          std::chrono::duration_cast<std::chrono::nanoseconds>(options_.arrival_granularity)
+              .count(),
+          w.known_operations, w.last_received_ns, batches);
       batches.clear();  // free the spans before taking the lock again
       if (!result) std::fprintf(stderr, "tracekit-collector: %s\n", result.error().message.c_str());
       lock.lock();

@@ -32,6 +32,8 @@ struct StoreOptions {
   // of it (0: no limit).
   uint64_t max_bytes = 1ull << 30;
   std::chrono::milliseconds retention_interval{std::chrono::seconds(30)};
+  // Age retention knows arrival times to this precision (one bookkeeping row per interval).
+  std::chrono::milliseconds arrival_granularity{1000};
   // submit() refuses spans past this many queued and not yet written (the receivers then answer
   // with a retryable "unavailable").
   size_t max_queued_spans = 200'000;

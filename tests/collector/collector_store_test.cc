@@ -176,7 +176,7 @@ TEST_F(StoreTest, SpansQueuedAtCloseAreWritten) {
 }
 
 TEST_F(StoreTest, RetentionByAgeDeletesWhatArrivedBeforeTheCutoff) {
-  auto store = open({.max_age = std::chrono::hours(1), .max_bytes = 0});
+  auto store = open({.max_age = std::chrono::hours(1), .max_bytes = 0, .arrival_granularity = 0ms});
   ASSERT_TRUE(store);
   fill(*store);
   const auto first_batch_done = std::chrono::system_clock::now();

@@ -337,6 +337,14 @@ function route() {
     }
     if (p.has('lookback')) $('lookback').value = p.get('lookback');
     $('errors').checked = p.get('errors') === 'true';
+    if (p.has('service')) {
+      $('service').value = p.get('service');
+      loadOperations().then(() => {
+        if (p.has('operation')) $('operation').value = p.get('operation');
+        search(false);
+      });
+      return;
+    }
     search(false);
   } else {
     search(false);
