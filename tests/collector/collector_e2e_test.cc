@@ -139,11 +139,15 @@ TEST_F(CollectorE2E, SpansQueuedAtSigtermAreWrittenBeforeExit) {
 
 TEST_F(CollectorE2E, RetentionDeletesOldSpans) {
   CollectorProcess c(dir.file("spans.db"),
-                     {"--retention-age", "2s", "--retention-interval", "100ms"});
+                     {"--retention-age", "3s", "--retention-interval", "100ms"});
   ASSERT_TRUE(c.ready()) << c.startup_output();
   testing::KnownSpans known = send_known_spans(OtlpProtocol::kHttpJson, c.otlp_url(), false);
   const std::string url = c.ui_url() + "/api/traces/" + hex_trace_id(known.spans[0]);
-  // Gone within a bounded time (the age plus a few retention rounds); 404 once deleted.
+  // First stored (the age counts from arrival)...
+  ASSERT_TRUE(wait_for_json(url, [](const json::value& v) {
+    return !v.at("spans").as_array().empty();
+  })) << "the spans never arrived";
+  // ...then gone within a bounded time (the age plus a few retention rounds): 404.
   const auto until = std::chrono::steady_clock::now() + 30s;
   long status = 0;
   while (std::chrono::steady_clock::now() < until) {
@@ -153,7 +157,7 @@ TEST_F(CollectorE2E, RetentionDeletesOldSpans) {
   }
   EXPECT_EQ(status, 404);
   json::value services = get_json(c.ui_url() + "/api/services");
-  EXPECT_EQ(services.at("data").as_array().size(), 0u);
+  EXPECT_EQ(services.at("data").as_array().size(), 0u) << "operations without spans go too";
 }
 
 TEST_F(CollectorE2E, BadHttpPayloadsGetTheRightStatusAndTheCollectorKeepsServing) {
