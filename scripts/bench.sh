@@ -4,7 +4,7 @@
 #   scripts/bench.sh                 everything, 3 repetitions each (medians reported)
 #   scripts/bench.sh --quick         1 repetition, for a fast look
 #   scripts/bench.sh --only core     rerun only tracekit-bench-core (names may repeat; 'load'
-#                                    is the load test); the other results of the last run are
+#                                    is the load test, 'viewer' the collector's browser run); the other results of the last run are
 #                                    kept, so a busy machine can be benchmarked piece by piece
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,14 @@ for bin in build/release/bench/tracekit-bench-*; do
   "$bin" --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true \
     --benchmark_out="$out_dir/$name.json" --benchmark_out_format=json 2> "$out_dir/$name.stderr"
 done
+
+# The collector's viewer: a 5,000-span trace rendered in headless Chromium (skips without npm).
+collector_bin=build/release/apps/collector/tracekit-collector
+if wanted viewer && [ -x "$collector_bin" ] && command -v node >/dev/null && [ -d tests/collector/js/node_modules/playwright-core ]; then
+  echo "=== collector viewer (headless Chromium) ==="
+  (cd tests/collector/js && node browser_test.mjs "../../../$collector_bin" "../../../$out_dir/collector") ||
+    echo "collector browser measurement failed; see above" >&2
+fi
 
 if [ -x scripts/load.sh ] && wanted load; then
   echo "=== load test ==="

@@ -21,6 +21,8 @@ GOALS = {
     "BM_MiddlewarePath": ("<= 400 ns", lambda r: r["ns"] <= 400),
     "BM_OtlpEncode/protobuf": (">= 1 M spans/s", lambda r: r.get("items_per_second", 0) >= 1e6),
     "BM_OtlpEncode/json": (">= 1 M spans/s", lambda r: r.get("items_per_second", 0) >= 1e6),
+    "BM_CollectorIngest": (">= 50,000 spans/s", lambda r: r.get("items_per_second", 0) >= 5e4),
+    "BM_CollectorQueryTrace1000": ("< 50 ms", lambda r: r["ns"] < 50e6),
 }
 # What the reference C++ SDK (opentelemetry-cpp) measured on this machine (shared/notes.md).
 REFERENCE = {
@@ -44,7 +46,7 @@ def base_name(run_name):
             name = name[: -len(suffix)]
     # Drop google-benchmark's decorations (/real_time, /threads:N) for matching goals.
     parts = [p for p in name.split("/") if p != "real_time" and not p.startswith("threads:")
-             and not p.startswith("min_time:")]
+             and not p.startswith("min_time:") and not p.startswith("iterations:")]
     return "/".join(parts)
 
 
@@ -151,6 +153,16 @@ def main():
         print("## Load test (`scripts/load.sh`)\n")
         with open(load_md) as f:
             print(f.read())
+    render = os.path.join(directory, "collector", "collector_render.json")
+    if os.path.exists(render):
+        with open(render) as f:
+            r = json.load(f)
+        met = "yes" if r["render_ms"] < 2000 else "**no**"
+        print("## Collector viewer in headless Chromium (`tests/collector/js/browser_test.mjs`)\n")
+        print("| trace | render (DOM built) | page load to rendered | goal | met |")
+        print("|---|---:|---:|---|---|")
+        print(f"| {r['spans']:,} spans | {r['render_ms']:.0f} ms | {r['load_ms']:.0f} ms | renders, < 2 s | {met} |")
+        print()
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "benchmarks-notes.md")
     if os.path.exists(notes):
         with open(notes) as f:

@@ -61,3 +61,16 @@ if [ -f "$interop/package.json" ]; then
     fi
   fi
 fi
+
+# The collector's browser tests: playwright-core (no bundled browser; it drives Debian's chromium).
+browser_js="$(cd "$(dirname "$0")/.." && pwd)/tests/collector/js"
+if [ -f "$browser_js/package.json" ]; then
+  if [ -d "$browser_js/node_modules/playwright-core" ]; then
+    echo "install-deps: playwright-core is installed"
+  elif ! command -v npm >/dev/null; then
+    echo "install-deps: npm is missing; the collector's browser tests will be skipped"
+  elif ! (cd "$browser_js" && timeout 600 npm ci --no-audit --no-fund --loglevel=error); then
+    echo "install-deps: npm could not install playwright-core (registry unreachable?);" \
+         "the collector's browser tests will be skipped"
+  fi
+fi

@@ -1,0 +1,101 @@
+#include "collector.h"
+
+#include "grpc_receiver.h"
+#include "http_frontend.h"
+#include "otlp_ingest.h"
+#include "query_api.h"
+#include "web_assets.h"
+
+namespace tracekit::collector {
+
+namespace {
+
+Response method_not_allowed(std::string_view allow) {
+  Response r{405, "application/json", "{\"error\":\"method not allowed\"}"};
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+// OTLP/HTTP: POST /v1/traces only.
+Response handle_otlp_request(const HttpRequestView& req, SpanStore& store,
+                             const IngestLimits& limits) {
+  if (req.path != "/v1/traces") {
+    return {404, "application/json",
+            "{\"error\":\"not found; OTLP/HTTP traces go to POST /v1/traces\"}"};
+  }
+  if (req.method != "POST") return method_not_allowed("POST");
+  return handle_otlp_http(req.content_type, req.content_encoding, req.body, store, limits);
+}
+
+// The viewer: /api/... is the JSON API, everything else the embedded files.
+Response handle_ui_request(const HttpRequestView& req, SpanStore& store) {
+  if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
+  if (req.path.starts_with("/api/")) return handle_api(req.target, store);
+  return handle_web(req.path);
+}
+
+}  // namespace
+
+struct Collector::Impl {
+  std::unique_ptr<SpanStore> store;
+  std::unique_ptr<GrpcReceiver> grpc;
+  std::unique_ptr<HttpFrontend> otlp_http;
+  std::unique_ptr<HttpFrontend> ui;
+};
+
+Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  IngestLimits limits;
+  limits.max_body_bytes = options.max_request_bytes;
+  StoreOptions so;
+  so.path = options.data_path;
+  so.max_age = options.retention_age;
+  so.max_bytes = options.retention_bytes;
+  so.retention_interval = options.retention_interval;
+  auto store = SpanStore::open(so);
+  if (!store) return store.error();
+  impl->store = std::move(*store);
+  SpanStore& st = *impl->store;
+
+  auto grpc = GrpcReceiver::start(options.grpc.to_string(), st, limits);
+  if (!grpc) return grpc.error();
+  impl->grpc = std::move(*grpc);
+
+  // The body limit is checked by the server before reading (413), and after gunzip again.
+  auto otlp = start_http_frontend(
+      options.http, options.max_request_bytes,
+      [&st, limits](const HttpRequestView& req) { return handle_otlp_request(req, st, limits); });
+  if (!otlp) return Error{"OTLP/HTTP: " + otlp.error().message};
+  impl->otlp_http = std::move(*otlp);
+
+  auto ui = start_http_frontend(options.ui, 64 * 1024, [&st](const HttpRequestView& req) {
+    return handle_ui_request(req, st);
+  });
+  if (!ui) return Error{"viewer: " + ui.error().message};
+  impl->ui = std::move(*ui);
+  return std::unique_ptr<Collector>(new Collector(std::move(impl)));
+}
+
+Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Collector::~Collector() {
+  impl_->ui.reset();
+  impl_->otlp_http.reset();
+  impl_->grpc.reset();
+  impl_->store.reset();  // writes what is still queued
+}
+
+int Collector::grpc_port() const {
+  return impl_->grpc->port();
+}
+int Collector::http_port() const {
+  return impl_->otlp_http->port();
+}
+int Collector::ui_port() const {
+  return impl_->ui->port();
+}
+SpanStore& Collector::store() {
+  return *impl_->store;
+}
+
+}  // namespace tracekit::collector

@@ -1,0 +1,30 @@
+// OTLP/gRPC: the TraceService/Export method on a grpc++ server. Messages arrive as raw bytes
+// (the generated "raw callback" method), so a payload that is not an ExportTraceServiceRequest
+// gets INVALID_ARGUMENT with a message, rather than gRPC's generic INTERNAL.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "otlp_ingest.h"
+#include "span_store.h"
+#include "tracekit/result.h"
+
+namespace tracekit::collector {
+
+class GrpcReceiver {
+ public:
+  // `address` is host:port; port 0 takes a free one (see port()).
+  static Result<std::unique_ptr<GrpcReceiver>> start(const std::string& address, SpanStore& store,
+                                                     const IngestLimits& limits);
+  ~GrpcReceiver();  // stops accepting and finishes the calls in flight
+  int port() const;
+
+  struct Impl;
+
+ private:
+  explicit GrpcReceiver(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tracekit::collector

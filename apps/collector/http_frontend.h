@@ -1,0 +1,39 @@
+// The collector's HTTP listeners (OTLP/HTTP on 4318, viewer and API on 16686) behind one small
+// interface: a handler from request to Response, whatever server library carries it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "options.h"
+#include "response.h"
+#include "tracekit/result.h"
+
+namespace tracekit::collector {
+
+struct HttpRequestView {
+  std::string_view method;
+  std::string_view target;  // path and query, percent-encoded
+  std::string_view path;    // target up to '?'
+  std::string_view content_type;
+  std::string_view content_encoding;
+  std::string_view body;
+};
+
+// Runs on the server's threads; must not throw.
+using HttpHandler = std::function<Response(const HttpRequestView&)>;
+
+class HttpFrontend {
+ public:
+  virtual ~HttpFrontend() = default;  // stops: in-flight requests get a short grace period
+  virtual int port() const = 0;
+};
+
+// Bodies over `max_body_bytes` get 413 before they are read.
+Result<std::unique_ptr<HttpFrontend>> start_http_frontend(const ListenAddress& address,
+                                                          size_t max_body_bytes,
+                                                          HttpHandler handler);
+
+}  // namespace tracekit::collector

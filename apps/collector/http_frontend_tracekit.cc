@@ -1,0 +1,68 @@
+// The collector's HTTP listeners on tracekit::http::Server (Boost.Beast with coroutines): every
+// method and path goes to one blocking handler on the server's worker pool (SQLite reads block).
+#include "http_frontend.h"
+#include "tracekit/http/server.h"
+
+namespace tracekit::collector {
+
+namespace {
+
+class TracekitFrontend final : public HttpFrontend {
+ public:
+  TracekitFrontend(const ListenAddress& address, size_t max_body_bytes, HttpHandler handler)
+      : server_(options(address, max_body_bytes)), handler_(std::move(handler)) {
+    auto handle = [this](http::Request& req) { return serve(req); };
+    server_.route("*", "/", handle);
+    server_.route("*", "/{path...}", handle);
+  }
+  ~TracekitFrontend() override { server_.stop(std::chrono::seconds(2)); }
+
+  Result<void> start() { return server_.start(); }
+  int port() const override { return server_.port(); }
+
+ private:
+  static http::ServerOptions options(const ListenAddress& address, size_t max_body_bytes) {
+    http::ServerOptions o;
+    o.address = address.host;
+    o.port = address.port;
+    o.max_body_bytes = max_body_bytes;
+    o.io_threads = 1;
+    o.worker_threads = 2;
+    o.server_name = "tracekit-collector";
+    o.correlation_ids = false;
+    return o;
+  }
+
+  http::Response serve(http::Request& req) {
+    HttpRequestView view;
+    view.method = req.method();
+    view.target = req.target();
+    view.path = req.path();
+    view.content_type = req.header("Content-Type").value_or("");
+    view.content_encoding = req.header("Content-Encoding").value_or("");
+    view.body = req.body();
+    Response r = handler_(view);
+    http::Response out(r.status);
+    out.set_body(std::move(r.body), r.content_type);
+    for (const auto& [name, value] : r.headers)
+      out.set_header(name, value);
+    return out;
+  }
+
+  http::Server server_;
+  HttpHandler handler_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HttpFrontend>> start_http_frontend(const ListenAddress& address,
+                                                          size_t max_body_bytes,
+                                                          HttpHandler handler) {
+  auto frontend = std::make_unique<TracekitFrontend>(address, max_body_bytes, std::move(handler));
+  if (auto r = frontend->start(); !r) {
+    return Error{"cannot listen on " + address.to_string() + ": " + r.error().message};
+  }
+  return std::unique_ptr<HttpFrontend>(std::move(frontend));
+}
+
+}  // namespace tracekit::collector

@@ -1,0 +1,194 @@
+#include "options.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "query_api.h"
+
+namespace tracekit::collector {
+
+std::string ListenAddress::to_string() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string usage() {
+  return R"(tracekit-collector: receives OTLP traces, keeps them in SQLite and shows them in a browser.
+
+Usage: tracekit-collector [options]
+  --grpc-listen HOST:PORT      OTLP/gRPC            (default 127.0.0.1:4317; env TRACEKIT_COLLECTOR_GRPC_LISTEN)
+  --http-listen HOST:PORT      OTLP/HTTP /v1/traces (default 127.0.0.1:4318; env TRACEKIT_COLLECTOR_HTTP_LISTEN)
+  --ui-listen HOST:PORT        viewer and JSON API  (default 127.0.0.1:16686; env TRACEKIT_COLLECTOR_UI_LISTEN)
+  --data PATH                  SQLite file          (default ./tracekit-collector.db; env TRACEKIT_COLLECTOR_DATA)
+  --retention-age DURATION     delete spans received longer ago, e.g. 72h, 30m; 0 keeps them
+                               (default 72h; env TRACEKIT_COLLECTOR_RETENTION_AGE)
+  --retention-size SIZE        keep the live data under this size, e.g. 500MB, 2GiB; 0 means no limit
+                               (default 1GiB; env TRACEKIT_COLLECTOR_RETENTION_SIZE)
+  --retention-interval DURATION
+                               how often retention runs (default 30s; env TRACEKIT_COLLECTOR_RETENTION_INTERVAL)
+  --max-request-size SIZE      largest OTLP request, compressed or not (default 16MiB;
+                               env TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE)
+  --help                       this text
+Port 0 takes a free port; the ports in use are printed on a line "ready grpc=P http=P ui=P".
+)";
+}
+
+bool parse_size(std::string_view text, uint64_t& out) {
+  size_t unit_at = 0;
+  while (unit_at < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[unit_at])) || text[unit_at] == '.')) {
+    ++unit_at;
+  }
+  if (unit_at == 0) return false;
+  double number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + unit_at, number);
+  if (ec != std::errc() || end != text.data() + unit_at) return false;
+  const std::string_view unit = text.substr(unit_at);
+  double scale = 0;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KB")
+    scale = 1e3;
+  else if (unit == "MB")
+    scale = 1e6;
+  else if (unit == "GB")
+    scale = 1e9;
+  else if (unit == "KiB")
+    scale = 1024.0;
+  else if (unit == "MiB")
+    scale = 1024.0 * 1024;
+  else if (unit == "GiB")
+    scale = 1024.0 * 1024 * 1024;
+  else
+    return false;
+  const double bytes = number * scale;
+  if (!std::isfinite(bytes) || bytes > 1e18) return false;
+  out = static_cast<uint64_t>(bytes);
+  return true;
+}
+
+namespace {
+
+Result<ListenAddress> parse_address(const std::string& what, const std::string& text) {
+  ListenAddress a;
+  std::string port;
+  if (text.starts_with("[")) {
+    const auto close = text.find("]:");
+    if (close == std::string::npos) return Error{what + " \"" + text + "\" is not [IPv6]:PORT"};
+    a.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos) {
+      return Error{what + " \"" + text +
+                   "\" is not HOST:PORT (for example 127.0.0.1:4317 or 0.0.0.0:4317)"};
+    }
+    a.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (a.host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
+      value > 65535) {
+    return Error{what + " \"" + text + "\" is not HOST:PORT with a port from 0 to 65535"};
+  }
+  a.port = static_cast<uint16_t>(value);
+  return a;
+}
+
+}  // namespace
+
+Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
+                                       const std::function<const char*(const char*)>& getenv) {
+  CollectorOptions o;
+  struct Setting {
+    const char* flag;
+    const char* env;
+    std::function<Result<void>(const std::string& what, const std::string& value)> apply;
+  };
+  auto address = [](ListenAddress& target) {
+    return [&target](const std::string& what, const std::string& value) -> Result<void> {
+      auto a = parse_address(what, value);
+      if (!a) return a.error();
+      target = *a;
+      return {};
+    };
+  };
+  auto size = [](uint64_t& target, const char* example) {
+    return [&target, example](const std::string& what, const std::string& value) -> Result<void> {
+      if (!parse_size(value, target)) {
+        return Error{what + " \"" + value + "\" is not a size such as " + example +
+                     " (B, KB, MB, GB, KiB, MiB, GiB)"};
+      }
+      return {};
+    };
+  };
+  std::vector<Setting> settings = {
+      {"--grpc-listen", "TRACEKIT_COLLECTOR_GRPC_LISTEN", address(o.grpc)},
+      {"--http-listen", "TRACEKIT_COLLECTOR_HTTP_LISTEN", address(o.http)},
+      {"--ui-listen", "TRACEKIT_COLLECTOR_UI_LISTEN", address(o.ui)},
+      {"--data", "TRACEKIT_COLLECTOR_DATA",
+       [&o](const std::string& what, const std::string& value) -> Result<void> {
+         if (value.empty()) return Error{what + " is empty; it takes the path of the SQLite file"};
+         o.data_path = value;
+         return {};
+       }},
+      {"--retention-age", "TRACEKIT_COLLECTOR_RETENTION_AGE",
+       [&o](const std::string& what, const std::string& value) -> Result<void> {
+         int64_t ns = 0;
+         if (!parse_duration_ns(value, ns)) {
+           return Error{what + " \"" + value +
+                        "\" is not a duration such as 30m, 72h or 7d (0 keeps spans)"};
+         }
+         o.retention_age = std::chrono::seconds(ns / 1'000'000'000);
+         if (ns > 0 && o.retention_age.count() == 0) o.retention_age = std::chrono::seconds(1);
+         return {};
+       }},
+      {"--retention-interval", "TRACEKIT_COLLECTOR_RETENTION_INTERVAL",
+       [&o](const std::string& what, const std::string& value) -> Result<void> {
+         int64_t ns = 0;
+         if (!parse_duration_ns(value, ns) || ns < 1'000'000) {
+           return Error{what + " \"" + value + "\" is not a duration of at least 1ms, such as 30s"};
+         }
+         o.retention_interval = std::chrono::milliseconds(ns / 1'000'000);
+         return {};
+       }},
+      {"--retention-size", "TRACEKIT_COLLECTOR_RETENTION_SIZE",
+       size(o.retention_bytes, "500MB or 2GiB")},
+      {"--max-request-size", "TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE",
+       size(o.max_request_bytes, "16MiB")},
+  };
+  for (const Setting& s : settings) {
+    if (const char* v = getenv(s.env)) {
+      if (auto r = s.apply(s.env, v); !r) return r.error();
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      o.help = true;
+      continue;
+    }
+    std::string name = arg, value;
+    bool has_value = false;
+    if (const auto eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    const Setting* match = nullptr;
+    for (const Setting& s : settings) {
+      if (name == s.flag) match = &s;
+    }
+    if (!match) return Error{"unknown option \"" + arg + "\"; see --help"};
+    if (!has_value) {
+      if (i + 1 >= args.size()) return Error{name + " needs a value; see --help"};
+      value = args[++i];
+    }
+    if (auto r = match->apply(name, value); !r) return r.error();
+  }
+  if (o.max_request_bytes == 0) return Error{"--max-request-size must be more than 0"};
+  return o;
+}
+
+}  // namespace tracekit::collector

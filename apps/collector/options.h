@@ -1,0 +1,44 @@
+// The collector's settings, from command-line flags and TRACEKIT_COLLECTOR_* environment
+// variables (a flag wins over its variable). Every bad value is an error naming the flag or
+// variable, the value, and what it takes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tracekit/result.h"
+
+namespace tracekit::collector {
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string to_string() const;  // host:port, IPv6 hosts in brackets
+};
+
+struct CollectorOptions {
+  ListenAddress grpc{"127.0.0.1", 4317};
+  ListenAddress http{"127.0.0.1", 4318};
+  ListenAddress ui{"127.0.0.1", 16686};
+  std::string data_path = "tracekit-collector.db";
+  std::chrono::seconds retention_age{std::chrono::hours(72)};  // 0: keep forever
+  uint64_t retention_bytes = 1ull << 30;                       // 0: no limit
+  std::chrono::milliseconds retention_interval{std::chrono::seconds(30)};
+  uint64_t max_request_bytes = 16u << 20;
+  bool help = false;
+};
+
+// `getenv` is injected for tests; nullptr from it means "not set".
+Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
+                                       const std::function<const char*(const char*)>& getenv);
+
+// The --help text.
+std::string usage();
+
+// "10MB", "1.5GiB", "512KiB", "1000" (bytes) into bytes.
+bool parse_size(std::string_view text, uint64_t& out);
+
+}  // namespace tracekit::collector

@@ -1,0 +1,105 @@
+#include "otlp_ingest.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "google/rpc/status.pb.h"
+#include "otlp_decode.h"
+
+namespace tracekit::collector {
+
+namespace {
+
+// The media type without parameters, lower-cased ("application/json; charset=utf-8" -> ...).
+std::string media_type(std::string_view content_type) {
+  std::string out(content_type.substr(0, content_type.find(';')));
+  while (!out.empty() && out.back() == ' ')
+    out.pop_back();
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+Response encode_message(const google::protobuf::Message& message, int status, bool json) {
+  Response r;
+  r.status = status;
+  if (json) {
+    r.content_type = "application/json";
+    (void)google::protobuf::util::MessageToJsonString(message, &r.body);
+  } else {
+    r.content_type = "application/x-protobuf";
+    r.body = message.SerializeAsString();
+  }
+  return r;
+}
+
+}  // namespace
+
+Response otlp_http_error(int status, const std::string& message, bool json) {
+  google::rpc::Status st;
+  // gRPC codes for the HTTP statuses we send (OTLP/HTTP carries the same Status message).
+  st.set_code(status == 503 ? 14 : status == 413 ? 8 : status == 415 ? 3 : status == 405 ? 12 : 3);
+  st.set_message(message);
+  return encode_message(st, status, json);
+}
+
+Response handle_otlp_http(std::string_view content_type, std::string_view content_encoding,
+                          std::string_view body, SpanStore& store, const IngestLimits& limits) {
+  const std::string type = media_type(content_type);
+  const bool json = type == "application/json";
+  if (!json && type != "application/x-protobuf" && type != "application/protobuf") {
+    return otlp_http_error(415,
+                           "unsupported Content-Type \"" +
+                               std::string(content_type.substr(0, 100)) +
+                               "\": OTLP/HTTP takes application/x-protobuf or application/json",
+                           false);
+  }
+  if (body.size() > limits.max_body_bytes) {
+    return otlp_http_error(
+        413, "the body is larger than " + std::to_string(limits.max_body_bytes) + " bytes", json);
+  }
+  std::string inflated;
+  if (!content_encoding.empty() && !iequals(content_encoding, "identity")) {
+    if (!iequals(content_encoding, "gzip")) {
+      return otlp_http_error(415,
+                             "unsupported Content-Encoding \"" +
+                                 std::string(content_encoding.substr(0, 100)) +
+                                 "\": only gzip is accepted",
+                             json);
+    }
+    auto plain = gunzip(body, limits.max_body_bytes);
+    if (!plain) {
+      const bool too_large = plain.error().message.starts_with("too large");
+      return otlp_http_error(too_large ? 413 : 400, plain.error().message, json);
+    }
+    inflated = std::move(*plain);
+    body = inflated;
+  }
+  auto decoded = json ? decode_json(body) : decode_protobuf(body);
+  if (!decoded) return otlp_http_error(400, decoded.error().message, json);
+  const int64_t rejected = decoded->rejected;
+  const std::string reason = std::move(decoded->rejected_reason);
+  if (!store.submit(std::move(decoded->spans))) {
+    Response r = otlp_http_error(503, "the collector's write queue is full; retry later", json);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
+  if (rejected > 0) {
+    response.mutable_partial_success()->set_rejected_spans(rejected);
+    response.mutable_partial_success()->set_error_message(std::to_string(rejected) +
+                                                          " span(s) refused: " + reason);
+  }
+  return encode_message(response, 200, json);
+}
+
+}  // namespace tracekit::collector

@@ -1,0 +1,27 @@
+// The receive path shared by OTLP/gRPC and OTLP/HTTP: decode, validate, queue for the store, and
+// say what happened in the protocol's terms (OTLP specification, "OTLP/HTTP Response" and
+// "Failures"): bad payloads are 400 / INVALID_ARGUMENT and not retried, a full write queue is
+// 503 / UNAVAILABLE and retried, spans with malformed ids are a partial success.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "response.h"
+#include "span_store.h"
+
+namespace tracekit::collector {
+
+struct IngestLimits {
+  size_t max_body_bytes = 16u << 20;  // as received, and again after gunzip
+};
+
+// POST /v1/traces. `content_type` and `content_encoding` are the request's header values.
+Response handle_otlp_http(std::string_view content_type, std::string_view content_encoding,
+                          std::string_view body, SpanStore& store, const IngestLimits& limits);
+
+// The OTLP/HTTP error body: a google.rpc.Status, in protobuf or JSON like the request.
+Response otlp_http_error(int status, const std::string& message, bool json);
+
+}  // namespace tracekit::collector

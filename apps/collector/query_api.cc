@@ -1,0 +1,263 @@
+#include "query_api.h"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+
+#include "json_text.h"
+
+namespace tracekit::collector {
+
+namespace {
+
+Response json_error(int status, const std::string& message) {
+  Response r;
+  r.status = status;
+  r.body = "{\"error\":";
+  append_json_string(r.body, message);
+  r.body += "}";
+  return r;
+}
+
+void append_span(std::string& out, const StoredSpan& s) {
+  out += "{\"traceId\":\"" + s.trace_id + "\",\"spanId\":\"" + s.span_id +
+         "\",\"parentSpanId\":\"" + s.parent_span_id + "\",\"name\":";
+  append_json_string(out, s.name);
+  out += ",\"kind\":\"";
+  out += span_kind_name(s.kind);
+  out += "\",\"service\":";
+  append_json_string(out, s.service);
+  out += ",\"startTimeUnixNano\":";
+  append_json_int_string(out, s.start_ns);
+  out += ",\"endTimeUnixNano\":";
+  append_json_int_string(out, s.end_ns);
+  out += ",\"durationNs\":";
+  append_json_int_string(out, s.duration_ns());
+  out += ",\"status\":{\"code\":\"";
+  out += status_code_name(s.status_code);
+  out += "\",\"message\":";
+  append_json_string(out, s.status_message);
+  out += "},\"traceState\":";
+  append_json_string(out, s.trace_state);
+  out += ",\"flags\":" + std::to_string(s.flags) + ",\"scope\":" + s.scope_json +
+         ",\"attributes\":" + s.attributes_json + ",\"events\":" + s.events_json +
+         ",\"links\":" + s.links_json + ",\"resource\":" + s.resource_json +
+         ",\"droppedAttributesCount\":" + std::to_string(s.dropped_attributes) +
+         ",\"droppedEventsCount\":" + std::to_string(s.dropped_events) +
+         ",\"droppedLinksCount\":" + std::to_string(s.dropped_links) + "}";
+}
+
+bool is_trace_id(std::string& id) {
+  if (id.size() != 32) return false;
+  for (char& c : id) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool parse_int(std::string_view text, int64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool parse_bool(std::string_view text, bool& out) {
+  if (text == "true" || text == "1") return out = true, true;
+  if (text == "false" || text == "0" || text.empty()) return out = false, true;
+  return false;
+}
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Response search(const boost::urls::url_view& url, SpanStore& store) {
+  TraceQuery q;
+  for (auto param : url.params()) {
+    const std::string& key = param.key;
+    const std::string& value = param.value;
+    int64_t n = 0;
+    if (key == "service") {
+      q.service = value;
+    } else if (key == "operation") {
+      q.operation = value;
+    } else if (key == "minDuration" || key == "maxDuration") {
+      if (value.empty()) continue;
+      if (!parse_duration_ns(value, n)) {
+        return json_error(
+            400, key + " \"" + value + "\" is not a duration such as 250us, 1.5ms, 2s, 1m or 1h");
+      }
+      (key == "minDuration" ? q.min_duration_ns : q.max_duration_ns) = n;
+    } else if (key == "errors") {
+      if (!parse_bool(value, q.errors_only))
+        return json_error(400, "errors takes true or false, not \"" + value + "\"");
+    } else if (key == "start" || key == "end") {
+      if (value.empty()) continue;
+      if (!parse_int(value, n) || n < 0 || n > INT64_MAX / 1000) {
+        return json_error(400, key + " \"" + value + "\" is not a Unix time in microseconds");
+      }
+      (key == "start" ? q.start_ns : q.end_ns) = n * 1000;
+    } else if (key == "lookback") {
+      if (value.empty() || value == "all") continue;
+      if (!parse_duration_ns(value, n)) {
+        return json_error(400,
+                          "lookback \"" + value + "\" is not a duration such as 15m, 1h or 2d");
+      }
+      q.start_ns = now_us() * 1000 - n;
+    } else if (key == "attribute") {
+      if (value.empty()) continue;
+      const auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return json_error(400, "attribute \"" + value + "\" is not key=value");
+      }
+      q.attributes.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (key == "limit") {
+      if (!parse_int(value, n) || n < 1 || n > 1000) {
+        return json_error(400, "limit \"" + value + "\" is not a number from 1 to 1000");
+      }
+      q.limit = static_cast<int>(n);
+    } else {
+      return json_error(400,
+                        "unknown parameter \"" + key +
+                            "\"; the search takes service, operation, minDuration, maxDuration, "
+                            "errors, start, end, lookback, attribute and limit");
+    }
+  }
+  auto traces = store.find_traces(q);
+  if (!traces) return json_error(500, traces.error().message);
+  Response r;
+  r.body = "{\"data\":[";
+  bool first = true;
+  for (const TraceSummary& t : *traces) {
+    if (!first) r.body += ',';
+    first = false;
+    r.body += "{\"traceId\":\"" + t.trace_id + "\",\"rootService\":";
+    append_json_string(r.body, t.root_service);
+    r.body += ",\"rootName\":";
+    append_json_string(r.body, t.root_name);
+    r.body += ",\"startTimeUnixNano\":";
+    append_json_int_string(r.body, t.start_ns);
+    r.body += ",\"durationNs\":";
+    append_json_int_string(r.body, std::max<int64_t>(0, t.end_ns - t.start_ns));
+    r.body += ",\"spanCount\":" + std::to_string(t.span_count) +
+              ",\"errorCount\":" + std::to_string(t.error_count) + ",\"services\":[";
+    for (size_t i = 0; i < t.services.size(); ++i) {
+      if (i) r.body += ',';
+      append_json_string(r.body, t.services[i]);
+    }
+    r.body += "]}";
+  }
+  r.body += "]}";
+  return r;
+}
+
+}  // namespace
+
+bool parse_duration_ns(std::string_view text, int64_t& out) {
+  size_t unit_at = 0;
+  while (unit_at < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[unit_at])) || text[unit_at] == '.')) {
+    ++unit_at;
+  }
+  if (unit_at == 0) return false;
+  double number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + unit_at, number);
+  if (ec != std::errc() || end != text.data() + unit_at) return false;
+  const std::string_view unit = text.substr(unit_at);
+  double scale = 0;
+  if (unit == "ns")
+    scale = 1;
+  else if (unit == "us" || unit == "\xC2\xB5s")
+    scale = 1e3;
+  else if (unit == "ms")
+    scale = 1e6;
+  else if (unit == "s")
+    scale = 1e9;
+  else if (unit == "m")
+    scale = 60e9;
+  else if (unit == "h")
+    scale = 3600e9;
+  else if (unit == "d")
+    scale = 86400e9;
+  else if (unit.empty() && number == 0)
+    scale = 1;
+  else
+    return false;
+  const double ns = number * scale;
+  if (!std::isfinite(ns) || ns > 9.2e18) return false;
+  out = static_cast<int64_t>(ns);
+  return true;
+}
+
+std::string trace_json(const std::string& trace_id, const std::vector<StoredSpan>& spans) {
+  std::string out = "{\"traceId\":\"" + trace_id + "\",\"spans\":[";
+  size_t bytes = 0;
+  for (const auto& s : spans)
+    bytes += 400 + s.attributes_json.size() + s.events_json.size() + s.resource_json.size();
+  out.reserve(bytes);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (i) out += ',';
+    append_span(out, spans[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+Response handle_api(std::string_view target, SpanStore& store) {
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) return json_error(400, "the request target is not a valid URL path");
+  const boost::urls::url_view url = *parsed;
+  std::vector<std::string> segments;
+  for (auto seg : url.segments())
+    segments.push_back(seg);
+  // segments[0] == "api"
+  if (segments.size() == 2 && segments[1] == "services") {
+    auto services = store.services();
+    if (!services) return json_error(500, services.error().message);
+    Response r;
+    r.body = "{\"data\":[";
+    for (size_t i = 0; i < services->size(); ++i) {
+      if (i) r.body += ',';
+      append_json_string(r.body, (*services)[i]);
+    }
+    r.body += "]}";
+    return r;
+  }
+  if (segments.size() == 4 && segments[1] == "services" && segments[3] == "operations") {
+    auto ops = store.operations(segments[2]);
+    if (!ops) return json_error(500, ops.error().message);
+    Response r;
+    r.body = "{\"data\":[";
+    for (size_t i = 0; i < ops->size(); ++i) {
+      if (i) r.body += ',';
+      r.body += "{\"name\":";
+      append_json_string(r.body, (*ops)[i].name);
+      r.body += ",\"kind\":\"";
+      r.body += span_kind_name((*ops)[i].kind);
+      r.body += "\"}";
+    }
+    r.body += "]}";
+    return r;
+  }
+  if (segments.size() == 2 && segments[1] == "traces") return search(url, store);
+  if (segments.size() == 3 && segments[1] == "traces") {
+    std::string id = segments[2];
+    if (!is_trace_id(id)) {
+      return json_error(400, "\"" + id.substr(0, 64) + "\" is not a trace id (32 hex digits)");
+    }
+    auto spans = store.trace(id);
+    if (!spans) return json_error(500, spans.error().message);
+    if (spans->empty()) return json_error(404, "no trace with id " + id);
+    Response r;
+    r.body = trace_json(id, *spans);
+    return r;
+  }
+  return json_error(404, "no such API endpoint: " + std::string(url.path()));
+}
+
+}  // namespace tracekit::collector

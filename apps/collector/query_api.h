@@ -1,0 +1,29 @@
+// The collector's JSON API (all GET, all JSON):
+//   /api/services                         {"data":["svc",...]}
+//   /api/services/{service}/operations    {"data":[{"name":..,"kind":"SERVER"},...]}
+//   /api/traces?service=&operation=&minDuration=&maxDuration=&errors=&start=&end=&lookback=
+//              &attribute=key=value&limit=            {"data":[trace summary,...]}
+//   /api/traces/{traceId}                 {"traceId":..,"spans":[span,...]}  (404 when unknown)
+// Durations are numbers with a unit (250us, 1.5ms, 2s, 1m, 1h); start/end are Unix times in
+// microseconds; lookback (a duration) sets start to now minus it. Bad parameters get a 400 that
+// names the parameter and what it takes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "response.h"
+#include "span_store.h"
+
+namespace tracekit::collector {
+
+// `target` is the request target (path and query, percent-encoded).
+Response handle_api(std::string_view target, SpanStore& store);
+
+// Parses "1.5ms"-style durations into nanoseconds; false when it is not one.
+bool parse_duration_ns(std::string_view text, int64_t& out);
+
+// The JSON the API gives for one trace (exposed for tests and the benchmark).
+std::string trace_json(const std::string& trace_id, const std::vector<StoredSpan>& spans);
+
+}  // namespace tracekit::collector

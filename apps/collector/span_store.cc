@@ -1,0 +1,582 @@
+#include "span_store.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <unordered_set>
+
+#include "sqlite_db.h"
+
+namespace tracekit::collector {
+
+namespace {
+
+// auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention give
+// freed pages back to the file system.
+constexpr const char* kSchema = R"sql(
+PRAGMA auto_vacuum = INCREMENTAL;
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS spans (
+  id INTEGER PRIMARY KEY,            -- arrival order: retention deletes the lowest first
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  service TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL,
+  duration_ns INTEGER NOT NULL,
+  status_code INTEGER NOT NULL,
+  status_message TEXT NOT NULL,
+  trace_state TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  scope TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  events TEXT NOT NULL,
+  links TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  dropped_attributes INTEGER NOT NULL,
+  dropped_events INTEGER NOT NULL,
+  dropped_links INTEGER NOT NULL
+);
+-- One trace by id, and the duplicate check for a span sent twice (an exporter's retry).
+CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans (trace_id, span_id);
+-- Search by service (and operation) over a time range, newest first.
+CREATE INDEX IF NOT EXISTS spans_by_service ON spans (service, name, start_ns);
+CREATE INDEX IF NOT EXISTS spans_by_time ON spans (start_ns);
+CREATE TABLE IF NOT EXISTS operations (
+  service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
+  PRIMARY KEY (service, name, kind)) WITHOUT ROWID;
+-- One row per write transaction: the highest span id it wrote and when. Age retention finds the
+-- cut-off id here instead of indexing every span's arrival time.
+CREATE TABLE IF NOT EXISTS ingest_batches (last_id INTEGER PRIMARY KEY, received_ns INTEGER NOT NULL);
+)sql";
+
+constexpr const char* kSpanColumns =
+    "trace_id, span_id, parent_span_id, service, name, kind, start_ns, end_ns, status_code, "
+    "status_message, trace_state, flags, scope, attributes, events, links, resource, "
+    "dropped_attributes, dropped_events, dropped_links";
+
+int64_t to_ns(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+StoredSpan span_from_row(const Statement& st) {
+  StoredSpan s;
+  s.trace_id = st.text_at(0);
+  s.span_id = st.text_at(1);
+  s.parent_span_id = st.text_at(2);
+  s.service = st.text_at(3);
+  s.name = st.text_at(4);
+  s.kind = static_cast<int>(st.int_at(5));
+  s.start_ns = st.int_at(6);
+  s.end_ns = st.int_at(7);
+  s.status_code = static_cast<int>(st.int_at(8));
+  s.status_message = st.text_at(9);
+  s.trace_state = st.text_at(10);
+  s.flags = static_cast<uint32_t>(st.int_at(11));
+  s.scope_json = st.text_at(12);
+  s.attributes_json = st.text_at(13);
+  s.events_json = st.text_at(14);
+  s.links_json = st.text_at(15);
+  s.resource_json = st.text_at(16);
+  s.dropped_attributes = static_cast<uint32_t>(st.int_at(17));
+  s.dropped_events = static_cast<uint32_t>(st.int_at(18));
+  s.dropped_links = static_cast<uint32_t>(st.int_at(19));
+  return s;
+}
+
+Result<uint64_t> used_bytes_of(Database& db) {
+  auto pages = db.query_int("PRAGMA page_count");
+  auto free_pages = db.query_int("PRAGMA freelist_count");
+  auto page_size = db.query_int("PRAGMA page_size");
+  if (!pages) return pages.error();
+  if (!free_pages) return free_pages.error();
+  if (!page_size) return page_size.error();
+  return static_cast<uint64_t>((*pages - *free_pages) * *page_size);
+}
+
+}  // namespace
+
+namespace {
+// The newest row of ingest_batches, which a write within the arrival granularity extends.
+struct BatchRow {
+  int64_t last_id = 0;
+  int64_t received_ns = 0;
+};
+}  // namespace
+
+struct SpanStore::Writer {
+  Database db;
+  Statement insert_span, insert_operation, insert_batch, extend_batch;
+  BatchRow newest_batch;
+  std::unordered_set<std::string> known_operations;  // service \0 name \0 kind
+  int64_t last_received_ns = 0;
+};
+
+struct SpanStore::Reader {
+  std::mutex mu;  // one connection, one query at a time
+  Database db;
+};
+
+SpanStore::SpanStore(StoreOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
+  if (options.path.empty()) return Error{"the span database path is empty"};
+  std::unique_ptr<SpanStore> store(new SpanStore(std::move(options)));
+  auto w = std::make_unique<Writer>();
+  if (auto r = w->db.open(store->options_.path, false); !r) return r.error();
+  if (auto r = w->db.exec(kSchema); !r) return r.error();
+  // WAL with synchronous=NORMAL: a power cut may lose the last transactions, never corrupt.
+  if (auto r = w->db.exec("PRAGMA synchronous = NORMAL"); !r) return r.error();
+  auto ins = w->db.prepare(std::string("INSERT OR IGNORE INTO spans (") + kSpanColumns +
+                           ", duration_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  if (!ins) return ins.error();
+  w->insert_span = std::move(*ins);
+  auto op = w->db.prepare("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?,?,?)");
+  if (!op) return op.error();
+  w->insert_operation = std::move(*op);
+  auto batch = w->db.prepare("INSERT INTO ingest_batches (last_id, received_ns) VALUES (?,?)");
+  if (!batch) return batch.error();
+  w->insert_batch = std::move(*batch);
+  auto extend = w->db.prepare("UPDATE ingest_batches SET last_id = ?1 WHERE last_id = ?2");
+  if (!extend) return extend.error();
+  w->extend_batch = std::move(*extend);
+  if (auto newest = w->db.prepare(
+          "SELECT last_id, received_ns FROM ingest_batches ORDER BY last_id DESC LIMIT 1")) {
+    if (newest->step() == SQLITE_ROW) {
+      w->newest_batch = {newest->int_at(0), newest->int_at(1)};
+      w->last_received_ns = w->newest_batch.received_ns;
+    }
+  }
+  store->writer_ = std::move(w);
+
+  auto reader = std::make_unique<Reader>();
+  if (auto r = reader->db.open(store->options_.path, true); !r) return r.error();
+  store->reader_ = std::move(reader);
+  store->thread_ = std::thread([s = store.get()] { s->writer_loop(); });
+  return store;
+}
+
+SpanStore::~SpanStore() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_writer_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool SpanStore::submit(std::vector<StoredSpan> spans) {
+  if (spans.empty()) return true;
+  {
+    std::lock_guard lock(mu_);
+    if (queued_spans_ + spans.size() > options_.max_queued_spans || stopping_) {
+      stats_.spans_refused += spans.size();
+      return false;
+    }
+    queued_spans_ += spans.size();
+    queue_.push_back(std::move(spans));
+    ++submitted_batches_;
+  }
+  wake_writer_.notify_one();
+  return true;
+}
+
+bool SpanStore::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  const uint64_t target = submitted_batches_;
+  return written_.wait_for(lock, timeout, [&] { return written_batches_ >= target; });
+}
+
+StoreStats SpanStore::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+namespace {
+
+// Inserts every span of `batches` in one transaction; returns {written, duplicates}.
+Result<std::pair<uint64_t, uint64_t>> write_batches(
+    Database& db, Statement& insert, Statement& insert_operation, Statement& insert_batch,
+    Statement& extend_batch, BatchRow& newest, int64_t granularity_ns,
+    std::unordered_set<std::string>& known_operations, int64_t received_ns,
+    const std::deque<std::vector<StoredSpan>>& batches) {
+  if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
+  uint64_t written = 0, duplicates = 0;
+  std::string op_key;
+  for (const auto& batch : batches) {
+    for (const StoredSpan& s : batch) {
+      insert.bind(1, s.trace_id);
+      insert.bind(2, s.span_id);
+      insert.bind(3, s.parent_span_id);
+      insert.bind(4, s.service);
+      insert.bind(5, s.name);
+      insert.bind(6, s.kind);
+      insert.bind(7, s.start_ns);
+      insert.bind(8, s.end_ns);
+      insert.bind(9, s.status_code);
+      insert.bind(10, s.status_message);
+      insert.bind(11, s.trace_state);
+      insert.bind(12, static_cast<int64_t>(s.flags));
+      insert.bind(13, s.scope_json);
+      insert.bind(14, s.attributes_json);
+      insert.bind(15, s.events_json);
+      insert.bind(16, s.links_json);
+      insert.bind(17, s.resource_json);
+      insert.bind(18, static_cast<int64_t>(s.dropped_attributes));
+      insert.bind(19, static_cast<int64_t>(s.dropped_events));
+      insert.bind(20, static_cast<int64_t>(s.dropped_links));
+      insert.bind(21, s.duration_ns());
+      const int rc = insert.step();
+      insert.reset();
+      if (rc != SQLITE_DONE) {
+        Error e{"SQLite could not insert a span: " + insert.error()};
+        (void)db.exec("ROLLBACK");
+        return e;
+      }
+      if (db.changes() == 0) {
+        ++duplicates;
+        continue;
+      }
+      ++written;
+      op_key.assign(s.service).push_back('\0');
+      op_key.append(s.name).push_back('\0');
+      op_key.append(std::to_string(s.kind));
+      if (known_operations.insert(op_key).second) {
+        insert_operation.bind(1, s.service);
+        insert_operation.bind(2, s.name);
+        insert_operation.bind(3, s.kind);
+        insert_operation.step();
+        insert_operation.reset();
+      }
+    }
+  }
+  if (written > 0) {
+    // At most one row per granularity: a busy collector writes many transactions a second.
+    const int64_t last_id = sqlite3_last_insert_rowid(db.handle());
+    bool extended = false;
+    if (newest.last_id > 0 && received_ns - newest.received_ns < granularity_ns) {
+      extend_batch.bind(1, last_id);
+      extend_batch.bind(2, newest.last_id);
+      extended = extend_batch.step() == SQLITE_DONE && db.changes() > 0;
+      extend_batch.reset();
+    }
+    if (extended) {
+      newest.last_id = last_id;
+    } else {
+      insert_batch.bind(1, last_id);
+      insert_batch.bind(2, received_ns);
+      insert_batch.step();
+      insert_batch.reset();
+      newest = {last_id, received_ns};
+    }
+  }
+  if (auto r = db.exec("COMMIT"); !r) {
+    (void)db.exec("ROLLBACK");
+    return r.error();
+  }
+  return std::pair{written, duplicates};
+}
+
+}  // namespace
+
+void SpanStore::writer_loop() {
+  auto next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
+  std::unique_lock lock(mu_);
+  while (true) {
+    wake_writer_.wait_until(lock, next_retention,
+                            [&] { return stopping_ || !queue_.empty() || !tasks_.empty(); });
+    if (!queue_.empty()) {
+      std::deque<std::vector<StoredSpan>> batches;
+      batches.swap(queue_);
+      const size_t n = queued_spans_;
+      const size_t batch_count = batches.size();
+      lock.unlock();
+      Writer& w = *writer_;
+      w.last_received_ns = std::max(w.last_received_ns, to_ns(std::chrono::system_clock::now()));
+      auto result = write_batches(
+          w.db, w.insert_span, w.insert_operation, w.insert_batch, w.extend_batch, w.newest_batch,
+          std::chrono::duration_cast<std::chrono::nanoseconds>(options_.arrival_granularity)
+              .count(),
+          w.known_operations, w.last_received_ns, batches);
+      batches.clear();  // free the spans before taking the lock again
+      if (!result) std::fprintf(stderr, "tracekit-collector: %s\n", result.error().message.c_str());
+      lock.lock();
+      queued_spans_ -= n;
+      written_batches_ += batch_count;
+      if (result) {
+        stats_.spans_written += result->first;
+        stats_.duplicates += result->second;
+      } else {
+        ++stats_.write_errors;
+      }
+      written_.notify_all();
+      continue;
+    }
+    if (!tasks_.empty()) {
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+      continue;
+    }
+    if (stopping_) break;
+    if (std::chrono::steady_clock::now() >= next_retention) {
+      lock.unlock();
+      auto deleted = retain(to_ns(std::chrono::system_clock::now()));
+      if (!deleted)
+        std::fprintf(stderr, "tracekit-collector: retention: %s\n",
+                     deleted.error().message.c_str());
+      lock.lock();
+      next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
+    }
+  }
+}
+
+Result<int64_t> SpanStore::run_retention(std::chrono::system_clock::time_point now) {
+  auto done = std::make_shared<std::pair<bool, Result<int64_t>>>(false, int64_t{0});
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Error{"the store is closing"};
+    tasks_.push_back([this, done, now_ns = to_ns(now)] {
+      auto r = retain(now_ns);
+      std::lock_guard l(mu_);
+      done->second = std::move(r);
+      done->first = true;
+      written_.notify_all();
+    });
+  }
+  wake_writer_.notify_one();
+  std::unique_lock lock(mu_);
+  written_.wait(lock, [&] { return done->first; });
+  return done->second;
+}
+
+// Runs on the writer thread.
+Result<int64_t> SpanStore::retain(int64_t now_ns) {
+  Database& db = writer_->db;
+  int64_t deleted = 0;
+  if (options_.max_age.count() > 0) {
+    const int64_t cutoff =
+        now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.max_age).count();
+    auto st = db.prepare("SELECT max(last_id) FROM ingest_batches WHERE received_ns < ?");
+    if (!st) return st.error();
+    st->bind(1, cutoff);
+    const int64_t last_id = st->step() == SQLITE_ROW ? st->int_at(0) : 0;  // NULL: nothing that old
+    if (last_id > 0) {
+      auto del = db.prepare("DELETE FROM spans WHERE id <= ?");
+      if (!del) return del.error();
+      del->bind(1, last_id);
+      if (del->step() != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
+      deleted += db.changes();
+      if (auto r =
+              db.exec("DELETE FROM ingest_batches WHERE last_id <= " + std::to_string(last_id));
+          !r) {
+        return r.error();
+      }
+    }
+  }
+  if (options_.max_bytes > 0) {
+    const auto target = static_cast<uint64_t>(static_cast<double>(options_.max_bytes) * 0.9);
+    for (int round = 0; round < 8; ++round) {
+      auto used = used_bytes_of(db);
+      if (!used) return used.error();
+      if (*used <= options_.max_bytes && round == 0) break;
+      if (*used <= target) break;
+      auto total = db.query_int("SELECT count(*) FROM spans");
+      if (!total) return total.error();
+      if (*total == 0) break;
+      // Spans are about the same size, so delete the share of them that is over the target.
+      const double share = static_cast<double>(*used - target) / static_cast<double>(*used);
+      const auto n = std::max<int64_t>(
+          1, static_cast<int64_t>(std::ceil(share * static_cast<double>(*total))));
+      auto del = db.prepare(
+          "DELETE FROM spans WHERE id <= (SELECT id FROM spans ORDER BY id LIMIT 1 OFFSET ?)");
+      if (!del) return del.error();
+      del->bind(1, std::min(n, *total) - 1);
+      if (del->step() != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
+      deleted += db.changes();
+    }
+    if (auto r = db.exec("DELETE FROM ingest_batches WHERE last_id < (SELECT coalesce(min(id), 1 "
+                         "<< 62) FROM spans)");
+        !r) {
+      return r.error();
+    }
+  }
+  if (deleted > 0) {
+    // Operations whose last span went; the writer's cache is rebuilt from what is left.
+    if (auto r = db.exec("DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
+                         "s.service = operations.service AND s.name = operations.name AND s.kind = "
+                         "operations.kind)");
+        !r) {
+      return r.error();
+    }
+    writer_->known_operations.clear();
+    // Give the freed pages back to the file system, so the file shrinks too.
+    if (auto r = db.exec("PRAGMA incremental_vacuum"); !r) return r.error();
+    if (auto r = db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); !r) return r.error();
+    std::lock_guard lock(mu_);
+    stats_.spans_deleted += static_cast<uint64_t>(deleted);
+  }
+  return deleted;
+}
+
+// ---- queries (the read connection) ----
+
+Result<std::vector<std::string>> SpanStore::services() {
+  std::lock_guard lock(reader_->mu);
+  auto st = reader_->db.prepare("SELECT DISTINCT service FROM operations ORDER BY service");
+  if (!st) return st.error();
+  std::vector<std::string> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back(st->text_at(0));
+  if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  return out;
+}
+
+Result<std::vector<Operation>> SpanStore::operations(const std::string& service) {
+  std::lock_guard lock(reader_->mu);
+  auto st = reader_->db.prepare(
+      "SELECT name, kind FROM operations WHERE service = ? ORDER BY name, kind");
+  if (!st) return st.error();
+  st->bind(1, service);
+  std::vector<Operation> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back({st->text_at(0), static_cast<int>(st->int_at(1))});
+  if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  return out;
+}
+
+namespace {
+
+// The text of an OTLP/JSON AnyValue as a user types it: strings as they are, numbers in decimal,
+// booleans as true/false.
+constexpr const char* kAttributeMatch =
+    "(SELECT 1 FROM json_each(%s) a WHERE json_extract(a.value, '$.key') = ? AND coalesce("
+    "json_extract(a.value, '$.value.stringValue'), json_extract(a.value, '$.value.intValue'), "
+    "CAST(json_extract(a.value, '$.value.doubleValue') AS TEXT), "
+    "CASE json_type(a.value, '$.value.boolValue') WHEN 'true' THEN 'true' WHEN 'false' THEN "
+    "'false' END) = ?)";
+
+std::string attribute_match(const char* column) {
+  char buf[600];
+  std::snprintf(buf, sizeof buf, kAttributeMatch, column);
+  return buf;
+}
+
+}  // namespace
+
+Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
+  // Matching spans newest first, read only until `limit` distinct traces are found: the newest
+  // traces cost the same however many spans the store holds. A service without an operation
+  // is filtered row by row ("+service" keeps SQLite off the service index) so the scan can
+  // follow the start-time index and stop early; service and operation together use their own
+  // index, which is ordered by start time too.
+  std::string sql = "SELECT trace_id FROM spans s WHERE 1";
+  if (!q.service.empty()) sql += q.operation.empty() ? " AND +service = ?" : " AND service = ?";
+  if (!q.operation.empty()) sql += " AND name = ?";
+  if (q.min_duration_ns) sql += " AND duration_ns >= ?";
+  if (q.max_duration_ns) sql += " AND duration_ns <= ?";
+  if (q.errors_only) sql += " AND status_code = 2";
+  if (q.start_ns) sql += " AND start_ns >= ?";
+  if (q.end_ns) sql += " AND start_ns <= ?";
+  for (size_t i = 0; i < q.attributes.size(); ++i) {
+    sql += " AND (EXISTS " + attribute_match("s.attributes") + " OR EXISTS " +
+           attribute_match("s.resource, '$.attributes'") + ")";
+  }
+  sql += " ORDER BY start_ns DESC";
+
+  std::lock_guard lock(reader_->mu);
+  Database& db = reader_->db;
+  auto st = db.prepare(sql);
+  if (!st) return st.error();
+  int pos = 1;
+  if (!q.service.empty()) st->bind(pos++, q.service);
+  if (!q.operation.empty()) st->bind(pos++, q.operation);
+  if (q.min_duration_ns) st->bind(pos++, *q.min_duration_ns);
+  if (q.max_duration_ns) st->bind(pos++, *q.max_duration_ns);
+  if (q.start_ns) st->bind(pos++, *q.start_ns);
+  if (q.end_ns) st->bind(pos++, *q.end_ns);
+  for (const auto& [key, value] : q.attributes) {
+    st->bind(pos++, key);
+    st->bind(pos++, value);
+    st->bind(pos++, key);
+    st->bind(pos++, value);
+  }
+  std::vector<TraceSummary> out;
+  std::unordered_set<std::string> seen;
+  const size_t limit = static_cast<size_t>(std::max(1, q.limit));
+  int rc = SQLITE_DONE;
+  while (out.size() < limit && (rc = st->step()) == SQLITE_ROW) {
+    std::string id = st->text_at(0);
+    if (seen.insert(id).second) out.push_back({.trace_id = std::move(id)});
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+
+  auto totals = db.prepare(
+      "SELECT min(start_ns), max(end_ns), count(*), sum(status_code = 2) FROM spans WHERE trace_id "
+      "= ?");
+  auto services =
+      db.prepare("SELECT DISTINCT service FROM spans WHERE trace_id = ? ORDER BY service");
+  // The root: no parent, or a parent that is not in this trace (it continues a remote one).
+  auto root = db.prepare(
+      "SELECT service, name FROM spans s WHERE trace_id = ?1 ORDER BY (parent_span_id = '' OR NOT "
+      "EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = ?1 AND p.span_id = s.parent_span_id)) "
+      "DESC, "
+      "start_ns, id LIMIT 1");
+  if (!totals) return totals.error();
+  if (!services) return services.error();
+  if (!root) return root.error();
+  for (TraceSummary& t : out) {
+    totals->bind(1, t.trace_id);
+    if (totals->step() == SQLITE_ROW) {
+      t.start_ns = totals->int_at(0);
+      t.end_ns = totals->int_at(1);
+      t.span_count = totals->int_at(2);
+      t.error_count = totals->int_at(3);
+    }
+    totals->reset();
+    services->bind(1, t.trace_id);
+    while (services->step() == SQLITE_ROW)
+      t.services.push_back(services->text_at(0));
+    services->reset();
+    root->bind(1, t.trace_id);
+    if (root->step() == SQLITE_ROW) {
+      t.root_service = root->text_at(0);
+      t.root_name = root->text_at(1);
+    }
+    root->reset();
+  }
+  return out;
+}
+
+Result<std::vector<StoredSpan>> SpanStore::trace(const std::string& trace_id_hex) {
+  std::lock_guard lock(reader_->mu);
+  auto st = reader_->db.prepare(std::string("SELECT ") + kSpanColumns +
+                                " FROM spans WHERE trace_id = ? ORDER BY start_ns, id");
+  if (!st) return st.error();
+  st->bind(1, trace_id_hex);
+  std::vector<StoredSpan> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back(span_from_row(*st));
+  if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  return out;
+}
+
+Result<int64_t> SpanStore::span_count() {
+  std::lock_guard lock(reader_->mu);
+  return reader_->db.query_int("SELECT count(*) FROM spans");
+}
+
+Result<uint64_t> SpanStore::used_bytes() {
+  std::lock_guard lock(reader_->mu);
+  return used_bytes_of(reader_->db);
+}
+
+}  // namespace tracekit::collector

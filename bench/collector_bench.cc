@@ -1,0 +1,213 @@
+// tracekit-collector: ingest into SQLite (the writer thread's rate, and OTLP decoding before
+// it), query of one 1,000-span trace, and a search, on a real file in the temp directory.
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "otlp_decode.h"
+#include "query_api.h"
+#include "span_store.h"
+
+namespace tracekit::collector {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string random_hex(std::mt19937_64& rng, size_t bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(bytes * 2, '0');
+  for (size_t i = 0; i < out.size(); i += 16) {
+    uint64_t r = rng();
+    for (size_t j = i; j < std::min(out.size(), i + 16); ++j, r >>= 4)
+      out[j] = kHex[r & 15];
+  }
+  return out;
+}
+
+// A span like the reference service's: a few HTTP attributes, one event, a small resource.
+StoredSpan realistic_span(std::mt19937_64& rng, const std::string& trace_id,
+                          const std::string& parent, int64_t start_ns, int i) {
+  StoredSpan s;
+  s.trace_id = trace_id;
+  s.span_id = random_hex(rng, 8);
+  s.parent_span_id = parent;
+  s.service = i % 3 == 0 ? "skriptoteket" : "runner";
+  s.name = i % 3 == 0 ? "GET /tools/{id}" : "execute_tool_version";
+  s.kind = 2;
+  s.start_ns = start_ns;
+  s.end_ns = start_ns + 1'000'000 + i;
+  s.attributes_json =
+      R"([{"key":"http.method","value":{"stringValue":"GET"}},{"key":"http.route","value":{"stringValue":"/tools/{id}"}},{"key":"http.status_code","value":{"intValue":"200"}},{"key":"tool.id","value":{"stringValue":"6f1c2a4e-9b1d-4c55-8f0e-2b7d0c3a9e11"}}])";
+  s.events_json =
+      R"([{"timeUnixNano":"1700000000001000000","name":"container_started","attributes":[{"key":"container_id","value":{"stringValue":"3f2a9c"}}],"droppedAttributesCount":0}])";
+  s.scope_json =
+      R"({"name":"tracekit","version":"0.1.0","attributes":[],"droppedAttributesCount":0,"schemaUrl":""})";
+  s.resource_json =
+      R"({"attributes":[{"key":"service.name","value":{"stringValue":"skriptoteket"}},{"key":"service.version","value":{"stringValue":"1.0.0"}},{"key":"deployment.environment","value":{"stringValue":"dev"}}],"droppedAttributesCount":0,"schemaUrl":""})";
+  return s;
+}
+
+// Traces of 10 spans each.
+std::vector<StoredSpan> make_spans(std::mt19937_64& rng, size_t n, int64_t start_ns) {
+  std::vector<StoredSpan> spans;
+  spans.reserve(n);
+  std::string trace_id, root;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % 10 == 0) {
+      trace_id = random_hex(rng, 16);
+      root.clear();
+    }
+    spans.push_back(realistic_span(rng, trace_id, root, start_ns + static_cast<int64_t>(i) * 1000,
+                                   static_cast<int>(i)));
+    if (root.empty()) root = spans.back().span_id;
+  }
+  return spans;
+}
+
+struct TempFile {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("tracekit-collector-bench-" + std::to_string(::getpid()));
+  TempFile() { std::filesystem::create_directories(dir); }
+  ~TempFile() { std::filesystem::remove_all(dir); }
+  std::string path() const { return (dir / "spans.db").string(); }
+};
+
+// Spans per second through submit() and the writer thread into SQLite (WAL, indexes), in
+// batches of 512 as an exporter sends them; each iteration writes 50,000 spans and waits for
+// the commit.
+void BM_CollectorIngest(benchmark::State& state) {
+  TempFile tmp;
+  auto store = SpanStore::open({.path = tmp.path(), .max_age = 0s, .max_bytes = 0});
+  if (!store) {
+    state.SkipWithError(store.error().message.c_str());
+    return;
+  }
+  std::mt19937_64 rng(42);
+  constexpr size_t kPerIteration = 50'000, kBatch = 512;
+  int64_t start = 1'700'000'000'000'000'000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<std::vector<StoredSpan>> batches;
+    auto spans = make_spans(rng, kPerIteration, start);
+    start += 1'000'000'000;
+    for (size_t i = 0; i < spans.size(); i += kBatch) {
+      batches.emplace_back(std::make_move_iterator(spans.begin() + static_cast<long>(i)),
+                           std::make_move_iterator(spans.begin() + static_cast<long>(std::min(
+                                                                       spans.size(), i + kBatch))));
+    }
+    state.ResumeTiming();
+    for (auto& b : batches) {
+      while (!(*store)->submit(std::move(b)))
+        std::this_thread::yield();
+    }
+    (*store)->flush(60s);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kPerIteration));
+  state.counters["db_mb"] = static_cast<double>(std::filesystem::file_size(tmp.path())) / 1e6;
+}
+BENCHMARK(BM_CollectorIngest)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(4);
+
+// OTLP protobuf decoding into StoredSpans (the receive path's CPU before the queue), per span.
+void BM_CollectorDecodeProtobuf(benchmark::State& state) {
+  otlpv1::ExportTraceServiceRequest request;
+  auto* ss = request.add_resource_spans();
+  auto* kv = ss->mutable_resource()->add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value("skriptoteket");
+  auto* scope = ss->add_scope_spans();
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 512; ++i) {
+    auto* span = scope->add_spans();
+    span->set_trace_id(std::string(16, static_cast<char>(i)));
+    span->set_span_id(std::to_string(10'000'000 + i).substr(0, 8));
+    span->set_name("GET /tools/{id}");
+    span->set_start_time_unix_nano(1'700'000'000'000'000'000ull + static_cast<uint64_t>(i));
+    span->set_end_time_unix_nano(1'700'000'000'001'000'000ull + static_cast<uint64_t>(i));
+    for (const char* key : {"http.method", "http.route", "tool.id"}) {
+      auto* a = span->add_attributes();
+      a->set_key(key);
+      a->mutable_value()->set_string_value("value-" + std::to_string(i));
+    }
+    auto* code = span->add_attributes();
+    code->set_key("http.status_code");
+    code->mutable_value()->set_int_value(200);
+    span->add_events()->set_name("container_started");
+  }
+  const std::string body = request.SerializeAsString();
+  for (auto _ : state) {
+    auto decoded = decode_protobuf(body);
+    benchmark::DoNotOptimize(decoded);
+  }
+  state.SetItemsProcessed(state.iterations() * 512);
+}
+BENCHMARK(BM_CollectorDecodeProtobuf);
+
+// One 1,000-span trace out of a store of 200,000 spans: SQLite query plus the API's JSON.
+void BM_CollectorQueryTrace1000(benchmark::State& state) {
+  TempFile tmp;
+  auto store = SpanStore::open({.path = tmp.path(), .max_age = 0s, .max_bytes = 0});
+  if (!store) {
+    state.SkipWithError(store.error().message.c_str());
+    return;
+  }
+  std::mt19937_64 rng(7);
+  int64_t start = 1'700'000'000'000'000'000;
+  for (int i = 0; i < 4; ++i) {
+    auto spans = make_spans(rng, 50'000, start);
+    while (!(*store)->submit(spans))
+      std::this_thread::sleep_for(10ms);
+    start += 1'000'000'000;
+  }
+  const std::string trace_id = random_hex(rng, 16);
+  std::vector<StoredSpan> big;
+  std::string root;
+  for (int i = 0; i < 1000; ++i) {
+    big.push_back(realistic_span(rng, trace_id, root, start + i * 1000, i));
+    if (root.empty()) root = big.back().span_id;
+  }
+  while (!(*store)->submit(big))
+    std::this_thread::sleep_for(10ms);
+  (*store)->flush(120s);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    Response r = handle_api("/api/traces/" + trace_id, **store);
+    if (r.status != 200) state.SkipWithError("the trace was not found");
+    bytes = r.body.size();
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["json_kb"] = static_cast<double>(bytes) / 1e3;
+}
+BENCHMARK(BM_CollectorQueryTrace1000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A search (service, last hour, limit 20) over 200,000 spans.
+void BM_CollectorSearch(benchmark::State& state) {
+  TempFile tmp;
+  auto store = SpanStore::open({.path = tmp.path(), .max_age = 0s, .max_bytes = 0});
+  if (!store) {
+    state.SkipWithError(store.error().message.c_str());
+    return;
+  }
+  std::mt19937_64 rng(9);
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  for (int i = 0; i < 4; ++i) {
+    auto spans = make_spans(rng, 50'000, now_ns - 3'000'000'000'000 + i * 600'000'000'000LL);
+    while (!(*store)->submit(spans))
+      std::this_thread::sleep_for(10ms);
+  }
+  (*store)->flush(120s);
+  for (auto _ : state) {
+    Response r = handle_api("/api/traces?service=runner&lookback=1h&limit=20", **store);
+    if (r.status != 200) state.SkipWithError(r.body.c_str());
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_CollectorSearch)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace tracekit::collector
+
+BENCHMARK_MAIN();

@@ -1,0 +1,172 @@
+// The JSON API's handler on a real store, parameter checking, the viewer's files, and options.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <map>
+
+#include "options.h"
+#include "otlp_decode.h"
+#include "otlp_support.h"
+#include "query_api.h"
+#include "span_store.h"
+#include "web_assets.h"
+
+namespace tracekit::collector {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = SpanStore::open({.path = dir.file("api.db")});
+    ASSERT_TRUE(s.ok());
+    store = std::move(*s);
+    auto decoded = decode_json(R"({"resourceSpans":[{"resource":{"attributes":[
+        {"key":"service.name","value":{"stringValue":"shop"}}]},"scopeSpans":[{"spans":[
+      {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"GET /cart",
+       "kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000250000000",
+       "attributes":[{"key":"http.status_code","value":{"intValue":"500"}}],
+       "status":{"code":2,"message":"boom"}},
+      {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7",
+       "parentSpanId":"b7ad6b7169203331","name":"<script>alert(1)</script>","kind":3,
+       "startTimeUnixNano":"1700000000010000000","endTimeUnixNano":"1700000000020000000"}]}]}]})");
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    ASSERT_TRUE(store->submit(std::move(decoded->spans)));
+    ASSERT_TRUE(store->flush(10s));
+  }
+
+  json::value get(const std::string& target, int expected_status = 200) {
+    Response r = handle_api(target, *store);
+    EXPECT_EQ(r.status, expected_status) << target << ": " << r.body;
+    EXPECT_EQ(r.content_type, "application/json");
+    return json::parse(r.body);
+  }
+
+  testing::TempDir dir;
+  std::unique_ptr<SpanStore> store;
+};
+
+TEST_F(ApiTest, Endpoints) {
+  EXPECT_EQ(get("/api/services"), json::parse(R"({"data":["shop"]})"));
+  EXPECT_EQ(
+      get("/api/services/shop/operations"),
+      json::parse(
+          R"({"data":[{"name":"<script>alert(1)</script>","kind":"CLIENT"},{"name":"GET /cart","kind":"SERVER"}]})"));
+  EXPECT_EQ(get("/api/services/nobody/operations"), json::parse(R"({"data":[]})"));
+
+  json::value found = get(
+      "/api/"
+      "traces?service=shop&minDuration=100ms&errors=true&attribute=http.status_code%3D500&limit=5");
+  ASSERT_EQ(found.at("data").as_array().size(), 1u);
+  const json::object& t = found.at("data").at(0).as_object();
+  EXPECT_EQ(t.at("traceId"), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(t.at("rootName"), "GET /cart");
+  EXPECT_EQ(t.at("spanCount"), 2);
+  EXPECT_EQ(t.at("errorCount"), 1);
+  EXPECT_EQ(t.at("durationNs"), "250000000");
+  EXPECT_EQ(get("/api/traces?minDuration=1s").at("data").as_array().size(), 0u);
+  EXPECT_EQ(
+      get("/api/traces?start=1700000000100000&end=1700000001000000").at("data").as_array().size(),
+      0u)
+      << "no span starts in that range";
+
+  json::value trace = get("/api/traces/0AF7651916CD43DD8448EB211C80319C");
+  const json::array& spans = trace.at("spans").as_array();
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].at("status").at("code"), "ERROR");
+  EXPECT_EQ(spans[1].at("name"), "<script>alert(1)</script>");
+  EXPECT_EQ(spans[1].at("parentSpanId"), "b7ad6b7169203331");
+}
+
+TEST_F(ApiTest, BadRequestsSayWhatIsWrong) {
+  auto message = [&](const std::string& target, int status) {
+    return std::string(get(target, status).at("error").as_string());
+  };
+  EXPECT_NE(message("/api/traces?minDuration=fast", 400).find("minDuration"), std::string::npos);
+  EXPECT_NE(message("/api/traces?limit=0", 400).find("limit"), std::string::npos);
+  EXPECT_NE(message("/api/traces?limit=abc", 400).find("limit"), std::string::npos);
+  EXPECT_NE(message("/api/traces?start=yesterday", 400).find("start"), std::string::npos);
+  EXPECT_NE(message("/api/traces?attribute=novalue", 400).find("key=value"), std::string::npos);
+  EXPECT_NE(message("/api/traces?colour=red", 400).find("colour"), std::string::npos);
+  EXPECT_NE(message("/api/traces/xyz", 400).find("trace id"), std::string::npos);
+  EXPECT_NE(message("/api/traces/0af7651916cd43dd8448eb211c80319d", 404).find("no trace"),
+            std::string::npos);
+  EXPECT_NE(message("/api/nothing", 404).find("no such"), std::string::npos);
+}
+
+TEST(CollectorDurations, Parse) {
+  int64_t ns = 0;
+  EXPECT_TRUE(parse_duration_ns("250us", ns));
+  EXPECT_EQ(ns, 250'000);
+  EXPECT_TRUE(parse_duration_ns("1.5ms", ns));
+  EXPECT_EQ(ns, 1'500'000);
+  EXPECT_TRUE(parse_duration_ns("2h", ns));
+  EXPECT_EQ(ns, 7'200'000'000'000);
+  EXPECT_TRUE(parse_duration_ns("0", ns));
+  EXPECT_EQ(ns, 0);
+  for (const char* bad : {"", "ms", "5", "5x", "-1s", "1e999s", "1..2s"}) {
+    EXPECT_FALSE(parse_duration_ns(bad, ns)) << bad;
+  }
+}
+
+TEST(CollectorWeb, FilesAreEmbeddedWithASecurityPolicy) {
+  Response index = handle_web("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_NE(index.body.find("<script src=\"/app.js\""), std::string::npos);
+  bool csp = false;
+  for (const auto& [name, value] : index.headers) {
+    if (name == "Content-Security-Policy")
+      csp = value.find("script-src 'self'") != std::string::npos;
+  }
+  EXPECT_TRUE(csp);
+  EXPECT_EQ(handle_web("/trace/0af7651916cd43dd8448eb211c80319c").body, index.body);
+  Response js = handle_web("/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(js.body.find("innerHTML"), std::string::npos) << "span data goes in as text only";
+  EXPECT_EQ(handle_web("/style.css").content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(handle_web("/../etc/passwd").status, 404);
+}
+
+TEST(CollectorOptions, DefaultsEnvironmentAndFlags) {
+  std::map<std::string, std::string> env;
+  auto getenv = [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  auto o = parse_options({}, getenv);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->grpc.to_string(), "127.0.0.1:4317");
+  EXPECT_EQ(o->http.to_string(), "127.0.0.1:4318");
+  EXPECT_EQ(o->ui.to_string(), "127.0.0.1:16686");
+  EXPECT_EQ(o->retention_age, std::chrono::hours(72));
+
+  env["TRACEKIT_COLLECTOR_UI_LISTEN"] = "0.0.0.0:8080";
+  env["TRACEKIT_COLLECTOR_RETENTION_SIZE"] = "500MB";
+  env["TRACEKIT_COLLECTOR_DATA"] = "/tmp/env.db";
+  o = parse_options({"--data", "/tmp/flag.db", "--grpc-listen=[::1]:0", "--retention-age", "30m"},
+                    getenv);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->ui.to_string(), "0.0.0.0:8080");
+  EXPECT_EQ(o->grpc.to_string(), "[::1]:0");
+  EXPECT_EQ(o->retention_bytes, 500'000'000u);
+  EXPECT_EQ(o->data_path, "/tmp/flag.db") << "a flag wins over its variable";
+  EXPECT_EQ(o->retention_age, std::chrono::minutes(30));
+
+  auto error_of = [&](std::vector<std::string> args) {
+    auto r = parse_options(args, getenv);
+    return r.ok() ? std::string() : r.error().message;
+  };
+  EXPECT_NE(error_of({"--http-listen", "localhost"}).find("--http-listen"), std::string::npos);
+  EXPECT_NE(error_of({"--http-listen", "1.2.3.4:99999"}).find("65535"), std::string::npos);
+  EXPECT_NE(error_of({"--retention-size", "lots"}).find("--retention-size"), std::string::npos);
+  EXPECT_NE(error_of({"--retention-age"}).find("needs a value"), std::string::npos);
+  EXPECT_NE(error_of({"--colour"}).find("unknown option"), std::string::npos);
+  env["TRACEKIT_COLLECTOR_RETENTION_AGE"] = "forever";
+  EXPECT_NE(error_of({}).find("TRACEKIT_COLLECTOR_RETENTION_AGE"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tracekit::collector

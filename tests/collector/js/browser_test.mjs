@@ -1,0 +1,245 @@
+// The viewer in real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core):
+// search, open a trace from the list, the waterfall shows every span under its parent, span
+// details, paste-a-trace-id, the XSS probe stays text, and a 5,000-span trace renders (timed).
+//   node browser_test.mjs <tracekit-collector binary> <artifact dir>
+// Writes <artifact dir>/collector-trace.png and collector_render.json.
+// Exit 0: passed, 1: failed, 77: skipped (playwright-core or chromium missing).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { startCollector, waitForJson, watchdog } from './collector_process.mjs';
+
+const [binary, artifactDir] = process.argv.slice(2);
+const chromiumPath = process.env.TRACEKIT_CHROMIUM || '/usr/bin/chromium';
+watchdog(55000, 'browser_test');
+const require = createRequire(import.meta.url);
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  console.log('SKIP: playwright-core is not installed in tests/collector/js/node_modules ' +
+    '(scripts/install-deps.sh runs npm ci there; was the npm registry unreachable?)');
+  process.exit(77);
+}
+if (!existsSync(chromiumPath)) {
+  console.log(`SKIP: no Chromium at ${chromiumPath} (install Debian's chromium package)`);
+  process.exit(77);
+}
+mkdirSync(artifactDir, { recursive: true });
+
+const hex = (bytes) => randomBytes(bytes).toString('hex');
+const XSS_NAME = '<script>alert(1)</script>';
+const XSS_VALUE = '<img src=x onerror="window.__xss=1">';
+const T0 = 1700000000000000000n;
+
+function otlpSpan(traceId, spanId, parentSpanId, name, startOffsetNs, durationNs, extra = {}) {
+  return {
+    traceId, spanId, parentSpanId, name, kind: 2,
+    startTimeUnixNano: String(T0 + BigInt(startOffsetNs)),
+    endTimeUnixNano: String(T0 + BigInt(startOffsetNs + durationNs)),
+    ...extra,
+  };
+}
+
+function request(service, spans) {
+  return {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+      scopeSpans: [{ scope: { name: 'browser-test' }, spans }],
+    }],
+  };
+}
+
+async function post(url, body) {
+  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(r.status, 200, await r.text());
+}
+
+// The known trace: web GET /tools/{id} > execute_tool_version > docker_runner.execute > XSS probe,
+// plus db SELECT (an error) under the root. Two services, five spans.
+const traceId = hex(16);
+const ids = { root: hex(8), exec: hex(8), docker: hex(8), xss: hex(8), db: hex(8) };
+const expectedParent = { [ids.root]: '', [ids.exec]: ids.root, [ids.docker]: ids.exec, [ids.xss]: ids.docker, [ids.db]: ids.root };
+const webSpans = [
+  otlpSpan(traceId, ids.root, '', 'GET /tools/{id}', 0, 120e6, {
+    attributes: [{ key: 'http.method', value: { stringValue: 'GET' } }, { key: 'http.status_code', value: { intValue: '200' } }],
+  }),
+  otlpSpan(traceId, ids.exec, ids.root, 'execute_tool_version', 10e6, 100e6, { kind: 1 }),
+];
+const runnerSpans = [
+  otlpSpan(traceId, ids.docker, ids.exec, 'docker_runner.execute', 20e6, 80e6, {
+    kind: 1,
+    events: [
+      { timeUnixNano: String(T0 + 25000000n), name: 'volume_created', attributes: [{ key: 'volume_name', value: { stringValue: 'vol-1' } }] },
+      { timeUnixNano: String(T0 + 30000000n), name: 'container_started' },
+    ],
+  }),
+  otlpSpan(traceId, ids.xss, ids.docker, XSS_NAME, 40e6, 10e6, {
+    kind: 1,
+    attributes: [{ key: 'payload', value: { stringValue: XSS_VALUE } }],
+    links: [{ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' }],
+  }),
+];
+const dbSpans = [
+  otlpSpan(traceId, ids.db, ids.root, 'SELECT tools', 5e6, 3e6, { kind: 3, status: { code: 2, message: 'deadlock' } }),
+];
+
+// A 5,000-span trace: a root with 50 children, each with 99 children of its own (the last 98).
+const bigTraceId = hex(16);
+const bigSpans = [];
+const bigRoot = hex(8);
+bigSpans.push(otlpSpan(bigTraceId, bigRoot, '', 'big root', 0, 5000e6));
+for (let i = 0; i < 50; i++) {
+  const mid = hex(8);
+  bigSpans.push(otlpSpan(bigTraceId, mid, bigRoot, `stage ${i}`, i * 100e6, 100e6));
+  for (let j = 0; j < (i === 49 ? 98 : 99); j++) {
+    bigSpans.push(otlpSpan(bigTraceId, hex(8), mid, `step ${i}.${j}`, i * 100e6 + j * 1e6, 1e6, { kind: 1 }));
+  }
+}
+
+const collector = await startCollector(binary);
+let browser;
+let failed = false;
+const check = async (what, fn) => {
+  try {
+    await fn();
+    console.log(`ok: ${what}`);
+  } catch (e) {
+    failed = true;
+    console.error(`FAIL: ${what}: ${e.stack}`);
+  }
+};
+try {
+  await post(collector.otlp_url, request('web', webSpans));
+  await post(collector.otlp_url, request('runner', runnerSpans));
+  await post(collector.otlp_url, request('db', dbSpans));
+  await post(collector.otlp_url, request('bulk', bigSpans));
+  await waitForJson(`${collector.ui_url}/api/traces/${traceId}`, (t) => t.spans.length === 5);
+  await waitForJson(`${collector.ui_url}/api/traces/${bigTraceId}`, (t) => t.spans.length === 5000);
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+    timeout: 20000,
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(10000);
+  const dialogs = [];
+  const pageErrors = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  await check('search lists the trace with its root, services, span count and errors', async () => {
+    await page.goto(collector.ui_url + '/');
+    await page.waitForSelector('#service option[value="web"]', { state: 'attached' });
+    await page.selectOption('#service', 'web');
+    await page.click('#search-button');
+    const row = page.locator(`tr.trace-row[data-trace-id="${traceId}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('.root-name').textContent(), 'web: GET /tools/{id}');
+    assert.equal(await row.locator('.span-count').textContent(), '5');
+    assert.equal(await row.locator('.error-count').textContent(), '1');
+    const services = await row.locator('.tag').allTextContents();
+    assert.deepEqual(services.sort(), ['db', 'runner', 'web']);
+    assert.equal(await page.locator('tr.trace-row').count(), 1, 'only the web trace matches service=web');
+  });
+
+  await check('opening the trace shows every span under its parent', async () => {
+    await page.click(`tr.trace-row[data-trace-id="${traceId}"]`);
+    await page.waitForSelector(`body[data-rendered-trace="${traceId}"]`);
+    assert.ok(page.url().endsWith(`/trace/${traceId}`));
+    const rows = await page.$$eval('#span-rows .span-row', (els) => els.map((e) => ({
+      id: e.dataset.spanId, parent: e.dataset.parentId, depth: Number(e.dataset.depth),
+      name: e.querySelector('.name').textContent,
+    })));
+    assert.equal(rows.length, 5);
+    const position = new Map(rows.map((r, i) => [r.id, i]));
+    for (const r of rows) {
+      assert.equal(r.parent, expectedParent[r.id], `parent of ${r.name}`);
+      if (r.parent) {
+        const p = rows[position.get(r.parent)];
+        assert.ok(position.get(r.parent) < position.get(r.id), `${r.name} comes after its parent`);
+        assert.equal(r.depth, p.depth + 1, `${r.name} is one level under ${p.name}`);
+      } else {
+        assert.equal(r.depth, 0);
+      }
+    }
+    assert.deepEqual(rows.map((r) => r.name),
+      ['GET /tools/{id}', 'SELECT tools', 'execute_tool_version', 'docker_runner.execute', XSS_NAME],
+      'depth first, children by start time');
+    // Bars sit on the time axis: the root spans the whole width.
+    const rootBar = await page.$eval(`.span-row[data-span-id="${ids.root}"] .bar`, (b) => [b.style.left, b.style.width]);
+    assert.deepEqual(rootBar, ['0%', '100%']);
+    const dockerBar = await page.$eval(`.span-row[data-span-id="${ids.docker}"] .bar`, (b) => parseFloat(b.style.left));
+    assert.ok(Math.abs(dockerBar - (20 / 120) * 100) < 0.01, `docker bar at ${dockerBar}%`);
+    assert.equal(await page.locator(`.span-row[data-span-id="${ids.db}"].error`).count(), 1);
+  });
+
+  await check('span details show attributes, events with times, status, resource and links', async () => {
+    await page.click(`.span-row[data-span-id="${ids.docker}"]`);
+    const details = page.locator('#span-details');
+    await details.waitFor();
+    assert.equal(await page.locator('#detail-name').textContent(), 'docker_runner.execute');
+    const text = await details.textContent();
+    for (const want of ['volume_created', 'vol-1', 'container_started', 'at 5.00 ms', 'service.name', 'runner', ids.exec]) {
+      assert.ok(text.includes(want), `details mention ${want}`);
+    }
+    await page.click(`.span-row[data-span-id="${ids.db}"]`);
+    assert.ok((await details.textContent()).includes('ERROR: deadlock'));
+  });
+
+  await check('the XSS probe renders as text and runs nothing', async () => {
+    const row = page.locator(`.span-row[data-span-id="${ids.xss}"]`);
+    assert.equal(await row.locator('.name').textContent(), XSS_NAME);
+    await row.click();
+    assert.equal(await page.locator('#detail-name').textContent(), XSS_NAME);
+    assert.ok((await page.locator('#span-details').textContent()).includes(XSS_VALUE));
+    assert.equal(await page.locator('#span-details .link-target').count(), 1);
+    assert.equal(await page.locator('script').count(), 1, 'only app.js');
+    assert.equal(await page.locator('#content img').count(), 0);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    assert.deepEqual(dialogs, []);
+    await page.screenshot({ path: join(artifactDir, 'collector-trace.png'), fullPage: true });
+  });
+
+  await check('a pasted trace id (any case) opens its trace; a bad one says why', async () => {
+    await page.goto(collector.ui_url + '/');
+    await page.fill('#open-trace-id', ` ${traceId.toUpperCase()} `);
+    await page.press('#open-trace-id', 'Enter');
+    await page.waitForSelector(`body[data-rendered-trace="${traceId}"]`);
+    assert.equal(await page.locator('#span-rows .span-row').count(), 5);
+    await page.fill('#open-trace-id', 'not-a-trace');
+    await page.press('#open-trace-id', 'Enter');
+    assert.ok((await page.locator('#message').textContent()).includes('32 hex digits'));
+    await page.fill('#open-trace-id', '0'.repeat(31) + '1');
+    await page.press('#open-trace-id', 'Enter');
+    await page.waitForFunction(() => document.getElementById('message').textContent.includes('no trace'));
+  });
+
+  await check('a 5,000-span trace renders', async () => {
+    const t0 = Date.now();
+    await page.goto(`${collector.ui_url}/trace/${bigTraceId}`);
+    await page.waitForSelector(`body[data-rendered-trace="${bigTraceId}"]`, { timeout: 30000 });
+    const loadMs = Date.now() - t0;
+    const renderMs = await page.evaluate(() => window.tracekitLastRenderMs);
+    assert.equal(await page.locator('#span-rows .span-row').count(), 5000);
+    const depths = await page.$$eval('#span-rows .span-row', (els) => els.slice(0, 102).map((e) => Number(e.dataset.depth)));
+    assert.deepEqual(depths.slice(0, 3), [0, 1, 2]);
+    assert.equal(depths[101], 1, 'the second stage follows the first stage\'s 99 steps');
+    writeFileSync(join(artifactDir, 'collector_render.json'),
+      JSON.stringify({ spans: 5000, render_ms: renderMs, load_ms: loadMs }, null, 2));
+    console.log(`5,000-span trace: rendered in ${renderMs.toFixed(1)} ms, page load to rendered ${loadMs} ms`);
+  });
+
+  assert.deepEqual(pageErrors, [], 'no script errors on the page');
+} catch (e) {
+  failed = true;
+  console.error(`FAIL: ${e.stack}`);
+} finally {
+  if (browser) await browser.close();
+  await collector.stop();
+}
+process.exit(failed ? 1 : 0);
