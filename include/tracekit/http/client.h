@@ -1,0 +1,109 @@
+// An HTTP/1.1 client on Boost.Beast that traces its calls: each request is a CLIENT span, child
+// of the current context, named "{METHOD}" with http.method, http.url, http.status_code,
+// server.address, server.port (or the stable names, see Semconv), and the global propagator
+// injects traceparent / tracestate / baggage into the outgoing headers.
+//
+//   tracekit::http::Client client(co_await boost::asio::this_coro::executor);
+//   auto r = co_await client.request("POST", "http://127.0.0.1:8081/run", body,
+//                                    {{"Content-Type", "application/json"}});
+//   if (!r) log.error("runner.failed", {{"error", r.error().message}});
+//
+//   tracekit::http::BlockingClient blocking;   // thread-safe, owns its I/O thread
+//   auto r2 = blocking.request("GET", "http://127.0.0.1:8081/healthz");
+//
+// Plain http:// only. Connections are kept alive and reused per host:port. Failures (DNS,
+// connect, timeout, malformed response, body too large) are errors, never exceptions; a
+// 4xx/5xx answer is a response (the span is ERROR for >= 400, per the client convention).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tracekit/http/message.h"
+#include "tracekit/http/tracing.h"
+#include "tracekit/result.h"
+
+namespace tracekit::http {
+
+struct ClientOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  // The whole call: connect, send, receive.
+  std::chrono::milliseconds total_timeout{30000};
+  size_t max_response_body_bytes = 64 * 1024 * 1024;
+  // Idle connections kept per host:port for reuse.
+  size_t max_idle_connections_per_host = 8;
+  // Start CLIENT spans and inject headers. Off: a plain client (e.g. an exporter's own calls).
+  bool tracing = true;
+  std::optional<Semconv> semconv;  // nullopt: OTEL_SEMCONV_STABILITY_OPT_IN
+  Tracer* tracer = nullptr;        // null: tracekit::get_tracer("tracekit.http")
+  std::string user_agent = "tracekit-http/0.1";
+};
+
+struct ClientResponse {
+  int status = 0;
+  beast_http::fields headers;
+  std::string body;
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+// Per-call overrides.
+struct RequestOptions {
+  std::optional<std::chrono::milliseconds> total_timeout;
+};
+
+// Coroutine client bound to one executor; use it from coroutines running on that executor.
+// Not for concurrent use from several threads (use one per thread, or BlockingClient).
+class Client {
+ public:
+  explicit Client(boost::asio::any_io_executor executor, ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // `url` is "http://host[:port]/path?query". The span's parent is Context::current() at the
+  // call. `headers` are sent as given (Host, Content-Length, User-Agent are added).
+  boost::asio::awaitable<Result<ClientResponse>> request(std::string method, std::string url,
+                                                         std::string body = {},
+                                                         HeaderList headers = {},
+                                                         RequestOptions options = {});
+  // Closes idle pooled connections.
+  void close_idle();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// The same call for threads that block. Thread-safe: many threads may call request() at once;
+// connections are pooled across them. Owns one I/O thread.
+class BlockingClient {
+ public:
+  explicit BlockingClient(ClientOptions options = {});
+  ~BlockingClient();
+  BlockingClient(const BlockingClient&) = delete;
+  BlockingClient& operator=(const BlockingClient&) = delete;
+
+  // The span's parent is Context::current() of the calling thread.
+  Result<ClientResponse> request(std::string method, std::string url, std::string body = {},
+                                 HeaderList headers = {}, RequestOptions options = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits "http://host[:port]/path?query"; an error says what is wrong (scheme, host, port).
+struct ParsedUrl {
+  std::string host;
+  uint16_t port = 80;
+  std::string target = "/";  // path and query
+};
+Result<ParsedUrl> parse_url(std::string_view url);
+
+}  // namespace tracekit::http

@@ -1,0 +1,7 @@
+// Everything in tracekit::http: server, middleware, client.
+#pragma once
+
+#include "tracekit/http/client.h"
+#include "tracekit/http/message.h"
+#include "tracekit/http/server.h"
+#include "tracekit/http/tracing.h"

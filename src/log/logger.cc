@@ -1,0 +1,298 @@
+// The JSON line formatter and the process-wide level/sink.
+#include "tracekit/log/logger.h"
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+
+#include "tracekit/context.h"
+
+namespace tracekit::log {
+
+namespace {
+
+std::atomic<Level> g_level{Level::kInfo};
+
+// The sink is read on every line and replaced rarely: an atomic shared_ptr keeps a replaced sink
+// alive until the lines in flight on it are written.
+std::atomic<std::shared_ptr<Sink>>& global_sink() {
+  static std::atomic<std::shared_ptr<Sink>> s{stderr_sink()};
+  return s;
+}
+
+constinit thread_local std::string_view t_correlation_id;
+
+bool is_reserved(std::string_view key) noexcept {
+  return key == "timestamp" || key == "level" || key == "event" || key == "logger" ||
+         key == "trace_id" || key == "span_id" || key == "correlation_id";
+}
+
+// "2026-11-25T09:30:00.123Z". The date-and-seconds prefix is cached per thread: gmtime_r runs at
+// most once a second per thread.
+void append_timestamp(std::string& out) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms_total =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const int64_t secs = ms_total >= 0 ? ms_total / 1000 : (ms_total - 999) / 1000;
+  const int ms = static_cast<int>(ms_total - secs * 1000);
+  thread_local int64_t cached_secs = INT64_MIN;
+  thread_local char cached[20];  // "YYYY-MM-DDTHH:MM:SS"
+  if (secs != cached_secs) {
+    const std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_secs = secs;
+  }
+  out.append(cached, 19);
+  char frac[5] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                  static_cast<char>('0' + ms % 10), 'Z'};
+  out.append(frac, 5);
+}
+
+void append_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  append_json_escaped(out, s);
+  out.push_back('"');
+}
+
+void append_value(std::string& out, const FieldValue& v) {
+  char buf[32];
+  switch (v.kind()) {
+    case FieldValue::Kind::kNull:
+      out.append("null");
+      return;
+    case FieldValue::Kind::kBool:
+      out.append(v.as_bool() ? "true" : "false");
+      return;
+    case FieldValue::Kind::kInt: {
+      auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
+      out.append(buf, r.ptr);
+      return;
+    }
+    case FieldValue::Kind::kUint: {
+      auto r = std::to_chars(buf, buf + sizeof buf, v.as_uint());
+      out.append(buf, r.ptr);
+      return;
+    }
+    case FieldValue::Kind::kDouble: {
+      // JSON has no NaN or infinity.
+      if (!std::isfinite(v.as_double())) {
+        out.append("null");
+        return;
+      }
+      auto r = std::to_chars(buf, buf + sizeof buf, v.as_double());
+      out.append(buf, r.ptr);
+      return;
+    }
+    case FieldValue::Kind::kString:
+      append_string(out, v.as_string());
+      return;
+  }
+}
+
+void format_into(std::string& out, Level level, std::string_view logger, std::string_view event,
+                 Fields fields) {
+  out.append("{\"timestamp\":\"");
+  append_timestamp(out);
+  out.append("\",\"level\":\"");
+  out.append(level_name(level));
+  out.append("\",\"event\":");
+  append_string(out, event);
+  out.append(",\"logger\":");
+  append_string(out, logger);
+  for (const Field& f : fields.items()) {
+    out.push_back(',');
+    // A field may not overwrite the line's own keys: it is kept under "field.<key>".
+    if (is_reserved(f.key)) {
+      out.append("\"field.");
+      append_json_escaped(out, f.key);
+      out.push_back('"');
+    } else {
+      append_string(out, f.key);
+    }
+    out.push_back(':');
+    append_value(out, f.value);
+  }
+  const SpanContext& sc = Context::current().span_context();
+  if (sc.is_valid()) {
+    char hex[32];
+    out.append(",\"trace_id\":\"");
+    sc.trace_id().write_hex(hex);
+    out.append(hex, 32);
+    out.append("\",\"span_id\":\"");
+    sc.span_id().write_hex(hex);
+    out.append(hex, 16);
+    out.push_back('"');
+  }
+  if (!t_correlation_id.empty()) {
+    out.append(",\"correlation_id\":");
+    append_string(out, t_correlation_id);
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+std::string_view level_name(Level level) noexcept {
+  switch (level) {
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+    case Level::kOff:
+      return "off";
+  }
+  return "info";
+}
+
+Result<Level> parse_level(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  if (lower == "debug") return Level::kDebug;
+  if (lower == "info") return Level::kInfo;
+  if (lower == "warn" || lower == "warning") return Level::kWarn;
+  if (lower == "error") return Level::kError;
+  if (lower == "off") return Level::kOff;
+  return Error{"log level '" + std::string(text) + "' is not one of debug, info, warn, error, off"};
+}
+
+void set_sink(std::shared_ptr<Sink> s) {
+  if (!s) s = stderr_sink();
+  global_sink().store(std::move(s), std::memory_order_release);
+}
+std::shared_ptr<Sink> sink() {
+  return global_sink().load(std::memory_order_acquire);
+}
+void set_level(Level l) noexcept {
+  g_level.store(l, std::memory_order_relaxed);
+}
+Level level() noexcept {
+  return g_level.load(std::memory_order_relaxed);
+}
+
+Result<void> configure_from_env() {
+  const char* v = std::getenv("LOG_LEVEL");
+  if (v == nullptr || *v == '\0') return {};
+  auto parsed = parse_level(v);
+  if (!parsed) return Error{"LOG_LEVEL: " + parsed.error().message};
+  set_level(*parsed);
+  return {};
+}
+
+std::string_view current_correlation_id() noexcept {
+  return t_correlation_id;
+}
+CorrelationScope::CorrelationScope(std::string_view id) noexcept : previous_(t_correlation_id) {
+  t_correlation_id = id;
+}
+CorrelationScope::~CorrelationScope() {
+  t_correlation_id = previous_;
+}
+
+std::string format_line(Level level, std::string_view logger, std::string_view event,
+                        Fields fields) {
+  std::string out;
+  format_into(out, level, logger, event, fields);
+  return out;
+}
+
+void Logger::log(Level l, std::string_view event, Fields fields) const noexcept {
+  if (!enabled(l)) return;
+  try {
+    // One buffer per thread: a log call allocates only while the buffer grows.
+    thread_local std::string buffer;
+    buffer.clear();
+    format_into(buffer, l, name_, event, fields);
+    sink()->write(buffer);
+    if (buffer.capacity() > 64 * 1024) std::string().swap(buffer);
+  } catch (...) {
+    // Logging never throws into the application (out of memory while formatting).
+  }
+}
+
+void append_json_escaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    // Copy the run of plain ASCII at once.
+    size_t run = i;
+    while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+      ++run;
+    out.append(text.data() + i, run - i);
+    i = run;
+    if (i >= n) break;
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out.append("\\\"");
+          break;
+        case '\\':
+          out.append("\\\\");
+          break;
+        case '\n':
+          out.append("\\n");
+          break;
+        case '\r':
+          out.append("\\r");
+          break;
+        case '\t':
+          out.append("\\t");
+          break;
+        case '\b':
+          out.append("\\b");
+          break;
+        case '\f':
+          out.append("\\f");
+          break;
+        default: {
+          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+          out.append(esc, 6);
+        }
+      }
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: copied when well-formed (no overlongs, surrogates or > U+10FFFF),
+    // else one U+FFFD for the bad byte.
+    size_t len = 0;
+    uint32_t min = 0;
+    uint32_t cp = 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2, min = 0x80, cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3, min = 0x800, cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4, min = 0x10000, cp = c & 0x07;
+    }
+    bool ok = len != 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) {
+        ok = false;
+      } else {
+        cp = (cp << 6) | (p[i + k] & 0x3F);
+      }
+    }
+    if (ok && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
+    if (ok) {
+      out.append(text.data() + i, len);
+      i += len;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+}
+
+}  // namespace tracekit::log
