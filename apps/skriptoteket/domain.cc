@@ -53,12 +53,12 @@ std::string new_uuid() {
                                       std::random_device{}()};
   uint64_t hi = engine();
   uint64_t lo = engine();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                                 // version 4
-  lo = (lo & ~(0xC000ULL << 48)) | (0x8000ULL << 48);                 // variant 10
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;                  // version 4
+  lo = (lo & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // variant 10
   char out[37];
-  std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xFFFF),
-                static_cast<unsigned>(hi & 0xFFFF), static_cast<unsigned>(lo >> 48),
+  std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48),
                 static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
   return out;
 }
@@ -122,7 +122,8 @@ size_t utf8_sequence(std::string_view text, size_t i) noexcept {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
     code_point = (code_point << 6) | (byte(i + k) & 0x3F);
   }
-  const bool overlong = (length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000);
+  const bool overlong =
+      (length == 3 && code_point < 0x800) || (length == 4 && code_point < 0x10000);
   const bool surrogate = code_point >= 0xD800 && code_point <= 0xDFFF;
   if (overlong || surrogate || code_point > 0x10FFFF) return 0;
   return length;

@@ -69,7 +69,7 @@ struct Failure {
 template <class T>
 class Outcome {
  public:
-  Outcome(T value) : state_(std::in_place_index<0>, std::move(value)) {}       // NOLINT: implicit
+  Outcome(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
   Outcome(Failure failure) : state_(std::in_place_index<1>, std::move(failure)) {}  // NOLINT
   bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }

@@ -94,7 +94,8 @@ Outcome<std::unique_ptr<ProcessRunner>> ProcessRunner::create(ProcessRunnerOptio
                                                               tracekit::Tracer& tracer) {
   // Fixed system paths rather than PATH: version managers put shims first on PATH that do not
   // work in the clean environment a script gets.
-  std::string python = find_executable({"/usr/bin/python3", "/usr/local/bin/python3", "/bin/python3"});
+  std::string python =
+      find_executable({"/usr/bin/python3", "/usr/local/bin/python3", "/bin/python3"});
   std::string bash = find_executable({"/usr/bin/bash", "/bin/bash", "/usr/local/bin/bash"});
   if (python.empty()) return Failure{Failure::Kind::kUnavailable, "python3 is not installed"};
   if (bash.empty()) return Failure{Failure::Kind::kUnavailable, "bash is not installed"};
@@ -121,16 +122,17 @@ Outcome<ScriptOutcome> ProcessRunner::execute(const ScriptJob& job) {
                        {"runner.time_limit_ms", static_cast<int64_t>(job.time_limit.count())},
                        {"runner.script_bytes", static_cast<int64_t>(job.source.size())}});
   if (job.time_limit.count() <= 0 || job.time_limit > options_.max_time_limit) {
-    Failure f{Failure::Kind::kInvalid,
-              "time limit " + std::to_string(job.time_limit.count()) + " ms is outside 1.." +
-                  std::to_string(options_.max_time_limit.count()) + " ms"};
+    Failure f{Failure::Kind::kInvalid, "time limit " + std::to_string(job.time_limit.count()) +
+                                           " ms is outside 1.." +
+                                           std::to_string(options_.max_time_limit.count()) + " ms"};
     span.set_status(tracekit::StatusCode::kError, f.message);
     return f;
   }
 
   std::string pattern = (options_.work_root / "run-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    Failure f = os_failure("cannot create a working directory under " + options_.work_root.string());
+    Failure f =
+        os_failure("cannot create a working directory under " + options_.work_root.string());
     span.set_status(tracekit::StatusCode::kError, f.message);
     return f;
   }
@@ -163,10 +165,9 @@ Outcome<ScriptOutcome> ProcessRunner::run_in(const fs::path& workdir, const Scri
   // Everything the child needs is built before fork: between fork and exec a child of a
   // threaded process may only make async-signal-safe calls.
   const std::string& interpreter = python ? python_ : bash_;
-  std::vector<std::string> args = python
-                                      ? std::vector<std::string>{interpreter, "-I", script_name}
-                                      : std::vector<std::string>{interpreter, "--noprofile",
-                                                                 "--norc", script_name};
+  std::vector<std::string> args =
+      python ? std::vector<std::string>{interpreter, "-I", script_name}
+             : std::vector<std::string>{interpreter, "--noprofile", "--norc", script_name};
   std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin",
                                   "HOME=" + workdir.string(),
                                   "TMPDIR=" + workdir.string(),
@@ -250,7 +251,8 @@ Outcome<ScriptOutcome> ProcessRunner::run_in(const fs::path& workdir, const Scri
     if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
     const bool watch_pid = !exited && pidfd.get() >= 0;
     if (watch_pid) fds[n++] = {pidfd.get(), POLLIN, 0};
-    auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
+    auto wait_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
     // Without a pidfd the exit is noticed by polling waitpid.
     if (!exited && pidfd.get() < 0) wait_ms = std::min<int64_t>(wait_ms, 10);
     const int ready = ::poll(fds, n, static_cast<int>(wait_ms));
@@ -275,8 +277,10 @@ Outcome<ScriptOutcome> ProcessRunner::run_in(const fs::path& workdir, const Scri
     ::kill(-pid, SIGKILL);
   }
   // What is still buffered in the pipes belongs to the output.
-  if (out_open) drain(out_read.get(), result.stdout_text, options_.stdout_limit, result.stdout_truncated);
-  if (err_open) drain(err_read.get(), result.stderr_text, options_.stderr_limit, result.stderr_truncated);
+  if (out_open)
+    drain(out_read.get(), result.stdout_text, options_.stdout_limit, result.stdout_truncated);
+  if (err_open)
+    drain(err_read.get(), result.stderr_text, options_.stderr_limit, result.stderr_truncated);
   result.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   if (WIFEXITED(status)) {
     result.exit_code = WEXITSTATUS(status);

@@ -59,9 +59,10 @@ class Query {
  public:
   Query(Store& store, std::string_view operation, std::string_view table, const char* sql)
       : db_(store.db_),
-        span_(store.tracer_.start_span(
-            table.empty() ? std::string(operation) : std::string(operation) + " " + std::string(table),
-            {.kind = tracekit::SpanKind::kClient})) {
+        span_(store.tracer_.start_span(table.empty()
+                                           ? std::string(operation)
+                                           : std::string(operation) + " " + std::string(table),
+                                       {.kind = tracekit::SpanKind::kClient})) {
     if (span_.is_recording()) {
       span_.set_attributes({{"db.system", "sqlite"},
                             {"db.name", store.db_name_},
@@ -78,8 +79,8 @@ class Query {
 
   bool prepared() const noexcept { return stmt_ != nullptr; }
   Query& bind(int index, std::string_view text) {
-    if (stmt_) sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
-                                 SQLITE_TRANSIENT);
+    if (stmt_)
+      sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Query& bind(int index, int64_t value) {
@@ -198,12 +199,11 @@ Outcome<std::unique_ptr<Store>> Store::open(const std::string& path, tracekit::T
     }
   }
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
-    std::string message = "cannot open the database " + path + ": " +
-                          (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    std::string message =
+        "cannot open the database " + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close_v2(db);
     return Failure{Failure::Kind::kInternal, std::move(message)};
   }
@@ -213,8 +213,8 @@ Outcome<std::unique_ptr<Store>> Store::open(const std::string& path, tracekit::T
   {
     Query wal(*store, "PRAGMA", "", "PRAGMA journal_mode=WAL");
     if (wal.step() != SQLITE_ROW || wal.text(0) != "wal") {
-      return Failure{Failure::Kind::kInternal, "cannot switch " + path + " to WAL mode: " +
-                                                   std::string(sqlite3_errmsg(db))};
+      return Failure{Failure::Kind::kInternal,
+                     "cannot switch " + path + " to WAL mode: " + std::string(sqlite3_errmsg(db))};
     }
   }
   if (!Query(*store, "PRAGMA", "", "PRAGMA foreign_keys=ON").run() ||
@@ -247,7 +247,8 @@ Outcome<bool> Store::migrate() {
   }
   for (int v = current; v < kSchemaVersion; ++v) {
     Transaction tx(*this);
-    if (!tx.began()) return internal("cannot begin the migration to version " + std::to_string(v + 1), db_);
+    if (!tx.began())
+      return internal("cannot begin the migration to version " + std::to_string(v + 1), db_);
     {
       // Several statements: sqlite3_exec, under one span of its own.
       auto step = tracer_.start_span("MIGRATE", {.kind = tracekit::SpanKind::kClient});
@@ -292,7 +293,8 @@ Outcome<Tool> Store::create_tool(const NewTool& tool) {
 
 Outcome<std::vector<Tool>> Store::list_tools() {
   std::lock_guard lock(mutex_);
-  const std::string sql = std::string("SELECT ") + kToolColumns + " FROM tools ORDER BY created_at_ms, slug";
+  const std::string sql =
+      std::string("SELECT ") + kToolColumns + " FROM tools ORDER BY created_at_ms, slug";
   Query q(*this, "SELECT", "tools", sql.c_str());
   std::vector<Tool> tools;
   int rc;
@@ -345,8 +347,7 @@ Outcome<ToolVersion> Store::get_version(const std::string& tool_id, const std::s
   const int rc = q.step();
   if (rc == SQLITE_ROW) return read_version(q);
   if (rc == SQLITE_DONE) {
-    return Failure{Failure::Kind::kNotFound,
-                   "no version " + version_id + " of tool " + tool_id};
+    return Failure{Failure::Kind::kNotFound, "no version " + version_id + " of tool " + tool_id};
   }
   return q.failure("cannot read the version");
 }
@@ -359,8 +360,9 @@ Outcome<Run> Store::create_run(const ToolVersion& version) {
   run.version_id = version.id;
   run.status = RunStatus::kQueued;
   run.queued_at_ms = now_ms();
-  Query q(*this, "INSERT", "runs",
-          "INSERT INTO runs (id, tool_id, version_id, status, queued_at_ms) VALUES (?, ?, ?, ?, ?)");
+  Query q(
+      *this, "INSERT", "runs",
+      "INSERT INTO runs (id, tool_id, version_id, status, queued_at_ms) VALUES (?, ?, ?, ?, ?)");
   q.bind(1, run.id).bind(2, run.tool_id).bind(3, run.version_id).bind(4, to_string(run.status));
   q.bind(5, run.queued_at_ms);
   if (!q.run()) {

@@ -43,8 +43,7 @@ class RunnerTest : public ::testing::Test {
     ASSERT_TRUE(created.ok()) << created.failure().message;
     runner_ = std::move(created).value();
   }
-  ScriptOutcome run(Language language, std::string source,
-                    std::chrono::milliseconds limit = 10s) {
+  ScriptOutcome run(Language language, std::string source, std::chrono::milliseconds limit = 10s) {
     auto outcome = runner_->execute({language, std::move(source), limit});
     EXPECT_TRUE(outcome.ok()) << (outcome.ok() ? "" : outcome.failure().message);
     return outcome.ok() ? outcome.value() : ScriptOutcome{};
@@ -94,9 +93,9 @@ TEST_F(RunnerTest, AHangingScriptIsKilledWithItsWholeProcessGroup) {
 }
 
 TEST_F(RunnerTest, AnOutputFloodIsCappedAndTheRestDropped) {
-  auto outcome =
-      run(Language::kPython3, "import sys\nsys.stdout.write('x' * 5_000_000)\n"
-                              "sys.stderr.write('e' * 100_000)\n");
+  auto outcome = run(Language::kPython3,
+                     "import sys\nsys.stdout.write('x' * 5_000_000)\n"
+                     "sys.stderr.write('e' * 100_000)\n");
   EXPECT_EQ(outcome.exit_code, 0);
   EXPECT_EQ(outcome.stdout_text.size(), 1000u);
   EXPECT_TRUE(outcome.stdout_truncated);
@@ -139,7 +138,9 @@ TEST_F(RunnerTest, ResourceLimitsApply) {
 
 TEST_F(RunnerTest, BinaryOutputBecomesValidUtf8) {
   auto outcome = run(Language::kBash, "printf 'a\\377b'\n");
-  EXPECT_EQ(outcome.stdout_text, "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(outcome.stdout_text,
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST_F(RunnerTest, ATimeLimitOutsideTheAllowedRangeIsRefused) {

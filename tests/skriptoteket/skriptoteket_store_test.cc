@@ -199,7 +199,8 @@ TEST_F(StoreTest, MigratesAVersionOneFileAndKeepsItsRows) {
     const char* v1 =
         "CREATE TABLE tools (id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
         " description TEXT NOT NULL, created_at_ms INTEGER NOT NULL);"
-        "CREATE TABLE tool_versions (id TEXT PRIMARY KEY, tool_id TEXT NOT NULL REFERENCES tools(id),"
+        "CREATE TABLE tool_versions (id TEXT PRIMARY KEY, tool_id TEXT NOT NULL REFERENCES "
+        "tools(id),"
         " language TEXT NOT NULL CHECK (language IN ('python3', 'bash')), source TEXT NOT NULL,"
         " created_at_ms INTEGER NOT NULL);"
         "CREATE TABLE runs (id TEXT PRIMARY KEY, tool_id TEXT NOT NULL REFERENCES tools(id),"
@@ -299,8 +300,11 @@ TEST(DomainTest, UuidsAreVersionFourAndValidated) {
 TEST(DomainTest, InvalidUtf8BecomesReplacementCharacters) {
   EXPECT_EQ(to_valid_utf8("plain"), "plain");
   EXPECT_EQ(to_valid_utf8("h\xC3\xA4j"), "h\xC3\xA4j");
-  EXPECT_EQ(to_valid_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(to_valid_utf8("\xC3"), "\xEF\xBF\xBD");           // cut in the middle
+  EXPECT_EQ(to_valid_utf8("a\xFF"
+                          "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(to_valid_utf8("\xC3"), "\xEF\xBF\xBD");  // cut in the middle
   EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
 }
 

@@ -34,7 +34,8 @@ inline std::string string_attribute(const tracekit::SpanData& span, std::string_
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "skriptoteket-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "skriptoteket-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) std::abort();
     path_ = pattern;
   }
