@@ -452,5 +452,54 @@ TEST_F(SkriptoteketE2E, TheTraceContextTestEndpointCallsBackInTheIncomingTrace) 
   expect_error(http_.call("POST", url("/test"), "{}"), 400, "invalid_json");
 }
 
+// With the runner down, a run is recorded as failed and the answer says why (502), at once.
+TEST(SkriptoteketE2ERunnerDown, ARunIsRecordedAsFailedAndAnswered502) {
+  testing::TempDir dir;
+  ServiceProcess web;
+  std::string error;
+  // Port 9 (discard) on loopback: nothing listens there, connections are refused.
+  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
+                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
+                         {"OTEL_TRACING_ENABLED", "false"},
+                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                         {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"}},
+                        dir.path(), "web", error))
+      << error;
+  e2e::Http http;
+  auto tool = http.call("POST", web.base_url() + "/tools", R"({"slug":"down","title":"Down"})");
+  ASSERT_EQ(tool.status, 201) << tool.body;
+  const std::string tool_id(json::parse(tool.body).at("id").as_string());
+  auto version = http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions",
+                           R"({"language":"bash","source":"echo never"})");
+  ASSERT_EQ(version.status, 201) << version.body;
+  const std::string version_id(json::parse(version.body).at("id").as_string());
+  auto run =
+      http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions/" + version_id + "/run");
+  ASSERT_EQ(run.status, 502) << run.body;
+  auto body = json::parse(run.body).as_object();
+  EXPECT_EQ(body["error"].as_string(), "runner_unavailable");
+  EXPECT_FALSE(body["detail"].as_string().empty());
+  const std::string run_id(body["run"].at("id").as_string());
+  auto stored = http.call("GET", web.base_url() + "/runs/" + run_id);
+  ASSERT_EQ(stored.status, 200);
+  EXPECT_EQ(json::parse(stored.body).at("status").as_string(), "failed");
+  EXPECT_NE(json::parse(stored.body).at("error").as_string().find("runner"), std::string::npos);
+  EXPECT_TRUE(
+      std::filesystem::exists(dir.path() / "data" / "skriptoteket.db"));  // the default path
+  EXPECT_EQ(web.stop(), 0) << web.log_text();
+}
+
+// A bad setting stops the process at start with a message naming it.
+TEST(SkriptoteketE2EConfig, AnInvalidSettingIsAClearErrorAtStart) {
+  testing::TempDir dir;
+  ServiceProcess web;
+  std::string error;
+  EXPECT_FALSE(web.start(SKRIPTOTEKET_WEB_BIN,
+                         {{"SKRIPTOTEKET_WEB_PORT", "eighty"},
+                          {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()}},
+                         dir.path(), "web", error));
+  EXPECT_NE(error.find("SKRIPTOTEKET_WEB_PORT=\"eighty\""), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace skriptoteket
