@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "tracekit/log/logger.h"
+
 namespace skriptoteket {
 
 namespace json = boost::json;
@@ -19,8 +21,14 @@ Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
   // The script's own time plus room for starting it and sending its output.
   tracekit::http::RequestOptions options;
   options.total_timeout = job.time_limit + std::chrono::seconds(15);
-  auto response = client_.request("POST", base_url_ + "/execute", body,
-                                  {{"Content-Type", "application/json"}}, options);
+  tracekit::http::HeaderList headers = {{"Content-Type", "application/json"}};
+  // The request's correlation id goes along, so both services' logs share it as well as the
+  // trace id.
+  if (const auto id = tracekit::log::current_correlation_id(); !id.empty()) {
+    headers.emplace_back("X-Correlation-ID", std::string(id));
+  }
+  auto response =
+      client_.request("POST", base_url_ + "/execute", body, std::move(headers), options);
   if (!response.ok()) {
     return Failure{
         Failure::Kind::kUnavailable,

@@ -223,6 +223,11 @@ TEST_F(SkriptoteketE2E, ARunIsOneTraceAcrossBothProcesses) {
   })) << "web log:\n"
       << web_->log_text() << "\nrunner log:\n"
       << runner_->log_text();
+  // And the correlation id the web service answered with.
+  const std::string correlation(r.header("X-Correlation-ID").value_or(""));
+  ASSERT_FALSE(correlation.empty());
+  EXPECT_NE(runner_->log_text().find("\"correlation_id\":\"" + correlation + "\""),
+            std::string::npos);
 }
 
 TEST_F(SkriptoteketE2E, AnIncomingTraceparentIsContinued) {
