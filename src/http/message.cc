@@ -130,4 +130,23 @@ std::optional<std::string_view> Response::header(std::string_view name) const {
   return std::string_view(it->value().data(), it->value().size());
 }
 
+size_t FieldsGetter::get_all(std::string_view key, std::span<std::string_view> out) const noexcept {
+  size_t n = 0;
+  auto range = fields_.equal_range(boost::beast::string_view(key.data(), key.size()));
+  for (auto it = range.first; it != range.second; ++it) {
+    if (n < out.size()) out[n] = std::string_view(it->value().data(), it->value().size());
+    ++n;
+  }
+  return n;
+}
+
+void FieldsSetter::set(std::string_view key, std::string_view value) noexcept {
+  try {
+    fields_.set(boost::beast::string_view(key.data(), key.size()),
+                boost::beast::string_view(value.data(), value.size()));
+  } catch (...) {
+    // Out of memory or an invalid header value: the header is left out.
+  }
+}
+
 }  // namespace tracekit::http

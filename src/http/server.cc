@@ -1,51 +1,712 @@
-// Stub (the API commit); the implementation follows.
+// The server: accept loop, one coroutine per connection (on its own strand, with a
+// ContextExecutor so request contexts are re-entered on every resume), the middleware chain and
+// its terminal step (handler, blocking handler on the pool, 404, 405, 413, static file), and
+// graceful stop.
 #include "tracekit/http/server.h"
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/file_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "context_executor.h"
+#include "router.h"
+#include "static_files.h"
+#include "tracekit/ids.h"
+#include "tracekit/log/logger.h"
 
 namespace tracekit::http {
 
-struct MiddlewareChain {};
-struct Server::Impl {
-  ServerOptions options;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+using Strand = asio::strand<asio::io_context::executor_type>;
+using ConnExecutor = detail::ContextExecutor<Strand>;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// How a request ends once the middleware chain has run.
+enum class Terminal : uint8_t { kRoute, kNotFound, kMethodNotAllowed, kTooLarge, kStatic };
+
+struct MiddlewareChain {
+  const std::vector<Middleware>& middleware;
+  Server::Impl& server;
+  const detail::RouteMatch& match;
+  Terminal terminal;
+  size_t body_limit;
 };
 
-boost::asio::awaitable<Response> Next::operator()(Request&) const {
-  co_return Response::error(501, "not implemented");
+namespace {
+
+const log::Logger& server_log() {
+  static const log::Logger logger("tracekit.http.server");
+  return logger;
 }
 
-Server::Server(ServerOptions options) : impl_(std::make_shared<Impl>()) {
-  impl_->options = std::move(options);
-}
-Server::~Server() = default;
-void Server::use(Middleware) {}
-void Server::add_route(std::string_view, std::string_view, Handler, RouteOptions) {}
-void Server::add_blocking_route(std::string_view, std::string_view, BlockingHandler, RouteOptions) {
-}
-Result<void> Server::start() {
-  return Error{"not implemented"};
-}
-uint16_t Server::port() const noexcept {
-  return 0;
-}
-std::string Server::base_url() const {
-  return {};
-}
-bool Server::running() const noexcept {
-  return false;
-}
-bool Server::stop(std::chrono::milliseconds) {
+// X-Correlation-ID values we accept as they are: short, and nothing that could break a log line
+// or a header.
+bool sane_correlation_id(std::string_view v) noexcept {
+  if (v.empty() || v.size() > 128) return false;
+  for (char c : v) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
   return true;
 }
-int Server::run_until_signal(std::chrono::milliseconds) {
-  return 1;
+
+std::string uuid_v4() {
+  uint64_t hi = random_u64();
+  uint64_t lo = random_u64();
+  hi = (hi & ~uint64_t{0xF000}) | 0x4000;                      // version 4
+  lo = (lo & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);  // variant 10xx
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t pos = 0;
+  auto put = [&](uint64_t v, int nibbles) {
+    for (int i = nibbles - 1; i >= 0; --i) {
+      if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
+      out[pos++] = kHex[(v >> (4 * i)) & 0xF];
+    }
+  };
+  put(hi, 16);
+  put(lo, 16);
+  return out;
 }
-boost::asio::any_io_executor Server::executor() {
+
+// The Date header (RFC 9110 IMF-fixdate), formatted at most once a second per thread.
+std::string_view http_date() {
+  thread_local std::time_t cached_at = 0;
+  thread_local char buf[40];
+  thread_local size_t len = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_at) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    len = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_at = now;
+  }
+  return {buf, len};
+}
+
+bool same_span(const Context& a, const Context& b) noexcept {
+  return a.span_context().span_id() == b.span_context().span_id() &&
+         a.span_context().trace_id() == b.span_context().trace_id();
+}
+
+}  // namespace
+
+struct Server::Impl {
+  struct Conn {
+    Conn(Strand s, std::shared_ptr<detail::RequestSlot> sl)
+        : strand(s), stream(tcp::socket(s)), slot(std::move(sl)) {}
+    Strand strand;
+    beast::tcp_stream stream;
+    std::shared_ptr<detail::RequestSlot> slot;
+    bool idle = false;  // waiting for the next request (strand only)
+    std::string remote_address, local_address;
+    uint16_t remote_port = 0, local_port = 0;
+  };
+
+  ServerOptions options;
+  detail::Router router;
+  std::vector<Middleware> middleware;
+  std::filesystem::path static_root;
+
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor{io};
+  std::optional<asio::thread_pool> workers;
+  std::vector<std::thread> io_threads;
+  std::unique_ptr<asio::signal_set> signals;
+  uint16_t bound_port = 0;
+
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopping{false};
+  bool stopped = false;
+  bool stop_result = true;
+  std::mutex stop_mu;  // serializes stop()
+
+  std::mutex mu;  // guards conns, stop_requested; with `changed`
+  std::condition_variable changed;
+  std::unordered_map<uint64_t, std::weak_ptr<Conn>> conns;
+  uint64_t next_conn_id = 0;
+  bool stop_requested = false;
+
+  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0};
+
+  explicit Impl(ServerOptions o)
+      : options(std::move(o)), io(static_cast<int>(std::max(1u, options.io_threads))) {}
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> session(std::shared_ptr<Conn> conn, uint64_t id);
+  asio::awaitable<void> write_response(Conn& conn, const Request& req, Response& resp,
+                                       bool keep_alive);
+  asio::awaitable<void> write_early_error(Conn& conn, int status, std::string_view message);
+  asio::awaitable<Response> run_terminal(const MiddlewareChain& chain, Request& req);
+  asio::awaitable<Response> run_blocking(const detail::Route& route, Request& req);
+
+  void request_done() {
+    if (in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1 && stopping.load()) {
+      std::lock_guard lock(mu);
+      changed.notify_all();
+    }
+  }
+  // Runs `f(conn)` on each open connection's strand.
+  template <class F>
+  void for_each_conn(F f) {
+    std::lock_guard lock(mu);
+    for (auto& [id, weak] : conns) {
+      if (auto c = weak.lock()) asio::post(c->strand, [c, f] { f(*c); });
+    }
+  }
+};
+
+boost::asio::awaitable<Response> Next::operator()(Request& request) const {
+  if (index_ < chain_->middleware.size()) {
+    return chain_->middleware[index_](request, Next(chain_, index_ + 1));
+  }
+  return chain_->server.run_terminal(*chain_, request);
+}
+
+asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chain, Request& req) {
+  switch (chain.terminal) {
+    case Terminal::kNotFound:
+      co_return Response::error(404, "no route for " + std::string(req.path()));
+    case Terminal::kMethodNotAllowed: {
+      Response r = Response::error(405, "method " + std::string(req.method()) +
+                                            " not allowed for " + std::string(req.path()));
+      r.set_header("Allow", chain.match.allow);
+      co_return r;
+    }
+    case Terminal::kTooLarge:
+      co_return Response::error(
+          413, "request body larger than " + std::to_string(chain.body_limit) + " bytes");
+    case Terminal::kStatic: {
+      std::string_view rest = req.path().substr(options.static_prefix.size());
+      co_return detail::serve_static(static_root, req.method(), rest);
+    }
+    case Terminal::kRoute:
+      break;
+  }
+  const detail::Route& route = *chain.match.route;
+  if (route.blocking_handler) co_return co_await run_blocking(route, req);
+  // A middleware may have changed the request's context since this coroutine last resumed (the
+  // tracing middleware does): resume once through the connection's executor, which re-enters
+  // the request's context, so the handler starts with it current.
+  if (!same_span(Context::current(), req.context())) {
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  }
+  co_return co_await route.handler(req);
+}
+
+asio::awaitable<Response> Server::Impl::run_blocking(const detail::Route& route, Request& req) {
+  // The handler runs on a worker with the request's context and correlation id current; the
+  // connection's coroutine waits without holding an I/O thread.
+  co_return co_await asio::co_spawn(
+      workers->get_executor(),
+      [&route, &req]() -> asio::awaitable<Response> {
+        Scope scope(req.context());
+        log::CorrelationScope correlation(req.correlation_id());
+        co_return route.blocking_handler(req);
+      },
+      asio::use_awaitable);
+}
+
+asio::awaitable<void> Server::Impl::write_early_error(Conn& conn, int status,
+                                                      std::string_view message) {
+  Response r = Response::error(status, message);
+  beast::http::response<beast::http::string_body> res{static_cast<beast::http::status>(status), 11};
+  res.set(beast::http::field::content_type, "application/json");
+  if (!options.server_name.empty()) res.set(beast::http::field::server, options.server_name);
+  res.keep_alive(false);
+  res.body() = std::move(r.body());
+  res.prepare_payload();
+  conn.stream.expires_after(std::chrono::seconds(2));
+  co_await beast::http::async_write(conn.stream, res, kTuple);
+}
+
+asio::awaitable<void> Server::Impl::write_response(Conn& conn, const Request& req, Response& resp,
+                                                   bool keep_alive) {
+  namespace bh = beast::http;
+  const bool head = req.method() == "HEAD";
+  int status = resp.status();
+  if (status < 100 || status > 599) status = 500;
+  auto finish_header = [&](auto& res) {
+    res.result(static_cast<unsigned>(status));
+    res.version(req.beast().version());
+    if (!options.server_name.empty() && res.find(bh::field::server) == res.end()) {
+      res.set(bh::field::server, options.server_name);
+    }
+    if (res.find(bh::field::date) == res.end()) res.set(bh::field::date, http_date());
+    res.keep_alive(keep_alive);
+  };
+  conn.stream.expires_after(options.write_timeout);
+  if (!resp.file_path().empty()) {
+    beast::error_code ec;
+    bh::file_body::value_type file;
+    file.open(resp.file_path().c_str(), beast::file_mode::scan, ec);
+    if (!ec) {
+      const uint64_t size = file.size();
+      if (head) {
+        bh::response<bh::empty_body> res(std::piecewise_construct, std::make_tuple(),
+                                         std::make_tuple(std::move(resp.headers())));
+        finish_header(res);
+        res.content_length(size);
+        co_await bh::async_write(conn.stream, res, kTuple);
+      } else {
+        bh::response<bh::file_body> res(std::piecewise_construct, std::make_tuple(std::move(file)),
+                                        std::make_tuple(std::move(resp.headers())));
+        finish_header(res);
+        res.content_length(size);
+        co_await bh::async_write(conn.stream, res, kTuple);
+      }
+      co_return;
+    }
+    resp = Response::error(404, "not found");
+    status = 404;
+  }
+  bh::response<bh::string_body> res(std::piecewise_construct,
+                                    std::make_tuple(std::move(resp.body())),
+                                    std::make_tuple(std::move(resp.headers())));
+  finish_header(res);
+  const bool no_body = status == 204 || status == 304 || status < 200;
+  if (no_body) {
+    res.body().clear();
+    res.erase(bh::field::content_length);
+  } else {
+    res.prepare_payload();
+    // A response to HEAD announces the length of what GET would send, and sends no body.
+    if (head) res.body().clear();
+  }
+  co_await bh::async_write(conn.stream, res, kTuple);
+}
+
+asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t id) {
+  namespace bh = beast::http;
+  beast::flat_buffer buffer;
+  bool first = true;
+  try {
+    for (;;) {
+      if (stopping.load(std::memory_order_acquire)) break;
+      // Wait for the first byte of the next request: a fresh connection gets header_timeout, a
+      // kept-alive one idle_timeout. stop() closes connections that wait here.
+      if (buffer.size() == 0) {
+        conn->stream.expires_after(first ? options.header_timeout : options.idle_timeout);
+        conn->idle = true;
+        auto [ec, n] = co_await conn->stream.async_read_some(buffer.prepare(4096), kTuple);
+        conn->idle = false;
+        if (ec) break;
+        buffer.commit(n);
+      }
+      first = false;
+
+      bh::request_parser<bh::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(
+          std::min<size_t>(options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+      // The body limit is ours to apply once the route is known (Beast would otherwise reject
+      // a large Content-Length while parsing the header).
+      parser.body_limit(std::numeric_limits<uint64_t>::max());
+      conn->stream.expires_after(options.header_timeout);
+      auto [hec, hn] = co_await bh::async_read_header(conn->stream, buffer, parser, kTuple);
+      if (hec) {
+        // A header that does not arrive within header_timeout (slowloris): Beast's stream has
+        // closed the socket already, so the client just sees the connection end.
+        if (hec == bh::error::header_limit) {
+          co_await write_early_error(
+              *conn, 431,
+              "request header larger than " + std::to_string(options.max_header_bytes) + " bytes");
+        } else if (hec != bh::error::end_of_stream && hec != asio::error::eof &&
+                   hec != asio::error::connection_reset && hec != asio::error::operation_aborted &&
+                   hec != asio::error::bad_descriptor && hec != beast::error::timeout) {
+          co_await write_early_error(*conn, 400, "malformed request: " + hec.message());
+        }
+        break;
+      }
+
+      in_flight.fetch_add(1, std::memory_order_acq_rel);
+      requests.fetch_add(1, std::memory_order_relaxed);
+      struct InFlight {
+        Impl* self;
+        ~InFlight() { self->request_done(); }
+      } in_flight_guard{this};
+
+      const auto& header = parser.get();
+      const std::string_view target = header.target();
+      const std::string_view path = target.substr(0, target.find('?'));
+      const std::string_view method = header.method_string();
+      detail::RouteMatch match;
+      Terminal terminal = Terminal::kNotFound;
+      if (!static_root.empty() && path.starts_with(options.static_prefix) &&
+          (path.size() == options.static_prefix.size() ||
+           path[options.static_prefix.size()] == '/')) {
+        terminal = Terminal::kStatic;
+      } else {
+        match = router.match(method, path);
+        terminal = match.kind == detail::RouteMatch::Kind::kFound ? Terminal::kRoute
+                   : match.kind == detail::RouteMatch::Kind::kMethodNotAllowed
+                       ? Terminal::kMethodNotAllowed
+                       : Terminal::kNotFound;
+      }
+      size_t limit = options.max_body_bytes;
+      if (match.route && match.route->options.max_body_bytes) {
+        limit = match.route->options.max_body_bytes;
+      }
+
+      // Read the body, unless its announced length is already over the limit: then the
+      // request goes through the middleware (traced, logged) as a 413 and the connection
+      // closes, since its body is left unread.
+      bool must_close = false;
+      if (parser.content_length() && *parser.content_length() > limit) {
+        terminal = Terminal::kTooLarge;
+        must_close = true;
+      } else if (!parser.is_done()) {
+        parser.body_limit(limit);
+        auto expect = header.find(bh::field::expect);
+        if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          conn->stream.expires_after(options.write_timeout);
+          auto [wec, wn] = co_await asio::async_write(
+              conn->stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
+          if (wec) break;
+        }
+        conn->stream.expires_after(options.body_timeout);
+        auto [bec, bn] = co_await bh::async_read(conn->stream, buffer, parser, kTuple);
+        if (bec == bh::error::body_limit) {
+          terminal = Terminal::kTooLarge;
+          must_close = true;
+        } else if (bec) {
+          // A body that stops arriving (body_timeout) ends the connection like a bad one.
+          if (bec != bh::error::partial_message && bec != asio::error::eof &&
+              bec != asio::error::connection_reset && bec != beast::error::timeout) {
+            co_await write_early_error(*conn, 400, "malformed request body: " + bec.message());
+          }
+          break;
+        }
+      }
+
+      Request req(parser.release());
+      if (terminal == Terminal::kTooLarge) req.beast().body().clear();
+      req.set_peer(conn->remote_address, conn->remote_port, conn->local_address, conn->local_port);
+      // A matched route names the request even when it ends in 413.
+      if (match.kind == detail::RouteMatch::Kind::kFound) {
+        req.set_route(match.route->pattern, std::move(match.params));
+      }
+      if (options.correlation_ids) {
+        auto incoming = req.header("x-correlation-id");
+        req.set_correlation_id(incoming && sane_correlation_id(*incoming) ? std::string(*incoming)
+                                                                          : uuid_v4());
+      }
+      // From here on, every resume of this coroutine re-enters the request's context; the
+      // correlation id is visible at once (it is read live).
+      conn->slot->context = req.shared_context();
+      conn->slot->correlation_id = req.correlation_id();
+
+      MiddlewareChain chain{middleware, *this, match, terminal, limit};
+      Response resp;
+      std::string failure;
+      try {
+        resp = co_await Next(&chain, 0)(req);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      } catch (...) {
+        failure = "unknown exception";
+      }
+      if (!failure.empty()) {
+        {
+          Scope scope(req.context());
+          log::CorrelationScope correlation(req.correlation_id());
+          server_log().error("http.handler_exception",
+                             {{"method", req.method()}, {"path", req.path()}, {"error", failure}});
+        }
+        resp = Response::error(500, "internal server error");
+      }
+      if (options.correlation_ids) resp.set_header("X-Correlation-ID", req.correlation_id());
+
+      const bool keep_alive =
+          req.beast().keep_alive() && !must_close && !stopping.load(std::memory_order_acquire);
+      auto write = write_response(*conn, req, resp, keep_alive);
+      std::exception_ptr write_error;
+      try {
+        co_await std::move(write);
+      } catch (...) {
+        write_error = std::current_exception();
+      }
+      conn->slot->context.reset();
+      conn->slot->correlation_id.clear();
+      if (write_error || !keep_alive) break;
+    }
+  } catch (...) {
+    // A connection's failure (reset, timeout while writing) ends that connection only.
+  }
+  conn->slot->context.reset();
+  conn->slot->correlation_id.clear();
+  beast::error_code ignored;
+  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  conn->stream.socket().close(ignored);
+  {
+    std::lock_guard lock(mu);
+    conns.erase(id);
+  }
+  changed.notify_all();
+}
+
+asio::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    Strand strand = asio::make_strand(io);
+    auto conn = std::make_shared<Conn>(strand, std::make_shared<detail::RequestSlot>());
+    auto [ec] = co_await acceptor.async_accept(conn->stream.socket(), kTuple);
+    if (ec) {
+      if (stopping.load() || !acceptor.is_open()) co_return;
+      // Out of file descriptors and the like: breathe, then accept again.
+      asio::steady_timer t(io, std::chrono::milliseconds(20));
+      co_await t.async_wait(kTuple);
+      continue;
+    }
+    accepted.fetch_add(1, std::memory_order_relaxed);
+    uint64_t id;
+    {
+      std::lock_guard lock(mu);
+      if (conns.size() >= options.max_connections) {
+        beast::error_code ignored;
+        conn->stream.socket().close(ignored);
+        continue;
+      }
+      id = next_conn_id++;
+      conns.emplace(id, conn);
+    }
+    beast::error_code e1, e2;
+    auto remote = conn->stream.socket().remote_endpoint(e1);
+    auto local = conn->stream.socket().local_endpoint(e2);
+    if (!e1) {
+      conn->remote_address = remote.address().to_string();
+      conn->remote_port = remote.port();
+    }
+    if (!e2) {
+      conn->local_address = local.address().to_string();
+      conn->local_port = local.port();
+    }
+    conn->stream.socket().set_option(tcp::no_delay(true), e1);
+    ConnExecutor ex(strand, conn->slot);
+    asio::co_spawn(ex, session(conn, id), asio::detached);
+  }
+}
+
+Server::Server(ServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+
+Server::~Server() {
+  stop(std::chrono::milliseconds(2000));
+}
+
+void Server::use(Middleware middleware) {
+  impl_->middleware.push_back(std::move(middleware));
+}
+
+void Server::add_route(std::string_view method, std::string_view pattern, Handler handler,
+                       RouteOptions options) {
+  detail::Route r;
+  r.method = std::string(method);
+  r.pattern = std::string(pattern);
+  r.handler = std::move(handler);
+  r.options = options;
+  impl_->router.add(std::move(r));
+}
+
+void Server::add_blocking_route(std::string_view method, std::string_view pattern,
+                                BlockingHandler handler, RouteOptions options) {
+  detail::Route r;
+  r.method = std::string(method);
+  r.pattern = std::string(pattern);
+  r.blocking_handler = std::move(handler);
+  r.options = options;
+  impl_->router.add(std::move(r));
+}
+
+Result<void> Server::start() {
+  Impl& s = *impl_;
+  if (s.started.load()) return Error{"server already started"};
+  if (!s.router.first_error().empty()) return Error{s.router.first_error()};
+  if (!s.options.static_dir.empty()) {
+    std::error_code ec;
+    s.static_root = std::filesystem::canonical(s.options.static_dir, ec);
+    if (ec || !std::filesystem::is_directory(s.static_root)) {
+      return Error{"static_dir '" + s.options.static_dir + "' is not a directory"};
+    }
+    if (s.options.static_prefix.empty() || s.options.static_prefix[0] != '/' ||
+        s.options.static_prefix.back() == '/') {
+      return Error{"static_prefix '" + s.options.static_prefix +
+                   "' must start with '/' and not end with one"};
+    }
+  }
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(s.options.address, ec);
+  if (ec) return Error{"bind address '" + s.options.address + "' is not an IP address"};
+  const tcp::endpoint endpoint(address, s.options.port);
+  const std::string where = s.options.address + ":" + std::to_string(s.options.port);
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (ec) return Error{"cannot bind " + where + ": " + ec.message()};
+  s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Error{"cannot listen on " + where + ": " + ec.message()};
+  s.bound_port = s.acceptor.local_endpoint().port();
+  s.workers.emplace(std::max(1u, s.options.worker_threads));
+  s.work.emplace(s.io.get_executor());
+  asio::co_spawn(s.io, s.accept_loop(), asio::detached);
+  s.started.store(true);
+  for (unsigned i = 0; i < std::max(1u, s.options.io_threads); ++i) {
+    s.io_threads.emplace_back([&s] { s.io.run(); });
+  }
   return {};
 }
+
+uint16_t Server::port() const noexcept {
+  return impl_->bound_port;
+}
+
+std::string Server::base_url() const {
+  const std::string& a = impl_->options.address;
+  const bool v6 = a.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + a + "]" : a) + ":" + std::to_string(impl_->bound_port);
+}
+
+bool Server::running() const noexcept {
+  return impl_->started.load() && !impl_->stopping.load();
+}
+
+bool Server::stop(std::chrono::milliseconds timeout) {
+  Impl& s = *impl_;
+  std::lock_guard stop_lock(s.stop_mu);
+  if (!s.started.load() || s.stopped) return s.stop_result;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  {
+    std::lock_guard lock(s.mu);
+    s.stop_requested = true;
+  }
+  s.changed.notify_all();
+  s.stopping.store(true, std::memory_order_release);
+  // 1. Stop accepting; close connections that wait for a request.
+  asio::post(s.io, [&s] {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    if (s.signals) s.signals->cancel(ignored);
+  });
+  s.for_each_conn([](Impl::Conn& c) {
+    if (c.idle) c.stream.socket().close();
+  });
+  // 2. Let in-flight requests finish and answer.
+  bool clean;
+  {
+    std::unique_lock lock(s.mu);
+    clean = s.changed.wait_until(lock, deadline, [&] { return s.in_flight.load() == 0; });
+  }
+  // 3. Close whatever is left, and wait (briefly) for the sessions to end.
+  s.for_each_conn([](Impl::Conn& c) {
+    beast::error_code ignored;
+    c.stream.socket().close(ignored);
+  });
+  {
+    std::unique_lock lock(s.mu);
+    const auto grace =
+        std::max(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    s.changed.wait_until(lock, grace, [&] { return s.conns.empty(); });
+  }
+  s.work.reset();
+  // Handlers that still wait on something would keep run() going: stop the loop for them.
+  if (!clean) s.io.stop();
+  // Otherwise run() returns once the closed connections' last handlers ran; bound that too.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (!s.io.stopped() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  s.io.stop();
+  for (auto& t : s.io_threads) {
+    if (t.joinable()) t.join();
+  }
+  s.io_threads.clear();
+  if (s.workers) {
+    s.workers->stop();
+    s.workers->join();
+  }
+  s.stopped = true;
+  s.stop_result = clean;
+  return clean;
+}
+
+int Server::run_until_signal(std::chrono::milliseconds grace) {
+  Impl& s = *impl_;
+  if (!s.started.load()) {
+    auto r = start();
+    if (!r) {
+      server_log().error("http.start_failed", {{"error", r.error().message}});
+      return 1;
+    }
+  }
+  {
+    // The signal set is made and armed on the I/O thread (Asio objects are not thread-safe).
+    std::promise<void> armed;
+    asio::post(s.io, [&s, &armed] {
+      s.signals = std::make_unique<asio::signal_set>(s.io, SIGINT, SIGTERM);
+      s.signals->async_wait([&s](const beast::error_code& ec, int signal) {
+        if (ec) return;
+        server_log().info("http.signal", {{"signal", signal}});
+        {
+          std::lock_guard lock(s.mu);
+          s.stop_requested = true;
+        }
+        s.changed.notify_all();
+      });
+      armed.set_value();
+    });
+    armed.get_future().wait();
+  }
+  {
+    std::unique_lock lock(s.mu);
+    s.changed.wait(lock, [&] { return s.stop_requested; });
+  }
+  return stop(grace) ? 0 : 1;
+}
+
+boost::asio::any_io_executor Server::executor() {
+  return impl_->io.get_executor();
+}
+
 const ServerOptions& Server::options() const noexcept {
   return impl_->options;
 }
+
 Server::Stats Server::stats() const noexcept {
-  return {};
+  Stats st;
+  st.connections_accepted = impl_->accepted.load();
+  st.requests = impl_->requests.load();
+  st.requests_in_flight = impl_->in_flight.load();
+  std::lock_guard lock(impl_->mu);
+  st.connections_open = impl_->conns.size();
+  return st;
 }
 
 }  // namespace tracekit::http

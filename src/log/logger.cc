@@ -23,7 +23,13 @@ std::atomic<std::shared_ptr<Sink>>& global_sink() {
   return s;
 }
 
-constinit thread_local std::string_view t_correlation_id;
+// The correlation id of this thread: a view, or a live string (see CorrelationScope).
+constinit thread_local std::string_view t_correlation_view;
+constinit thread_local const std::string* t_correlation_live = nullptr;
+
+std::string_view correlation_now() noexcept {
+  return t_correlation_live ? std::string_view(*t_correlation_live) : t_correlation_view;
+}
 
 bool is_reserved(std::string_view key) noexcept {
   return key == "timestamp" || key == "level" || key == "event" || key == "logger" ||
@@ -128,9 +134,9 @@ void format_into(std::string& out, Level level, std::string_view logger, std::st
     out.append(hex, 16);
     out.push_back('"');
   }
-  if (!t_correlation_id.empty()) {
+  if (const std::string_view id = correlation_now(); !id.empty()) {
     out.append(",\"correlation_id\":");
-    append_string(out, t_correlation_id);
+    append_string(out, id);
   }
   out.push_back('}');
 }
@@ -189,13 +195,21 @@ Result<void> configure_from_env() {
 }
 
 std::string_view current_correlation_id() noexcept {
-  return t_correlation_id;
+  return correlation_now();
 }
-CorrelationScope::CorrelationScope(std::string_view id) noexcept : previous_(t_correlation_id) {
-  t_correlation_id = id;
+CorrelationScope::CorrelationScope(std::string_view id) noexcept
+    : previous_view_(t_correlation_view), previous_live_(t_correlation_live) {
+  t_correlation_view = id;
+  t_correlation_live = nullptr;
+}
+CorrelationScope::CorrelationScope(const std::string* id) noexcept
+    : previous_view_(t_correlation_view), previous_live_(t_correlation_live) {
+  t_correlation_view = {};
+  t_correlation_live = id;
 }
 CorrelationScope::~CorrelationScope() {
-  t_correlation_id = previous_;
+  t_correlation_view = previous_view_;
+  t_correlation_live = previous_live_;
 }
 
 std::string format_line(Level level, std::string_view logger, std::string_view event,

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "tracekit/context.h"
+#include "tracekit/propagation/text_map.h"
 
 namespace tracekit::http {
 
@@ -137,6 +139,25 @@ class Response {
   beast_http::fields headers_;
   std::string body_;
   std::string file_path_;
+};
+
+// Propagation carriers over Beast header fields (names compare case-insensitively).
+class FieldsGetter final : public propagation::TextMapGetter {
+ public:
+  explicit FieldsGetter(const beast_http::fields& fields) noexcept : fields_(fields) {}
+  size_t get_all(std::string_view key, std::span<std::string_view> out) const noexcept override;
+
+ private:
+  const beast_http::fields& fields_;
+};
+
+class FieldsSetter final : public propagation::TextMapSetter {
+ public:
+  explicit FieldsSetter(beast_http::fields& fields) noexcept : fields_(fields) {}
+  void set(std::string_view key, std::string_view value) noexcept override;
+
+ private:
+  beast_http::fields& fields_;
 };
 
 }  // namespace tracekit::http

@@ -86,9 +86,11 @@ struct ServerOptions {
   size_t max_header_bytes = 16 * 1024;  // request line + headers; larger gets 431
   size_t max_connections = 10000;       // further connections are closed at once
   // The whole request header must arrive within this time of the first byte (or of the end of
-  // the previous request on a kept-alive connection): slowloris protection. Answered with 408.
+  // the previous request on a kept-alive connection): slowloris protection. The connection is
+  // closed when it passes.
   std::chrono::milliseconds header_timeout{10000};
-  // The body must arrive within this time once the header is complete.
+  // The body must arrive within this time once the header is complete (else the connection is
+  // closed).
   std::chrono::milliseconds body_timeout{30000};
   // A kept-alive connection with no request in progress is closed after this time.
   std::chrono::milliseconds idle_timeout{60000};
@@ -170,6 +172,7 @@ class Server {
 
  private:
   struct Impl;
+  friend struct MiddlewareChain;
   std::shared_ptr<Impl> impl_;
 };
 

@@ -142,12 +142,16 @@ class CorrelationScope {
  public:
   // `id` must outlive the scope (it is referred to, not copied).
   explicit CorrelationScope(std::string_view id) noexcept;
+  // A live reference: current_correlation_id() reads *id at each call, so changes made to the
+  // string while the scope lives are seen at once. `id` must outlive the scope.
+  explicit CorrelationScope(const std::string* id) noexcept;
   ~CorrelationScope();
   CorrelationScope(const CorrelationScope&) = delete;
   CorrelationScope& operator=(const CorrelationScope&) = delete;
 
  private:
-  std::string_view previous_;
+  std::string_view previous_view_;
+  const std::string* previous_live_;
 };
 
 class Logger {

@@ -1,0 +1,128 @@
+// OTEL_SEMCONV_STABILITY_OPT_IN, URL redaction, and the shared attribute helpers.
+#include "semconv.h"
+
+#include <array>
+#include <cstdlib>
+
+#include "tracekit/http/tracing.h"
+#include "tracekit/propagation/text_map.h"
+
+namespace tracekit::http {
+
+namespace detail {
+
+bool is_known_method(std::string_view m) noexcept {
+  static constexpr std::array<std::string_view, 9> kMethods{
+      "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+  for (auto k : kMethods)
+    if (k == m) return true;
+  return false;
+}
+
+std::pair<std::string_view, uint16_t> split_host_port(std::string_view authority,
+                                                      uint16_t default_port) noexcept {
+  const size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return {authority, default_port};
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':') {
+      port = authority.substr(close + 2);
+    }
+  } else {
+    const size_t colon = authority.rfind(':');
+    if (colon != std::string_view::npos && authority.find(':') == colon) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+    }
+  }
+  if (port.empty() || port.size() > 5) return {host, default_port};
+  uint32_t v = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return {host, default_port};
+    v = v * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (v == 0 || v > 65535) return {host, default_port};
+  return {host, static_cast<uint16_t>(v)};
+}
+
+}  // namespace detail
+
+Semconv parse_semconv(std::string_view opt_in) {
+  bool stable = false;
+  bool dup = false;
+  while (!opt_in.empty()) {
+    const size_t comma = opt_in.find(',');
+    std::string_view item = opt_in.substr(0, comma);
+    opt_in = comma == std::string_view::npos ? std::string_view() : opt_in.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+      item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+      item.remove_suffix(1);
+    if (item == "http/dup") dup = true;
+    if (item == "http") stable = true;
+  }
+  // OpenTelemetry: "http/dup" takes precedence over "http".
+  if (dup) return Semconv::kDuplicate;
+  return stable ? Semconv::kStable : Semconv::kOld;
+}
+
+Semconv semconv_from_env() {
+  const char* v = std::getenv("OTEL_SEMCONV_STABILITY_OPT_IN");
+  return v ? parse_semconv(v) : Semconv::kOld;
+}
+
+std::string redacted_url(std::string_view scheme, std::string_view host, std::string_view target,
+                         const TracingOptions& options) {
+  // An absolute-form target ("http://user:pw@host/p") brings its own scheme and authority.
+  if (const size_t sep = target.find("://");
+      sep != std::string_view::npos && !target.starts_with('/')) {
+    scheme = target.substr(0, sep);
+    target.remove_prefix(sep + 3);
+    const size_t slash = target.find_first_of("/?");
+    host = target.substr(0, slash);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  // Never credentials: drop any userinfo.
+  if (const size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+  if (const size_t hash = target.find('#'); hash != std::string_view::npos) {
+    target = target.substr(0, hash);
+  }
+  std::string out;
+  out.reserve(scheme.size() + 3 + host.size() + target.size());
+  out.append(scheme).append("://").append(host);
+  const size_t q = target.find('?');
+  out.append(target.substr(0, q));
+  if (q == std::string_view::npos || options.omit_query) return out;
+  std::string_view query = target.substr(q + 1);
+  out.push_back('?');
+  bool first = true;
+  while (true) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    bool redact = false;
+    for (const auto& r : options.redacted_query_params) {
+      if (propagation::iequals(key, r)) {
+        redact = true;
+        break;
+      }
+    }
+    if (!first) out.push_back('&');
+    first = false;
+    if (redact && eq != std::string_view::npos) {
+      out.append(key).append("=REDACTED");
+    } else {
+      out.append(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+}  // namespace tracekit::http

@@ -1,0 +1,18 @@
+// Helpers shared by the server middleware and the client for HTTP span attributes.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+namespace tracekit::http::detail {
+
+// One of the methods OpenTelemetry's stable conventions name (RFC 9110 plus PATCH).
+bool is_known_method(std::string_view method) noexcept;
+
+// "host:port", "[v6]:port", "host" -> (host, port or `default_port`). Userinfo ("u:p@") is
+// dropped. A port that is not a number in 1..65535 gives `default_port`.
+std::pair<std::string_view, uint16_t> split_host_port(std::string_view authority,
+                                                      uint16_t default_port) noexcept;
+
+}  // namespace tracekit::http::detail

@@ -1,0 +1,290 @@
+// The tracing middleware on real sockets: span names, attributes, statuses, response headers,
+// excluded paths, propagation in and out, context in handlers, log correlation, semconv.
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "http_test_support.h"
+
+namespace tracekit::http {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::attr;
+using testing::attr_int;
+using testing::attr_str;
+using testing::LogCapture;
+using testing::str;
+using testing::wait_for_span;
+using Awaitable = boost::asio::awaitable<Response>;
+
+struct Seen {
+  std::string before, after, worker, log_trace;
+};
+
+class TracingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::span_store()->clear();
+    start(TracingOptions{});
+  }
+  void start(TracingOptions tracing) {
+    server_.reset();
+    server_ = std::make_unique<Server>(ServerOptions{.max_body_bytes = 100});
+    server_->use(access_log_middleware());
+    server_->use(tracing_middleware(std::move(tracing)));
+    server_->route("GET", "/tools/{id}", [](Request& r) -> Awaitable {
+      co_return Response::json(200, "{\"id\":\"" + std::string(r.param("id")) + "\"}");
+    });
+    server_->route("POST", "/tools/{id}",
+                   [](Request&) -> Awaitable { co_return Response::text(201, "made"); });
+    server_->route("GET", "/bad",
+                   [](Request&) -> Awaitable { co_return Response::error(422, "unprocessable"); });
+    server_->route("GET", "/throw", [](Request&) -> Awaitable {
+      throw std::runtime_error("tool exploded");
+      co_return Response();
+    });
+    server_->route("GET", "/healthz",
+                   [](Request&) -> Awaitable { co_return Response::text(200, "ok"); });
+    server_->route("GET", "/context", [this](Request& r) -> Awaitable {
+      // The request's span is current at the start, after a co_await, and in a child span.
+      seen_.before = Context::current().span_context().span_id().to_hex();
+      boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, 5ms);
+      co_await t.async_wait(boost::asio::use_awaitable);
+      seen_.after = Context::current().span_context().span_id().to_hex();
+      log::Logger("handler").info("handled", {{"id", 1}});
+      auto child = get_tracer("test").start_as_current_span("child");
+      co_return Response::text(200, r.context().span_context().span_id().to_hex());
+    });
+    server_->route("GET", "/blocking", [this](Request& r) {
+      seen_.worker = Context::current().span_context().span_id().to_hex();
+      return Response::text(200, r.context().span_context().span_id().to_hex());
+    });
+    ASSERT_TRUE(server_->start().ok());
+  }
+  std::string url(std::string_view p) const { return server_->base_url() + std::string(p); }
+  Result<ClientResponse> call(std::string method, std::string_view path, HeaderList h = {},
+                              std::string body = {}) {
+    return plain_.request(std::move(method), url(path), std::move(body), std::move(h));
+  }
+  // The server span of a response, by its X-Trace-ID.
+  SpanDataPtr server_span(const ClientResponse& r, std::string_view name) {
+    auto trace = std::string(r.header("x-trace-id").value_or(""));
+    EXPECT_EQ(trace.size(), 32u);
+    auto s = wait_for_span(name, trace);
+    EXPECT_TRUE(s) << "no span " << name;
+    if (s) {
+      EXPECT_EQ(s->context().span_id().to_hex(), r.header("x-span-id").value_or(""));
+    }
+    return s;
+  }
+
+  Seen seen_;
+  std::unique_ptr<Server> server_;
+  BlockingClient plain_{ClientOptions{.tracing = false}};
+};
+
+TEST_F(TracingTest, OkSpanNameAttributesAndHeaders) {
+  auto r = call("GET", "/tools/42?token=secret&x=1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  auto s = server_span(*r, "GET /tools/{id}");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->kind(), SpanKind::kServer);
+  EXPECT_EQ(attr_str(*s, "http.method"), "GET");
+  EXPECT_EQ(attr_str(*s, "http.route"), "/tools/{id}");
+  EXPECT_EQ(attr_str(*s, "http.url"),
+            "http://127.0.0.1:" + std::to_string(server_->port()) + "/tools/42?token=REDACTED&x=1");
+  EXPECT_EQ(attr_int(*s, "http.status_code"), 200);
+  EXPECT_EQ(s->status_code(), StatusCode::kUnset);
+  EXPECT_FALSE(s->parent_span_id().is_valid());
+  EXPECT_FALSE(attr(*s, "http.request.method"));
+}
+
+TEST_F(TracingTest, ErrorStatusesFor404_405_413_422) {
+  struct Case {
+    std::string method, path, name;
+    int status;
+  } cases[] = {{"GET", "/nope", "GET", 404},
+               {"DELETE", "/tools/1", "DELETE", 405},
+               {"POST", "/tools/1", "POST /tools/{id}", 413},
+               {"GET", "/bad", "GET /bad", 422}};
+  for (const auto& c : cases) {
+    auto r = call(c.method, c.path, {}, c.status == 413 ? std::string(500, 'x') : std::string());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, c.status);
+    auto s = server_span(*r, c.name);
+    ASSERT_TRUE(s) << c.path;
+    EXPECT_EQ(attr_int(*s, "http.status_code"), c.status);
+    EXPECT_EQ(s->status_code(), StatusCode::kError) << c.path;
+    EXPECT_EQ(attr(*s, "http.route").has_value(), c.status != 404 && c.status != 405) << c.path;
+  }
+}
+
+TEST_F(TracingTest, ThresholdIsConfigurable) {
+  start(TracingOptions{.error_status_threshold = 500});
+  auto r = call("GET", "/bad");
+  ASSERT_TRUE(r.ok());
+  auto s = server_span(*r, "GET /bad");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->status_code(), StatusCode::kUnset);
+}
+
+TEST_F(TracingTest, ExceptionIsRecordedAndAnswered500WithHeaders) {
+  LogCapture logs;
+  auto r = call("GET", "/throw");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 500);
+  auto s = server_span(*r, "GET /throw");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->status_code(), StatusCode::kError);
+  EXPECT_EQ(s->status_description(), "tool exploded");
+  EXPECT_EQ(attr_int(*s, "http.status_code"), 500);
+  ASSERT_EQ(s->events().size(), 1u);
+  EXPECT_EQ(s->events()[0].name, "exception");
+  auto errors = logs.events("http.handler_exception");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(str(errors[0], "trace_id"), r->header("x-trace-id").value_or(""));
+  EXPECT_EQ(str(errors[0], "error"), "tool exploded");
+}
+
+TEST_F(TracingTest, ExcludedPathsAreNotTraced) {
+  auto r = call("GET", "/healthz");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_FALSE(r->header("x-trace-id"));
+  EXPECT_FALSE(r->header("x-span-id"));
+  EXPECT_FALSE(r->header("x-correlation-id")->empty());
+  std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(testing::spans_named("GET /healthz").empty());
+}
+
+TEST_F(TracingTest, IncomingTraceparentIsContinued) {
+  const std::string trace = "0af7651916cd43dd8448eb211c80319c";
+  auto r =
+      call("GET", "/tools/1",
+           {{"traceparent", "00-" + trace + "-b7ad6b7169203331-01"}, {"tracestate", "vendor=abc"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->header("x-trace-id").value_or(""), trace);
+  auto s = server_span(*r, "GET /tools/{id}");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->parent_span_id().to_hex(), "b7ad6b7169203331");
+  EXPECT_TRUE(s->has_remote_parent());
+  EXPECT_EQ(s->context().trace_state().get("vendor").value_or(""), "abc");
+}
+
+TEST_F(TracingTest, InvalidTraceparentStartsANewTrace) {
+  const std::vector<std::string> bad_headers = {
+      "00-00000000000000000000000000000000-b7ad6b7169203331-01",
+      "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",
+      "zz-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331",
+      "garbage",
+      std::string(600, 'a')};
+  for (const std::string& bad : bad_headers) {
+    auto r = call("GET", "/tools/1", {{"traceparent", bad}});
+    ASSERT_TRUE(r.ok()) << bad;
+    EXPECT_EQ(r->status, 200);
+    auto s = server_span(*r, "GET /tools/{id}");
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(s->parent_span_id().is_valid()) << bad;
+    EXPECT_NE(s->context().trace_id().to_hex(), "0af7651916cd43dd8448eb211c80319c");
+  }
+}
+
+TEST_F(TracingTest, SpanIsCurrentInHandlersAcrossAwaitAndOnWorkers) {
+  LogCapture logs;
+  auto r = call("GET", "/context", {{"X-Correlation-ID", "corr-1"}});
+  ASSERT_TRUE(r.ok());
+  const std::string span_id(r->header("x-span-id").value_or(""));
+  EXPECT_EQ(r->body, span_id);
+  EXPECT_EQ(seen_.before, span_id);
+  EXPECT_EQ(seen_.after, span_id);
+  auto child = wait_for_span("child", std::string(r->header("x-trace-id").value_or("")));
+  ASSERT_TRUE(child);
+  EXPECT_EQ(child->parent_span_id().to_hex(), span_id);
+  auto handled = logs.events("handled");
+  ASSERT_EQ(handled.size(), 1u);
+  EXPECT_EQ(str(handled[0], "trace_id"), r->header("x-trace-id").value_or(""));
+  EXPECT_EQ(str(handled[0], "span_id"), span_id);
+  EXPECT_EQ(str(handled[0], "correlation_id"), "corr-1");
+  // The access log line carries the same ids.
+  auto access = logs.events("http.request");
+  ASSERT_EQ(access.size(), 1u);
+  EXPECT_EQ(str(access[0], "trace_id"), r->header("x-trace-id").value_or(""));
+  EXPECT_EQ(str(access[0], "route"), "/context");
+  EXPECT_EQ(access[0].at("status").as_int64(), 200);
+
+  auto b = call("GET", "/blocking");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(seen_.worker, b->header("x-span-id").value_or(""));
+}
+
+TEST_F(TracingTest, ClientToServerIsOneTrace) {
+  BlockingClient traced;
+  auto root = get_tracer("test").start_as_current_span("root");
+  auto r = traced.request("GET", url("/tools/5"), "", {{"baggage", "ignored=1"}});
+  ASSERT_TRUE(r.ok());
+  const std::string trace = root.context().trace_id().to_hex();
+  EXPECT_EQ(r->header("x-trace-id").value_or(""), trace);
+  auto client = wait_for_span("GET", trace);
+  ASSERT_TRUE(client);
+  EXPECT_EQ(client->kind(), SpanKind::kClient);
+  EXPECT_EQ(client->parent_span_id(), root.context().span_id());
+  EXPECT_EQ(attr_int(*client, "http.status_code"), 200);
+  EXPECT_EQ(attr_str(*client, "http.url"), url("/tools/5"));
+  auto server = wait_for_span("GET /tools/{id}", trace);
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->parent_span_id(), client->context().span_id());
+}
+
+TEST_F(TracingTest, StableSemconvAndDup) {
+  start(TracingOptions{.semconv = Semconv::kStable});
+  auto r = call("GET", "/tools/9?q=1", {{"User-Agent", "ua/1"}});
+  ASSERT_TRUE(r.ok());
+  auto s = server_span(*r, "GET /tools/{id}");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(attr_str(*s, "http.request.method"), "GET");
+  EXPECT_EQ(attr_int(*s, "http.response.status_code"), 200);
+  EXPECT_EQ(attr_str(*s, "url.path"), "/tools/9");
+  EXPECT_EQ(attr_str(*s, "url.query"), "q=1");
+  EXPECT_EQ(attr_str(*s, "url.scheme"), "http");
+  EXPECT_EQ(attr_str(*s, "server.address"), "127.0.0.1");
+  EXPECT_EQ(attr_int(*s, "server.port"), server_->port());
+  EXPECT_EQ(attr_str(*s, "user_agent.original"), "ua/1");
+  EXPECT_EQ(attr_str(*s, "http.route"), "/tools/{id}");
+  EXPECT_FALSE(attr(*s, "http.method"));
+  EXPECT_FALSE(attr(*s, "http.status_code"));
+
+  start(TracingOptions{.semconv = Semconv::kDuplicate});
+  auto d = call("GET", "/tools/9");
+  ASSERT_TRUE(d.ok());
+  auto ds = server_span(*d, "GET /tools/{id}");
+  ASSERT_TRUE(ds);
+  EXPECT_EQ(attr_str(*ds, "http.method"), "GET");
+  EXPECT_EQ(attr_str(*ds, "http.request.method"), "GET");
+  EXPECT_EQ(attr_int(*ds, "http.status_code"), 200);
+  EXPECT_EQ(attr_int(*ds, "http.response.status_code"), 200);
+}
+
+TEST(Semconv, ParsesOptIn) {
+  EXPECT_EQ(parse_semconv(""), Semconv::kOld);
+  EXPECT_EQ(parse_semconv("database"), Semconv::kOld);
+  EXPECT_EQ(parse_semconv("http"), Semconv::kStable);
+  EXPECT_EQ(parse_semconv("database, http"), Semconv::kStable);
+  EXPECT_EQ(parse_semconv("http,http/dup"), Semconv::kDuplicate);
+  EXPECT_EQ(parse_semconv("http/dup"), Semconv::kDuplicate);
+  EXPECT_EQ(parse_semconv("https"), Semconv::kOld);
+}
+
+TEST(RedactedUrl, NoCredentialsAndRedactedQuery) {
+  TracingOptions o;
+  EXPECT_EQ(redacted_url("http", "user:pw@h:8080", "/a?b=1", o), "http://h:8080/a?b=1");
+  EXPECT_EQ(redacted_url("http", "h", "http://u:p@other/x?sig=abc&Signature=d&k", o),
+            "http://other/x?sig=REDACTED&Signature=REDACTED&k");
+  EXPECT_EQ(redacted_url("http", "h", "/p?password=1#frag", o), "http://h/p?password=REDACTED");
+  o.omit_query = true;
+  EXPECT_EQ(redacted_url("https", "h", "/p?a=1", o), "https://h/p");
+}
+
+}  // namespace
+}  // namespace tracekit::http
