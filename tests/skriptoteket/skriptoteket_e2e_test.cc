@@ -289,6 +289,13 @@ TEST_F(SkriptoteketE2E, EveryClientErrorIsAJsonErrorBody) {
                           json::serialize(json::object{{"language", "bash"},
                                                        {"source", std::string(5000, '#')}})),
                413, "payload_too_large");
+  // 413 also for any body over the server's limit, before it is read.
+  expect_error(http_.call("POST", url("/tools"), std::string(100 * 1024, ' ')), 413,
+               "payload_too_large");
+  // 405: the path exists under other methods; Allow says which.
+  auto not_allowed = http_.call("DELETE", url("/tools"));
+  expect_error(not_allowed, 405, "method_not_allowed");
+  EXPECT_NE(not_allowed.header("Allow").value_or("").find("POST"), std::string::npos);
   // 422: well-formed but invalid.
   expect_error(http_.call("POST", url("/tools"), R"({"title":"No slug"})"), 422,
                "validation_failed");
