@@ -48,6 +48,10 @@ boost::asio::awaitable<Response> logged(std::shared_ptr<const AccessLogState> st
 
 }  // namespace
 
+Middleware access_log_middleware() {
+  return access_log_middleware(AccessLogOptions{});
+}
+
 Middleware access_log_middleware(AccessLogOptions options) {
   auto st = std::make_shared<const AccessLogState>(
       AccessLogState{options, log::Logger(options.logger_name)});

@@ -323,6 +323,8 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
   co_return fail("connection to " + key + " closed before a response");
 }
 
+Client::Client(asio::any_io_executor executor) : Client(std::move(executor), ClientOptions{}) {}
+
 Client::Client(asio::any_io_executor executor, ClientOptions options)
     : impl_(std::make_shared<Impl>(std::move(executor), std::move(options))) {}
 
@@ -360,6 +362,8 @@ struct BlockingClient::Impl {
   }
 };
 
+BlockingClient::BlockingClient() : BlockingClient(ClientOptions{}) {}
+
 BlockingClient::BlockingClient(ClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 
@@ -376,7 +380,14 @@ Result<ClientResponse> BlockingClient::request(std::string method, std::string u
   asio::co_spawn(
       impl_->io,
       [&promise, call = std::move(call)]() mutable -> asio::awaitable<void> {
-        promise.set_value(co_await std::move(call));
+        // The caller waits on the promise: it is set whatever happens (bad_alloc included).
+        std::optional<Result<ClientResponse>> result;
+        try {
+          result.emplace(co_await std::move(call));
+        } catch (const std::exception& e) {
+          result.emplace(Error{std::string("request failed: ") + e.what()});
+        }
+        promise.set_value(std::move(*result));
       },
       asio::detached);
   return future.get();

@@ -516,6 +516,8 @@ asio::awaitable<void> Server::Impl::accept_loop() {
   }
 }
 
+Server::Server() : Server(ServerOptions{}) {}
+
 Server::Server(ServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
 
 Server::~Server() {

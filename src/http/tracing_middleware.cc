@@ -159,6 +159,10 @@ boost::asio::awaitable<Response> traced(std::shared_ptr<const TracingState> st, 
 
 }  // namespace
 
+Middleware tracing_middleware() {
+  return tracing_middleware(TracingOptions{});
+}
+
 Middleware tracing_middleware(TracingOptions options) {
   auto st = std::make_shared<TracingState>();
   st->semconv = options.semconv ? *options.semconv : semconv_from_env();

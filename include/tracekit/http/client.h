@@ -57,11 +57,17 @@ struct RequestOptions {
   std::optional<std::chrono::milliseconds> total_timeout;
 };
 
-// Coroutine client bound to one executor; use it from coroutines running on that executor.
-// Not for concurrent use from several threads (use one per thread, or BlockingClient).
+// Coroutine client bound to one executor: its connections live on that executor, so call it
+// from coroutines running there. In a handler: `auto ex = co_await this_coro::executor;
+// Client c(ex);` (per request or per connection). For one client shared by many threads, use
+// BlockingClient.
+// GCC 12 destroys the default-argument temporary of an aggregate with a std::string/std::vector
+// member twice when the call shares a full-expression with co_await (`Client c(co_await
+// this_coro::executor)` was a double free), so options come through overloads, not `= {}`.
 class Client {
  public:
-  explicit Client(boost::asio::any_io_executor executor, ClientOptions options = {});
+  explicit Client(boost::asio::any_io_executor executor);
+  Client(boost::asio::any_io_executor executor, ClientOptions options);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -84,7 +90,8 @@ class Client {
 // connections are pooled across them. Owns one I/O thread.
 class BlockingClient {
  public:
-  explicit BlockingClient(ClientOptions options = {});
+  BlockingClient();
+  explicit BlockingClient(ClientOptions options);
   ~BlockingClient();
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;

@@ -108,7 +108,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  explicit Server(ServerOptions options = {});
+  // (Overloads rather than a default argument: see the GCC 12 note in client.h.)
+  Server();
+  explicit Server(ServerOptions options);
   ~Server();  // stops (with a short grace period) if still running
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -57,7 +57,8 @@ struct TracingOptions {
   Tracer* tracer = nullptr;
 };
 
-Middleware tracing_middleware(TracingOptions options = {});
+Middleware tracing_middleware();
+Middleware tracing_middleware(TracingOptions options);
 
 // The URL for span attributes: scheme://host/path?query without userinfo, with the configured
 // query values redacted. Exposed for tests.
@@ -74,6 +75,7 @@ struct AccessLogOptions {
 // path, route, status, duration_ms, bytes (response body), remote address; plus trace_id /
 // span_id / correlation_id when present. Add it before tracing_middleware so the line carries
 // the request's span ids.
-Middleware access_log_middleware(AccessLogOptions options = {});
+Middleware access_log_middleware();
+Middleware access_log_middleware(AccessLogOptions options);
 
 }  // namespace tracekit::http
