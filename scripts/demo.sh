@@ -1,15 +1,168 @@
 #!/usr/bin/env bash
-# Builds tracekit (installing what it needs) and runs the demo: a small traced request printed
-# by the console exporter as OTLP/JSON, then summarised as a tree of spans.
+# The Skriptoteket demo: builds what it needs, starts skriptoteket-runner and skriptoteket-web
+# with tracing on (console exporter, OTLP/JSON lines to a file per process), creates a tool and a
+# version, runs it, and shows the run's trace across both processes as an indented tree.
+#
+#   scripts/demo.sh           then keeps both services running and prints curl commands (Ctrl-C stops)
+#   scripts/demo.sh --once    stops the services and exits: 0 when the trace is complete (CI, tests)
+#
+# Environment: SKRIPTOTEKET_BIN_DIR=<dir with both binaries> skips the build (tests use it);
+# SKRIPTOTEKET_WEB_PORT / SKRIPTOTEKET_RUNNER_PORT (default 8080 / 8081; --once uses free ports);
+# SKRIPTOTEKET_DATA_DIR (default ./data; --once uses a temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$(pwd)"
 
-"$(pwd)/scripts/install-deps.sh"
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target tracekit-example-console
+once=false
+for arg in "$@"; do
+  case "$arg" in
+    --once) once=true ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "demo.sh: unknown argument '$arg' (use --once or nothing)" >&2; exit 2 ;;
+  esac
+done
 
-out="$(mktemp)"
-trap 'rm -f "$out"' EXIT
-./build/release/examples/tracekit-example-console | tee "$out"
+if [ -n "${SKRIPTOTEKET_BIN_DIR:-}" ]; then
+  bin="$SKRIPTOTEKET_BIN_DIR"
+else
+  "$root/scripts/install-deps.sh"
+  cmake --preset release >/dev/null
+  cmake --build --preset release -j "$(nproc)" --target skriptoteket-web skriptoteket-runner
+  bin="$root/build/release/apps/skriptoteket"
+fi
+for b in skriptoteket-web skriptoteket-runner; do
+  [ -x "$bin/$b" ] || { echo "demo.sh: $bin/$b is missing" >&2; exit 1; }
+done
+command -v curl >/dev/null || { echo "demo.sh: curl is needed" >&2; exit 1; }
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/skriptoteket-demo.XXXXXX")"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if $once; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if $once; then
+  export SKRIPTOTEKET_DATA_DIR="$work/data"
+  web_port=0 runner_port=0
+else
+  export SKRIPTOTEKET_DATA_DIR="${SKRIPTOTEKET_DATA_DIR:-$root/data}"
+  web_port="${SKRIPTOTEKET_WEB_PORT:-8080}" runner_port="${SKRIPTOTEKET_RUNNER_PORT:-8081}"
+fi
+
+# Tracing for both processes: the seed's switch, the console exporter writing OTLP/JSON lines to
+# a file per process, and a short batch delay so the demo does not wait for the 5 s default.
+export OTEL_TRACING_ENABLED=true OTEL_TRACES_EXPORTER=console OTEL_BSP_SCHEDULE_DELAY=200
+unset OTEL_SERVICE_NAME OTEL_SDK_DISABLED
+
+# ---------------------------------------------------------------------------------------------
+# HOOK: embedded collector (branch `collector`). When the tracekit-collector binary exists,
+# start it and send OTLP to it as well as to the console files; its trace viewer is then at
+# http://127.0.0.1:16686. The integrator finishes this block once the collector is merged
+# (binary path, its command-line/environment for ports and storage, readiness check).
+collector_bin="${TRACEKIT_COLLECTOR_BIN:-$root/build/release/apps/collector/tracekit-collector}"
+if [ -x "$collector_bin" ]; then
+  echo "== starting the embedded collector ($collector_bin)"
+  "$collector_bin" >"$work/collector.log" 2>&1 &
+  pids+=($!)
+  export OTEL_TRACES_EXPORTER=console,otlp
+  export OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_EXPORTER_OTLP_ENDPOINT:-http://127.0.0.1:4317}"
+fi
+# ---------------------------------------------------------------------------------------------
+
+# Starts one service and waits until it has written its port file; sets $started_port.
+start_service() {  # name binary port-variable port
+  local name="$1" binary="$2" port_var="$3" port="$4" port_file="$work/$1.port"
+  env "$port_var=$port" SKRIPTOTEKET_PORT_FILE="$port_file" SERVICE_NAME="$name" \
+    TRACEKIT_CONSOLE_PATH="$work/$name.spans.jsonl" \
+    "$bin/$binary" >>"$work/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 200); do
+    if [ -s "$port_file" ]; then started_port="$(cat "$port_file")"; return 0; fi
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then break; fi
+    sleep 0.05
+  done
+  echo "demo.sh: $name did not start; its log:" >&2
+  cat "$work/$name.log" >&2
+  return 1
+}
+
+start_service skriptoteket-runner skriptoteket-runner SKRIPTOTEKET_RUNNER_PORT "$runner_port"
+export SKRIPTOTEKET_RUNNER_URL="http://127.0.0.1:$started_port"
+start_service skriptoteket-web skriptoteket-web SKRIPTOTEKET_WEB_PORT "$web_port"
+web_port="$started_port"
+web="http://127.0.0.1:$web_port"
+echo "== skriptoteket-runner on $SKRIPTOTEKET_RUNNER_URL, skriptoteket-web on $web"
+echo "   data: $SKRIPTOTEKET_DATA_DIR   spans and logs: $work"
+
+json_field() {  # field  (reads JSON on stdin)
+  python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+slug="hello-trace-$(date +%s)"
+echo "== POST /tools"
+tool="$(curl -sS -f -X POST "$web/tools" -H 'Content-Type: application/json' \
+  -d "{\"slug\":\"$slug\",\"title\":\"Hello, trace\",\"description\":\"The demo tool\"}")"
+echo "$tool"
+tool_id="$(json_field id <<<"$tool")"
+
+echo "== POST /tools/$tool_id/versions"
+source='import platform\nprint(f\"Hello from Python {platform.python_version()}\")\n'
+version="$(curl -sS -f -X POST "$web/tools/$tool_id/versions" -H 'Content-Type: application/json' \
+  -d "{\"language\":\"python3\",\"source\":\"$source\"}")"
+echo "$version"
+version_id="$(json_field id <<<"$version")"
+
+echo "== POST /tools/$tool_id/versions/$version_id/run"
+headers="$work/run.headers"
+run="$(curl -sS -f -D "$headers" -X POST "$web/tools/$tool_id/versions/$version_id/run" \
+  -H 'Content-Type: application/json' -d '{}')"
+echo "$run"
+trace_id="$(tr -d '\r' <"$headers" | awk -F': ' 'tolower($1)=="x-trace-id" {print $2}')"
+echo "   X-Trace-ID: $trace_id"
+
+# The batch processors export within OTEL_BSP_SCHEDULE_DELAY; wait (bounded) for the runner's
+# span, the last to arrive, in both files.
+spans=("$work/skriptoteket-web.spans.jsonl" "$work/skriptoteket-runner.spans.jsonl")
+complete=false
+for _ in $(seq 1 100); do
+  if cat "${spans[@]}" 2>/dev/null | grep -q "process_runner.execute" &&
+     cat "${spans[@]}" 2>/dev/null | grep -q "execute_tool_version"; then
+    complete=true; break
+  fi
+  sleep 0.1
+done
+
 echo
-python3 scripts/span_tree.py < "$out"
+echo "== the run's trace, across both processes"
+cat "${spans[@]}" 2>/dev/null | python3 scripts/span_tree.py --trace "$trace_id" \
+  --require "execute_tool_version,process_runner.execute,POST /execute" || complete=false
+echo
+echo "== log lines carrying the trace id"
+grep -h "$trace_id" "$work/skriptoteket-web.log" "$work/skriptoteket-runner.log" | head -n 8 || true
+
+if $once; then
+  if $complete; then echo "demo: OK"; exit 0; fi
+  echo "demo: the trace is incomplete; logs in $work" >&2
+  trap - EXIT; cleanup; exit 1
+fi
+
+cat <<EOT
+
+== Skriptoteket is running (Ctrl-C stops both services). Try:
+  curl -s $web/tools
+  curl -s $web/tools/$tool_id
+  curl -s -X POST $web/tools/$tool_id/versions -H 'Content-Type: application/json' \\
+       -d '{"language":"bash","source":"echo hello from bash; exit 3"}'
+  curl -si -X POST $web/tools/$tool_id/versions/$version_id/run -d '{"time_limit_ms":2000}'
+  curl -s $web/runs/<run id>
+  curl -s $web/metrics
+  open $web/static/index.html
+Spans (OTLP/JSON lines): ${spans[*]}
+  python3 scripts/span_tree.py < ${spans[0]}
+Logs: $work/skriptoteket-web.log $work/skriptoteket-runner.log
+EOT
+wait

@@ -18,6 +18,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
   # load tests, interoperability and browser tests
   wrk chromium
+  # the W3C trace-context test harness (scripts/w3c_tracecontext.sh) runs on aiohttp
+  python3-aiohttp
 )
 # Node.js and npm for the JS test peers: this machine kind ships Node 20 from nodesource (whose
 # nodejs package contains npm and conflicts with Debian's npm), so take Debian's only when there

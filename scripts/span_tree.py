@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Reads OTLP/JSON lines (the console exporter's output) on stdin and prints each trace as an
-indented tree of spans with durations, events and statuses."""
+indented tree of spans with durations, events and statuses.
+
+  --trace ID          print only that trace
+  --require A,B,...   exit 1 unless every named span is in the printed traces"""
+import argparse
 import json
 import sys
 from collections import defaultdict
@@ -16,6 +20,10 @@ def attr_value(v):
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trace", default="")
+    parser.add_argument("--require", default="")
+    args = parser.parse_args()
     spans = []
     for line in sys.stdin:
         line = line.strip()
@@ -33,7 +41,8 @@ def main():
             for ss in rs.get("scopeSpans", []):
                 for s in ss.get("spans", []):
                     s["_service"] = service
-                    spans.append(s)
+                    if not args.trace or s["traceId"] == args.trace:
+                        spans.append(s)
     by_trace = defaultdict(list)
     for s in spans:
         by_trace[s["traceId"]].append(s)
@@ -66,6 +75,16 @@ def main():
         for r in sorted(roots, key=lambda x: int(x["startTimeUnixNano"])):
             show(r, 0)
 
+    names = {s["name"] for s in spans}
+    missing = [n for n in args.require.split(",") if n and n not in names]
+    if missing:
+        print(f"missing spans: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    if args.trace and not spans:
+        print(f"no spans of trace {args.trace}", file=sys.stderr)
+        return 1
+    return 0
+
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,0 +1,93 @@
+// Skriptoteket's domain: tools, their versions (a script in one language) and runs of a version.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace skriptoteket {
+
+enum class Language { kPython3, kBash };
+std::string_view to_string(Language language) noexcept;
+std::optional<Language> parse_language(std::string_view text) noexcept;
+
+// A run moves queued -> running -> succeeded | failed | timed_out.
+enum class RunStatus { kQueued, kRunning, kSucceeded, kFailed, kTimedOut };
+std::string_view to_string(RunStatus status) noexcept;
+std::optional<RunStatus> parse_run_status(std::string_view text) noexcept;
+
+struct Tool {
+  std::string id;  // UUID
+  std::string slug;
+  std::string title;
+  std::string description;
+  int64_t created_at_ms = 0;  // Unix epoch
+};
+
+struct ToolVersion {
+  std::string id;  // UUID
+  std::string tool_id;
+  Language language = Language::kPython3;
+  std::string source;
+  int64_t created_at_ms = 0;
+};
+
+struct Run {
+  std::string id;  // UUID
+  std::string tool_id;
+  std::string version_id;
+  RunStatus status = RunStatus::kQueued;
+  std::optional<int> exit_code;
+  std::string stdout_text;  // capped by the runner
+  std::string stderr_text;
+  bool stdout_truncated = false;
+  bool stderr_truncated = false;
+  std::string error;  // why a run failed outside the script (runner unreachable, ...)
+  int64_t queued_at_ms = 0;
+  std::optional<int64_t> started_at_ms;
+  std::optional<int64_t> finished_at_ms;
+};
+
+// A random (version 4) UUID in its canonical lower-case form.
+std::string new_uuid();
+// True for the canonical 8-4-4-4-12 hex form (either case).
+bool is_uuid(std::string_view text) noexcept;
+int64_t now_ms() noexcept;
+// 2026-11-25T09:14:46.123Z
+std::string format_time_ms(int64_t ms);
+
+// What went wrong, and what kind of wrong: the web layer maps kinds to HTTP statuses.
+struct Failure {
+  enum class Kind { kNotFound, kConflict, kInvalid, kUnavailable, kInternal };
+  Kind kind = Kind::kInternal;
+  std::string message;
+};
+
+// A value or a Failure.
+template <class T>
+class Outcome {
+ public:
+  Outcome(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Outcome(Failure failure) : state_(std::in_place_index<1>, std::move(failure)) {}  // NOLINT
+  bool ok() const noexcept { return state_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T& value() & { return std::get<0>(state_); }
+  const T& value() const& { return std::get<0>(state_); }
+  T&& value() && { return std::get<0>(std::move(state_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const Failure& failure() const { return std::get<1>(state_); }
+
+ private:
+  std::variant<T, Failure> state_;
+};
+
+}  // namespace skriptoteket
+
+namespace skriptoteket {
+// `text` with every byte that does not start a valid UTF-8 sequence replaced by U+FFFD, so
+// script output can go into JSON whatever the script printed.
+std::string to_valid_utf8(std::string_view text);
+}  // namespace skriptoteket

@@ -1,0 +1,78 @@
+#include "remote_runner.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "tracekit/log/logger.h"
+
+namespace skriptoteket {
+
+namespace json = boost::json;
+
+RemoteRunner::RemoteRunner(std::string base_url) : base_url_(std::move(base_url)) {
+  while (!base_url_.empty() && base_url_.back() == '/')
+    base_url_.pop_back();
+}
+
+Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
+  const std::string body = json::serialize(json::object{{"language", to_string(job.language)},
+                                                        {"source", job.source},
+                                                        {"time_limit_ms", job.time_limit.count()}});
+  // The script's own time plus room for starting it and sending its output.
+  tracekit::http::RequestOptions options;
+  options.total_timeout = job.time_limit + std::chrono::seconds(15);
+  tracekit::http::HeaderList headers = {{"Content-Type", "application/json"}};
+  // The request's correlation id goes along, so both services' logs share it as well as the
+  // trace id.
+  if (const auto id = tracekit::log::current_correlation_id(); !id.empty()) {
+    headers.emplace_back("X-Correlation-ID", std::string(id));
+  }
+  auto response =
+      client_.request("POST", base_url_ + "/execute", body, std::move(headers), options);
+  if (!response.ok()) {
+    return Failure{
+        Failure::Kind::kUnavailable,
+        "the runner at " + base_url_ + " could not be reached: " + response.error().message};
+  }
+  std::error_code ec;
+  json::value parsed = json::parse(response->body, ec);
+  if (response->status != 200) {
+    std::string detail = response->body.substr(0, 500);
+    if (!ec && parsed.is_object()) {
+      if (const auto* d = parsed.as_object().if_contains("detail"); d && d->is_string()) {
+        detail = std::string(d->get_string());
+      }
+    }
+    return Failure{Failure::Kind::kUnavailable,
+                   "the runner answered " + std::to_string(response->status) + ": " + detail};
+  }
+  if (ec || !parsed.is_object()) {
+    return Failure{Failure::Kind::kUnavailable, "the runner's answer is not a JSON object"};
+  }
+  const json::object& o = parsed.as_object();
+  auto integer = [&](std::string_view key) -> int64_t {
+    const auto* v = o.if_contains(key);
+    return v && v->is_int64() ? v->get_int64()
+                              : (v && v->is_uint64() ? static_cast<int64_t>(v->get_uint64()) : 0);
+  };
+  auto boolean = [&](std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_bool() && v->get_bool();
+  };
+  auto text = [&](std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  ScriptOutcome outcome;
+  outcome.exit_code = static_cast<int>(integer("exit_code"));
+  outcome.signal = static_cast<int>(integer("signal"));
+  outcome.timed_out = boolean("timed_out");
+  outcome.stdout_text = text("stdout");
+  outcome.stderr_text = text("stderr");
+  outcome.stdout_truncated = boolean("stdout_truncated");
+  outcome.stderr_truncated = boolean("stderr_truncated");
+  outcome.duration = std::chrono::milliseconds(integer("duration_ms"));
+  return outcome;
+}
+
+}  // namespace skriptoteket

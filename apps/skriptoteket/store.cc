@@ -1,0 +1,439 @@
+#include "store.h"
+
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <utility>
+
+#include "tracekit/span.h"
+
+namespace skriptoteket {
+
+namespace {
+
+// Each migration moves the schema from version (index) to version (index + 1), inside one
+// transaction together with the PRAGMA user_version that records it.
+constexpr const char* kMigrations[] = {
+    // 0 -> 1: the domain.
+    "CREATE TABLE tools ("
+    " id TEXT PRIMARY KEY,"
+    " slug TEXT NOT NULL UNIQUE,"
+    " title TEXT NOT NULL,"
+    " description TEXT NOT NULL,"
+    " created_at_ms INTEGER NOT NULL);"
+    "CREATE TABLE tool_versions ("
+    " id TEXT PRIMARY KEY,"
+    " tool_id TEXT NOT NULL REFERENCES tools(id),"
+    " language TEXT NOT NULL CHECK (language IN ('python3', 'bash')),"
+    " source TEXT NOT NULL,"
+    " created_at_ms INTEGER NOT NULL);"
+    "CREATE TABLE runs ("
+    " id TEXT PRIMARY KEY,"
+    " tool_id TEXT NOT NULL REFERENCES tools(id),"
+    " version_id TEXT NOT NULL REFERENCES tool_versions(id),"
+    " status TEXT NOT NULL,"
+    " exit_code INTEGER,"
+    " stdout TEXT NOT NULL DEFAULT '',"
+    " stderr TEXT NOT NULL DEFAULT '',"
+    " stdout_truncated INTEGER NOT NULL DEFAULT 0,"
+    " stderr_truncated INTEGER NOT NULL DEFAULT 0,"
+    " error TEXT NOT NULL DEFAULT '',"
+    " queued_at_ms INTEGER NOT NULL,"
+    " started_at_ms INTEGER,"
+    " finished_at_ms INTEGER);",
+    // 1 -> 2: the lookups the API makes.
+    "CREATE INDEX tool_versions_by_tool ON tool_versions(tool_id);"
+    "CREATE INDEX runs_by_version ON runs(version_id);",
+};
+static_assert(std::size(kMigrations) == Store::kSchemaVersion);
+
+Failure internal(std::string what, sqlite3* db) {
+  return Failure{Failure::Kind::kInternal, std::move(what) + ": " + sqlite3_errmsg(db)};
+}
+
+}  // namespace
+
+// One statement and its CLIENT span, which covers prepare, execution and reading the rows.
+class Query {
+ public:
+  Query(Store& store, std::string_view operation, std::string_view table, const char* sql)
+      : db_(store.db_),
+        span_(store.tracer_.start_span(table.empty()
+                                           ? std::string(operation)
+                                           : std::string(operation) + " " + std::string(table),
+                                       {.kind = tracekit::SpanKind::kClient})) {
+    if (span_.is_recording()) {
+      span_.set_attributes({{"db.system", "sqlite"},
+                            {"db.name", store.db_name_},
+                            {"db.operation", operation},
+                            {"db.statement", sql}});
+      if (!table.empty()) span_.set_attribute("db.sql.table", table);
+    }
+    rc_ = sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr);
+    if (rc_ != SQLITE_OK) fail();
+  }
+  ~Query() { sqlite3_finalize(stmt_); }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  bool prepared() const noexcept { return stmt_ != nullptr; }
+  Query& bind(int index, std::string_view text) {
+    if (stmt_)
+      sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& bind(int index, int64_t value) {
+    if (stmt_) sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  Query& bind(int index, std::optional<int64_t> value) {
+    if (!stmt_) return *this;
+    if (value) {
+      sqlite3_bind_int64(stmt_, index, *value);
+    } else {
+      sqlite3_bind_null(stmt_, index);
+    }
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code (recorded on the span).
+  int step() {
+    if (!stmt_) return rc_;
+    rc_ = sqlite3_step(stmt_);
+    if (rc_ != SQLITE_ROW && rc_ != SQLITE_DONE) fail();
+    return rc_;
+  }
+  // Runs a statement that returns no rows.
+  bool run() { return step() == SQLITE_DONE; }
+
+  std::string text(int column) const {
+    const auto* p = sqlite3_column_text(stmt_, column);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt_, column)))
+             : std::string();
+  }
+  int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::optional<int64_t> optional_int64(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return int64(column);
+  }
+  int rc() const noexcept { return rc_; }
+  // The extended code distinguishes a UNIQUE violation from other constraint failures.
+  int extended_rc() const noexcept { return sqlite3_extended_errcode(db_); }
+  Failure failure(std::string what) const { return internal(std::move(what), db_); }
+
+ private:
+  void fail() {
+    span_.set_status(tracekit::StatusCode::kError, sqlite3_errmsg(db_));
+    span_.set_attribute("db.sqlite.error_code", static_cast<int64_t>(rc_));
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  tracekit::Span span_;
+  int rc_ = SQLITE_OK;
+};
+
+namespace {
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Store& store) : store_(store) {
+    ok_ = Query(store_, "BEGIN", "", "BEGIN IMMEDIATE").run();
+  }
+  ~Transaction() {
+    if (ok_ && !committed_) (void)Query(store_, "ROLLBACK", "", "ROLLBACK").run();
+  }
+  bool began() const noexcept { return ok_; }
+  bool commit() {
+    committed_ = Query(store_, "COMMIT", "", "COMMIT").run();
+    return committed_;
+  }
+
+ private:
+  Store& store_;
+  bool ok_ = false;
+  bool committed_ = false;
+};
+
+constexpr const char* kToolColumns = "id, slug, title, description, created_at_ms";
+constexpr const char* kVersionColumns = "id, tool_id, language, source, created_at_ms";
+
+Tool read_tool(const Query& q) {
+  return Tool{q.text(0), q.text(1), q.text(2), q.text(3), q.int64(4)};
+}
+
+ToolVersion read_version(const Query& q) {
+  return ToolVersion{q.text(0), q.text(1), parse_language(q.text(2)).value_or(Language::kPython3),
+                     q.text(3), q.int64(4)};
+}
+
+}  // namespace
+
+std::string Store::default_path() {
+  if (const char* p = std::getenv("SKRIPTOTEKET_DB_PATH"); p && *p) return p;
+  const char* dir = std::getenv("SKRIPTOTEKET_DATA_DIR");
+  return (std::filesystem::path(dir && *dir ? dir : "data") / "skriptoteket.db").string();
+}
+
+Store::Store(sqlite3* db, std::string path, tracekit::Tracer& tracer)
+    : db_(db),
+      path_(std::move(path)),
+      db_name_(std::filesystem::path(path_).filename().string()),
+      tracer_(tracer) {}
+
+Store::~Store() {
+  sqlite3_close_v2(db_);
+}
+
+Outcome<std::unique_ptr<Store>> Store::open(const std::string& path, tracekit::Tracer& tracer) {
+  if (path.empty()) return Failure{Failure::Kind::kInvalid, "the database path is empty"};
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return Failure{Failure::Kind::kInternal,
+                     "cannot create the data directory " + parent.string() + ": " + ec.message()};
+    }
+  }
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message =
+        "cannot open the database " + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db);
+    return Failure{Failure::Kind::kInternal, std::move(message)};
+  }
+  std::unique_ptr<Store> store(new Store(db, path, tracer));
+  // Another process (a second web instance, the sqlite3 shell) may hold the write lock briefly.
+  sqlite3_busy_timeout(db, 5000);
+  {
+    Query wal(*store, "PRAGMA", "", "PRAGMA journal_mode=WAL");
+    if (wal.step() != SQLITE_ROW || wal.text(0) != "wal") {
+      return Failure{Failure::Kind::kInternal,
+                     "cannot switch " + path + " to WAL mode: " + std::string(sqlite3_errmsg(db))};
+    }
+  }
+  if (!Query(*store, "PRAGMA", "", "PRAGMA foreign_keys=ON").run() ||
+      !Query(*store, "PRAGMA", "", "PRAGMA synchronous=NORMAL").run()) {
+    return internal("cannot configure " + path, db);
+  }
+  if (auto migrated = store->migrate(); !migrated) return migrated.failure();
+  return store;
+}
+
+int Store::schema_version() {
+  std::lock_guard lock(mutex_);
+  Query q(*this, "PRAGMA", "", "PRAGMA user_version");
+  return q.step() == SQLITE_ROW ? static_cast<int>(q.int64(0)) : -1;
+}
+
+Outcome<bool> Store::migrate() {
+  auto span = tracer_.start_as_current_span("store.migrate");
+  int current = 0;
+  {
+    Query q(*this, "PRAGMA", "", "PRAGMA user_version");
+    if (q.step() != SQLITE_ROW) return q.failure("cannot read the schema version");
+    current = static_cast<int>(q.int64(0));
+  }
+  span.set_attribute("db.schema.from", static_cast<int64_t>(current));
+  if (current > kSchemaVersion) {
+    return Failure{Failure::Kind::kInternal,
+                   path_ + " has schema version " + std::to_string(current) +
+                       ", newer than this program's " + std::to_string(kSchemaVersion)};
+  }
+  for (int v = current; v < kSchemaVersion; ++v) {
+    Transaction tx(*this);
+    if (!tx.began())
+      return internal("cannot begin the migration to version " + std::to_string(v + 1), db_);
+    {
+      // Several statements: sqlite3_exec, under one span of its own.
+      auto step = tracer_.start_span("MIGRATE", {.kind = tracekit::SpanKind::kClient});
+      step.set_attributes({{"db.system", "sqlite"},
+                           {"db.name", db_name_},
+                           {"db.operation", "MIGRATE"},
+                           {"db.statement", kMigrations[v]}});
+      char* error = nullptr;
+      if (sqlite3_exec(db_, kMigrations[v], nullptr, nullptr, &error) != SQLITE_OK) {
+        Failure f{Failure::Kind::kInternal, "migration to schema version " + std::to_string(v + 1) +
+                                                " failed: " + (error ? error : "unknown error")};
+        step.set_status(tracekit::StatusCode::kError, f.message);
+        sqlite3_free(error);
+        return f;
+      }
+    }
+    // PRAGMA takes no bound parameters; the version is a number we produce, not user data.
+    const std::string set_version = "PRAGMA user_version=" + std::to_string(v + 1);
+    if (!Query(*this, "PRAGMA", "", set_version.c_str()).run() || !tx.commit()) {
+      return internal("cannot record schema version " + std::to_string(v + 1), db_);
+    }
+  }
+  span.set_attribute("db.schema.to", static_cast<int64_t>(kSchemaVersion));
+  return true;
+}
+
+Outcome<Tool> Store::create_tool(const NewTool& tool) {
+  std::lock_guard lock(mutex_);
+  Tool created{new_uuid(), tool.slug, tool.title, tool.description, now_ms()};
+  Query q(*this, "INSERT", "tools",
+          "INSERT INTO tools (id, slug, title, description, created_at_ms) VALUES (?, ?, ?, ?, ?)");
+  q.bind(1, created.id).bind(2, created.slug).bind(3, created.title).bind(4, created.description);
+  q.bind(5, created.created_at_ms);
+  if (!q.run()) {
+    if (q.extended_rc() == SQLITE_CONSTRAINT_UNIQUE) {
+      return Failure{Failure::Kind::kConflict, "a tool with slug '" + tool.slug + "' exists"};
+    }
+    return q.failure("cannot create the tool");
+  }
+  return created;
+}
+
+Outcome<std::vector<Tool>> Store::list_tools() {
+  std::lock_guard lock(mutex_);
+  const std::string sql =
+      std::string("SELECT ") + kToolColumns + " FROM tools ORDER BY created_at_ms, slug";
+  Query q(*this, "SELECT", "tools", sql.c_str());
+  std::vector<Tool> tools;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW)
+    tools.push_back(read_tool(q));
+  if (rc != SQLITE_DONE) return q.failure("cannot list the tools");
+  return tools;
+}
+
+Outcome<Tool> Store::get_tool(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kToolColumns + " FROM tools WHERE id = ?";
+  Query q(*this, "SELECT", "tools", sql.c_str());
+  q.bind(1, id);
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return read_tool(q);
+  if (rc == SQLITE_DONE) return Failure{Failure::Kind::kNotFound, "no tool with id " + id};
+  return q.failure("cannot read the tool");
+}
+
+Outcome<ToolVersion> Store::create_version(const std::string& tool_id, Language language,
+                                           const std::string& source) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(*this);
+  if (!tx.began()) return internal("cannot begin a transaction", db_);
+  {
+    Query exists(*this, "SELECT", "tools", "SELECT 1 FROM tools WHERE id = ?");
+    exists.bind(1, tool_id);
+    const int rc = exists.step();
+    if (rc == SQLITE_DONE) return Failure{Failure::Kind::kNotFound, "no tool with id " + tool_id};
+    if (rc != SQLITE_ROW) return exists.failure("cannot read the tool");
+  }
+  ToolVersion created{new_uuid(), tool_id, language, source, now_ms()};
+  Query q(*this, "INSERT", "tool_versions",
+          "INSERT INTO tool_versions (id, tool_id, language, source, created_at_ms) "
+          "VALUES (?, ?, ?, ?, ?)");
+  q.bind(1, created.id).bind(2, tool_id).bind(3, to_string(language)).bind(4, source);
+  q.bind(5, created.created_at_ms);
+  if (!q.run()) return q.failure("cannot create the version");
+  if (!tx.commit()) return internal("cannot commit the version", db_);
+  return created;
+}
+
+Outcome<ToolVersion> Store::get_version(const std::string& tool_id, const std::string& version_id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql =
+      std::string("SELECT ") + kVersionColumns + " FROM tool_versions WHERE id = ? AND tool_id = ?";
+  Query q(*this, "SELECT", "tool_versions", sql.c_str());
+  q.bind(1, version_id).bind(2, tool_id);
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return read_version(q);
+  if (rc == SQLITE_DONE) {
+    return Failure{Failure::Kind::kNotFound, "no version " + version_id + " of tool " + tool_id};
+  }
+  return q.failure("cannot read the version");
+}
+
+Outcome<Run> Store::create_run(const ToolVersion& version) {
+  std::lock_guard lock(mutex_);
+  Run run;
+  run.id = new_uuid();
+  run.tool_id = version.tool_id;
+  run.version_id = version.id;
+  run.status = RunStatus::kQueued;
+  run.queued_at_ms = now_ms();
+  Query q(
+      *this, "INSERT", "runs",
+      "INSERT INTO runs (id, tool_id, version_id, status, queued_at_ms) VALUES (?, ?, ?, ?, ?)");
+  q.bind(1, run.id).bind(2, run.tool_id).bind(3, run.version_id).bind(4, to_string(run.status));
+  q.bind(5, run.queued_at_ms);
+  if (!q.run()) {
+    if ((q.extended_rc() & 0xFF) == SQLITE_CONSTRAINT) {
+      return Failure{Failure::Kind::kNotFound, "no version " + version.id};
+    }
+    return q.failure("cannot create the run");
+  }
+  return run;
+}
+
+Outcome<Run> Store::start_run(const std::string& run_id) {
+  std::lock_guard lock(mutex_);
+  Query q(*this, "UPDATE", "runs",
+          "UPDATE runs SET status = ?, started_at_ms = ? WHERE id = ? AND status = ?");
+  q.bind(1, to_string(RunStatus::kRunning)).bind(2, now_ms()).bind(3, run_id);
+  q.bind(4, to_string(RunStatus::kQueued));
+  if (!q.run()) return q.failure("cannot start the run");
+  if (sqlite3_changes(db_) != 1) {
+    return Failure{Failure::Kind::kConflict, "run " + run_id + " is not queued"};
+  }
+  return load_run(run_id);
+}
+
+Outcome<Run> Store::finish_run(const std::string& run_id, const RunResult& result) {
+  std::lock_guard lock(mutex_);
+  Query q(*this, "UPDATE", "runs",
+          "UPDATE runs SET status = ?, exit_code = ?, stdout = ?, stderr = ?, stdout_truncated = ?,"
+          " stderr_truncated = ?, error = ?, finished_at_ms = ? WHERE id = ? AND status = ?");
+  q.bind(1, to_string(result.status));
+  q.bind(2, result.exit_code ? std::optional<int64_t>(*result.exit_code) : std::nullopt);
+  q.bind(3, result.stdout_text).bind(4, result.stderr_text);
+  q.bind(5, int64_t{result.stdout_truncated}).bind(6, int64_t{result.stderr_truncated});
+  q.bind(7, result.error).bind(8, now_ms()).bind(9, run_id);
+  q.bind(10, to_string(RunStatus::kRunning));
+  if (!q.run()) return q.failure("cannot finish the run");
+  if (sqlite3_changes(db_) != 1) {
+    return Failure{Failure::Kind::kConflict, "run " + run_id + " is not running"};
+  }
+  return load_run(run_id);
+}
+
+Outcome<Run> Store::get_run(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  return load_run(id);
+}
+
+Outcome<Run> Store::load_run(const std::string& id) {
+  Query q(*this, "SELECT", "runs",
+          "SELECT id, tool_id, version_id, status, exit_code, stdout, stderr, stdout_truncated,"
+          " stderr_truncated, error, queued_at_ms, started_at_ms, finished_at_ms"
+          " FROM runs WHERE id = ?");
+  q.bind(1, id);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return Failure{Failure::Kind::kNotFound, "no run with id " + id};
+  if (rc != SQLITE_ROW) return q.failure("cannot read the run");
+  Run run;
+  run.id = q.text(0);
+  run.tool_id = q.text(1);
+  run.version_id = q.text(2);
+  run.status = parse_run_status(q.text(3)).value_or(RunStatus::kFailed);
+  if (auto code = q.optional_int64(4)) run.exit_code = static_cast<int>(*code);
+  run.stdout_text = q.text(5);
+  run.stderr_text = q.text(6);
+  run.stdout_truncated = q.int64(7) != 0;
+  run.stderr_truncated = q.int64(8) != 0;
+  run.error = q.text(9);
+  run.queued_at_ms = q.int64(10);
+  run.started_at_ms = q.optional_int64(11);
+  run.finished_at_ms = q.optional_int64(12);
+  return run;
+}
+
+}  // namespace skriptoteket

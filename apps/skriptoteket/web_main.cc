@@ -1,0 +1,82 @@
+// skriptoteket-web: the API. Settings come from the environment (docs/skriptoteket.md); tracing
+// from tracekit::configure_tracing() (the seed's variables); it stops on SIGTERM/SIGINT and
+// flushes its spans before exiting.
+#include <cstdio>
+
+#include "remote_runner.h"
+#include "service_env.h"
+#include "tracekit/log/logger.h"
+#include "tracekit/setup.h"
+#include "tracekit/tracer_provider.h"
+#include "web_service.h"
+
+#ifndef SKRIPTOTEKET_DEFAULT_STATIC_DIR
+#define SKRIPTOTEKET_DEFAULT_STATIC_DIR "static"
+#endif
+
+namespace {
+
+int fail(const std::string& message, int code = 2) {
+  std::fprintf(stderr, "skriptoteket-web: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main() {
+  using namespace skriptoteket;
+  if (auto r = tracekit::log::configure_from_env(); !r) return fail(r.error().message);
+  if (auto r = tracekit::configure_tracing(); !r) return fail(r.error().message);
+
+  auto port = env::number("SKRIPTOTEKET_WEB_PORT", 8080, 0, 65535);
+  auto workers = env::number("SKRIPTOTEKET_WORKERS", 8, 1, 256);
+  auto max_script = env::number("SKRIPTOTEKET_MAX_SCRIPT_BYTES", 64 * 1024, 1, 8 * 1024 * 1024);
+  auto max_limit = env::number("SKRIPTOTEKET_MAX_TIME_LIMIT_MS", 60000, 1, 3600000);
+  auto default_limit = env::number("SKRIPTOTEKET_DEFAULT_TIME_LIMIT_MS", 10000, 1, 3600000);
+  auto test_endpoint = env::flag("SKRIPTOTEKET_TRACECONTEXT_TEST", false);
+  for (const Failure* f :
+       {port.ok() ? nullptr : &port.failure(), workers.ok() ? nullptr : &workers.failure(),
+        max_script.ok() ? nullptr : &max_script.failure(),
+        max_limit.ok() ? nullptr : &max_limit.failure(),
+        default_limit.ok() ? nullptr : &default_limit.failure(),
+        test_endpoint.ok() ? nullptr : &test_endpoint.failure()}) {
+    if (f) return fail(f->message);
+  }
+  if (default_limit.value() > max_limit.value()) {
+    return fail("SKRIPTOTEKET_DEFAULT_TIME_LIMIT_MS is larger than SKRIPTOTEKET_MAX_TIME_LIMIT_MS");
+  }
+
+  const std::string db_path = Store::default_path();
+  auto store = Store::open(db_path, tracekit::get_tracer("skriptoteket.store"));
+  if (!store) return fail(store.failure().message);
+  const std::string runner_url = env::text("SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:8081");
+  RemoteRunner runner(runner_url);
+  WebService service(*store.value(), runner,
+                     {.max_script_bytes = max_script.value(),
+                      .default_time_limit = std::chrono::milliseconds(default_limit.value()),
+                      .max_time_limit = std::chrono::milliseconds(max_limit.value()),
+                      .tracecontext_test_endpoint = test_endpoint.value()});
+
+  tracekit::http::ServerOptions options;
+  options.address = env::text("SKRIPTOTEKET_WEB_ADDRESS", "127.0.0.1");
+  options.port = static_cast<uint16_t>(port.value());
+  options.worker_threads = static_cast<unsigned>(workers.value());
+  // Room above the script limit, so an oversized script gets this service's own 413 body.
+  options.max_body_bytes = max_script.value() * 2 + 64 * 1024;
+  options.static_dir = env::text("SKRIPTOTEKET_STATIC_DIR", SKRIPTOTEKET_DEFAULT_STATIC_DIR);
+  options.server_name = "skriptoteket-web";
+  tracekit::http::Server server(options);
+  service.install(server);
+  if (auto r = server.start(); !r) return fail(r.error().message, 1);
+  if (!env::write_port_file(server.port())) return fail("cannot write SKRIPTOTEKET_PORT_FILE", 1);
+
+  tracekit::log::Logger log("skriptoteket.web");
+  log.info("service.started", {{"url", server.base_url()},
+                               {"runner_url", runner_url},
+                               {"database", db_path},
+                               {"tracecontext_test_endpoint", test_endpoint.value()}});
+  const int rc = server.run_until_signal();
+  log.info("service.stopped", {{"exit_code", rc}});
+  tracekit::shutdown_tracing();
+  return rc;
+}

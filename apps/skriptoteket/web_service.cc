@@ -1,0 +1,327 @@
+#include "web_service.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api_json.h"
+#include "tracekit/http/tracing.h"
+#include "tracekit/tracer.h"
+#include "tracekit/tracer_provider.h"
+
+namespace skriptoteket {
+
+namespace json = boost::json;
+using tracekit::http::Request;
+using tracekit::http::Response;
+
+namespace {
+
+// A path parameter that must be a UUID; otherwise `problem` is a 400.
+bool uuid_param(const Request& request, std::string_view name, std::string& out,
+                Response& problem) {
+  out = std::string(request.param(name));
+  if (is_uuid(out)) return true;
+  problem = api::error(400, "invalid_id", std::string(name) + " '" + out + "' is not a UUID");
+  return false;
+}
+
+bool valid_slug(std::string_view slug) {
+  if (slug.empty() || slug.size() > 64) return false;
+  for (size_t i = 0; i < slug.size(); ++i) {
+    const char c = slug[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string_view error_code_for(int status) {
+  switch (status) {
+    case 400:
+      return "bad_request";
+    case 404:
+      return "not_found";
+    case 405:
+      return "method_not_allowed";
+    case 408:
+      return "request_timeout";
+    case 409:
+      return "conflict";
+    case 413:
+      return "payload_too_large";
+    case 422:
+      return "validation_failed";
+    case 431:
+      return "headers_too_large";
+    default:
+      return status >= 500 ? "internal" : "bad_request";
+  }
+}
+
+RunStatus status_of(const ScriptOutcome& outcome) {
+  if (outcome.timed_out) return RunStatus::kTimedOut;
+  return outcome.exit_code == 0 ? RunStatus::kSucceeded : RunStatus::kFailed;
+}
+
+}  // namespace
+
+tracekit::http::Middleware uniform_errors_middleware() {
+  return [](Request& request, tracekit::http::Next next) -> boost::asio::awaitable<Response> {
+    Response response = co_await next(request);
+    if (response.status() < 400) co_return response;
+    std::error_code ec;
+    json::value body = json::parse(response.body(), ec);
+    if (!ec && body.is_object() && body.as_object().contains("detail")) co_return response;
+    std::string detail;
+    if (!ec && body.is_object()) {
+      if (const auto* e = body.as_object().if_contains("error"); e && e->is_string()) {
+        detail = std::string(e->get_string());
+      }
+    }
+    if (detail.empty() && response.status() == 404) {
+      detail =
+          "no resource at " + std::string(request.method()) + " " + std::string(request.path());
+    }
+    if (detail.empty())
+      detail = "the request failed with status " + std::to_string(response.status());
+    response.set_body(json::serialize(json::object{{"error", error_code_for(response.status())},
+                                                   {"detail", detail}}),
+                      "application/json");
+    co_return response;
+  };
+}
+
+WebService::WebService(Store& store, ScriptRunner& runner, WebOptions options)
+    : store_(store),
+      runner_(runner),
+      options_(std::move(options)),
+      tracer_(tracekit::get_tracer("skriptoteket.web")) {}
+
+void WebService::install(tracekit::http::Server& server) {
+  server.use(metrics_.middleware());
+  server.use(
+      tracekit::http::access_log_middleware({.excluded_prefixes = {"/healthz", "/metrics"}}));
+  server.use(tracekit::http::tracing_middleware());
+  server.use(uniform_errors_middleware());
+
+  server.route("GET", "/healthz", [](Request&) {
+    return api::json(200, json::object{{"status", "ok"}});
+  });
+  server.route("GET", "/metrics", [this](Request&) {
+    return Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.route("GET", "/", [](Request&) {
+    Response r(302);
+    r.set_header("Location", "/static/index.html");
+    return r;
+  });
+  server.route("GET", "/tools", [this](Request& r) { return list_tools(r); });
+  server.route("POST", "/tools", [this](Request& r) { return create_tool(r); });
+  server.route("GET", "/tools/{id}", [this](Request& r) { return get_tool(r); });
+  server.route("POST", "/tools/{id}/versions", [this](Request& r) { return create_version(r); });
+  server.route("GET", "/tools/{id}/versions/{version_id}",
+               [this](Request& r) { return get_version(r); });
+  server.route("POST", "/tools/{id}/versions/{version_id}/run",
+               [this](Request& r) { return run_version(r); });
+  server.route("GET", "/runs/{id}", [this](Request& r) { return get_run(r); });
+  if (options_.tracecontext_test_endpoint) {
+    server.route("POST", "/test", [this](Request& r) { return tracecontext_test(r); });
+  }
+}
+
+Response WebService::list_tools(Request&) {
+  auto tools = store_.list_tools();
+  if (!tools) return api::from_failure(tools.failure());
+  json::array items;
+  for (const auto& t : tools.value())
+    items.push_back(api::to_json(t));
+  return api::json(200, json::object{{"tools", std::move(items)}});
+}
+
+Response WebService::create_tool(Request& request) {
+  Response problem;
+  auto body = api::parse_object(request, problem);
+  if (!body) return problem;
+  api::FieldReader fields(*body);
+  auto slug = fields.string("slug", true, 64);
+  auto title = fields.string("title", true, 200);
+  auto description = fields.string("description", false, 4000);
+  if (slug && !valid_slug(*slug)) {
+    fields.problem("slug must be 1-64 characters of a-z, 0-9 and '-', not starting with '-'");
+  }
+  if (title && title->find_first_not_of(" \t") == std::string::npos) {
+    fields.problem("title must not be blank");
+  }
+  if (!fields.ok()) return fields.response();
+  auto tool = store_.create_tool({*slug, *title, description.value_or("")});
+  if (!tool) return api::from_failure(tool.failure());
+  tracekit::current_span().set_attribute("tool.id", tool->id);
+  log_.info("tool.created", {{"tool_id", tool->id}, {"slug", tool->slug}});
+  return api::json(201, api::to_json(tool.value()));
+}
+
+Response WebService::get_tool(Request& request) {
+  std::string id;
+  Response problem;
+  if (!uuid_param(request, "id", id, problem)) return problem;
+  tracekit::current_span().set_attribute("tool.id", id);
+  auto tool = store_.get_tool(id);
+  if (!tool) return api::from_failure(tool.failure());
+  return api::json(200, api::to_json(tool.value()));
+}
+
+Response WebService::create_version(Request& request) {
+  std::string tool_id;
+  Response problem;
+  if (!uuid_param(request, "id", tool_id, problem)) return problem;
+  tracekit::current_span().set_attribute("tool.id", tool_id);
+  auto body = api::parse_object(request, problem);
+  if (!body) return problem;
+  // An oversized script is refused before anything else is looked at.
+  if (const auto* s = body->if_contains("source");
+      s && s->is_string() && s->get_string().size() > options_.max_script_bytes) {
+    return api::error(413, "payload_too_large",
+                      "source is " + std::to_string(s->get_string().size()) +
+                          " bytes; the limit is " + std::to_string(options_.max_script_bytes));
+  }
+  api::FieldReader fields(*body);
+  auto source = fields.string("source", true, options_.max_script_bytes);
+  auto language_text = fields.string("language", true, 32);
+  std::optional<Language> language;
+  if (language_text) {
+    language = parse_language(*language_text);
+    if (!language) fields.problem("language must be \"python3\" or \"bash\"");
+  }
+  if (source && source->empty()) fields.problem("source must not be empty");
+  if (!fields.ok()) return fields.response();
+  auto version = store_.create_version(tool_id, *language, *source);
+  if (!version) return api::from_failure(version.failure());
+  tracekit::current_span().set_attribute("version.id", version->id);
+  log_.info("version.created", {{"tool_id", tool_id}, {"version_id", version->id}});
+  return api::json(201, api::to_json(version.value()));
+}
+
+Response WebService::get_version(Request& request) {
+  std::string tool_id, version_id;
+  Response problem;
+  if (!uuid_param(request, "id", tool_id, problem) ||
+      !uuid_param(request, "version_id", version_id, problem)) {
+    return problem;
+  }
+  auto version = store_.get_version(tool_id, version_id);
+  if (!version) return api::from_failure(version.failure());
+  return api::json(200, api::to_json(version.value()));
+}
+
+Response WebService::run_version(Request& request) {
+  std::string tool_id, version_id;
+  Response problem;
+  if (!uuid_param(request, "id", tool_id, problem) ||
+      !uuid_param(request, "version_id", version_id, problem)) {
+    return problem;
+  }
+  auto body = api::parse_object(request, problem, /*empty_ok=*/true);
+  if (!body) return problem;
+  api::FieldReader fields(*body);
+  const auto limit_ms = fields.integer("time_limit_ms", false, 1, options_.max_time_limit.count())
+                            .value_or(options_.default_time_limit.count());
+  if (!fields.ok()) return fields.response();
+
+  // The seed's §4: the business operation as its own span, current while it runs.
+  auto span = tracer_.start_as_current_span("execute_tool_version");
+  span.set_attribute("tool.id", tool_id);
+  span.set_attribute("version.id", version_id);
+
+  auto version = store_.get_version(tool_id, version_id);
+  if (!version) {
+    span.set_status(tracekit::StatusCode::kError, version.failure().message);
+    return api::from_failure(version.failure());
+  }
+  auto queued = store_.create_run(version.value());
+  if (!queued) return api::from_failure(queued.failure());
+  auto running = store_.start_run(queued->id);
+  if (!running) return api::from_failure(running.failure());
+
+  auto outcome =
+      runner_.execute({version->language, version->source, std::chrono::milliseconds(limit_ms)});
+  RunResult result;
+  if (outcome) {
+    result.status = status_of(outcome.value());
+    result.exit_code = outcome->exit_code;
+    result.stdout_text = std::move(outcome->stdout_text);
+    result.stderr_text = std::move(outcome->stderr_text);
+    result.stdout_truncated = outcome->stdout_truncated;
+    result.stderr_truncated = outcome->stderr_truncated;
+  } else {
+    // The run is recorded as failed either way: no run stays "running" forever.
+    result.status = RunStatus::kFailed;
+    result.error = outcome.failure().message;
+  }
+  auto finished = store_.finish_run(queued->id, result);
+  if (!finished) return api::from_failure(finished.failure());
+
+  span.set_attribute("run.id", finished->id);
+  span.set_attribute("run.status", to_string(finished->status));
+  if (!outcome) {
+    span.set_status(tracekit::StatusCode::kError, outcome.failure().message);
+    log_.error("tool_version.execution_failed", {{"tool_id", tool_id},
+                                                 {"version_id", version_id},
+                                                 {"run_id", finished->id},
+                                                 {"error", outcome.failure().message}});
+    json::object body_out{{"error", "runner_unavailable"},
+                          {"detail", outcome.failure().message},
+                          {"run", api::to_json(finished.value())}};
+    return api::json(502, body_out);
+  }
+  log_.info("tool_version.executed",
+            {{"tool_id", tool_id},
+             {"version_id", version_id},
+             {"run_id", finished->id},
+             {"status", to_string(finished->status)},
+             {"exit_code", outcome->exit_code},
+             {"duration_ms", static_cast<int64_t>(outcome->duration.count())}});
+  return api::json(201, api::to_json(finished.value()));
+}
+
+Response WebService::get_run(Request& request) {
+  std::string id;
+  Response problem;
+  if (!uuid_param(request, "id", id, problem)) return problem;
+  tracekit::current_span().set_attribute("run.id", id);
+  auto run = store_.get_run(id);
+  if (!run) return api::from_failure(run.failure());
+  return api::json(200, api::to_json(run.value()));
+}
+
+// The W3C trace-context test harness posts [{"url": ..., "arguments": [...]}, ...] and expects
+// each url to be called in order with a POST of `arguments`, as children of the incoming trace.
+Response WebService::tracecontext_test(Request& request) {
+  std::error_code ec;
+  json::value body = json::parse(request.body(), ec);
+  if (ec || !body.is_array()) {
+    return api::error(400, "invalid_json", "expected a JSON array of {\"url\", \"arguments\"}");
+  }
+  for (const auto& item : body.as_array()) {
+    const auto* o = item.if_object();
+    const auto* url = o ? o->if_contains("url") : nullptr;
+    if (!url || !url->is_string()) {
+      return api::error(422, "validation_failed", "every item needs a string \"url\"");
+    }
+  }
+  int failed = 0;
+  for (const auto& item : body.as_array()) {
+    const auto& o = item.as_object();
+    const json::value* arguments = o.if_contains("arguments");
+    auto r =
+        test_client_.request("POST", std::string(o.at("url").get_string()),
+                             json::serialize(arguments ? *arguments : json::value(json::array{})),
+                             {{"Content-Type", "application/json"}});
+    if (!r) {
+      ++failed;
+      log_.warn("tracecontext_test.call_failed", {{"error", r.error().message}});
+    }
+  }
+  return api::json(200, json::object{{"calls", body.as_array().size()}, {"failed", failed}});
+}
+
+}  // namespace skriptoteket

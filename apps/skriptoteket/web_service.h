@@ -1,0 +1,59 @@
+// skriptoteket-web: the JSON API over the store, running versions through a ScriptRunner (the
+// runner service, in production). Installs its middleware and routes on a tracekit::http::Server.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "metrics.h"
+#include "runner.h"
+#include "store.h"
+#include "tracekit/http/client.h"
+#include "tracekit/http/server.h"
+#include "tracekit/log/logger.h"
+
+namespace skriptoteket {
+
+struct WebOptions {
+  size_t max_script_bytes = 64 * 1024;  // larger sources are refused with 413
+  std::chrono::milliseconds default_time_limit{10000};
+  std::chrono::milliseconds max_time_limit{60000};
+  // POST /test for the W3C trace-context test harness.
+  bool tracecontext_test_endpoint = false;
+};
+
+class WebService {
+ public:
+  // `store` and `runner` must outlive the service.
+  WebService(Store& store, ScriptRunner& runner, WebOptions options);
+
+  // Middleware (metrics, access log, tracing, uniform error bodies) and every route. The
+  // server's body limit must exceed max_script_bytes so that this service answers 413 itself.
+  void install(tracekit::http::Server& server);
+  HttpMetrics& metrics() noexcept { return metrics_; }
+
+ private:
+  tracekit::http::Response create_tool(tracekit::http::Request& request);
+  tracekit::http::Response list_tools(tracekit::http::Request& request);
+  tracekit::http::Response get_tool(tracekit::http::Request& request);
+  tracekit::http::Response create_version(tracekit::http::Request& request);
+  tracekit::http::Response get_version(tracekit::http::Request& request);
+  tracekit::http::Response run_version(tracekit::http::Request& request);
+  tracekit::http::Response get_run(tracekit::http::Request& request);
+  tracekit::http::Response tracecontext_test(tracekit::http::Request& request);
+
+  Store& store_;
+  ScriptRunner& runner_;
+  WebOptions options_;
+  HttpMetrics metrics_{"skriptoteket"};
+  tracekit::log::Logger log_{"skriptoteket.web"};
+  tracekit::Tracer& tracer_;
+  // For POST /test: the harness's callbacks.
+  tracekit::http::BlockingClient test_client_;
+};
+
+// Rewrites error responses that do not yet have the {"error", "detail"} shape (the server's own
+// 404/405/413/… answers) into it, keeping status and headers.
+tracekit::http::Middleware uniform_errors_middleware();
+
+}  // namespace skriptoteket

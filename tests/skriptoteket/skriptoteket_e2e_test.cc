@@ -1,0 +1,517 @@
+// Skriptoteket end to end: skriptoteket-runner and skriptoteket-web as real processes on
+// ephemeral ports, real SQLite, real scripts. One run request must give one trace across both
+// processes with the seed's spans and events, logs carrying its trace id, and every error path
+// must answer the documented JSON error.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "e2e_support.h"
+#include "test_tracing.h"
+#include "tracekit/http/server.h"
+
+namespace skriptoteket {
+namespace {
+
+namespace json = boost::json;
+using e2e::ExportedSpan;
+using e2e::ServiceProcess;
+
+class SkriptoteketE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    runner_ = new ServiceProcess();
+    web_ = new ServiceProcess();
+    std::string error;
+    const std::map<std::string, std::string> tracing = {{"OTEL_TRACING_ENABLED", "true"},
+                                                        {"OTEL_SDK_DISABLED", ""},
+                                                        {"OTEL_TRACES_EXPORTER", "console"},
+                                                        {"OTEL_BSP_SCHEDULE_DELAY", "50"},
+                                                        {"OTEL_SERVICE_NAME", ""},
+                                                        {"OTEL_TRACES_SAMPLER", ""},
+                                                        {"LOG_LEVEL", "info"}};
+    auto runner_env = tracing;
+    runner_env.insert({{"SERVICE_NAME", "skriptoteket-runner"},
+                       {"TRACEKIT_CONSOLE_PATH", (dir_->path() / "runner.spans").string()},
+                       {"SKRIPTOTEKET_RUNNER_PORT", "0"},
+                       {"SKRIPTOTEKET_WORK_DIR", (dir_->path() / "runs").string()},
+                       {"SKRIPTOTEKET_OUTPUT_LIMIT_BYTES", "2000"}});
+    if (!runner_->start(SKRIPTOTEKET_RUNNER_BIN, runner_env, dir_->path(), "runner", error)) {
+      setup_error_ = error;
+      return;
+    }
+    auto web_env = tracing;
+    web_env.insert({{"SERVICE_NAME", "skriptoteket-web"},
+                    {"TRACEKIT_CONSOLE_PATH", (dir_->path() / "web.spans").string()},
+                    {"SKRIPTOTEKET_WEB_PORT", "0"},
+                    {"SKRIPTOTEKET_DB_PATH", (dir_->path() / "data" / "skriptoteket.db").string()},
+                    {"SKRIPTOTEKET_RUNNER_URL", runner_->base_url()},
+                    {"SKRIPTOTEKET_MAX_SCRIPT_BYTES", "4096"},
+                    {"SKRIPTOTEKET_TRACECONTEXT_TEST", "true"}});
+    if (!web_->start(SKRIPTOTEKET_WEB_BIN, web_env, dir_->path(), "web", error)) {
+      setup_error_ = error;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete web_;
+    delete runner_;
+    delete dir_;
+  }
+  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+
+  static std::string url(const std::string& path) { return web_->base_url() + path; }
+
+  // POSTs JSON and returns the parsed object; fails the test unless the status is `expected`.
+  json::object post(const std::string& path, const json::value& body, int expected,
+                    tracekit::http::HeaderList headers = {}) {
+    auto r = http_.call("POST", url(path), json::serialize(body), std::move(headers));
+    EXPECT_EQ(r.status, expected) << path << ": " << r.body;
+    std::error_code ec;
+    auto v = json::parse(r.body, ec);
+    return !ec && v.is_object() ? v.as_object() : json::object{};
+  }
+  std::string create_tool(const std::string& slug) {
+    auto tool = post("/tools", json::object{{"slug", slug}, {"title", "Tool " + slug}}, 201);
+    return tool.contains("id") ? std::string(tool["id"].as_string()) : std::string();
+  }
+  std::string create_version(const std::string& tool_id, const std::string& language,
+                             const std::string& source) {
+    auto v = post("/tools/" + tool_id + "/versions",
+                  json::object{{"language", language}, {"source", source}}, 201);
+    return v.contains("id") ? std::string(v["id"].as_string()) : std::string();
+  }
+  // The error body's shape: {"error": "<code>", "detail": "..."}.
+  void expect_error(const tracekit::http::ClientResponse& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    std::error_code ec;
+    auto v = json::parse(r.body, ec);
+    ASSERT_FALSE(ec) << r.body;
+    ASSERT_TRUE(v.is_object()) << r.body;
+    ASSERT_TRUE(v.as_object().contains("error")) << r.body;
+    ASSERT_TRUE(v.as_object().contains("detail")) << r.body;
+    EXPECT_EQ(v.as_object().at("error").as_string(), code) << r.body;
+    EXPECT_FALSE(v.as_object().at("detail").as_string().empty());
+    EXPECT_EQ(r.header("Content-Type").value_or(""), "application/json");
+  }
+
+  // Waits until both processes have exported every named span of `trace_id`.
+  std::vector<ExportedSpan> wait_for_trace(const std::string& trace_id,
+                                           const std::vector<std::string>& names) {
+    std::vector<ExportedSpan> found;
+    testing_wait([&] {
+      found.clear();
+      for (const char* file : {"web.spans", "runner.spans"}) {
+        for (auto& s : e2e::read_spans(dir_->path() / file)) {
+          if (s.trace_id == trace_id) found.push_back(std::move(s));
+        }
+      }
+      for (const auto& n : names) {
+        bool present = false;
+        for (const auto& s : found)
+          present = present || s.name == n;
+        if (!present) return false;
+      }
+      return true;
+    });
+    return found;
+  }
+  template <class Pred>
+  static bool testing_wait(Pred done) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > give_up) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return true;
+  }
+  static const ExportedSpan* find(const std::vector<ExportedSpan>& spans, const std::string& name) {
+    for (const auto& s : spans)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+
+  static inline testing::TempDir* dir_ = nullptr;
+  static inline ServiceProcess* runner_ = nullptr;
+  static inline ServiceProcess* web_ = nullptr;
+  static inline std::string setup_error_;
+  e2e::Http http_;
+};
+
+TEST_F(SkriptoteketE2E, ARunIsOneTraceAcrossBothProcesses) {
+  const std::string tool = create_tool("trace-demo");
+  const std::string version = create_version(tool, "python3", "print('hello, trace')\n");
+  auto r = http_.call("POST", url("/tools/" + tool + "/versions/" + version + "/run"), "{}");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto run = json::parse(r.body).as_object();
+  EXPECT_EQ(run["status"].as_string(), "succeeded");
+  EXPECT_EQ(run["stdout"].as_string(), "hello, trace\n");
+  const std::string run_id(run["id"].as_string());
+  const std::string trace_id(r.header("X-Trace-ID").value_or(""));
+  ASSERT_EQ(trace_id.size(), 32u);
+  ASSERT_EQ(r.header("X-Span-ID").value_or("").size(), 16u);
+
+  const std::string server_name = "POST /tools/{id}/versions/{version_id}/run";
+  auto spans = wait_for_trace(
+      trace_id, {server_name, "execute_tool_version", "SELECT tool_versions", "INSERT runs",
+                 "UPDATE runs", "POST", "POST /execute", "process_runner.execute"});
+  const ExportedSpan* server = find(spans, server_name);
+  const ExportedSpan* execute = find(spans, "execute_tool_version");
+  const ExportedSpan* select = find(spans, "SELECT tool_versions");
+  const ExportedSpan* insert = find(spans, "INSERT runs");
+  const ExportedSpan* client = find(spans, "POST");
+  const ExportedSpan* runner_server = find(spans, "POST /execute");
+  const ExportedSpan* runner_span = find(spans, "process_runner.execute");
+  ASSERT_TRUE(server && execute && select && insert && client && runner_server && runner_span)
+      << "spans of the trace: " << spans.size();
+
+  // The web process: SERVER -> execute_tool_version -> (SQLite CLIENT spans, HTTP CLIENT span).
+  EXPECT_EQ(server->service, "skriptoteket-web");
+  EXPECT_EQ(server->kind, 2);
+  EXPECT_EQ(server->span_id, std::string(r.header("X-Span-ID").value_or("")));
+  EXPECT_TRUE(server->parent_span_id.empty());
+  EXPECT_EQ(server->attribute("http.method"), "POST");
+  EXPECT_EQ(server->attribute("http.route"), "/tools/{id}/versions/{version_id}/run");
+  EXPECT_EQ(server->attribute("http.status_code"), "201");
+  EXPECT_EQ(execute->parent_span_id, server->span_id);
+  EXPECT_EQ(execute->attribute("tool.id"), tool);
+  EXPECT_EQ(execute->attribute("version.id"), version);
+  EXPECT_EQ(execute->attribute("run.id"), run_id);
+  EXPECT_EQ(execute->attribute("run.status"), "succeeded");
+  for (const ExportedSpan* db : {select, insert}) {
+    EXPECT_EQ(db->kind, 3);
+    EXPECT_EQ(db->parent_span_id, execute->span_id);
+    EXPECT_EQ(db->attribute("db.system"), "sqlite");
+    EXPECT_EQ(db->attribute("db.statement").find(version), std::string::npos);
+  }
+  size_t updates = 0;
+  for (const auto& s : spans) {
+    if (s.name == "UPDATE runs") {
+      ++updates;
+      EXPECT_EQ(s.parent_span_id, execute->span_id);
+      EXPECT_EQ(s.attribute("db.operation"), "UPDATE");
+    }
+  }
+  EXPECT_EQ(updates, 2u);  // running, then the final status
+  EXPECT_EQ(client->service, "skriptoteket-web");
+  EXPECT_EQ(client->kind, 3);
+  EXPECT_EQ(client->parent_span_id, execute->span_id);
+
+  // The runner process: its SERVER span continues the web's CLIENT span.
+  EXPECT_EQ(runner_server->service, "skriptoteket-runner");
+  EXPECT_EQ(runner_server->kind, 2);
+  EXPECT_EQ(runner_server->parent_span_id, client->span_id);
+  EXPECT_EQ(runner_span->service, "skriptoteket-runner");
+  EXPECT_EQ(runner_span->parent_span_id, runner_server->span_id);
+  ASSERT_EQ(runner_span->events.size(), 3u);
+  EXPECT_EQ(runner_span->events[0].name, "workdir_created");
+  EXPECT_FALSE(runner_span->events[0].attributes.at("path").empty());
+  EXPECT_EQ(runner_span->events[1].name, "process_started");
+  EXPECT_GT(std::stoi(runner_span->events[1].attributes.at("pid")), 0);
+  EXPECT_EQ(runner_span->events[2].name, "process_finished");
+  EXPECT_EQ(runner_span->events[2].attributes.at("exit_code"), "0");
+  EXPECT_EQ(runner_span->events[2].attributes.at("timed_out"), "false");
+
+  // Both processes' logs carry the trace id.
+  EXPECT_TRUE(testing_wait([&] {
+    return web_->log_text().find("\"trace_id\":\"" + trace_id + "\"") != std::string::npos &&
+           runner_->log_text().find("\"trace_id\":\"" + trace_id + "\"") != std::string::npos;
+  })) << "web log:\n"
+      << web_->log_text() << "\nrunner log:\n"
+      << runner_->log_text();
+  // And the correlation id the web service answered with.
+  const std::string correlation(r.header("X-Correlation-ID").value_or(""));
+  ASSERT_FALSE(correlation.empty());
+  EXPECT_NE(runner_->log_text().find("\"correlation_id\":\"" + correlation + "\""),
+            std::string::npos);
+}
+
+TEST_F(SkriptoteketE2E, AnIncomingTraceparentIsContinued) {
+  const std::string tool = create_tool("continued");
+  const std::string parent_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  auto r = http_.call("GET", url("/tools/" + tool), {},
+                      {{"traceparent", "00-" + parent_trace + "-00f067aa0ba902b7-01"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("X-Trace-ID").value_or(""), parent_trace);
+  auto spans = wait_for_trace(parent_trace, {"GET /tools/{id}", "SELECT tools"});
+  const ExportedSpan* server = find(spans, "GET /tools/{id}");
+  ASSERT_TRUE(server);
+  EXPECT_EQ(server->parent_span_id, "00f067aa0ba902b7");
+  const ExportedSpan* select = find(spans, "SELECT tools");
+  ASSERT_TRUE(select);
+  EXPECT_EQ(select->parent_span_id, server->span_id);
+}
+
+TEST_F(SkriptoteketE2E, ToolsAndVersionsCanBeReadBack) {
+  const std::string tool = create_tool("read-back");
+  const std::string version = create_version(tool, "bash", "echo hi\n");
+  auto list = http_.call("GET", url("/tools"));
+  ASSERT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("read-back"), std::string::npos);
+  auto one = http_.call("GET", url("/tools/" + tool));
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(json::parse(one.body).at("slug").as_string(), "read-back");
+  auto v = http_.call("GET", url("/tools/" + tool + "/versions/" + version));
+  ASSERT_EQ(v.status, 200) << v.body;
+  EXPECT_EQ(json::parse(v.body).at("language").as_string(), "bash");
+  EXPECT_EQ(json::parse(v.body).at("source").as_string(), "echo hi\n");
+}
+
+TEST_F(SkriptoteketE2E, EveryClientErrorIsAJsonErrorBody) {
+  const std::string tool = create_tool("errors");
+  const std::string version = create_version(tool, "bash", "true\n");
+  const std::string missing = "00000000-0000-4000-8000-000000000000";
+  // 400: not JSON, not an object, an id that is not a UUID.
+  expect_error(http_.call("POST", url("/tools"), "{not json"), 400, "invalid_json");
+  expect_error(http_.call("POST", url("/tools"), "[1,2]"), 400, "invalid_json");
+  expect_error(http_.call("GET", url("/tools/not-a-uuid")), 400, "invalid_id");
+  expect_error(http_.call("POST", url("/tools/" + tool + "/versions/xyz/run"), "{}"), 400,
+               "invalid_id");
+  // 404: unknown tool, version, run, version of another tool, unknown path.
+  expect_error(http_.call("GET", url("/tools/" + missing)), 404, "not_found");
+  expect_error(http_.call("GET", url("/runs/" + missing)), 404, "not_found");
+  expect_error(http_.call("GET", url("/tools/" + tool + "/versions/" + missing)), 404, "not_found");
+  expect_error(http_.call("POST", url("/tools/" + missing + "/versions"),
+                          R"({"language":"bash","source":"true"})"),
+               404, "not_found");
+  expect_error(http_.call("POST", url("/tools/" + missing + "/versions/" + version + "/run"), "{}"),
+               404, "not_found");
+  expect_error(http_.call("GET", url("/no/such/path")), 404, "not_found");
+  // 409: a slug that is taken.
+  expect_error(http_.call("POST", url("/tools"), R"({"slug":"errors","title":"Again"})"), 409,
+               "conflict");
+  // 413: a script over the limit (4096 bytes in this test).
+  expect_error(http_.call("POST", url("/tools/" + tool + "/versions"),
+                          json::serialize(json::object{{"language", "bash"},
+                                                       {"source", std::string(5000, '#')}})),
+               413, "payload_too_large");
+  // 413 also for any body over the server's limit, before it is read.
+  expect_error(http_.call("POST", url("/tools"), std::string(100 * 1024, ' ')), 413,
+               "payload_too_large");
+  // 405: the path exists under other methods; Allow says which.
+  auto not_allowed = http_.call("DELETE", url("/tools"));
+  expect_error(not_allowed, 405, "method_not_allowed");
+  EXPECT_NE(not_allowed.header("Allow").value_or("").find("POST"), std::string::npos);
+  // 422: well-formed but invalid.
+  expect_error(http_.call("POST", url("/tools"), R"({"title":"No slug"})"), 422,
+               "validation_failed");
+  expect_error(http_.call("POST", url("/tools"), R"({"slug":"Bad Slug!","title":"x"})"), 422,
+               "validation_failed");
+  expect_error(http_.call("POST", url("/tools"), R"({"slug":"ok","title":5})"), 422,
+               "validation_failed");
+  expect_error(http_.call("POST", url("/tools/" + tool + "/versions"),
+                          R"({"language":"cobol","source":"x"})"),
+               422, "validation_failed");
+  expect_error(
+      http_.call("POST", url("/tools/" + tool + "/versions"), R"({"language":"bash","source":""})"),
+      422, "validation_failed");
+  expect_error(http_.call("POST", url("/tools/" + tool + "/versions/" + version + "/run"),
+                          R"({"time_limit_ms":0})"),
+               422, "validation_failed");
+  expect_error(http_.call("POST", url("/tools/" + tool + "/versions/" + version + "/run"),
+                          R"({"time_limit_ms":"soon"})"),
+               422, "validation_failed");
+  // Nothing half-written: the failed creations left no tools behind.
+  auto list = json::parse(http_.call("GET", url("/tools")).body);
+  for (const auto& t : list.at("tools").as_array()) {
+    EXPECT_NE(t.at("slug").as_string(), "ok");
+    EXPECT_NE(t.at("title").as_string(), "Again");
+  }
+  // Errors on traced routes still carry the trace headers.
+  auto traced = http_.call("GET", url("/tools/" + missing));
+  EXPECT_EQ(traced.header("X-Trace-ID").value_or("").size(), 32u);
+}
+
+TEST_F(SkriptoteketE2E, AFailingScriptIsARecordedRun) {
+  const std::string tool = create_tool("failing");
+  const std::string version = create_version(tool, "bash", "echo oops >&2\nexit 3\n");
+  auto run = post("/tools/" + tool + "/versions/" + version + "/run", json::object{}, 201);
+  EXPECT_EQ(run["status"].as_string(), "failed");
+  EXPECT_EQ(run["exit_code"].as_int64(), 3);
+  EXPECT_EQ(run["stderr"].as_string(), "oops\n");
+  auto stored = http_.call("GET", url("/runs/" + std::string(run["id"].as_string())));
+  ASSERT_EQ(stored.status, 200);
+  EXPECT_EQ(json::parse(stored.body).at("status").as_string(), "failed");
+}
+
+TEST_F(SkriptoteketE2E, AHangingScriptTimesOut) {
+  const std::string tool = create_tool("hanging");
+  const std::string version = create_version(tool, "python3", "import time\ntime.sleep(120)\n");
+  auto r = http_.call("POST", url("/tools/" + tool + "/versions/" + version + "/run"),
+                      R"({"time_limit_ms":700})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto run = json::parse(r.body).as_object();
+  EXPECT_EQ(run["status"].as_string(), "timed_out");
+  const std::string trace_id(r.header("X-Trace-ID").value_or(""));
+  auto spans = wait_for_trace(trace_id, {"execute_tool_version", "process_runner.execute"});
+  const ExportedSpan* runner_span = find(spans, "process_runner.execute");
+  ASSERT_TRUE(runner_span);
+  ASSERT_EQ(runner_span->events.size(), 3u);
+  EXPECT_EQ(runner_span->events[2].attributes.at("timed_out"), "true");
+  EXPECT_EQ(find(spans, "execute_tool_version")->attribute("run.status"), "timed_out");
+}
+
+TEST_F(SkriptoteketE2E, AnOutputFloodIsCapped) {
+  const std::string tool = create_tool("flood");
+  const std::string version =
+      create_version(tool, "python3", "import sys\nsys.stdout.write('y' * 3_000_000)\n");
+  auto run = post("/tools/" + tool + "/versions/" + version + "/run", json::object{}, 201);
+  EXPECT_EQ(run["status"].as_string(), "succeeded");
+  EXPECT_EQ(run["stdout"].as_string().size(), 2000u);
+  EXPECT_TRUE(run["stdout_truncated"].as_bool());
+}
+
+TEST_F(SkriptoteketE2E, ConcurrentRunsEachGetTheirOwnOutputAndTrace) {
+  const std::string tool = create_tool("concurrent");
+  constexpr int kRuns = 6;
+  std::vector<std::string> versions;
+  for (int i = 0; i < kRuns; ++i) {
+    versions.push_back(create_version(
+        tool, "python3", "import time\ntime.sleep(0.2)\nprint(" + std::to_string(i) + ")\n"));
+  }
+  std::vector<std::thread> threads;
+  std::vector<tracekit::http::ClientResponse> responses(kRuns);
+  for (int i = 0; i < kRuns; ++i) {
+    threads.emplace_back([&, i] {
+      e2e::Http own;
+      responses[i] =
+          own.call("POST", url("/tools/" + tool + "/versions/" + versions[i] + "/run"), "{}");
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  std::set<std::string> traces;
+  for (int i = 0; i < kRuns; ++i) {
+    ASSERT_EQ(responses[i].status, 201) << responses[i].body;
+    auto run = json::parse(responses[i].body).as_object();
+    EXPECT_EQ(run["status"].as_string(), "succeeded");
+    EXPECT_EQ(run["stdout"].as_string(), std::to_string(i) + "\n");
+    traces.insert(std::string(responses[i].header("X-Trace-ID").value_or("")));
+  }
+  EXPECT_EQ(traces.size(), static_cast<size_t>(kRuns));
+  // Each trace holds its own runner span under its own client span.
+  for (const auto& trace_id : traces) {
+    auto spans = wait_for_trace(trace_id, {"POST", "process_runner.execute", "POST /execute"});
+    const ExportedSpan* client = find(spans, "POST");
+    const ExportedSpan* runner_server = find(spans, "POST /execute");
+    ASSERT_TRUE(client && runner_server);
+    EXPECT_EQ(runner_server->parent_span_id, client->span_id);
+  }
+}
+
+TEST_F(SkriptoteketE2E, HealthMetricsAndStaticPage) {
+  auto health = http_.call("GET", url("/healthz"));
+  EXPECT_EQ(health.status, 200);
+  EXPECT_FALSE(health.header("X-Trace-ID").has_value());  // excluded from tracing (seed §9)
+  create_tool("metrics");
+  http_.call("GET", url("/tools"));
+  auto metrics = http_.call("GET", url("/metrics"));
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("# TYPE skriptoteket_http_requests_total counter"),
+            std::string::npos);
+  EXPECT_NE(
+      metrics.body.find(
+          "skriptoteket_http_requests_total{method=\"POST\",route=\"/tools\",status=\"201\"}"),
+      std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find(
+                "skriptoteket_http_request_duration_seconds_bucket{route=\"/tools\",le=\"+Inf\"}"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("tracekit_spans_exported_total "), std::string::npos);
+  EXPECT_NE(metrics.body.find("tracekit_spans_dropped_total "), std::string::npos);
+  EXPECT_NE(metrics.body.find("tracekit_export_failures_total "), std::string::npos);
+  EXPECT_EQ(metrics.body.find("tracekit_spans_started_total 0\n"), std::string::npos);
+  auto page = http_.call("GET", url("/static/index.html"));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Skriptoteket"), std::string::npos);
+  auto runner_health = http_.call("GET", runner_->base_url() + "/healthz");
+  EXPECT_EQ(runner_health.status, 200);
+}
+
+// The endpoint the W3C trace-context harness drives: each callback is a POST of `arguments`,
+// made as a child of the incoming trace.
+TEST_F(SkriptoteketE2E, TheTraceContextTestEndpointCallsBackInTheIncomingTrace) {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::string>> seen;  // traceparent, body
+  tracekit::http::Server callback({.port = 0});
+  callback.route("POST", "/callback", [&](tracekit::http::Request& req) {
+    std::lock_guard lock(mutex);
+    seen.emplace_back(std::string(req.header("traceparent").value_or("")), req.body());
+    return tracekit::http::Response::text(200, "ok");
+  });
+  ASSERT_TRUE(callback.start().ok());
+  const std::string cb = callback.base_url() + "/callback";
+  const std::string trace = "0af7651916cd43dd8448eb211c80319c";
+  json::array body{json::object{{"url", cb}, {"arguments", json::array{1, 2}}},
+                   json::object{{"url", cb}, {"arguments", json::array{}}}};
+  auto r = http_.call(
+      "POST", url("/test"), json::serialize(body),
+      {{"TraceParent", "00-" + trace + "-b7ad6b7169203331-01"}, {"tracestate", "foo=1"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  callback.stop();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].second, "[1,2]");
+  EXPECT_EQ(seen[1].second, "[]");
+  for (const auto& [traceparent, _] : seen) {
+    ASSERT_EQ(traceparent.size(), 55u) << traceparent;
+    EXPECT_EQ(traceparent.substr(3, 32), trace);
+    EXPECT_NE(traceparent.substr(36, 16), "b7ad6b7169203331");  // a new span, the client's
+  }
+  expect_error(http_.call("POST", url("/test"), "{}"), 400, "invalid_json");
+}
+
+// With the runner down, a run is recorded as failed and the answer says why (502), at once.
+TEST(SkriptoteketE2ERunnerDown, ARunIsRecordedAsFailedAndAnswered502) {
+  testing::TempDir dir;
+  ServiceProcess web;
+  std::string error;
+  // Port 9 (discard) on loopback: nothing listens there, connections are refused.
+  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
+                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
+                         {"OTEL_TRACING_ENABLED", "false"},
+                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                         {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"}},
+                        dir.path(), "web", error))
+      << error;
+  e2e::Http http;
+  auto tool = http.call("POST", web.base_url() + "/tools", R"({"slug":"down","title":"Down"})");
+  ASSERT_EQ(tool.status, 201) << tool.body;
+  const std::string tool_id(json::parse(tool.body).at("id").as_string());
+  auto version = http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions",
+                           R"({"language":"bash","source":"echo never"})");
+  ASSERT_EQ(version.status, 201) << version.body;
+  const std::string version_id(json::parse(version.body).at("id").as_string());
+  auto run =
+      http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions/" + version_id + "/run");
+  ASSERT_EQ(run.status, 502) << run.body;
+  auto body = json::parse(run.body).as_object();
+  EXPECT_EQ(body["error"].as_string(), "runner_unavailable");
+  EXPECT_FALSE(body["detail"].as_string().empty());
+  const std::string run_id(body["run"].at("id").as_string());
+  auto stored = http.call("GET", web.base_url() + "/runs/" + run_id);
+  ASSERT_EQ(stored.status, 200);
+  EXPECT_EQ(json::parse(stored.body).at("status").as_string(), "failed");
+  EXPECT_NE(json::parse(stored.body).at("error").as_string().find("runner"), std::string::npos);
+  EXPECT_TRUE(
+      std::filesystem::exists(dir.path() / "data" / "skriptoteket.db"));  // the default path
+  EXPECT_EQ(web.stop(), 0) << web.log_text();
+}
+
+// A bad setting stops the process at start with a message naming it.
+TEST(SkriptoteketE2EConfig, AnInvalidSettingIsAClearErrorAtStart) {
+  testing::TempDir dir;
+  ServiceProcess web;
+  std::string error;
+  EXPECT_FALSE(web.start(SKRIPTOTEKET_WEB_BIN,
+                         {{"SKRIPTOTEKET_WEB_PORT", "eighty"},
+                          {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()}},
+                         dir.path(), "web", error));
+  EXPECT_NE(error.find("SKRIPTOTEKET_WEB_PORT=\"eighty\""), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace skriptoteket

@@ -1,0 +1,68 @@
+// The Prometheus exposition of HttpMetrics: counters by method/route/status, a cumulative
+// latency histogram per route, and the tracer's counters.
+#include <gtest/gtest.h>
+
+#include "metrics.h"
+
+namespace skriptoteket {
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos || text.rfind(line + "\n", 0) == 0;
+}
+
+TEST(HttpMetricsTest, CountsRequestsByMethodRouteAndStatus) {
+  HttpMetrics metrics("svc");
+  metrics.record("GET", "/tools/{id}", 200, 0.002);
+  metrics.record("GET", "/tools/{id}", 200, 0.004);
+  metrics.record("GET", "/tools/{id}", 404, 0.001);
+  metrics.record("POST", "/tools", 201, 0.02);
+  const std::string text = metrics.render();
+  EXPECT_TRUE(has_line(text, "# TYPE svc_http_requests_total counter")) << text;
+  EXPECT_TRUE(has_line(
+      text, R"(svc_http_requests_total{method="GET",route="/tools/{id}",status="200"} 2)"));
+  EXPECT_TRUE(has_line(
+      text, R"(svc_http_requests_total{method="GET",route="/tools/{id}",status="404"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(svc_http_requests_total{method="POST",route="/tools",status="201"} 1)"));
+}
+
+TEST(HttpMetricsTest, TheHistogramIsCumulativeAndEndsInInf) {
+  HttpMetrics metrics("svc");
+  metrics.record("GET", "/r", 200, 0.0005);  // <= 0.001
+  metrics.record("GET", "/r", 200, 0.003);   // <= 0.005
+  metrics.record("GET", "/r", 200, 7.0);     // only +Inf
+  const std::string text = metrics.render();
+  EXPECT_TRUE(has_line(text, "# TYPE svc_http_request_duration_seconds histogram"));
+  EXPECT_TRUE(
+      has_line(text, R"(svc_http_request_duration_seconds_bucket{route="/r",le="0.001"} 1)"))
+      << text;
+  EXPECT_TRUE(
+      has_line(text, R"(svc_http_request_duration_seconds_bucket{route="/r",le="0.0025"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(svc_http_request_duration_seconds_bucket{route="/r",le="0.005"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(svc_http_request_duration_seconds_bucket{route="/r",le="2.5"} 2)"));
+  EXPECT_TRUE(
+      has_line(text, R"(svc_http_request_duration_seconds_bucket{route="/r",le="+Inf"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(svc_http_request_duration_seconds_count{route="/r"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(svc_http_request_duration_seconds_sum{route="/r"} 7.0035)"))
+      << text;
+}
+
+TEST(HttpMetricsTest, LabelValuesAreEscaped) {
+  HttpMetrics metrics("svc");
+  metrics.record("GET", "a\"b\\c\nd", 200, 0.1);
+  EXPECT_NE(metrics.render().find(R"(route="a\"b\\c\nd")"), std::string::npos);
+}
+
+TEST(HttpMetricsTest, TheTracersCountersAreThereEvenWithTracingOff) {
+  const std::string text = HttpMetrics("svc").render();
+  for (const char* name : {"tracekit_spans_exported_total", "tracekit_spans_dropped_total",
+                           "tracekit_export_failures_total", "tracekit_spans_started_total"}) {
+    EXPECT_TRUE(has_line(text, "# TYPE " + std::string(name) + " counter")) << name;
+    EXPECT_TRUE(has_line(text, std::string(name) + " 0")) << name;
+  }
+}
+
+}  // namespace
+}  // namespace skriptoteket
