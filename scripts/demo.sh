@@ -27,7 +27,8 @@ if [ -n "${SKRIPTOTEKET_BIN_DIR:-}" ]; then
 else
   "$root/scripts/install-deps.sh"
   cmake --preset release >/dev/null
-  cmake --build --preset release -j "$(nproc)" --target skriptoteket-web skriptoteket-runner
+  cmake --build --preset release -j "$(nproc)" --target skriptoteket-web skriptoteket-runner \
+    tracekit-collector
   bin="$root/build/release/apps/skriptoteket"
 fi
 for b in skriptoteket-web skriptoteket-runner; do
@@ -59,17 +60,25 @@ export OTEL_TRACING_ENABLED=true OTEL_TRACES_EXPORTER=console OTEL_BSP_SCHEDULE_
 unset OTEL_SERVICE_NAME OTEL_SDK_DISABLED
 
 # ---------------------------------------------------------------------------------------------
-# HOOK: embedded collector (branch `collector`). When the tracekit-collector binary exists,
-# start it and send OTLP to it as well as to the console files; its trace viewer is then at
-# http://127.0.0.1:16686. The integrator finishes this block once the collector is merged
-# (binary path, its command-line/environment for ports and storage, readiness check).
-collector_bin="${TRACEKIT_COLLECTOR_BIN:-$root/build/release/apps/collector/tracekit-collector}"
-if [ -x "$collector_bin" ]; then
-  echo "== starting the embedded collector ($collector_bin)"
-  "$collector_bin" >"$work/collector.log" 2>&1 &
-  pids+=($!)
-  export OTEL_TRACES_EXPORTER=console,otlp
-  export OTEL_EXPORTER_OTLP_ENDPOINT="${OTEL_EXPORTER_OTLP_ENDPOINT:-http://127.0.0.1:4317}"
+# The embedded collector (apps/collector): when its binary is there, both services also export
+# OTLP/gRPC to it, and its viewer shows the trace. TRACEKIT_DEMO_COLLECTOR=0 leaves it out;
+# TRACEKIT_COLLECTOR_BIN names another binary. --once takes free ports, so it never collides
+# with a collector already running; otherwise it listens on 4317, 4318 and 16686.
+collector=false
+# shellcheck source=scripts/collector.sh
+source "$root/scripts/collector.sh"
+if [ "${TRACEKIT_DEMO_COLLECTOR:-1}" != 0 ] && [ -x "$collector_bin" ]; then
+  if $once; then
+    export TRACEKIT_COLLECTOR_GRPC_LISTEN=127.0.0.1:0 TRACEKIT_COLLECTOR_HTTP_LISTEN=127.0.0.1:0 \
+      TRACEKIT_COLLECTOR_UI_LISTEN=127.0.0.1:0
+  fi
+  if collector_start "$work"; then
+    pids+=("$collector_pid")
+    collector=true
+    export OTEL_TRACES_EXPORTER=console,otlp OTEL_EXPORTER_OTLP_PROTOCOL=grpc
+  else
+    echo "demo.sh: going on without the collector (is one already running on its ports?)" >&2
+  fi
 fi
 # ---------------------------------------------------------------------------------------------
 
@@ -143,6 +152,24 @@ cat "${spans[@]}" 2>/dev/null | python3 scripts/span_tree.py --trace "$trace_id"
 echo
 echo "== log lines carrying the trace id"
 grep -h "$trace_id" "$work/skriptoteket-web.log" "$work/skriptoteket-runner.log" | head -n 8 || true
+
+if $collector; then
+  echo
+  echo "== the trace in the embedded collector"
+  stored=false
+  for _ in $(seq 1 100); do
+    if curl -sf "$collector_ui/api/traces/$trace_id" 2>/dev/null | grep -q "process_runner.execute"; then
+      stored=true; break
+    fi
+    sleep 0.1
+  done
+  if $stored; then
+    echo "   open $(collector_trace_url "$trace_id")"
+  else
+    echo "demo.sh: the collector did not receive the whole trace; its log: $work/collector.log" >&2
+    complete=false
+  fi
+fi
 
 if $once; then
   if $complete; then echo "demo: OK"; exit 0; fi
