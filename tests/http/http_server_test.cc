@@ -259,8 +259,13 @@ TEST_F(ServerTest, RunUntilSignalStopsOnSigterm) {
   s.route("GET", "/", [](Request&) -> Awaitable { co_return Response::text(200, "hi"); });
   ASSERT_TRUE(s.start().ok());
   auto done = std::async(std::launch::async, [&] { return s.run_until_signal(2s); });
-  // The signal set is armed once requests are served; raise until run_until_signal returns.
   EXPECT_EQ(client_.request("GET", s.base_url() + "/")->status, 200);
+  // Raise only once the server's handler is installed (the default action would end the test).
+  ASSERT_TRUE(tracekit::testing_wait([] {
+    struct sigaction current {};
+    sigaction(SIGTERM, nullptr, &current);
+    return current.sa_handler != SIG_DFL;
+  }));
   std::future_status st = std::future_status::timeout;
   for (int i = 0; i < 200 && st != std::future_status::ready; ++i) {
     std::raise(SIGTERM);
