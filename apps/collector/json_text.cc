@@ -2,41 +2,14 @@
 
 #include <charconv>
 
+#include "tracekit/otlp_json.h"
+
 namespace tracekit::collector {
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;  // start of the current run of characters that need no escaping
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-    }
-  }
-  out.append(text.data() + run, text.size() - run);
-  out.push_back('"');
+  // The core's OTLP/JSON writer already escapes strings (and repairs invalid UTF-8, which a
+  // protobuf payload from another SDK may still carry); one escaper for the whole project.
+  otlp_json::append_string(out, text);
 }
 
 void append_json_int_string(std::string& out, int64_t value) {

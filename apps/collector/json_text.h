@@ -8,8 +8,8 @@
 
 namespace tracekit::collector {
 
-// Appends `text` as a JSON string literal, quotes included. Control characters are escaped;
-// everything else (valid UTF-8 by the time it gets here) is copied as is.
+// Appends `text` as a JSON string literal, quotes included (the core's escaper: control
+// characters escaped, invalid UTF-8 replaced by U+FFFD).
 void append_json_string(std::string& out, std::string_view text);
 
 // Appends an int64 as a JSON string ("123"): OTLP/JSON's rule for 64-bit integers, which

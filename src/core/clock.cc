@@ -131,7 +131,32 @@ bool uses_tsc() noexcept {
 #endif
 }
 
+namespace {
+// The clock follows the wall clock: each re-anchor (and the system clock itself) can land a few
+// nanoseconds before the last extrapolated reading, and an event would then sort before the one
+// read just earlier on the same thread. Within one thread, readings less than a millisecond
+// behind the previous one are held at it; a real step of the wall clock (more than that) is
+// still followed.
+constexpr uint64_t kHoldBackwardsNs = 1'000'000;
+thread_local uint64_t t_last_reading = 0;
+
+uint64_t monotonic_within_thread(uint64_t now) noexcept {
+  const uint64_t last = t_last_reading;
+  if (now < last && last - now < kHoldBackwardsNs) [[unlikely]]
+    return last;
+  t_last_reading = now;
+  return now;
+}
+
+uint64_t read_now_ns() noexcept;
+}  // namespace
+
 uint64_t now_ns() noexcept {
+  return monotonic_within_thread(read_now_ns());
+}
+
+namespace {
+uint64_t read_now_ns() noexcept {
 #if TRACEKIT_HAVE_TSC
   TscClock& c = tsc_clock();
   if (c.usable) [[likely]] {
@@ -151,5 +176,6 @@ uint64_t now_ns() noexcept {
 #endif
   return system_now_ns();
 }
+}  // namespace
 
 }  // namespace tracekit::clock
