@@ -188,6 +188,7 @@ cat <<EOT
   curl -s $web/runs/<run id>
   curl -s $web/metrics
   open $web/static/index.html
+${collector_ui:+Trace viewer: $collector_ui  (this run: $collector_ui/trace/$trace_id)}
 Spans (OTLP/JSON lines): ${spans[*]}
   python3 scripts/span_tree.py < ${spans[0]}
 Logs: $work/skriptoteket-web.log $work/skriptoteket-runner.log
