@@ -165,6 +165,7 @@ void BatchSpanProcessor::Shared::run() {
         __builtin_prefetch(s, 0, 3);  // the exporter reads every span next
         batch.push_back(SpanDataPtr::adopt(s));
       }
+      queue.return_credits();  // spans in the exporter's hands leave the queue's bound
       if (batch.empty()) break;
       export_batch(batch, hard_deadline);
       if (stopping && Clock::now() >= hard_deadline) break;

@@ -1,17 +1,22 @@
 #include "producer_rings.h"
 
+#include <algorithm>
+
 #include "tracekit/span_data.h"
 
 namespace tracekit::detail {
 
 template <class T>
 struct ProducerRings<T>::Ring {
-  explicit Ring(size_t capacity) : mask(capacity - 1), slots(new T*[capacity]) {}
+  Ring(size_t capacity, std::shared_ptr<CreditPool> pool)
+      : mask(capacity - 1), slots(new T*[capacity]), pool(std::move(pool)) {}
   const size_t mask;
   std::unique_ptr<T*[]> slots;
   // Producer side.
   alignas(64) std::atomic<size_t> head{0};
   size_t cached_tail = 0;  // producer only
+  size_t credits = 0;      // producer only: taken from the pool, not yet used
+  const std::shared_ptr<CreditPool> pool;
   // Consumer side.
   alignas(64) std::atomic<size_t> tail{0};
   // Set when the producing thread exits: the consumer drops the ring once it is empty.
@@ -21,6 +26,10 @@ struct ProducerRings<T>::Ring {
 namespace {
 
 std::atomic<uint64_t> g_next_id{1};
+
+// Credits are taken at most this many at a time, and returned at least every this many pops.
+constexpr size_t kMaxCreditChunk = 64;
+constexpr size_t kReturnEvery = 64;
 
 // This thread's rings, by owner id. Lookups read the constinit array (one TLS load, no guard);
 // the object with a destructor, which marks the rings orphaned at thread exit, is touched only
@@ -48,15 +57,18 @@ thread_local RingKeeper t_keeper;
 }  // namespace
 
 template <class T>
-ProducerRings<T>::ProducerRings(size_t per_thread_limit)
+ProducerRings<T>::ProducerRings(size_t limit)
     : id_(g_next_id.fetch_add(1)),
       capacity_([&] {
         size_t c = 1;
-        while (c < per_thread_limit)
+        while (c < limit)
           c <<= 1;
         return c;
       }()),
-      limit_(per_thread_limit ? per_thread_limit : 1) {}
+      limit_(limit ? limit : 1),
+      credits_(std::make_shared<CreditPool>()) {
+  credits_->free.store(static_cast<int64_t>(limit_), std::memory_order_relaxed);
+}
 
 template <class T>
 ProducerRings<T>::~ProducerRings() = default;
@@ -64,7 +76,7 @@ ProducerRings<T>::~ProducerRings() = default;
 template <class T>
 typename ProducerRings<T>::Ring* ProducerRings<T>::make_ring() noexcept {
   try {
-    auto ring = std::make_shared<Ring>(capacity_);
+    auto ring = std::make_shared<Ring>(capacity_, credits_);
     int slot = -1;
     for (int i = 0; i < kSlots; ++i) {
       if (t_rings[i].owner == 0) {
@@ -79,7 +91,12 @@ typename ProducerRings<T>::Ring* ProducerRings<T>::make_ring() noexcept {
     }
     t_keeper.kept[slot] = ring;
     t_keeper.orphan[slot] = [](void* r) {
-      static_cast<Ring*>(r)->orphaned.store(true, std::memory_order_release);
+      // The producing thread is done with this ring (it exits, or retired the ring): its unused
+      // credits go back to the pool now rather than wait for the consumer.
+      auto* ring = static_cast<Ring*>(r);
+      ring->pool->free.fetch_add(static_cast<int64_t>(ring->credits), std::memory_order_relaxed);
+      ring->credits = 0;
+      ring->orphaned.store(true, std::memory_order_release);
     };
     t_rings[slot] = Entry{id_, ring.get()};
     {
@@ -107,19 +124,47 @@ typename ProducerRings<T>::PushResult ProducerRings<T>::try_push(T* item,
                                                                  size_t threshold) noexcept {
   Ring* r = ring_for_this_thread();
   if (!r) return {false, false};
+  if (r->credits == 0 && !take_credits(*r)) return {false, false};
   const size_t head = r->head.load(std::memory_order_relaxed);
   // Re-read the consumer's position every 64 pushes (one cache-line transfer) so that the fill,
   // and with it the wake-up threshold, stays within 64 of the truth.
   if ((head & 63) == 0) r->cached_tail = r->tail.load(std::memory_order_acquire);
   size_t fill = head - r->cached_tail;
-  if (fill >= limit_) {
+  if (fill >= capacity_) [[unlikely]] {
+    // The credit guarantees room (a ring never holds more than limit_ <= capacity_ items); this
+    // acquire load is what orders the consumer's read of the slot before our overwrite.
     r->cached_tail = r->tail.load(std::memory_order_acquire);
     fill = head - r->cached_tail;
-    if (fill >= limit_) return {false, false};
   }
+  --r->credits;
   r->slots[head & r->mask] = item;
   r->head.store(head + 1, std::memory_order_release);
   return {true, fill + 1 == threshold};
+}
+
+template <class T>
+bool ProducerRings<T>::take_credits(Ring& ring) noexcept {
+  // Smaller chunks when many threads produce, so that idle threads strand little.
+  const size_t rings = std::max<size_t>(1, ring_count_.load(std::memory_order_relaxed));
+  const auto chunk =
+      static_cast<int64_t>(std::clamp<size_t>(limit_ / (4 * rings), 1, kMaxCreditChunk));
+  int64_t available = credits_->free.load(std::memory_order_relaxed);
+  for (;;) {
+    if (available <= 0) return false;
+    const int64_t take = std::min(available, chunk);
+    if (credits_->free.compare_exchange_weak(available, available - take, std::memory_order_acquire,
+                                             std::memory_order_relaxed)) {
+      ring.credits = static_cast<size_t>(take);
+      return true;
+    }
+  }
+}
+
+template <class T>
+void ProducerRings<T>::return_credits() noexcept {
+  if (popped_ == 0) return;
+  credits_->free.fetch_add(static_cast<int64_t>(popped_), std::memory_order_release);
+  popped_ = 0;
 }
 
 template <class T>
@@ -157,10 +202,12 @@ T* ProducerRings<T>::try_pop() noexcept {
     }
     T* item = r.slots[tail & r.mask];
     r.tail.store(tail + 1, std::memory_order_release);
+    if (++popped_ == kReturnEvery) return_credits();
     // Take the next few from the same ring before moving on: its slots share cache lines.
     next_ring_ = (next_ring_ + k) % n;
     return item;
   }
+  return_credits();  // the queue is empty: give everything popped back at once
   return nullptr;
 }
 

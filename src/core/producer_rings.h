@@ -3,6 +3,12 @@
 // lines of the span it hands over to reach this core in exclusive state, nor fights other
 // producers for a shared position: with one shared queue, two producers spent ~470 ns a span
 // each on this machine, mostly waiting for those lines.
+//
+// The bound (OTEL_BSP_MAX_QUEUE_SIZE) is for the whole queue, not per ring: every queued item
+// holds a credit from one shared pool. A producer takes credits in small chunks (one atomic
+// operation per chunk, not per item) and the consumer gives them back in bulk as it pops. A
+// thread that stops producing keeps its unused chunk until it exits; chunks shrink as threads
+// multiply, so that at most about a quarter of the bound can sit idle that way.
 #pragma once
 
 #include <atomic>
@@ -22,8 +28,8 @@ class ProducerRings {
     bool crossed;  // this push brought the thread's ring to `threshold`
   };
 
-  // Each thread may queue up to `per_thread_limit` items.
-  explicit ProducerRings(size_t per_thread_limit);
+  // At most `limit` items are queued at any time, across all threads.
+  explicit ProducerRings(size_t limit);
   ~ProducerRings();
   ProducerRings(const ProducerRings&) = delete;
   ProducerRings& operator=(const ProducerRings&) = delete;
@@ -36,22 +42,36 @@ class ProducerRings {
 
   // Consumer side, from the one worker thread.
   T* try_pop() noexcept;
+  // Gives the credits of the items popped so far back to the pool (try_pop does so every few
+  // dozen pops and when the queue is empty; call it after taking a batch, so that spans being
+  // exported no longer count against the bound).
+  void return_credits() noexcept;
   size_t size() noexcept;          // estimate
   size_t size_seq_cst() noexcept;  // after the consumer's own seq_cst store
   // Producer side: how many threads have rings (to split the wake threshold among them).
   size_t ring_count() const noexcept { return ring_count_.load(std::memory_order_relaxed); }
 
   struct Ring;
+  // Credits not held by any ring. Shared with the rings, which give their leftover credits back
+  // when their thread exits, even after the queue itself is gone. On its own cache line:
+  // producers take from it once per chunk, the consumer adds to it once per batch.
+  struct alignas(64) CreditPool {
+    std::atomic<int64_t> free;
+  };
 
  private:
   Ring* ring_for_this_thread() noexcept;
   Ring* make_ring() noexcept;
   void refresh_snapshot() noexcept;
+  // Producer side: refills `ring`'s credits from the pool; false when the queue is full.
+  bool take_credits(Ring& ring) noexcept;
 
   const uint64_t id_;
-  const size_t capacity_;  // a power of two >= per_thread_limit
+  const size_t capacity_;  // a power of two >= limit_: one thread may hold every credit
   const size_t limit_;
-  std::mutex mutex_;  // guards rings_
+  std::shared_ptr<CreditPool> credits_;
+  size_t popped_ = 0;  // consumer only: pops whose credits are not yet returned
+  std::mutex mutex_;   // guards rings_
   std::vector<std::shared_ptr<Ring>> rings_;
   std::atomic<uint64_t> rings_version_{0};
   std::atomic<size_t> ring_count_{0};

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <numeric>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "support/core_test_support.h"
 #include "tracekit/tracekit.h"
@@ -141,6 +143,41 @@ TEST(BatchSpanProcessor, QueueFullWithABlockedExporterDropsAndCountsExactly) {
   EXPECT_EQ(stats.spans_exported, 5u);
   EXPECT_EQ(stats.spans_dropped_queue_full, 10u);
   EXPECT_EQ(stats.spans_exported + stats.spans_dropped, stats.spans_ended);
+}
+
+TEST(BatchSpanProcessor, TheQueueBoundHoldsForAllThreadsTogether) {
+  // OTEL_BSP_MAX_QUEUE_SIZE bounds the process's queue, not each thread's share of it.
+  Fixture f({.max_queue_size = 64, .max_export_batch_size = 1, .schedule_delay = 1h});
+  f.script->set_blocked(true);
+  f.end_spans(1);
+  ASSERT_TRUE(f.script->wait_calls_entered(1));  // the worker holds span 1 in the exporter
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] { f.end_spans(64); });
+  for (auto& t : threads)
+    t.join();
+  TracerStats stats = f.provider->stats();
+  EXPECT_EQ(stats.spans_ended, 257u);
+  EXPECT_GE(stats.spans_dropped_queue_full, 256u - 64u) << "more than 64 spans were queued";
+  f.script->set_blocked(false);
+  ASSERT_TRUE(f.processor->force_flush(20s));
+  stats = f.provider->stats();
+  EXPECT_LE(stats.spans_exported, 65u);
+  EXPECT_EQ(stats.spans_exported + stats.spans_dropped, stats.spans_ended);
+}
+
+TEST(BatchSpanProcessor, ThreadsThatExitGiveTheirShareOfTheQueueBack) {
+  // Each producing thread takes room in the queue a few slots at a time; short-lived threads
+  // must not keep what they did not use, or the queue would look full with few spans in it.
+  Fixture f({.max_queue_size = 1024, .max_export_batch_size = 1024, .schedule_delay = 1h});
+  for (int t = 0; t < 200; ++t) {
+    std::thread([&] { f.end_spans(1); }).join();
+  }
+  f.end_spans(800);
+  ASSERT_TRUE(f.processor->force_flush(20s));
+  TracerStats stats = f.provider->stats();
+  EXPECT_EQ(stats.spans_dropped, 0u);
+  EXPECT_EQ(stats.spans_exported, 1000u);
 }
 
 TEST(BatchSpanProcessor, DroppedSpansAreReportedAtMostOncePerInterval) {
