@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "quantity.h"
 #include "query_api.h"
 
 namespace tracekit::collector {
@@ -34,36 +35,18 @@ Port 0 takes a free port; the ports in use are printed on a line "ready grpc=P h
 }
 
 bool parse_size(std::string_view text, uint64_t& out) {
-  size_t unit_at = 0;
-  while (unit_at < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[unit_at])) || text[unit_at] == '.')) {
-    ++unit_at;
-  }
-  if (unit_at == 0) return false;
-  double number = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + unit_at, number);
-  if (ec != std::errc() || end != text.data() + unit_at) return false;
-  const std::string_view unit = text.substr(unit_at);
-  double scale = 0;
-  if (unit.empty() || unit == "B")
-    scale = 1;
-  else if (unit == "KB")
-    scale = 1e3;
-  else if (unit == "MB")
-    scale = 1e6;
-  else if (unit == "GB")
-    scale = 1e9;
-  else if (unit == "KiB")
-    scale = 1024.0;
-  else if (unit == "MiB")
-    scale = 1024.0 * 1024;
-  else if (unit == "GiB")
-    scale = 1024.0 * 1024 * 1024;
-  else
-    return false;
-  const double bytes = number * scale;
-  if (!std::isfinite(bytes) || bytes > 1e18) return false;
-  out = static_cast<uint64_t>(bytes);
+  const auto bytes = parse_quantity(text,
+                                    {{"", 1.0},
+                                     {"B", 1.0},
+                                     {"KB", 1e3},
+                                     {"MB", 1e6},
+                                     {"GB", 1e9},
+                                     {"KiB", 1024.0},
+                                     {"MiB", 1024.0 * 1024},
+                                     {"GiB", 1024.0 * 1024 * 1024}},
+                                    1e18);
+  if (!bytes) return false;
+  out = static_cast<uint64_t>(*bytes);
   return true;
 }
 

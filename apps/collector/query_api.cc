@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "json_text.h"
+#include "quantity.h"
 
 namespace tracekit::collector {
 
@@ -159,38 +160,22 @@ Response search(const boost::urls::url_view& url, SpanStore& store) {
 }  // namespace
 
 bool parse_duration_ns(std::string_view text, int64_t& out) {
-  size_t unit_at = 0;
-  while (unit_at < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[unit_at])) || text[unit_at] == '.')) {
-    ++unit_at;
+  if (parse_quantity(text, {{"", 1.0}}, 0)) {
+    out = 0;  // a bare zero needs no unit
+    return true;
   }
-  if (unit_at == 0) return false;
-  double number = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + unit_at, number);
-  if (ec != std::errc() || end != text.data() + unit_at) return false;
-  const std::string_view unit = text.substr(unit_at);
-  double scale = 0;
-  if (unit == "ns")
-    scale = 1;
-  else if (unit == "us" || unit == "\xC2\xB5s")
-    scale = 1e3;
-  else if (unit == "ms")
-    scale = 1e6;
-  else if (unit == "s")
-    scale = 1e9;
-  else if (unit == "m")
-    scale = 60e9;
-  else if (unit == "h")
-    scale = 3600e9;
-  else if (unit == "d")
-    scale = 86400e9;
-  else if (unit.empty() && number == 0)
-    scale = 1;
-  else
-    return false;
-  const double ns = number * scale;
-  if (!std::isfinite(ns) || ns > 9.2e18) return false;
-  out = static_cast<int64_t>(ns);
+  const auto ns = parse_quantity(text,
+                                 {{"ns", 1.0},
+                                  {"us", 1e3},
+                                  {"\xC2\xB5s", 1e3},
+                                  {"ms", 1e6},
+                                  {"s", 1e9},
+                                  {"m", 60e9},
+                                  {"h", 3600e9},
+                                  {"d", 86400e9}},
+                                 9.2e18);
+  if (!ns) return false;
+  out = static_cast<int64_t>(*ns);
   return true;
 }
 

@@ -17,5 +17,7 @@ void encode_request(std::span<const SpanDataPtr> spans, std::string& out);
 // Appends `text` as a JSON string literal (quotes included), escaping what JSON requires and
 // replacing invalid UTF-8 with U+FFFD.
 void append_string(std::string& out, std::string_view text);
+// The same without the quotes: the escaped contents of a JSON string.
+void append_escaped(std::string& out, std::string_view text);
 
 }  // namespace tracekit::otlp_json

@@ -4,40 +4,12 @@
 #include <cmath>
 
 #include "span_grouping.h"
+#include "tracekit/detail/utf8.h"
 #include "tracekit/resource.h"
 
 namespace tracekit::otlp_json {
 
 namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  uint8_t c = b(i);
-  size_t n;
-  uint32_t min;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  uint32_t cp = c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
 
 void append_u64_string(std::string& out, uint64_t v) {
   char buf[24];
@@ -237,8 +209,13 @@ void append_span(std::string& out, const SpanData& s) {
 }  // namespace
 
 void append_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
+  append_escaped(out, text);
+  out += '"';
+}
+
+void append_escaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
   size_t i = 0;
   while (i < text.size()) {
     auto c = static_cast<uint8_t>(text[i]);
@@ -282,7 +259,7 @@ void append_string(std::string& out, std::string_view text) {
           out += kHex[c >> 4];
           out += kHex[c & 0x0F];
         } else {
-          size_t n = utf8_sequence_length(text, i);
+          size_t n = detail::utf8::sequence_length(text, i);
           if (n == 0) {
             out += "\xEF\xBF\xBD";  // U+FFFD for a byte that is not valid UTF-8
             n = 1;
@@ -295,7 +272,6 @@ void append_string(std::string& out, std::string_view text) {
     }
     ++i;
   }
-  out += '"';
 }
 
 void encode_request(std::span<const SpanDataPtr> spans, std::string& out) {

@@ -8,9 +8,9 @@
 #include <cstring>
 
 #include "span_grouping.h"
+#include "tracekit/detail/utf8.h"
 #include "tracekit/otlp/encoder.h"
 #include "tracekit/resource.h"
-#include "utf8.h"
 
 namespace tracekit::otlp {
 
@@ -80,10 +80,10 @@ class Writer {
   }
   // A string field, always written (use for oneof members and required-looking fields).
   void string_always(uint8_t field_tag, std::string_view s) {
-    if (utf8::is_valid(s)) [[likely]] {
+    if (detail::utf8::is_valid(s)) [[likely]] {
       bytes(field_tag, s.data(), s.size());
     } else {
-      std::string fixed = utf8::sanitize(s);
+      std::string fixed = detail::utf8::sanitize(s);
       bytes(field_tag, fixed.data(), fixed.size());
     }
   }

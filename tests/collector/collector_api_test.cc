@@ -104,10 +104,25 @@ TEST(CollectorDurations, Parse) {
   EXPECT_EQ(ns, 1'500'000);
   EXPECT_TRUE(parse_duration_ns("2h", ns));
   EXPECT_EQ(ns, 7'200'000'000'000);
+  EXPECT_TRUE(parse_duration_ns("3\xC2\xB5s", ns));
+  EXPECT_EQ(ns, 3'000);
   EXPECT_TRUE(parse_duration_ns("0", ns));
   EXPECT_EQ(ns, 0);
   for (const char* bad : {"", "ms", "5", "5x", "-1s", "1e999s", "1..2s"}) {
     EXPECT_FALSE(parse_duration_ns(bad, ns)) << bad;
+  }
+}
+
+TEST(CollectorSizes, Parse) {
+  uint64_t bytes = 0;
+  EXPECT_TRUE(parse_size("512", bytes));
+  EXPECT_EQ(bytes, 512u);
+  EXPECT_TRUE(parse_size("10MiB", bytes));
+  EXPECT_EQ(bytes, 10u * 1024 * 1024);
+  EXPECT_TRUE(parse_size("1.5GB", bytes));
+  EXPECT_EQ(bytes, 1'500'000'000u);
+  for (const char* bad : {"", "MB", "5XB", "-1MB", "1e999", "2..5KB", "1e30GiB"}) {
+    EXPECT_FALSE(parse_size(bad, bytes)) << bad;
   }
 }
 

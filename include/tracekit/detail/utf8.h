@@ -1,4 +1,6 @@
-// UTF-8 checks for protobuf string fields (proto3 receivers reject invalid UTF-8).
+// UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), shared
+// by every encoder that must not emit invalid text: OTLP protobuf strings (proto3 receivers
+// reject them), JSON (OTLP/JSON, logs) and the reference service's captured script output.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace tracekit::otlp::utf8 {
+namespace tracekit::detail::utf8 {
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are not one.
 inline size_t sequence_length(std::string_view s, size_t i) noexcept {
@@ -75,4 +77,4 @@ inline std::string sanitize(std::string_view s) {
   return out;
 }
 
-}  // namespace tracekit::otlp::utf8
+}  // namespace tracekit::detail::utf8
