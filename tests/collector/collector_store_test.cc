@@ -2,10 +2,12 @@
 // sent twice, reopening the file, retention by age and by size, and a full write queue.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "otlp_support.h"
 #include "span_store.h"
+#include "sqlite_db.h"
 
 namespace tracekit::collector {
 namespace {
@@ -71,6 +73,15 @@ class StoreTest : public ::testing::Test {
         out.push_back(t.trace_id);
     }
     return out;
+  }
+
+  // A count straight from the file, on a connection of the test's own.
+  int64_t count_rows(const std::string& table) {
+    Database db;
+    EXPECT_TRUE(db.open(dir.file("spans.db"), true).ok());
+    auto n = db.query_int("SELECT count(*) FROM " + table);
+    EXPECT_TRUE(n.ok()) << (n.ok() ? "" : n.error().message);
+    return n.ok() ? *n : -1;
   }
 
   testing::TempDir dir;
@@ -146,6 +157,98 @@ TEST_F(StoreTest, ASpanSentTwiceIsStoredOnce) {
   fill(*store);
   EXPECT_EQ(*store->span_count(), 4);
   EXPECT_EQ(store->stats().duplicates, 4u);
+}
+
+TEST_F(StoreTest, ResourcesAndScopesAreStoredOnceAndComeBackWithEverySpan) {
+  auto store = open({.max_age = std::chrono::hours(1), .max_bytes = 0});
+  ASSERT_TRUE(store);
+  std::vector<StoredSpan> spans;
+  for (uint64_t i = 1; i <= 50; ++i) {
+    spans.push_back(make_span(7, 100 + i, i == 1 ? 0 : 101, i % 2 ? "web" : "db", "op", 1000, 1));
+    spans.back().scope_json = i % 2 ? R"({"name":"tracekit.http","version":"0.1.0"})"
+                                    : R"({"name":"tracekit.sqlite","version":"0.1.0"})";
+  }
+  const std::vector<StoredSpan> sent = spans;
+  ASSERT_TRUE(store->submit(std::move(spans)));
+  ASSERT_TRUE(store->flush(10s));
+  EXPECT_EQ(count_rows("resources"), 2);
+  EXPECT_EQ(count_rows("scopes"), 2);
+  auto trace = store->trace(hex_id(7, 32));
+  ASSERT_TRUE(trace.ok());
+  ASSERT_EQ(trace->size(), sent.size());
+  for (const StoredSpan& got : *trace) {
+    auto it = std::find_if(sent.begin(), sent.end(),
+                           [&](const StoredSpan& s) { return s.span_id == got.span_id; });
+    ASSERT_NE(it, sent.end());
+    EXPECT_EQ(got.resource_json, it->resource_json);
+    EXPECT_EQ(got.scope_json, it->scope_json);
+  }
+  // Retention takes the resources and scopes no span uses any more with the spans.
+  auto deleted = store->run_retention(std::chrono::system_clock::now() + std::chrono::hours(2));
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_EQ(*deleted, 50);
+  EXPECT_EQ(count_rows("resources"), 0);
+  EXPECT_EQ(count_rows("scopes"), 0);
+  // And new spans with the same resource get a row again (the writer forgot the old ids).
+  ASSERT_TRUE(store->submit({make_span(8, 201, 0, "web", "op", 2000, 1)}));
+  ASSERT_TRUE(store->flush(10s));
+  EXPECT_EQ(count_rows("resources"), 1);
+  EXPECT_EQ(store->trace(hex_id(8, 32))->size(), 1u);
+}
+
+TEST_F(StoreTest, ADatabaseWithResourcesInEveryRowIsMigrated) {
+  // The layout of the first release: scope and resource as text in each span row.
+  {
+    Database db;
+    ASSERT_TRUE(db.open(dir.file("spans.db"), false).ok());
+    ASSERT_TRUE(db.exec(R"sql(
+      CREATE TABLE spans (id INTEGER PRIMARY KEY, trace_id TEXT NOT NULL, span_id TEXT NOT NULL,
+        parent_span_id TEXT NOT NULL, service TEXT NOT NULL, name TEXT NOT NULL,
+        kind INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+        duration_ns INTEGER NOT NULL, status_code INTEGER NOT NULL, status_message TEXT NOT NULL,
+        trace_state TEXT NOT NULL, flags INTEGER NOT NULL, scope TEXT NOT NULL,
+        attributes TEXT NOT NULL, events TEXT NOT NULL, links TEXT NOT NULL,
+        resource TEXT NOT NULL, dropped_attributes INTEGER NOT NULL,
+        dropped_events INTEGER NOT NULL, dropped_links INTEGER NOT NULL);
+      CREATE UNIQUE INDEX spans_by_trace ON spans (trace_id, span_id);
+      CREATE INDEX spans_by_service ON spans (service, name, start_ns);
+      CREATE INDEX spans_by_time ON spans (start_ns);
+      CREATE TABLE operations (service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
+        PRIMARY KEY (service, name, kind)) WITHOUT ROWID;
+      CREATE TABLE ingest_batches (last_id INTEGER PRIMARY KEY, received_ns INTEGER NOT NULL);
+      INSERT INTO operations VALUES ('old', 'GET /', 2);
+      INSERT INTO spans VALUES
+        (1, '0000000000000000000000000000000a', '00000000000000a1', '', 'old', 'GET /', 2,
+         100, 300, 200, 0, '', '', 1, '{"name":"s1"}', '[]', '[]', '[]',
+         '{"attributes":[{"key":"host.name","value":{"stringValue":"box"}}]}', 0, 0, 0),
+        (2, '0000000000000000000000000000000a', '00000000000000a2', '00000000000000a1', 'old',
+         'child', 1, 150, 250, 100, 2, 'bad', '', 1, '{"name":"s2"}', '[]', '[]', '[]',
+         '{"attributes":[{"key":"host.name","value":{"stringValue":"box"}}]}', 0, 0, 0);
+      INSERT INTO ingest_batches VALUES (2, 1);
+    )sql")
+                    .ok());
+  }
+  for (int reopen = 0; reopen < 2; ++reopen) {
+    auto store = open();
+    ASSERT_TRUE(store);
+    auto trace = store->trace("0000000000000000000000000000000a");
+    ASSERT_TRUE(trace.ok()) << trace.error().message;
+    ASSERT_EQ(trace->size(), 2u);
+    EXPECT_EQ((*trace)[0].scope_json, R"({"name":"s1"})");
+    EXPECT_EQ((*trace)[1].scope_json, R"({"name":"s2"})");
+    EXPECT_EQ((*trace)[1].status_message, "bad");
+    EXPECT_EQ((*trace)[1].parent_span_id, "00000000000000a1");
+    for (const auto& s : *trace)
+      EXPECT_NE(s.resource_json.find("\"box\""), std::string::npos);
+    EXPECT_EQ(ids({.attributes = {{"host.name", "box"}}}, *store),
+              std::vector<std::string>{"0000000000000000000000000000000a"});
+    if (reopen == 0) {
+      EXPECT_EQ(*store->services(), std::vector<std::string>{"old"});
+      fill(*store);  // the migrated file takes new spans
+    }
+    EXPECT_EQ(*store->span_count(), 6);
+  }
+  EXPECT_EQ(count_rows("resources"), 4) << "box, web, db, worker";
 }
 
 TEST_F(StoreTest, DataSurvivesReopening) {
