@@ -45,6 +45,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans (trace_id, span_id);
 -- Search by service (and operation) over a time range, newest first.
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans (service, name, start_ns);
 CREATE INDEX IF NOT EXISTS spans_by_time ON spans (start_ns);
+-- Retention's check for resources and scopes that no span uses any more: one probe each.
+CREATE INDEX IF NOT EXISTS spans_by_resource ON spans (resource_id);
+CREATE INDEX IF NOT EXISTS spans_by_scope ON spans (scope_id);
 -- A process sends the same resource and scope with every span: each is stored once (as its
 -- OTLP/JSON text) and spans refer to it, which keeps a third of a typical row out of the file.
 CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
@@ -80,6 +83,8 @@ ALTER TABLE spans RENAME TO spans_inline_resources;
 DROP INDEX IF EXISTS spans_by_trace;
 DROP INDEX IF EXISTS spans_by_service;
 DROP INDEX IF EXISTS spans_by_time;
+DROP INDEX IF EXISTS spans_by_resource;
+DROP INDEX IF EXISTS spans_by_scope;
 COMMIT;
 )sql";
 constexpr const char* kMigrateInlineResourcesCopy = R"sql(
@@ -527,9 +532,10 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
       return r.error();
     }
     writer_->known_operations.clear();
-    // Resources and scopes no span refers to any more (one pass over the spans).
-    if (auto r = db.exec("DELETE FROM resources WHERE id NOT IN (SELECT resource_id FROM spans); "
-                         "DELETE FROM scopes WHERE id NOT IN (SELECT scope_id FROM spans)");
+    // Resources and scopes no span refers to any more (an index probe each).
+    if (auto r = db.exec("DELETE FROM resources WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
+                         "resource_id = resources.id); DELETE FROM scopes WHERE NOT EXISTS (SELECT "
+                         "1 FROM spans WHERE scope_id = scopes.id)");
         !r) {
       return r.error();
     }
