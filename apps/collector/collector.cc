@@ -24,11 +24,19 @@ Response handle_otlp_request(const HttpRequestView& req, SpanStore& store,
             "{\"error\":\"not found; OTLP/HTTP traces go to POST /v1/traces\"}"};
   }
   if (req.method != "POST") return method_not_allowed("POST");
+  if (req.body_too_large) {
+    return otlp_http_error(
+        413, "the body is larger than " + std::to_string(limits.max_body_bytes) + " bytes",
+        is_json_media_type(req.content_type));
+  }
   return handle_otlp_http(req.content_type, req.content_encoding, req.body, store, limits);
 }
 
 // The viewer: /api/... is the JSON API, everything else the embedded files.
 Response handle_ui_request(const HttpRequestView& req, SpanStore& store) {
+  if (req.body_too_large) {
+    return {413, "application/json", "{\"error\":\"request body too large\"}"};
+  }
   if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
   if (req.path.starts_with("/api/")) return handle_api(req.target, store);
   return handle_web(req.path);

@@ -20,6 +20,9 @@ struct HttpRequestView {
   std::string_view content_type;
   std::string_view content_encoding;
   std::string_view body;
+  // The server refused the body (over the size limit, 413) without reading it; `body` is empty.
+  // The handler answers such a request with the error body its protocol wants.
+  bool body_too_large = false;
 };
 
 // Runs on the server's threads; must not throw.
@@ -31,7 +34,8 @@ class HttpFrontend {
   virtual int port() const = 0;
 };
 
-// Bodies over `max_body_bytes` get 413 before they are read.
+// Bodies over `max_body_bytes` get 413 before they are read; the handler still sees the request
+// (with body_too_large set) to shape the error body.
 Result<std::unique_ptr<HttpFrontend>> start_http_frontend(const ListenAddress& address,
                                                           size_t max_body_bytes,
                                                           HttpHandler handler);

@@ -12,6 +12,14 @@ class TracekitFrontend final : public HttpFrontend {
   TracekitFrontend(const ListenAddress& address, size_t max_body_bytes, HttpHandler handler)
       : server_(options(address, max_body_bytes)), handler_(std::move(handler)) {
     auto handle = [this](http::Request& req) { return serve(req); };
+    // The server answers an oversized body itself (413, before reading it); the handler gives
+    // that answer the body its protocol wants (OTLP: a google.rpc.Status).
+    server_.use(
+        [this](http::Request& req, http::Next next) -> boost::asio::awaitable<http::Response> {
+          http::Response r = co_await next(req);
+          if (r.status() == 413) co_return serve(req, true);
+          co_return r;
+        });
     server_.route("*", "/", handle);
     server_.route("*", "/{path...}", handle);
   }
@@ -33,14 +41,15 @@ class TracekitFrontend final : public HttpFrontend {
     return o;
   }
 
-  http::Response serve(http::Request& req) {
+  http::Response serve(http::Request& req, bool body_too_large = false) {
     HttpRequestView view;
     view.method = req.method();
     view.target = req.target();
     view.path = req.path();
     view.content_type = req.header("Content-Type").value_or("");
     view.content_encoding = req.header("Content-Encoding").value_or("");
-    view.body = req.body();
+    view.body = body_too_large ? std::string_view() : req.body();
+    view.body_too_large = body_too_large;
     Response r = handler_(view);
     http::Response out(r.status);
     out.set_body(std::move(r.body), r.content_type);

@@ -44,6 +44,10 @@ Response encode_message(const google::protobuf::Message& message, int status, bo
 
 }  // namespace
 
+bool is_json_media_type(std::string_view content_type) {
+  return media_type(content_type) == "application/json";
+}
+
 Response otlp_http_error(int status, const std::string& message, bool json) {
   google::rpc::Status st;
   // gRPC codes for the HTTP statuses we send (OTLP/HTTP carries the same Status message).

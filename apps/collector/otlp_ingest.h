@@ -23,5 +23,7 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
 
 // The OTLP/HTTP error body: a google.rpc.Status, in protobuf or JSON like the request.
 Response otlp_http_error(int status, const std::string& message, bool json);
+// Whether a Content-Type names OTLP/JSON (parameters and case ignored).
+bool is_json_media_type(std::string_view content_type);
 
 }  // namespace tracekit::collector

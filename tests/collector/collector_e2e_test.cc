@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "collector_test_support.h"
+#include "google/rpc/status.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "tracekit/otlp/encoder.h"
 #include "tracekit/otlp/exporter.h"
@@ -201,6 +202,19 @@ TEST_F(CollectorE2E, BadHttpPayloadsGetTheRightStatusAndTheCollectorKeepsServing
   HttpResult r = http_call("POST", url, {json_type}, "[");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("\"message\""), std::string::npos) << r.body;
+  // Also when the server refuses the body before reading it (over --max-request-size).
+  HttpResult big_json = http_call("POST", url, {json_type}, std::string(100 * 1024, ' '));
+  EXPECT_EQ(big_json.status, 413);
+  EXPECT_EQ(big_json.content_type, "application/json");
+  EXPECT_NE(big_json.body.find("\"code\":8"), std::string::npos) << big_json.body;
+  EXPECT_NE(big_json.body.find("larger than 65536 bytes"), std::string::npos) << big_json.body;
+  HttpResult big_proto = http_call("POST", url, {proto}, std::string(100 * 1024, 'x'));
+  EXPECT_EQ(big_proto.status, 413);
+  EXPECT_EQ(big_proto.content_type, "application/x-protobuf");
+  google::rpc::Status status;
+  ASSERT_TRUE(status.ParseFromString(big_proto.body)) << big_proto.body;
+  EXPECT_EQ(status.code(), 8);  // RESOURCE_EXHAUSTED
+  EXPECT_NE(status.message().find("larger than"), std::string::npos);
   EXPECT_EQ(http_call("GET", url).status, 405);
 
   // A span with a malformed id is a partial success; the others are kept.
