@@ -37,6 +37,7 @@
 #include "context_executor.h"
 #include "router.h"
 #include "static_files.h"
+#include "tracekit/diagnostics.h"
 #include "tracekit/ids.h"
 #include "tracekit/log/logger.h"
 
@@ -158,6 +159,7 @@ struct Server::Impl {
   bool stop_requested = false;
 
   std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0};
+  std::atomic<int> blocking_running{0};  // blocking handlers executing on the workers now
 
   explicit Impl(ServerOptions o)
       : options(std::move(o)), io(static_cast<int>(std::max(1u, options.io_threads))) {}
@@ -229,7 +231,12 @@ asio::awaitable<Response> Server::Impl::run_blocking(const detail::Route& route,
   // connection's coroutine waits without holding an I/O thread.
   co_return co_await asio::co_spawn(
       workers->get_executor(),
-      [&route, &req]() -> asio::awaitable<Response> {
+      [this, &route, &req]() -> asio::awaitable<Response> {
+        blocking_running.fetch_add(1);
+        struct Done {
+          std::atomic<int>& running;
+          ~Done() { running.fetch_sub(1); }
+        } done{blocking_running};
         Scope scope(req.context());
         log::CorrelationScope correlation(req.correlation_id());
         co_return route.blocking_handler(req);
@@ -653,7 +660,23 @@ bool Server::stop(std::chrono::milliseconds timeout) {
   s.io_threads.clear();
   if (s.workers) {
     s.workers->stop();
-    s.workers->join();
+    if (s.blocking_running.load() == 0) {
+      s.workers->join();
+    } else {
+      // A blocking handler is still running past the deadline and may never return; joining its
+      // thread here would turn a bounded stop into a hang. Its request, route and completion
+      // live in this Impl, so a detached reaper keeps the Impl alive until the last such
+      // handler returns, then joins the workers and lets the Impl go.
+      std::thread([impl = impl_] {
+        while (impl->blocking_running.load() > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        impl->workers->join();
+      }).detach();
+      report_diagnostic(DiagnosticLevel::kWarning,
+                        "http server stop: " + std::to_string(s.blocking_running.load()) +
+                            " blocking handler(s) still running after the deadline; their "
+                            "threads are left behind");
+    }
   }
   s.stopped = true;
   s.stop_result = clean;

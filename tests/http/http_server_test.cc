@@ -254,6 +254,41 @@ TEST_F(ServerTest, GracefulStopFinishesInFlightRequests) {
   EXPECT_FALSE(client_.request("GET", url("/tools/1")).ok());
 }
 
+TEST(ServerStop, ABlockingHandlerThatNeverReturnsDoesNotHoldUpStop) {
+  // A blocking handler stuck on something that never comes (a dead database, a lost lock) must
+  // not turn a bounded stop into a hang: stop() gives up at its deadline and says so.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> entered{false};
+  // Destroyed with the server's routes: tells when the server is really gone.
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> server_alive = token;
+  auto server = std::make_unique<Server>();
+  server->route("GET", "/stuck", [&, released, token = std::move(token)](Request&) {
+    entered = true;
+    released.wait();
+    return Response::text(200, "too late");
+  });
+  server->route("GET", "/ok", [](Request&) { return Response::text(200, "ok"); });
+  ASSERT_TRUE(server->start().ok());
+  const std::string base = server->base_url();
+  auto stuck = std::async(std::launch::async, [&] {
+    BlockingClient c(ClientOptions{.total_timeout = 20s, .tracing = false});
+    return c.request("GET", base + "/stuck");
+  });
+  ASSERT_TRUE(tracekit::testing_wait([&] { return entered.load(); }));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(server->stop(300ms)) << "a request was still running at the deadline";
+  server.reset();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 5s) << "stop and the destructor waited for the stuck handler";
+  EXPECT_FALSE(stuck.get().ok()) << "the stuck request's connection is closed";
+  EXPECT_FALSE(server_alive.expired()) << "the stuck handler's server must outlive it";
+  release.set_value();
+  // Once the handler returns, its worker is joined and the rest of the server goes.
+  EXPECT_TRUE(tracekit::testing_wait([&] { return server_alive.expired(); }));
+}
+
 TEST_F(ServerTest, RunUntilSignalStopsOnSigterm) {
   Server s;
   s.route("GET", "/", [](Request&) -> Awaitable { co_return Response::text(200, "hi"); });
