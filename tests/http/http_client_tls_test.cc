@@ -168,6 +168,15 @@ TEST_F(TlsClientTest, ConnectionsAreKeptAliveAndPooledApartFromPlainHttp) {
   // And the TLS connection is still pooled.
   ASSERT_TRUE(c.request("GET", server.url("/five")).ok());
   EXPECT_EQ(server.connections_accepted(), 2u);
+
+  // The response body limit holds over TLS as over TCP.
+  ClientOptions small = trusting(certs_.ca_cert);
+  small.max_response_body_bytes = 16;
+  BlockingClient limited(small);
+  auto big = limited.request("GET", server.url("/six"));
+  ASSERT_FALSE(big.ok());
+  EXPECT_TRUE(contains(big.error().message, "response body larger than 16 bytes"))
+      << big.error().message;
 }
 
 TEST_F(TlsClientTest, StalePooledTlsConnectionIsRetriedOnAFreshOne) {
