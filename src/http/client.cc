@@ -1,6 +1,9 @@
-// The traced HTTP/1.1 client: CLIENT span, header injection, pooled keep-alive connections,
-// connect and total timeouts, errors as values.
+// The traced HTTP/1.1 client: CLIENT span, header injection, pooled keep-alive connections over
+// TCP or TLS, connect and total timeouts, errors as values.
 #include "tracekit/http/client.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -8,16 +11,20 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cctype>
 #include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 
 #include "semconv.h"
 #include "tracekit/propagation/propagator.h"
@@ -28,6 +35,7 @@ namespace tracekit::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace bh = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
@@ -37,12 +45,55 @@ std::optional<std::string_view> ClientResponse::header(std::string_view name) co
   return std::string_view(it->value().data(), it->value().size());
 }
 
+namespace {
+
+// Schemes are case-insensitive (RFC 3986, section 3.1).
+bool starts_with_scheme(std::string_view url, std::string_view prefix) {
+  if (url.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(url[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+bool is_ip_literal(const std::string& host) {
+  beast::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// "host:port" for messages, IPv6 literals in brackets.
+std::string host_port(const ParsedUrl& u) {
+  const bool ipv6 = u.host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
+}
+
+std::string reason(const beast::error_code& ec) {
+  return ec == beast::error::timeout ? std::string("timed out") : ec.message();
+}
+
+}  // namespace
+
+std::string ParsedUrl::authority() const {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  std::string out = ipv6 ? "[" + host + "]" : host;
+  if (port != (tls() ? 443 : 80)) out += ":" + std::to_string(port);
+  return out;
+}
+
 Result<ParsedUrl> parse_url(std::string_view url) {
   const std::string quoted = "URL '" + std::string(url) + "': ";
-  if (url.starts_with("https://"))
-    return Error{quoted + "https is not supported (plain http only)"};
-  if (!url.starts_with("http://")) return Error{quoted + "must start with http://"};
-  std::string_view rest = url.substr(7);
+  ParsedUrl p;
+  std::string_view rest;
+  if (starts_with_scheme(url, "http://")) {
+    rest = url.substr(7);
+  } else if (starts_with_scheme(url, "https://")) {
+    p.scheme = "https";
+    p.port = 443;
+    rest = url.substr(8);
+  } else {
+    return Error{quoted + "must start with http:// or https://"};
+  }
   const size_t slash = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, slash);
   std::string_view target =
@@ -53,7 +104,6 @@ Result<ParsedUrl> parse_url(std::string_view url) {
   if (authority.find('@') != std::string_view::npos) {
     return Error{quoted + "credentials in the URL are not supported; send an Authorization header"};
   }
-  ParsedUrl p;
   std::string_view host = authority;
   std::string_view port;
   if (authority.starts_with('[')) {
@@ -101,6 +151,148 @@ Result<ParsedUrl> parse_url(std::string_view url) {
   return p;
 }
 
+namespace {
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One connection, plain or TLS. Beast's read and write are templates over the stream, so the
+// exchange is written once (exchange() below) and std::visit picks the stream; only connecting
+// and closing know which kind it is.
+struct Connection {
+  std::variant<beast::tcp_stream, TlsStream> stream;
+
+  explicit Connection(beast::tcp_stream s)
+      : stream(std::in_place_type<beast::tcp_stream>, std::move(s)) {}
+  Connection(beast::tcp_stream s, asio::ssl::context& tls)
+      : stream(std::in_place_type<TlsStream>, std::move(s), tls) {}
+
+  // The TCP layer under any TLS: its expiry bounds every operation, TLS records included.
+  beast::tcp_stream& tcp() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+                      stream);
+  }
+  // Closes without a TLS close_notify: the server sees a truncated stream, which HTTP/1.1 with
+  // Content-Length or chunking makes harmless, and nothing here can wait on a slow peer.
+  void close() {
+    beast::error_code ignored;
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().close();
+  }
+};
+
+// The client side of TLS for one Client, built from ClientTlsOptions. The error_code overloads
+// of asio::ssl::context keep OpenSSL's reason without exceptions.
+Result<std::shared_ptr<asio::ssl::context>> make_tls_context(const ClientTlsOptions& o) {
+  auto failed = [](const std::string& what, const beast::error_code& ec) {
+    return Error{"TLS setup failed: " + what + ": " + ec.message()};
+  };
+  std::shared_ptr<asio::ssl::context> ctx;
+  try {
+    ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  } catch (const std::exception& e) {  // SSL_CTX_new failed (out of memory)
+    return Error{std::string("TLS setup failed: ") + e.what()};
+  }
+  // Asio's tls_client allows TLS 1.0; 1.0 and 1.1 are deprecated (RFC 8996).
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  ctx->set_verify_mode(o.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none, ec);
+  if (!o.ca_file.empty()) {
+    ctx->load_verify_file(o.ca_file, ec);
+    if (ec) return failed("cannot load the CA file '" + o.ca_file + "'", ec);
+  } else if (o.verify_peer) {
+    ctx->set_default_verify_paths(ec);
+    if (ec) return failed("cannot load the system's CA certificates", ec);
+  }
+  if (o.client_certificate_file.empty() != o.client_key_file.empty()) {
+    return Error{
+        "TLS setup failed: a client certificate needs its key and a key its certificate "
+        "(ClientTlsOptions client_certificate_file and client_key_file)"};
+  }
+  if (!o.client_certificate_file.empty()) {
+    ctx->use_certificate_chain_file(o.client_certificate_file, ec);
+    if (ec) {
+      return failed("cannot load the client certificate '" + o.client_certificate_file + "'", ec);
+    }
+    // OpenSSL also checks here that the key belongs to the certificate.
+    ctx->use_private_key_file(o.client_key_file, asio::ssl::context::pem, ec);
+    if (ec) return failed("cannot load the client key '" + o.client_key_file + "'", ec);
+  }
+  return ctx;
+}
+
+// Tells OpenSSL which server this is: SNI for a host name (RFC 6066 allows no IP literals there)
+// and the name or address the certificate must carry. OpenSSL checks the name itself
+// (SSL_set1_host, X509_VERIFY_PARAM_set1_ip_asc) rather than through asio's
+// host_name_verification callback: that callback checks IP SANs too, but when it refuses,
+// OpenSSL can only report "unspecified certificate verification error"; this way the error
+// says "hostname mismatch" or "IP address mismatch".
+Result<void> name_the_server(TlsStream& tls, const std::string& host, bool verify) {
+  SSL* ssl = tls.native_handle();
+  const bool ip = is_ip_literal(host);
+  if (!ip && SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
+    return Error{"'" + host + "' cannot be sent as the server name (SNI)"};
+  }
+  if (!verify) return {};
+  int ok;
+  if (ip) {
+    ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+  } else {
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    ok = SSL_set1_host(ssl, host.c_str());
+  }
+  if (ok != 1) return Error{"cannot check certificates for '" + host + "'"};
+  return {};
+}
+
+// Why a handshake failed: OpenSSL's reason ("certificate verify failed") and, when the server's
+// certificate was refused, the verifier's ("unable to get local issuer certificate", "hostname
+// mismatch", "certificate has expired").
+std::string handshake_failure(TlsStream& tls, const beast::error_code& ec) {
+  std::string why = reason(ec);
+  const long verify = SSL_get_verify_result(tls.native_handle());
+  if (verify != X509_V_OK) why += std::string(": ") + X509_verify_cert_error_string(verify);
+  return why;
+}
+
+// What one write-and-read on a connection gave.
+struct Exchange {
+  beast::error_code ec;
+  bool in_write = false;   // the failure was in sending the request
+  bool got_bytes = false;  // some of a response arrived before the failure
+  bh::response<bh::string_body> response;
+  bool reusable = false;  // keep-alive, and nothing after the response
+};
+
+// Sends `req` and reads the answer on either kind of stream; the deadline is already set on the
+// TCP layer.
+template <class Stream>
+asio::awaitable<Exchange> exchange(Stream& stream, bh::request<bh::string_body>& req, bool head,
+                                   size_t body_limit) {
+  Exchange out;
+  auto [wec, wn] = co_await bh::async_write(stream, req, kTuple);
+  if (wec) {
+    out.in_write = true;
+    out.ec = wec;
+    co_return out;
+  }
+  beast::flat_buffer buffer;
+  bh::response_parser<bh::string_body> parser;
+  parser.body_limit(body_limit);
+  parser.header_limit(64 * 1024);
+  if (head) parser.skip(true);  // a HEAD answer has a Content-Length but no body
+  auto [rec, rn] = co_await bh::async_read(stream, buffer, parser, kTuple);
+  if (rec) {
+    out.ec = rec;
+    out.got_bytes = buffer.size() != 0 || parser.got_some();
+    co_return out;
+  }
+  out.response = parser.release();
+  out.reusable = out.response.keep_alive() && buffer.size() == 0;
+  co_return out;
+}
+
+}  // namespace
+
 struct Client::Impl {
   asio::any_io_executor executor;
   ClientOptions options;
@@ -108,8 +300,12 @@ struct Client::Impl {
   bool old_names;
   bool stable_names;
 
-  std::mutex mu;  // guards idle
-  std::unordered_map<std::string, std::vector<std::unique_ptr<beast::tcp_stream>>> idle;
+  std::mutex mu;  // guards tls and idle
+  // Built at the first https request (an http-only client never reads a CA store), then used
+  // by every TLS connection of this client; a setup error is kept and returned each time.
+  std::optional<Result<std::shared_ptr<asio::ssl::context>>> tls;
+  // Keyed by scheme://host:port: http and https connections to one host never mix.
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
 
   Impl(asio::any_io_executor ex, ClientOptions o) : executor(std::move(ex)), options(std::move(o)) {
     const Semconv sc = options.semconv ? *options.semconv : semconv_from_env();
@@ -118,41 +314,42 @@ struct Client::Impl {
     tracer = options.tracer ? options.tracer : &get_tracer("tracekit.http");
   }
 
-  std::unique_ptr<beast::tcp_stream> take_idle(const std::string& key) {
+  Result<std::shared_ptr<asio::ssl::context>> tls_context() {
+    std::lock_guard lock(mu);
+    if (!tls) tls.emplace(make_tls_context(options.tls));
+    return *tls;
+  }
+
+  std::unique_ptr<Connection> take_idle(const std::string& key) {
     std::lock_guard lock(mu);
     auto it = idle.find(key);
     if (it == idle.end() || it->second.empty()) return nullptr;
-    auto s = std::move(it->second.back());
+    auto c = std::move(it->second.back());
     it->second.pop_back();
-    return s;
+    return c;
   }
-  void give_back(const std::string& key, std::unique_ptr<beast::tcp_stream> s) {
+  void give_back(const std::string& key, std::unique_ptr<Connection> c) {
     std::lock_guard lock(mu);
     auto& v = idle[key];
-    if (v.size() < options.max_idle_connections_per_host) v.push_back(std::move(s));
+    if (v.size() < options.max_idle_connections_per_host) v.push_back(std::move(c));
   }
-
-  struct Attempt {
-    beast::error_code ec;
-    std::string stage;  // "resolve", "connect", "write", "read"
-    bool reused = false;
-    bool got_bytes = false;
-  };
 
   asio::awaitable<Result<ClientResponse>> run(std::shared_ptr<Impl> self, Context parent,
                                               std::string method, std::string url, std::string body,
                                               HeaderList headers, RequestOptions ropts);
-  asio::awaitable<std::unique_ptr<beast::tcp_stream>> connect(
-      const ParsedUrl& u, std::chrono::steady_clock::time_point deadline, Attempt& at,
-      std::string& peer_ip);
+  asio::awaitable<Result<std::unique_ptr<Connection>>> connect(
+      const ParsedUrl& u, asio::ssl::context* tls_ctx,
+      std::chrono::steady_clock::time_point deadline, std::string& peer_ip);
 };
 
-asio::awaitable<std::unique_ptr<beast::tcp_stream>> Client::Impl::connect(
-    const ParsedUrl& u, std::chrono::steady_clock::time_point deadline, Attempt& at,
+// Resolves, connects and, for https, completes the TLS handshake, all within connect_timeout
+// (and the call's deadline). The error names the step that failed.
+asio::awaitable<Result<std::unique_ptr<Connection>>> Client::Impl::connect(
+    const ParsedUrl& u, asio::ssl::context* tls_ctx, std::chrono::steady_clock::time_point deadline,
     std::string& peer_ip) {
   const auto connect_deadline =
       std::min(deadline, std::chrono::steady_clock::now() + options.connect_timeout);
-  auto stream = std::make_unique<beast::tcp_stream>(executor);
+  const std::string where = host_port(u);
   beast::error_code ec;
   const auto literal = asio::ip::make_address(u.host, ec);
   std::vector<tcp::endpoint> endpoints;
@@ -168,23 +365,33 @@ asio::awaitable<std::unique_ptr<beast::tcp_stream>> Client::Impl::connect(
     auto [rec, results] = co_await resolver->async_resolve(u.host, std::to_string(u.port), kTuple);
     timer.cancel();
     if (rec) {
-      at.ec = rec == asio::error::operation_aborted ? beast::error::timeout : rec;
-      at.stage = "resolve";
-      co_return nullptr;
+      co_return Error{"resolve " + where + " failed: " +
+                      reason(rec == asio::error::operation_aborted ? beast::error::timeout : rec)};
     }
     for (const auto& r : results)
       endpoints.push_back(r.endpoint());
   }
-  stream->expires_at(connect_deadline);
-  auto [cec, ep] = co_await stream->async_connect(endpoints, kTuple);
-  if (cec) {
-    at.ec = cec;
-    at.stage = "connect";
-    co_return nullptr;
-  }
+  beast::tcp_stream stream(executor);
+  stream.expires_at(connect_deadline);
+  auto [cec, ep] = co_await stream.async_connect(endpoints, kTuple);
+  if (cec) co_return Error{"connect " + where + " failed: " + reason(cec)};
   peer_ip = ep.address().to_string();
-  stream->socket().set_option(tcp::no_delay(true), ec);
-  co_return stream;
+  stream.socket().set_option(tcp::no_delay(true), ec);
+  if (!tls_ctx) co_return std::make_unique<Connection>(std::move(stream));
+
+  auto conn = std::make_unique<Connection>(std::move(stream), *tls_ctx);
+  auto& tls_stream = std::get<TlsStream>(conn->stream);
+  if (auto named = name_the_server(tls_stream, u.host, options.tls.verify_peer); !named) {
+    co_return Error{"TLS handshake with " + where + " failed: " + named.error().message};
+  }
+  // The TCP layer still expires at connect_deadline: a server that never answers the handshake
+  // times out like one that never accepts.
+  auto [hec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::client, kTuple);
+  if (hec) {
+    co_return Error{"TLS handshake with " + where +
+                    " failed: " + handshake_failure(tls_stream, hec)};
+  }
+  co_return conn;
 }
 
 asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> self,
@@ -192,11 +399,11 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
                                                           std::string url, std::string body,
                                                           HeaderList headers,
                                                           RequestOptions ropts) {
-  namespace bh = beast::http;
   auto parsed = parse_url(url);
   if (!parsed) co_return parsed.error();
   const ParsedUrl& u = *parsed;
-  const std::string key = u.host + ":" + std::to_string(u.port);
+  const std::string where = host_port(u);
+  const std::string pool_key = u.scheme + "://" + where;
 
   Span span;
   if (options.tracing) {
@@ -228,11 +435,18 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
     return Error{std::move(message)};
   };
 
+  std::shared_ptr<asio::ssl::context> tls_ctx;
+  if (u.tls()) {
+    auto ctx = tls_context();
+    if (!ctx) co_return fail(ctx.error().message);
+    tls_ctx = std::move(*ctx);
+  }
+
   bh::request<bh::string_body> req;
   req.method_string(method);
   req.target(u.target);
   req.version(11);
-  req.set(bh::field::host, u.port == 80 ? u.host : key);
+  req.set(bh::field::host, u.authority());
   for (auto& [name, value] : headers) {
     try {
       req.insert(name, value);
@@ -259,55 +473,45 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
   // A pooled connection may have been closed by the server while idle; such a failure (before
   // any byte of a response arrived) is retried once on a fresh connection.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    Attempt at;
-    std::unique_ptr<beast::tcp_stream> stream = attempt == 0 ? take_idle(key) : nullptr;
-    at.reused = stream != nullptr;
-    if (!stream) {
-      stream = co_await connect(u, deadline, at, peer_ip);
-      if (!stream) {
-        const std::string what = at.ec == beast::error::timeout ? "timed out" : at.ec.message();
-        co_return fail(at.stage + " " + key + " failed: " + what);
-      }
+    std::unique_ptr<Connection> conn = attempt == 0 ? take_idle(pool_key) : nullptr;
+    const bool reused = conn != nullptr;
+    if (!conn) {
+      auto connected = co_await connect(u, tls_ctx.get(), deadline, peer_ip);
+      if (!connected) co_return fail(connected.error().message);
+      conn = std::move(*connected);
     } else {
       beast::error_code ec;
-      auto ep = stream->socket().remote_endpoint(ec);
+      auto ep = conn->tcp().socket().remote_endpoint(ec);
       if (!ec) peer_ip = ep.address().to_string();
     }
-    stream->expires_at(deadline);
-    auto [wec, wn] = co_await bh::async_write(*stream, req, kTuple);
-    if (wec) {
-      if (at.reused && wec != beast::error::timeout) continue;
-      co_return fail("sending to " + key + " failed: " +
-                     (wec == beast::error::timeout ? std::string("timed out") : wec.message()));
-    }
-    beast::flat_buffer buffer;
-    bh::response_parser<bh::string_body> parser;
-    parser.body_limit(options.max_response_body_bytes);
-    parser.header_limit(64 * 1024);
-    if (method == "HEAD") parser.skip(true);
-    auto [rec, rn] = co_await bh::async_read(*stream, buffer, parser, kTuple);
-    if (rec) {
-      const bool nothing = buffer.size() == 0 && !parser.got_some();
-      if (at.reused && nothing && rec != beast::error::timeout) continue;
-      std::string what = rec == beast::error::timeout
+    conn->tcp().expires_at(deadline);
+    Exchange ex = co_await std::visit(
+        [&](auto& stream) {
+          return exchange(stream, req, method == "HEAD", options.max_response_body_bytes);
+        },
+        conn->stream);
+    if (ex.ec) {
+      const bool stale = reused && !ex.got_bytes && ex.ec != beast::error::timeout;
+      if (stale) continue;
+      if (ex.in_write) {
+        co_return fail("sending to " + where + " failed: " + reason(ex.ec));
+      }
+      std::string what = ex.ec == beast::error::timeout
                              ? "timed out after " + std::to_string(timeout.count()) + " ms"
-                         : rec == bh::error::body_limit
+                         : ex.ec == bh::error::body_limit
                              ? "response body larger than " +
                                    std::to_string(options.max_response_body_bytes) + " bytes"
-                             : rec.message();
-      co_return fail("reading the response from " + key + " failed: " + what);
+                             : ex.ec.message();
+      co_return fail("reading the response from " + where + " failed: " + what);
     }
-    auto res = parser.release();
     ClientResponse out;
-    out.status = static_cast<int>(res.result_int());
-    const bool keep = res.keep_alive() && buffer.size() == 0;
-    out.body = std::move(res.body());
-    out.headers = std::move(res.base());
-    if (keep) {
-      give_back(key, std::move(stream));
+    out.status = static_cast<int>(ex.response.result_int());
+    out.body = std::move(ex.response.body());
+    out.headers = std::move(ex.response.base());
+    if (ex.reusable) {
+      give_back(pool_key, std::move(conn));
     } else {
-      beast::error_code ignored;
-      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      conn->close();
     }
     if (old_names) span.set_attribute("http.status_code", static_cast<int64_t>(out.status));
     if (stable_names) {
@@ -320,7 +524,7 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
     (void)self;
     co_return out;
   }
-  co_return fail("connection to " + key + " closed before a response");
+  co_return fail("connection to " + where + " closed before a response");
 }
 
 Client::Client(asio::any_io_executor executor) : Client(std::move(executor), ClientOptions{}) {}

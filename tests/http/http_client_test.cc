@@ -138,7 +138,7 @@ TEST_F(ClientTest, MalformedResponseIsAnError) {
   EXPECT_NE(r.error().message.find("reading the response"), std::string::npos) << r.error().message;
 }
 
-TEST(ParseUrl, AcceptsHttpAndExplainsEverythingElse) {
+TEST(ParseUrl, AcceptsHttpAndHttpsAndExplainsEverythingElse) {
   auto p = parse_url("http://example.com:8080/a/b?c=d#frag");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->host, "example.com");
@@ -148,12 +148,47 @@ TEST(ParseUrl, AcceptsHttpAndExplainsEverythingElse) {
   EXPECT_EQ(parse_url("http://h?x=1")->target, "/?x=1");
   EXPECT_EQ(parse_url("http://[::1]:9000/x")->host, "::1");
   for (const char* bad :
-       {"https://h/", "ftp://h/", "h/x", "http://:80/", "http://h:0/", "http://h:70000/",
-        "http://h:8a/", "http://u:p@h/", "http://h/a b", "http://[::1/"}) {
+       {"ftp://h/", "h/x", "https:/h/", "http://:80/", "https://:443/", "http://h:0/",
+        "http://h:70000/", "https://h:8a/", "http://u:p@h/", "http://h/a b", "http://[::1/"}) {
     auto r = parse_url(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.error().message.find(bad), std::string::npos) << r.error().message;
   }
+}
+
+TEST(ParseUrl, HttpsDefaultsToPort443) {
+  auto p = parse_url("https://example.com/a?b=c");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->scheme, "https");
+  EXPECT_TRUE(p->tls());
+  EXPECT_EQ(p->host, "example.com");
+  EXPECT_EQ(p->port, 443);
+  EXPECT_EQ(p->target, "/a?b=c");
+  auto explicit_port = parse_url("https://example.com:8443");
+  ASSERT_TRUE(explicit_port.ok());
+  EXPECT_EQ(explicit_port->port, 8443);
+  EXPECT_EQ(explicit_port->target, "/");
+  auto plain = parse_url("http://example.com/");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->scheme, "http");
+  EXPECT_FALSE(plain->tls());
+  EXPECT_EQ(plain->port, 80);
+  // Schemes are case-insensitive (RFC 3986).
+  auto upper = parse_url("HTTPS://example.com/");
+  ASSERT_TRUE(upper.ok());
+  EXPECT_EQ(upper->scheme, "https");
+  EXPECT_EQ(upper->port, 443);
+}
+
+TEST(ParseUrl, HostHeaderOmitsTheSchemesDefaultPort) {
+  EXPECT_EQ(parse_url("https://example.com/")->authority(), "example.com");
+  EXPECT_EQ(parse_url("https://example.com:443/")->authority(), "example.com");
+  EXPECT_EQ(parse_url("https://example.com:8443/")->authority(), "example.com:8443");
+  EXPECT_EQ(parse_url("https://example.com:80/")->authority(), "example.com:80");
+  EXPECT_EQ(parse_url("http://example.com:80/")->authority(), "example.com");
+  EXPECT_EQ(parse_url("http://example.com:443/")->authority(), "example.com:443");
+  EXPECT_EQ(parse_url("http://[::1]:8080/")->authority(), "[::1]:8080");
+  EXPECT_EQ(parse_url("https://[::1]/")->authority(), "[::1]");
 }
 
 TEST_F(ClientTest, InjectsTraceparentTracestateAndBaggage) {

@@ -4,11 +4,6 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <random>
-#include <sstream>
-
 namespace tracekit::testing {
 
 namespace {
@@ -374,65 +369,6 @@ bool gunzip(std::string_view in, std::string& out) {
   } while (rc != Z_STREAM_END);
   inflateEnd(&zs);
   return true;
-}
-
-TempDir::TempDir() {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path() /
-          ("tracekit-otlp-" + std::to_string(rd()) + "-" + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-TestCertificates make_certificates(const TempDir& dir) {
-  TestCertificates c;
-  auto f = [&](const char* name) { return dir.file(name); };
-  c.ca_cert = f("ca.crt");
-  c.ca_key = f("ca.key");
-  c.server_cert = f("server.crt");
-  c.server_key = f("server.key");
-  c.client_cert = f("client.crt");
-  c.client_key = f("client.key");
-  c.other_ca_cert = f("other-ca.crt");
-  {
-    std::ofstream(f("server.ext")) << "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                                      "basicConstraints=CA:FALSE\n"
-                                      "keyUsage=digitalSignature,keyEncipherment\n"
-                                      "extendedKeyUsage=serverAuth\n";
-    std::ofstream(f("client.ext")) << "basicConstraints=CA:FALSE\n"
-                                      "keyUsage=digitalSignature,keyEncipherment\n"
-                                      "extendedKeyUsage=clientAuth\n";
-  }
-  const std::string d = dir.path().string();
-  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  const std::string ca_ext =
-      " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign";
-  std::string script =
-      "set -e; cd '" + d + "'; exec >openssl.log 2>&1\n" + "openssl req -x509" + ec + ca_ext +
-      " -keyout ca.key -out ca.crt -days 2 -subj '/CN=tracekit test CA'\n" + "openssl req -x509" +
-      ec + ca_ext + " -keyout other-ca.key -out other-ca.crt -days 2 -subj '/CN=other CA'\n" +
-      "openssl req" + ec + " -keyout server.key -out server.csr -subj '/CN=localhost'\n" +
-      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
-      " -out server.crt -days 2 -extfile server.ext\n" +
-      "openssl req" + ec + " -keyout client.key -out client.csr -subj '/CN=tracekit client'\n" +
-      "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial"
-      " -out client.crt -days 2 -extfile client.ext\n";
-  std::ofstream(f("make.sh")) << script;
-  int rc = std::system(("sh '" + f("make.sh") + "'").c_str());
-  c.ok = rc == 0;
-  if (!c.ok) c.error = "openssl failed: " + read_text(f("openssl.log"));
-  return c;
 }
 
 }  // namespace tracekit::testing

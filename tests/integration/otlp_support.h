@@ -1,16 +1,17 @@
 // Shared by the OTLP integration tests: a known set of spans covering every field OTLP carries,
 // a checker that compares a decoded request with the span records field by field, OTLP/JSON to
-// protobuf conversion, gunzip, and test certificates made with the openssl command.
+// protobuf conversion, gunzip; and (from tests/support) temporary directories and test
+// certificates made with the openssl command.
 #pragma once
 
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "support/test_certificates.h"
 #include "tracekit/tracekit.h"
 
 namespace tracekit::testing {
@@ -45,31 +46,5 @@ size_t count_spans(const otlpv1::ExportTraceServiceRequest& request);
 
 // gzip or zlib data to plain bytes; false if it is not valid.
 bool gunzip(std::string_view in, std::string& out);
-
-// A fresh directory under the system temp dir, removed with the object.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-// A CA, a server certificate for localhost / 127.0.0.1 and a client certificate signed by it,
-// and a second CA that signed nothing we use (the "wrong" trust anchor). EC P-256 keys.
-struct TestCertificates {
-  std::string ca_cert, ca_key;
-  std::string server_cert, server_key;
-  std::string client_cert, client_key;
-  std::string other_ca_cert;
-  bool ok = false;
-  std::string error;
-};
-TestCertificates make_certificates(const TempDir& dir);
-
-std::string read_text(const std::string& path);
 
 }  // namespace tracekit::testing

@@ -11,9 +11,13 @@
 //   tracekit::http::BlockingClient blocking;   // thread-safe, owns its I/O thread
 //   auto r2 = blocking.request("GET", "http://127.0.0.1:8081/healthz");
 //
-// Plain http:// only. Connections are kept alive and reused per host:port. Failures (DNS,
-// connect, timeout, malformed response, body too large) are errors, never exceptions; a
-// 4xx/5xx answer is a response (the span is ERROR for >= 400, per the client convention).
+// http:// and https:// (TLS 1.2+ with OpenSSL). For https the server's certificate is verified
+// by default, against the system's CA store and for the URL's host (DNS name or IP address);
+// ClientOptions::tls trusts a private CA instead, adds a client certificate (mutual TLS), or
+// turns verification off for tests. Connections are kept alive and reused per
+// scheme://host:port. Failures (DNS, connect, TLS handshake, timeout, malformed response, body
+// too large) are errors, never exceptions; a 4xx/5xx answer is a response (the span is ERROR
+// for >= 400, per the client convention).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -31,7 +35,22 @@
 
 namespace tracekit::http {
 
+// TLS for https:// URLs (ignored for http://). The files are read once per Client, at its first
+// https request; a file that cannot be used makes every https request fail with the reason.
+struct ClientTlsOptions {
+  // Verify the server: a chain to a trusted CA, and a certificate issued for the URL's host (a
+  // DNS name, or an IP address SAN for an IP literal). false accepts any certificate: for tests
+  // and development only.
+  bool verify_peer = true;
+  // PEM file of the CA certificates to trust instead of the system's default store.
+  std::string ca_file;
+  // Mutual TLS: this client's certificate (chain) and private key, PEM files, both or neither.
+  std::string client_certificate_file;
+  std::string client_key_file;
+};
+
 struct ClientOptions {
+  // Includes name resolution and, for https, the TLS handshake.
   std::chrono::milliseconds connect_timeout{5000};
   // The whole call: connect, send, receive.
   std::chrono::milliseconds total_timeout{30000};
@@ -43,6 +62,7 @@ struct ClientOptions {
   std::optional<Semconv> semconv;  // nullopt: OTEL_SEMCONV_STABILITY_OPT_IN
   Tracer* tracer = nullptr;        // null: tracekit::get_tracer("tracekit.http")
   std::string user_agent = "tracekit-http/0.1";
+  ClientTlsOptions tls;
 };
 
 struct ClientResponse {
@@ -72,7 +92,7 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // `url` is "http://host[:port]/path?query". The span's parent is Context::current() at the
+  // `url` is "http[s]://host[:port]/path?query". The span's parent is Context::current() at the
   // call. `headers` are sent as given (Host, Content-Length, User-Agent are added).
   boost::asio::awaitable<Result<ClientResponse>> request(std::string method, std::string url,
                                                          std::string body = {},
@@ -105,11 +125,17 @@ class BlockingClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// Splits "http://host[:port]/path?query"; an error says what is wrong (scheme, host, port).
+// Splits "http[s]://host[:port]/path?query"; an error says what is wrong (scheme, host, port).
 struct ParsedUrl {
-  std::string host;
-  uint16_t port = 80;
-  std::string target = "/";  // path and query
+  std::string scheme = "http";  // "http" or "https", lower case
+  std::string host;             // IPv6 literals without the brackets
+  uint16_t port = 80;           // the scheme's default (80, 443) when the URL has none
+  std::string target = "/";     // path and query
+
+  bool tls() const { return scheme == "https"; }
+  // "host[:port]" as the Host header carries it: the port only when it is not the scheme's
+  // default, IPv6 literals in brackets.
+  std::string authority() const;
 };
 Result<ParsedUrl> parse_url(std::string_view url);
 
