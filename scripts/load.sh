@@ -28,7 +28,7 @@ tmp="$(mktemp -d)"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
+  [ -n "${LOAD_KEEP_TMP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
@@ -49,6 +49,10 @@ sink_pid=$!
 pids+=("$sink_pid")
 endpoint="$(wait_line "$tmp/sink.out" endpoint)"
 
+# cpu_ticks PID: user + system CPU time of a process so far, in clock ticks.
+clk_tck="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # run_round MODE N: one server, a warm-up, one measured wrk run; appends "rps p50 p99" to
 # $tmp/MODE.results.
 run_round() {
@@ -67,16 +71,25 @@ run_round() {
   port="$(wait_line "$tmp/server.$mode.$n.out" port)"
   local url="http://127.0.0.1:$port/hello"
   wrk -t"$wrk_threads" -c"$connections" -d2s "$url" > /dev/null
+  local cpu_before cpu_after
+  cpu_before="$(cpu_ticks "$pid")"
   wrk -t"$wrk_threads" -c"$connections" -d"${duration}s" --latency "$url" > "$tmp/wrk.$mode.$n"
+  cpu_after="$(cpu_ticks "$pid")"
   kill -TERM "$pid"
   wait "$pid" || true
-  local rps p50 p99 errors
+  local rps p50 p99 errors requests
   rps="$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.$mode.$n")"
+  requests="$(awk '/requests in/ {print $1}' "$tmp/wrk.$mode.$n")"
   p50="$(awk '$1 == "50%" {print $2}' "$tmp/wrk.$mode.$n")"
   p99="$(awk '$1 == "99%" {print $2}' "$tmp/wrk.$mode.$n")"
   errors="$(awk '/Non-2xx or 3xx responses:/ {print $5} /Socket errors:/ {print "socket-errors"}' "$tmp/wrk.$mode.$n" | tr '\n' ' ')"
   [ -n "$errors" ] && echo "load.sh: $mode round $n: $errors" >&2
-  echo "$rps $p50 $p99" >> "$tmp/$mode.results"
+  # The server's CPU time per request (all its threads: I/O, and with tracing the batch worker
+  # and the OTLP exporter), in microseconds.
+  local cpu_us
+  cpu_us="$(awk -v t="$((cpu_after - cpu_before))" -v hz="$clk_tck" -v r="$requests" \
+    'BEGIN {printf "%.1f", (r > 0 ? t / hz * 1e6 / r : 0)}')"
+  echo "$rps $p50 $p99 $cpu_us" >> "$tmp/$mode.results"
   if [ "$mode" = on ]; then cat "$tmp/server.$mode.$n.err" >> "$tmp/tracer.stats"; fi
 }
 
@@ -84,14 +97,17 @@ for n in $(seq 1 "$rounds"); do
   run_round off "$n"
   run_round on "$n"
 done
+sink_ticks="$(cpu_ticks "$sink_pid")"
 kill -TERM "$sink_pid"
 wait "$sink_pid" || true
 spans="$(sed -n 's/^spans //p' "$tmp/sink.out")"
+sink_cpu_s="$(awk -v t="$sink_ticks" -v hz="$clk_tck" 'BEGIN {printf "%.2f", t / hz}')"
 ended="$(awk '/^spans_ended/ {e += $2; d += $4} END {print e+0, d+0}' "$tmp/tracer.stats")"
 
-python3 - "$tmp" "$markdown" "$duration" "$rounds" "$connections" "$wrk_threads" "$spans" $ended <<'PY'
+python3 - "$tmp" "$markdown" "$duration" "$rounds" "$connections" "$wrk_threads" "$spans" \
+  "$sink_cpu_s" $ended <<'PY'
 import statistics, sys
-tmp, markdown, duration, rounds, conns, threads, spans, ended, dropped = sys.argv[1:10]
+tmp, markdown, duration, rounds, conns, threads, spans, sink_cpu, ended, dropped = sys.argv[1:11]
 def rows(mode):
     return [l.split() for l in open(f"{tmp}/{mode}.results") if l.strip()]
 def median_rps(mode):
@@ -110,16 +126,18 @@ if markdown == "1":
           f"`tracekit-http-load-server` (one I/O thread), {rounds} alternating rounds, medians. "
           f"Tracing on: `always_on` sampler, batch processor, OTLP/gRPC to `tracekit-otlp-sink` "
           f"on the same machine.\n")
-    print("| tracing | requests/s | p50 | p99 | all rounds (req/s) |")
-    print("|---|---:|---:|---:|---|")
-    print(f"| off | {off:,.0f} | {o[1]} | {o[2]} | {all_off} |")
-    print(f"| on | {on:,.0f} | {t[1]} | {t[2]} | {all_on} |")
+    print("| tracing | requests/s | p50 | p99 | server CPU per request | all rounds (req/s) |")
+    print("|---|---:|---:|---:|---:|---|")
+    print(f"| off | {off:,.0f} | {o[1]} | {o[2]} | {o[3]} µs | {all_off} |")
+    print(f"| on | {on:,.0f} | {t[1]} | {t[2]} | {t[3]} µs | {all_on} |")
     print(f"\nTraced throughput: **{ratio * 100:.1f} %** of untraced (goal >= 95 %: {goal}). "
           f"Spans ended {int(ended):,}, dropped {int(dropped):,}, received by the sink "
-          f"{int(spans or 0):,}.\n")
+          f"{int(spans or 0):,}; the sink used {sink_cpu} s of CPU in all.\n")
 else:
-    print(f"tracing off: {off:,.0f} req/s (p50 {o[1]}, p99 {o[2]}; rounds {all_off})")
-    print(f"tracing on:  {on:,.0f} req/s (p50 {t[1]}, p99 {t[2]}; rounds {all_on})")
+    print(f"tracing off: {off:,.0f} req/s (p50 {o[1]}, p99 {o[2]}, {o[3]} µs CPU/request; "
+          f"rounds {all_off})")
+    print(f"tracing on:  {on:,.0f} req/s (p50 {t[1]}, p99 {t[2]}, {t[3]} µs CPU/request; "
+          f"rounds {all_on})")
     print(f"ratio {ratio * 100:.1f} % (goal >= 95 %: {goal}); spans ended {ended}, "
-          f"dropped {dropped}, received {spans}")
+          f"dropped {dropped}, received {spans}; sink CPU {sink_cpu} s")
 PY
