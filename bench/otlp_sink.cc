@@ -6,7 +6,6 @@
 // format (resource_spans → scope_spans → spans) instead of building the message objects, which
 // cost several microseconds per span and made the receiver, not tracing, a large part of what
 // the load test measured. A malformed request is refused with INVALID_ARGUMENT.
-#include <google/protobuf/io/coded_stream.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/proto_buffer_reader.h>
 
@@ -16,58 +15,16 @@
 #include <string>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "otlp_span_count.h"
 
 namespace {
 
 using google::protobuf::io::CodedInputStream;
+using tracekit::bench::count_spans;
 
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) {
   g_stop = 1;
-}
-
-bool skip_field(CodedInputStream& in, uint32_t wire_type) {
-  uint64_t u64;
-  uint32_t u32;
-  switch (wire_type) {
-    case 0:
-      return in.ReadVarint64(&u64);
-    case 1:
-      return in.ReadLittleEndian64(&u64);
-    case 2:
-      return in.ReadVarint32(&u32) && in.Skip(static_cast<int>(u32));
-    case 5:
-      return in.ReadLittleEndian32(&u32);
-    default:
-      return false;  // groups are not part of OTLP
-  }
-}
-
-// The field numbers from ExportTraceServiceRequest down to a span: resource_spans = 1,
-// ResourceSpans.scope_spans = 2, ScopeSpans.spans = 2.
-constexpr uint32_t kPathToSpans[] = {1, 2, 2};
-constexpr int kSpanDepth = 2;
-
-bool count_spans(CodedInputStream& in, int depth, size_t& spans) {
-  while (const uint32_t tag = in.ReadTag()) {
-    const uint32_t field = tag >> 3;
-    const uint32_t wire_type = tag & 7;
-    if (wire_type != 2 || field != kPathToSpans[depth]) {
-      if (!skip_field(in, wire_type)) return false;
-      continue;
-    }
-    uint32_t length;
-    if (!in.ReadVarint32(&length)) return false;
-    if (depth == kSpanDepth) {
-      ++spans;
-      if (!in.Skip(static_cast<int>(length))) return false;
-      continue;
-    }
-    const auto limit = in.PushLimit(static_cast<int>(length));
-    if (!count_spans(in, depth + 1, spans)) return false;
-    in.PopLimit(limit);
-  }
-  return in.ConsumedEntireMessage();
 }
 
 using TraceService = opentelemetry::proto::collector::trace::v1::TraceService;

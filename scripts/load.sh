@@ -8,7 +8,8 @@
 #   scripts/load.sh --markdown       a Markdown section (scripts/bench.sh puts it into
 #                                    docs/benchmarks.md)
 # Environment: LOAD_DURATION (s, default 5), LOAD_ROUNDS (default 7), LOAD_CONNECTIONS (32),
-# LOAD_THREADS (wrk threads, 1), LOAD_BUILD_DIR (build/release; built if missing).
+# LOAD_THREADS (wrk threads, 1), LOAD_BUILD_DIR (build/release; built if missing),
+# LOAD_KEEP_TMP (non-empty: keep the raw wrk, server and sink output in the temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,8 +56,8 @@ endpoint="$(wait_line "$tmp/sink.out" endpoint)"
 clk_tck="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# run_round MODE N: one server, a warm-up, one measured wrk run; appends "rps p50 p99" to
-# $tmp/MODE.results.
+# run_round MODE N: one server, a warm-up, one measured wrk run; appends
+# "rps p50 p99 cpu_us_per_request" to $tmp/MODE.results.
 run_round() {
   local mode="$1" n="$2" flags=() envs=()
   if [ "$mode" = on ]; then
