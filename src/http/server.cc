@@ -4,7 +4,9 @@
 // graceful stop.
 #include "tracekit/http/server.h"
 
+#include <array>
 #include <atomic>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -49,6 +51,10 @@ using tcp = asio::ip::tcp;
 using Strand = asio::strand<asio::io_context::executor_type>;
 using ConnExecutor = detail::ContextExecutor<Strand>;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// How long, and how much, a connection closed over an unread request body keeps reading (and
+// discarding) so that its last response is not lost to a reset.
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr size_t kLingerBytes = 8 * 1024 * 1024;
 
 // How a request ends once the middleware chain has run.
 enum class Terminal : uint8_t { kRoute, kNotFound, kMethodNotAllowed, kTooLarge, kStatic };
@@ -317,6 +323,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
   namespace bh = beast::http;
   beast::flat_buffer buffer;
   bool first = true;
+  bool body_left_unread = false;
   try {
     for (;;) {
       if (stopping.load(std::memory_order_acquire)) break;
@@ -465,6 +472,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       }
       conn->slot->context.reset();
       conn->slot->correlation_id.clear();
+      body_left_unread = must_close;
       if (write_error || !keep_alive) break;
     }
   } catch (...) {
@@ -474,6 +482,21 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
   conn->slot->correlation_id.clear();
   beast::error_code ignored;
   conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (body_left_unread) {
+    // Closing a socket with unread data makes the kernel send a reset, which can destroy the
+    // 413 we just sent before the client reads it (a client still writing its body sees a
+    // broken connection instead). Read and discard what the client still sends, bounded in
+    // bytes and time, until it closes its side.
+    std::array<char, 16 * 1024> sink;
+    size_t drained = 0;
+    conn->stream.expires_after(kLingerTime);
+    conn->idle = true;  // stop() closes it like a connection between requests
+    while (drained < kLingerBytes && !stopping.load(std::memory_order_acquire)) {
+      auto [ec, n] = co_await conn->stream.async_read_some(asio::buffer(sink), kTuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
   conn->stream.socket().close(ignored);
   {
     std::lock_guard lock(mu);
