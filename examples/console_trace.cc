@@ -37,7 +37,7 @@ int main() {
       execute.set_attribute("tool.id", "7f1c1c1e-2b1a-4d5e-9d3e-1a2b3c4d5e6f");
       execute.set_attribute("version.id", "0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f");
       {
-        auto runner = tracer.start_as_current_span("process_runner.execute");
+        auto runner = tracer.start_as_current_span("sandbox_runner.execute");
         runner.add_event("workdir_created", {{"path", "/tmp/run-1"}});
         runner.add_event("process_started", {{"pid", 4242}});
         runner.add_event("process_finished", {{"exit_code", 0}, {"timed_out", false}});

@@ -138,7 +138,7 @@ echo "   X-Trace-ID: $trace_id"
 spans=("$work/skriptoteket-web.spans.jsonl" "$work/skriptoteket-runner.spans.jsonl")
 complete=false
 for _ in $(seq 1 100); do
-  if cat "${spans[@]}" 2>/dev/null | grep -q "process_runner.execute" &&
+  if cat "${spans[@]}" 2>/dev/null | grep -q "sandbox_runner.execute" &&
      cat "${spans[@]}" 2>/dev/null | grep -q "execute_tool_version"; then
     complete=true; break
   fi
@@ -148,7 +148,7 @@ done
 echo
 echo "== the run's trace, across both processes"
 cat "${spans[@]}" 2>/dev/null | python3 scripts/span_tree.py --trace "$trace_id" \
-  --require "execute_tool_version,process_runner.execute,POST /execute" || complete=false
+  --require "execute_tool_version,sandbox_runner.execute,POST /execute" || complete=false
 echo
 echo "== log lines carrying the trace id"
 grep -h "$trace_id" "$work/skriptoteket-web.log" "$work/skriptoteket-runner.log" | head -n 8 || true
@@ -158,7 +158,7 @@ if $collector; then
   echo "== the trace in the embedded collector"
   stored=false
   for _ in $(seq 1 100); do
-    if curl -sf "$collector_ui/api/traces/$trace_id" 2>/dev/null | grep -q "process_runner.execute"; then
+    if curl -sf "$collector_ui/api/traces/$trace_id" 2>/dev/null | grep -q "sandbox_runner.execute"; then
       stored=true; break
     fi
     sleep 0.1

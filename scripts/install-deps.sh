@@ -16,6 +16,8 @@ PACKAGES=(
   openssl libcurl4-openssl-dev
   # logging, storage
   libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
+  # Skriptoteket's script sandbox
+  bubblewrap libseccomp-dev
   # load tests, interoperability and browser tests
   wrk chromium
   # the W3C trace-context test harness (scripts/w3c_tracecontext.sh) runs on aiohttp

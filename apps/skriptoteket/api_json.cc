@@ -41,6 +41,10 @@ json_ns::object to_json(const Run& run) {
   if (run.started_at_ms && run.finished_at_ms) {
     o["duration_ms"] = *run.finished_at_ms - *run.started_at_ms;
   }
+  o["signal"] = run.signal ? json_ns::value(*run.signal) : json_ns::value(nullptr);
+  o["oom_killed"] = run.oom_killed;
+  o["cpu_limit_exceeded"] = run.cpu_limit_exceeded;
+  o["process_limit_reached"] = run.process_limit_reached;
   if (!run.error.empty()) o["error"] = run.error;
   return o;
 }
@@ -53,6 +57,9 @@ json_ns::object to_json(const ScriptOutcome& outcome) {
           {"stderr", outcome.stderr_text},
           {"stdout_truncated", outcome.stdout_truncated},
           {"stderr_truncated", outcome.stderr_truncated},
+          {"oom_killed", outcome.oom_killed},
+          {"cpu_limit_exceeded", outcome.cpu_limit_exceeded},
+          {"process_limit_reached", outcome.process_limit_reached},
           {"duration_ms", outcome.duration.count()}};
 }
 

@@ -45,6 +45,12 @@ struct Run {
   bool stdout_truncated = false;
   bool stderr_truncated = false;
   std::string error;  // why a run failed outside the script (runner unreachable, ...)
+  // How the sandbox ended it, besides its own exit: the signal that killed it, its memory or
+  // CPU limit; forks refused at its process limit.
+  std::optional<int> signal;
+  bool oom_killed = false;
+  bool cpu_limit_exceeded = false;
+  bool process_limit_reached = false;
   int64_t queued_at_ms = 0;
   std::optional<int64_t> started_at_ms;
   std::optional<int64_t> finished_at_ms;

@@ -9,9 +9,20 @@ namespace skriptoteket {
 
 namespace json = boost::json;
 
-RemoteRunner::RemoteRunner(std::string base_url) : base_url_(std::move(base_url)) {
+RemoteRunner::RemoteRunner(std::string base_url, RunnerTokenSource token)
+    : base_url_(std::move(base_url)), token_source_(std::move(token)) {
   while (!base_url_.empty() && base_url_.back() == '/')
     base_url_.pop_back();
+}
+
+Outcome<std::string> RemoteRunner::token() {
+  std::lock_guard lock(token_mutex_);
+  if (token_.empty()) {
+    auto loaded = load_runner_token(token_source_);
+    if (!loaded) return loaded;
+    token_ = std::move(loaded).value();
+  }
+  return token_;
 }
 
 Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
@@ -21,7 +32,13 @@ Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
   // The script's own time plus room for starting it and sending its output.
   tracekit::http::RequestOptions options;
   options.total_timeout = job.time_limit + std::chrono::seconds(15);
-  tracekit::http::HeaderList headers = {{"Content-Type", "application/json"}};
+  auto secret = token();
+  if (!secret) {
+    return Failure{Failure::Kind::kUnavailable,
+                   "no token for the runner: " + secret.failure().message};
+  }
+  tracekit::http::HeaderList headers = {{"Content-Type", "application/json"},
+                                        {"Authorization", "Bearer " + secret.value()}};
   // The request's correlation id goes along, so both services' logs share it as well as the
   // trace id.
   if (const auto id = tracekit::log::current_correlation_id(); !id.empty()) {
@@ -29,6 +46,11 @@ Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
   }
   auto response =
       client_.request("POST", base_url_ + "/execute", body, std::move(headers), options);
+  if (response.ok() && response->status == 401) {
+    // The runner was restarted with another token: read it again next time.
+    std::lock_guard lock(token_mutex_);
+    token_.clear();
+  }
   if (!response.ok()) {
     return Failure{
         Failure::Kind::kUnavailable,
@@ -71,6 +93,9 @@ Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
   outcome.stderr_text = text("stderr");
   outcome.stdout_truncated = boolean("stdout_truncated");
   outcome.stderr_truncated = boolean("stderr_truncated");
+  outcome.oom_killed = boolean("oom_killed");
+  outcome.cpu_limit_exceeded = boolean("cpu_limit_exceeded");
+  outcome.process_limit_reached = boolean("process_limit_reached");
   outcome.duration = std::chrono::milliseconds(integer("duration_ms"));
   return outcome;
 }

@@ -2,17 +2,20 @@
 // with the instrumented client, so the call is a CLIENT span and carries traceparent.
 #pragma once
 
+#include <mutex>
 #include <string>
 
 #include "runner.h"
+#include "runner_token.h"
 #include "tracekit/http/client.h"
 
 namespace skriptoteket {
 
 class RemoteRunner final : public ScriptRunner {
  public:
-  // `base_url` is the runner's "http://host:port".
-  explicit RemoteRunner(std::string base_url);
+  // `base_url` is the runner's "http://host:port"; the token that the runner requires is
+  // read from `token` at the first call (the runner may start after this service).
+  RemoteRunner(std::string base_url, RunnerTokenSource token);
 
   // kUnavailable when the runner cannot be reached or answers with an error.
   Outcome<ScriptOutcome> execute(const ScriptJob& job) override;
@@ -20,7 +23,12 @@ class RemoteRunner final : public ScriptRunner {
   const std::string& base_url() const noexcept { return base_url_; }
 
  private:
+  Outcome<std::string> token();
+
   std::string base_url_;
+  RunnerTokenSource token_source_;
+  std::mutex token_mutex_;
+  std::string token_;  // once read
   tracekit::http::BlockingClient client_;
 };
 

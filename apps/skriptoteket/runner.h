@@ -1,5 +1,5 @@
-// Running a script: the interface the runner service serves, so that a container runner (the
-// seed's docker_runner) can replace the process runner without touching the callers.
+// Running a script: the interface the runner service serves (SandboxRunner) and the web service
+// calls (RemoteRunner), so either side can change without touching the callers.
 #pragma once
 
 #include <chrono>
@@ -26,6 +26,12 @@ struct ScriptOutcome {
   std::string stderr_text;
   bool stdout_truncated = false;
   bool stderr_truncated = false;
+  // Why the sandbox ended it early, besides the time limit: the kernel's OOM killer at the
+  // sandbox's memory limit, the CPU-time limit, or forks refused at the process limit (the
+  // script may then have carried on and exited by itself).
+  bool oom_killed = false;
+  bool cpu_limit_exceeded = false;
+  bool process_limit_reached = false;
   std::chrono::milliseconds duration{0};
 };
 

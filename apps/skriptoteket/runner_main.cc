@@ -1,9 +1,11 @@
-// skriptoteket-runner: runs scripts for skriptoteket-web (POST /execute) as child processes.
-// Settings from the environment (docs/skriptoteket.md), tracing from configure_tracing().
+// skriptoteket-runner: runs scripts for skriptoteket-web (POST /execute), each in a sandbox
+// (bubblewrap, seccomp, cgroups). Settings from the environment (docs/skriptoteket.md), tracing
+// from configure_tracing().
 #include <cstdio>
 
-#include "process_runner.h"
 #include "runner_service.h"
+#include "runner_token.h"
+#include "sandbox_runner.h"
 #include "service_env.h"
 #include "store.h"
 #include "tracekit/log/logger.h"
@@ -38,14 +40,56 @@ int main() {
     if (f) return fail(f->message);
   }
 
-  ProcessRunnerOptions runner_options;
+  SandboxRunnerOptions runner_options;
+  const std::string sandbox_text = env::text("SKRIPTOTEKET_RUNNER_SANDBOX", "bubblewrap");
+  const auto sandbox_mode = parse_sandbox_mode(sandbox_text);
+  if (!sandbox_mode) {
+    return fail("SKRIPTOTEKET_RUNNER_SANDBOX=\"" + sandbox_text +
+                "\" is not valid: expected bubblewrap or none");
+  }
+  runner_options.mode = *sandbox_mode;
+  runner_options.cgroup_mode = env::text("SKRIPTOTEKET_SANDBOX_CGROUP", "auto");
+  if (runner_options.cgroup_mode != "auto" && runner_options.cgroup_mode != "v1" &&
+      runner_options.cgroup_mode != "v2" && runner_options.cgroup_mode != "none") {
+    return fail("SKRIPTOTEKET_SANDBOX_CGROUP=\"" + runner_options.cgroup_mode +
+                "\" is not valid: expected auto, v2, v1 or none");
+  }
+  constexpr uint64_t kMiB = 1024 * 1024;
+  auto memory =
+      env::number("SKRIPTOTEKET_SANDBOX_MEMORY_BYTES", 512 * kMiB, 16 * kMiB, 64ULL << 30);
+  auto processes = env::number("SKRIPTOTEKET_SANDBOX_MAX_PROCESSES", 64, 4, 100000);
+  auto volume = env::number("SKRIPTOTEKET_SANDBOX_VOLUME_BYTES", 64 * kMiB, kMiB, 64ULL << 30);
+  for (const Failure* f :
+       {memory.ok() ? nullptr : &memory.failure(), processes.ok() ? nullptr : &processes.failure(),
+        volume.ok() ? nullptr : &volume.failure()}) {
+    if (f) return fail(f->message);
+  }
+  runner_options.memory_bytes = memory.value();
+  runner_options.max_processes = processes.value();
+  runner_options.volume_bytes = volume.value();
   const std::string data_dir = env::text("SKRIPTOTEKET_DATA_DIR", "data");
   runner_options.work_root = env::text("SKRIPTOTEKET_WORK_DIR", data_dir + "/runs");
   runner_options.stdout_limit = runner_options.stderr_limit = output_limit.value();
   runner_options.max_time_limit = std::chrono::milliseconds(max_limit.value());
-  auto runner = ProcessRunner::create(runner_options, tracekit::get_tracer("skriptoteket.runner"));
+
+  tracekit::log::Logger log("skriptoteket.runner");
+  auto token = load_or_create_runner_token(runner_token_source());
+  if (!token) return fail(token.failure().message);
+  auto runner = SandboxRunner::create(runner_options, tracekit::get_tracer("skriptoteket.runner"));
   if (!runner) return fail(runner.failure().message);
-  RunnerService service(*runner.value(), {.max_script_bytes = max_script.value()});
+  if (runner_options.mode == SandboxMode::kNone) {
+    std::fprintf(stderr,
+                 "skriptoteket-runner: WARNING: SKRIPTOTEKET_RUNNER_SANDBOX=none: scripts run as "
+                 "plain child processes of this user, with access to its files, the network and "
+                 "every process it may signal. Only for trusted scripts.\n");
+    log.warn("sandbox.disabled", {{"sandbox", "none"}});
+  }
+  if (runner.value()->cgroup_version() == "none") {
+    log.warn("sandbox.no_cgroup", {{"reason", runner.value()->cgroup_unavailable_reason()},
+                                   {"limits", "per process (rlimits)"}});
+  }
+  RunnerService service(*runner.value(),
+                        {.max_script_bytes = max_script.value(), .token = token.value()});
 
   tracekit::http::ServerOptions options;
   options.address = env::text("SKRIPTOTEKET_RUNNER_ADDRESS", "127.0.0.1");
@@ -58,9 +102,13 @@ int main() {
   if (auto r = server.start(); !r) return fail(r.error().message, 1);
   if (!env::write_port_file(server.port())) return fail("cannot write SKRIPTOTEKET_PORT_FILE", 1);
 
-  tracekit::log::Logger log("skriptoteket.runner");
   log.info("service.started",
-           {{"url", server.base_url()}, {"work_dir", runner_options.work_root.string()}});
+           {{"url", server.base_url()},
+            {"sandbox", to_string(runner_options.mode)},
+            {"cgroup", runner.value()->cgroup_version()},
+            {"memory_bytes", static_cast<int64_t>(runner_options.memory_bytes)},
+            {"max_processes", static_cast<int64_t>(runner_options.max_processes)},
+            {"volume_bytes", static_cast<int64_t>(runner_options.volume_bytes)}});
   const int rc = server.run_until_signal();
   log.info("service.stopped", {{"exit_code", rc}});
   tracekit::shutdown_tracing();

@@ -1,6 +1,7 @@
 #include "runner_service.h"
 
 #include "api_json.h"
+#include "runner_token.h"
 #include "tracekit/http/tracing.h"
 #include "web_service.h"
 
@@ -26,7 +27,26 @@ void RunnerService::install(tracekit::http::Server& server) {
   server.route("POST", "/execute", [this](Request& r) { return execute(r); });
 }
 
+bool RunnerService::authorized(const Request& request) const {
+  constexpr std::string_view kScheme = "Bearer ";
+  const std::string_view header = request.header("Authorization").value_or("");
+  if (options_.token.empty() || header.size() <= kScheme.size() || !header.starts_with(kScheme)) {
+    return false;
+  }
+  return equal_in_constant_time(header.substr(kScheme.size()), options_.token);
+}
+
 Response RunnerService::execute(Request& request) {
+  if (!authorized(request)) {
+    // Anything on the host can reach the port; only skriptoteket-web knows the token.
+    log_.warn("runner.unauthorized",
+              {{"remote_address", request.remote_address()},
+               {"has_authorization", request.header("Authorization").has_value()}});
+    Response refused = api::error(401, "unauthorized",
+                                  "POST /execute needs the runner's token (Authorization: Bearer)");
+    refused.set_header("WWW-Authenticate", "Bearer");
+    return refused;
+  }
   Response problem;
   auto body = api::parse_object(request, problem);
   if (!body) return problem;

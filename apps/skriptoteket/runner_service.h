@@ -12,16 +12,19 @@ namespace skriptoteket {
 
 struct RunnerServiceOptions {
   size_t max_script_bytes = 64 * 1024;
+  // POST /execute answers 401 unless the request carries `Authorization: Bearer <token>`.
+  std::string token;
 };
 
 class RunnerService {
  public:
   RunnerService(ScriptRunner& runner, RunnerServiceOptions options)
-      : runner_(runner), options_(options) {}
+      : runner_(runner), options_(std::move(options)) {}
   void install(tracekit::http::Server& server);
 
  private:
   tracekit::http::Response execute(tracekit::http::Request& request);
+  bool authorized(const tracekit::http::Request& request) const;
 
   ScriptRunner& runner_;
   RunnerServiceOptions options_;

@@ -45,6 +45,11 @@ constexpr const char* kMigrations[] = {
     // 1 -> 2: the lookups the API makes.
     "CREATE INDEX tool_versions_by_tool ON tool_versions(tool_id);"
     "CREATE INDEX runs_by_version ON runs(version_id);",
+    // 2 -> 3: how the sandbox ended a run, in plain terms.
+    "ALTER TABLE runs ADD COLUMN signal INTEGER;"
+    "ALTER TABLE runs ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE runs ADD COLUMN cpu_limit_exceeded INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE runs ADD COLUMN process_limit_reached INTEGER NOT NULL DEFAULT 0;",
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
@@ -391,13 +396,17 @@ Outcome<Run> Store::finish_run(const std::string& run_id, const RunResult& resul
   std::lock_guard lock(mutex_);
   Query q(*this, "UPDATE", "runs",
           "UPDATE runs SET status = ?, exit_code = ?, stdout = ?, stderr = ?, stdout_truncated = ?,"
-          " stderr_truncated = ?, error = ?, finished_at_ms = ? WHERE id = ? AND status = ?");
+          " stderr_truncated = ?, error = ?, finished_at_ms = ?, signal = ?, oom_killed = ?,"
+          " cpu_limit_exceeded = ?, process_limit_reached = ? WHERE id = ? AND status = ?");
   q.bind(1, to_string(result.status));
   q.bind(2, result.exit_code ? std::optional<int64_t>(*result.exit_code) : std::nullopt);
   q.bind(3, result.stdout_text).bind(4, result.stderr_text);
   q.bind(5, int64_t{result.stdout_truncated}).bind(6, int64_t{result.stderr_truncated});
-  q.bind(7, result.error).bind(8, now_ms()).bind(9, run_id);
-  q.bind(10, to_string(RunStatus::kRunning));
+  q.bind(7, result.error).bind(8, now_ms());
+  q.bind(9, result.signal ? std::optional<int64_t>(*result.signal) : std::nullopt);
+  q.bind(10, int64_t{result.oom_killed}).bind(11, int64_t{result.cpu_limit_exceeded});
+  q.bind(12, int64_t{result.process_limit_reached}).bind(13, run_id);
+  q.bind(14, to_string(RunStatus::kRunning));
   if (!q.run()) return q.failure("cannot finish the run");
   if (sqlite3_changes(db_) != 1) {
     return Failure{Failure::Kind::kConflict, "run " + run_id + " is not running"};
@@ -413,8 +422,8 @@ Outcome<Run> Store::get_run(const std::string& id) {
 Outcome<Run> Store::load_run(const std::string& id) {
   Query q(*this, "SELECT", "runs",
           "SELECT id, tool_id, version_id, status, exit_code, stdout, stderr, stdout_truncated,"
-          " stderr_truncated, error, queued_at_ms, started_at_ms, finished_at_ms"
-          " FROM runs WHERE id = ?");
+          " stderr_truncated, error, queued_at_ms, started_at_ms, finished_at_ms, signal,"
+          " oom_killed, cpu_limit_exceeded, process_limit_reached FROM runs WHERE id = ?");
   q.bind(1, id);
   const int rc = q.step();
   if (rc == SQLITE_DONE) return Failure{Failure::Kind::kNotFound, "no run with id " + id};
@@ -433,6 +442,10 @@ Outcome<Run> Store::load_run(const std::string& id) {
   run.queued_at_ms = q.int64(10);
   run.started_at_ms = q.optional_int64(11);
   run.finished_at_ms = q.optional_int64(12);
+  if (auto signal = q.optional_int64(13)) run.signal = static_cast<int>(*signal);
+  run.oom_killed = q.int64(14) != 0;
+  run.cpu_limit_exceeded = q.int64(15) != 0;
+  run.process_limit_reached = q.int64(16) != 0;
   return run;
 }
 

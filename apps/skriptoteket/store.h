@@ -31,12 +31,16 @@ struct RunResult {
   bool stdout_truncated = false;
   bool stderr_truncated = false;
   std::string error;
+  std::optional<int> signal;
+  bool oom_killed = false;
+  bool cpu_limit_exceeded = false;
+  bool process_limit_reached = false;
 };
 
 class Store {
  public:
   // The schema version the code expects; open() migrates older files up to it.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // SKRIPTOTEKET_DB_PATH, else $SKRIPTOTEKET_DATA_DIR/skriptoteket.db (data directory default
   // ./data).

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "remote_runner.h"
+#include "runner_token.h"
 #include "service_env.h"
 #include "tracekit/log/logger.h"
 #include "tracekit/setup.h"
@@ -50,7 +51,7 @@ int main() {
   auto store = Store::open(db_path, tracekit::get_tracer("skriptoteket.store"));
   if (!store) return fail(store.failure().message);
   const std::string runner_url = env::text("SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:8081");
-  RemoteRunner runner(runner_url);
+  RemoteRunner runner(runner_url, runner_token_source());
   WebService service(*store.value(), runner,
                      {.max_script_bytes = max_script.value(),
                       .default_time_limit = std::chrono::milliseconds(default_limit.value()),

@@ -232,15 +232,19 @@ Response WebService::run_version(Request& request) {
   span.set_attribute("tool.id", tool_id);
   span.set_attribute("version.id", version_id);
 
+  // A step that fails ends the operation: ERROR with the reason, as the seed's `with` block
+  // records an exception.
+  auto failed = [&span](const Failure& failure) {
+    span.set_status(tracekit::StatusCode::kError, failure.message);
+    span.record_exception("skriptoteket::Failure", failure.message);
+    return api::from_failure(failure);
+  };
   auto version = store_.get_version(tool_id, version_id);
-  if (!version) {
-    span.set_status(tracekit::StatusCode::kError, version.failure().message);
-    return api::from_failure(version.failure());
-  }
+  if (!version) return failed(version.failure());
   auto queued = store_.create_run(version.value());
-  if (!queued) return api::from_failure(queued.failure());
+  if (!queued) return failed(queued.failure());
   auto running = store_.start_run(queued->id);
-  if (!running) return api::from_failure(running.failure());
+  if (!running) return failed(running.failure());
 
   auto outcome =
       runner_.execute({version->language, version->source, std::chrono::milliseconds(limit_ms)});
@@ -252,13 +256,17 @@ Response WebService::run_version(Request& request) {
     result.stderr_text = std::move(outcome->stderr_text);
     result.stdout_truncated = outcome->stdout_truncated;
     result.stderr_truncated = outcome->stderr_truncated;
+    if (outcome->signal != 0) result.signal = outcome->signal;
+    result.oom_killed = outcome->oom_killed;
+    result.cpu_limit_exceeded = outcome->cpu_limit_exceeded;
+    result.process_limit_reached = outcome->process_limit_reached;
   } else {
     // The run is recorded as failed either way: no run stays "running" forever.
     result.status = RunStatus::kFailed;
     result.error = outcome.failure().message;
   }
   auto finished = store_.finish_run(queued->id, result);
-  if (!finished) return api::from_failure(finished.failure());
+  if (!finished) return failed(finished.failure());
 
   span.set_attribute("run.id", finished->id);
   span.set_attribute("run.status", to_string(finished->status));

@@ -31,6 +31,7 @@ class ServiceProcess {
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(20));
 
   uint16_t port() const noexcept { return port_; }
+  pid_t pid() const noexcept { return pid_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& log_path() const noexcept { return log_path_; }
   std::string log_text() const;

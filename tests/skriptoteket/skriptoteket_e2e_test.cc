@@ -28,13 +28,15 @@ class SkriptoteketE2E : public ::testing::Test {
     runner_ = new ServiceProcess();
     web_ = new ServiceProcess();
     std::string error;
-    const std::map<std::string, std::string> tracing = {{"OTEL_TRACING_ENABLED", "true"},
-                                                        {"OTEL_SDK_DISABLED", ""},
-                                                        {"OTEL_TRACES_EXPORTER", "console"},
-                                                        {"OTEL_BSP_SCHEDULE_DELAY", "50"},
-                                                        {"OTEL_SERVICE_NAME", ""},
-                                                        {"OTEL_TRACES_SAMPLER", ""},
-                                                        {"LOG_LEVEL", "info"}};
+    const std::map<std::string, std::string> tracing = {
+        {"OTEL_TRACING_ENABLED", "true"},
+        {"OTEL_SDK_DISABLED", ""},
+        {"OTEL_TRACES_EXPORTER", "console"},
+        {"OTEL_BSP_SCHEDULE_DELAY", "50"},
+        {"OTEL_SERVICE_NAME", ""},
+        {"OTEL_TRACES_SAMPLER", ""},
+        {"LOG_LEVEL", "info"},
+        {"SKRIPTOTEKET_RUNNER_TOKEN_FILE", (dir_->path() / "runner.token").string()}};
     auto runner_env = tracing;
     runner_env.insert({{"SERVICE_NAME", "skriptoteket-runner"},
                        {"TRACEKIT_CONSOLE_PATH", (dir_->path() / "runner.spans").string()},
@@ -158,14 +160,14 @@ TEST_F(SkriptoteketE2E, ARunIsOneTraceAcrossBothProcesses) {
   const std::string server_name = "POST /tools/{id}/versions/{version_id}/run";
   auto spans = wait_for_trace(
       trace_id, {server_name, "execute_tool_version", "SELECT tool_versions", "INSERT runs",
-                 "UPDATE runs", "POST", "POST /execute", "process_runner.execute"});
+                 "UPDATE runs", "POST", "POST /execute", "sandbox_runner.execute"});
   const ExportedSpan* server = find(spans, server_name);
   const ExportedSpan* execute = find(spans, "execute_tool_version");
   const ExportedSpan* select = find(spans, "SELECT tool_versions");
   const ExportedSpan* insert = find(spans, "INSERT runs");
   const ExportedSpan* client = find(spans, "POST");
   const ExportedSpan* runner_server = find(spans, "POST /execute");
-  const ExportedSpan* runner_span = find(spans, "process_runner.execute");
+  const ExportedSpan* runner_span = find(spans, "sandbox_runner.execute");
   ASSERT_TRUE(server && execute && select && insert && client && runner_server && runner_span)
       << "spans of the trace: " << spans.size();
 
@@ -208,13 +210,16 @@ TEST_F(SkriptoteketE2E, ARunIsOneTraceAcrossBothProcesses) {
   EXPECT_EQ(runner_span->service, "skriptoteket-runner");
   EXPECT_EQ(runner_span->parent_span_id, runner_server->span_id);
   ASSERT_EQ(runner_span->events.size(), 3u);
-  EXPECT_EQ(runner_span->events[0].name, "workdir_created");
-  EXPECT_FALSE(runner_span->events[0].attributes.at("path").empty());
-  EXPECT_EQ(runner_span->events[1].name, "process_started");
-  EXPECT_GT(std::stoi(runner_span->events[1].attributes.at("pid")), 0);
-  EXPECT_EQ(runner_span->events[2].name, "process_finished");
+  // The seed's §5 events, with the seed's names.
+  EXPECT_EQ(runner_span->events[0].name, "volume_created");
+  EXPECT_FALSE(runner_span->events[0].attributes.at("volume_name").empty());
+  EXPECT_EQ(runner_span->events[1].name, "container_started");
+  EXPECT_EQ(runner_span->events[1].attributes.at("container_id").rfind("sbx-", 0), 0u);
+  EXPECT_EQ(runner_span->events[2].name, "container_finished");
   EXPECT_EQ(runner_span->events[2].attributes.at("exit_code"), "0");
   EXPECT_EQ(runner_span->events[2].attributes.at("timed_out"), "false");
+  EXPECT_EQ(runner_span->events[2].attributes.at("oom_killed"), "false");
+  EXPECT_EQ(runner_span->attribute("runner.sandbox"), "bubblewrap");
 
   // Both processes' logs carry the trace id.
   EXPECT_TRUE(testing_wait([&] {
@@ -347,8 +352,8 @@ TEST_F(SkriptoteketE2E, AHangingScriptTimesOut) {
   auto run = json::parse(r.body).as_object();
   EXPECT_EQ(run["status"].as_string(), "timed_out");
   const std::string trace_id(r.header("X-Trace-ID").value_or(""));
-  auto spans = wait_for_trace(trace_id, {"execute_tool_version", "process_runner.execute"});
-  const ExportedSpan* runner_span = find(spans, "process_runner.execute");
+  auto spans = wait_for_trace(trace_id, {"execute_tool_version", "sandbox_runner.execute"});
+  const ExportedSpan* runner_span = find(spans, "sandbox_runner.execute");
   ASSERT_TRUE(runner_span);
   ASSERT_EQ(runner_span->events.size(), 3u);
   EXPECT_EQ(runner_span->events[2].attributes.at("timed_out"), "true");
@@ -395,7 +400,7 @@ TEST_F(SkriptoteketE2E, ConcurrentRunsEachGetTheirOwnOutputAndTrace) {
   EXPECT_EQ(traces.size(), static_cast<size_t>(kRuns));
   // Each trace holds its own runner span under its own client span.
   for (const auto& trace_id : traces) {
-    auto spans = wait_for_trace(trace_id, {"POST", "process_runner.execute", "POST /execute"});
+    auto spans = wait_for_trace(trace_id, {"POST", "sandbox_runner.execute", "POST /execute"});
     const ExportedSpan* client = find(spans, "POST");
     const ExportedSpan* runner_server = find(spans, "POST /execute");
     ASSERT_TRUE(client && runner_server);

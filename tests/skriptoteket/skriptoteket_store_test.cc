@@ -216,7 +216,7 @@ TEST_F(StoreTest, MigratesAVersionOneFileAndKeepsItsRows) {
   }
   auto store = open_store();
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), Store::kSchemaVersion);
   auto old = store->get_tool("00000000-0000-4000-8000-000000000001");
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->slug, "old");

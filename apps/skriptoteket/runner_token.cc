@@ -1,0 +1,111 @@
+#include "runner_token.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "service_env.h"
+
+namespace skriptoteket {
+
+namespace {
+
+constexpr size_t kTokenBytes = 32;
+
+// A token is 16..512 printable characters without spaces (what fits a header value).
+bool plausible(std::string_view token) {
+  if (token.size() < 16 || token.size() > 512) return false;
+  for (char c : token) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
+Outcome<std::string> read_token_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return Failure{Failure::Kind::kUnavailable,
+                   "cannot read the runner token file " + path + ": " + std::strerror(errno)};
+  }
+  std::string token;
+  std::getline(in, token);
+  if (!plausible(token)) {
+    return Failure{Failure::Kind::kInvalid,
+                   "the runner token in " + path + " is not 16 to 512 printable characters"};
+  }
+  return token;
+}
+
+}  // namespace
+
+RunnerTokenSource runner_token_source() {
+  const std::string data_dir = env::text("SKRIPTOTEKET_DATA_DIR", "data");
+  return {env::text("SKRIPTOTEKET_RUNNER_TOKEN", ""),
+          env::text("SKRIPTOTEKET_RUNNER_TOKEN_FILE", data_dir + "/runner.token")};
+}
+
+Outcome<std::string> load_runner_token(const RunnerTokenSource& source) {
+  if (!source.token.empty()) {
+    if (!plausible(source.token)) {
+      return Failure{Failure::Kind::kInvalid,
+                     "SKRIPTOTEKET_RUNNER_TOKEN is not valid: expected 16 to 512 printable "
+                     "characters without spaces"};
+    }
+    return source.token;
+  }
+  return read_token_file(source.file);
+}
+
+Outcome<std::string> load_or_create_runner_token(const RunnerTokenSource& source) {
+  if (!source.token.empty() || ::access(source.file.c_str(), F_OK) == 0) {
+    return load_runner_token(source);
+  }
+  unsigned char random[kTokenBytes];
+  if (::getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
+    return Failure{Failure::Kind::kInternal, std::string("getrandom: ") + std::strerror(errno)};
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token;
+  for (unsigned char b : random) {
+    token += kHex[b >> 4];
+    token += kHex[b & 15];
+  }
+  std::error_code ec;
+  if (const auto dir = std::filesystem::path(source.file).parent_path(); !dir.empty()) {
+    std::filesystem::create_directories(dir, ec);
+  }
+  // Created readable by this user only, and never replaced: two runners share one token.
+  const int fd = ::open(source.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return load_runner_token(source);
+    return Failure{Failure::Kind::kUnavailable, "cannot create the runner token file " +
+                                                    source.file + ": " + std::strerror(errno)};
+  }
+  const std::string line = token + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written) {
+    return Failure{Failure::Kind::kUnavailable,
+                   "cannot write the runner token file " + source.file};
+  }
+  return token;
+}
+
+bool equal_in_constant_time(std::string_view a, std::string_view b) noexcept {
+  unsigned char difference = a.size() == b.size() ? 0 : 1;
+  const std::string_view& longer = a.size() >= b.size() ? a : b;
+  for (size_t i = 0; i < longer.size(); ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    difference |= static_cast<unsigned char>(x ^ y);
+  }
+  return difference == 0;
+}
+
+}  // namespace skriptoteket

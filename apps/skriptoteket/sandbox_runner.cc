@@ -1,0 +1,519 @@
+#include "sandbox_runner.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "bwrap_command.h"
+#include "seccomp_filter.h"
+#include "tracekit/span.h"
+
+namespace skriptoteket {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Closes a descriptor when it goes out of scope.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) noexcept : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  int get() const noexcept { return fd_; }
+  void reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+Failure os_failure(std::string what) {
+  return Failure{Failure::Kind::kInternal, std::move(what) + ": " + std::strerror(errno)};
+}
+
+// The first of `candidates` that is an executable file.
+std::string find_executable(std::initializer_list<const char*> candidates) {
+  for (const char* c : candidates) {
+    if (::access(c, X_OK) == 0) return c;
+  }
+  return {};
+}
+
+// Reads what is available on `fd` into `out` up to `limit` bytes, dropping the rest. False at
+// end of file or on error.
+bool drain(int fd, std::string& out, size_t limit, bool& truncated) {
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n > 0) {
+      const size_t room = limit > out.size() ? limit - out.size() : 0;
+      const size_t keep = std::min(room, static_cast<size_t>(n));
+      out.append(buffer, keep);
+      if (keep < static_cast<size_t>(n)) truncated = true;
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+}
+
+// A descriptor that becomes readable when the process exits; -1 where the kernel has none.
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+// An in-memory file holding `content`, positioned at its start, numbered 10 or above so that
+// the child can move it to a low number without overwriting another of its descriptors.
+Fd memory_file(const char* name, std::string_view content) {
+  Fd fd(::memfd_create(name, MFD_CLOEXEC));
+  if (fd.get() < 0) return fd;
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+    if (n <= 0) return Fd();
+    done += static_cast<size_t>(n);
+  }
+  ::lseek(fd.get(), 0, SEEK_SET);
+  return Fd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 10));
+}
+
+// A short random name for a run's sandbox and volume.
+std::string new_sandbox_id() {
+  std::string uuid = new_uuid();
+  std::erase(uuid, '-');
+  return "sbx-" + uuid.substr(0, 16);
+}
+
+// Everything the child does between fork and exec, prepared before fork: a child of a threaded
+// process may only make async-signal-safe calls.
+struct ChildPlan {
+  std::vector<char*> argv, envp;
+  const char* chdir_to = "/";
+  int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  std::vector<int> extra_fds;  // become 3, 4, … in order
+  std::vector<int> cgroup_join_fds;
+  std::vector<std::pair<int, rlimit>> limits;
+  bool drop_privileges = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+[[noreturn]] void run_child(const ChildPlan& plan) {
+  ::setpgid(0, 0);
+  // Into the run's cgroups first, while still privileged to write there.
+  for (int fd : plan.cgroup_join_fds) {
+    if (::write(fd, "0", 1) != 1) ::_exit(125);
+  }
+  ::dup2(plan.stdin_fd, STDIN_FILENO);
+  ::dup2(plan.stdout_fd, STDOUT_FILENO);
+  ::dup2(plan.stderr_fd, STDERR_FILENO);
+  int next = 3;
+  for (int fd : plan.extra_fds)
+    ::dup2(fd, next++);
+  ::close_range(static_cast<unsigned>(next), ~0U, 0);
+  if (::chdir(plan.chdir_to) != 0) ::_exit(126);
+  for (const auto& [kind, limit] : plan.limits)
+    ::setrlimit(kind, &limit);
+  if (plan.drop_privileges) {
+    // Raw system calls: the C library's wrappers signal other threads, which a forked child of
+    // a threaded process must not rely on.
+    if (::syscall(SYS_setgroups, 0, nullptr) != 0 ||
+        ::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0 ||
+        ::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) {
+      ::_exit(125);
+    }
+  }
+  // Dispositions set to "ignore" and the signal mask survive exec; the script gets defaults.
+  ::signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(plan.argv[0], plan.argv.data(), plan.envp.data());
+  ::_exit(127);
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (auto& s : strings)
+    out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// How bubblewrap failing at start reads to an operator: the cause and the fix.
+std::string explain_sandbox_failure(const std::string& stderr_text) {
+  std::string hint;
+  if (stderr_text.find("namespace") != std::string::npos ||
+      stderr_text.find("uid map") != std::string::npos ||
+      stderr_text.find("Operation not permitted") != std::string::npos) {
+    hint =
+        " — user namespaces are not available to the runner's user: enable them "
+        "(sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0; on Ubuntu "
+        "24.04 also kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for "
+        "bwrap); in a container, allow nested namespaces (docs/skriptoteket.md, \"Running the "
+        "runner in a container\")";
+  }
+  return "the sandbox (bubblewrap) does not work here: " +
+         (stderr_text.empty() ? std::string("no error output") : stderr_text) + hint +
+         "; or set SKRIPTOTEKET_RUNNER_SANDBOX=none to run scripts without a sandbox (unsafe: "
+         "trusted scripts only)";
+}
+
+constexpr const char* kPasswd = "sandbox:x:65534:65534:script:/work:/usr/sbin/nologin\n";
+constexpr const char* kGroup = "sandbox:x:65534:\n";
+
+}  // namespace
+
+std::string_view to_string(SandboxMode mode) noexcept {
+  return mode == SandboxMode::kBubblewrap ? "bubblewrap" : "none";
+}
+
+std::optional<SandboxMode> parse_sandbox_mode(std::string_view text) noexcept {
+  if (text == "bubblewrap" || text == "bwrap") return SandboxMode::kBubblewrap;
+  if (text == "none") return SandboxMode::kNone;
+  return std::nullopt;
+}
+
+Outcome<std::unique_ptr<SandboxRunner>> SandboxRunner::create(SandboxRunnerOptions options,
+                                                              tracekit::Tracer& tracer) {
+  std::unique_ptr<SandboxRunner> runner(new SandboxRunner(std::move(options), tracer));
+  const SandboxRunnerOptions& o = runner->options_;
+  // Fixed system paths rather than PATH: version managers put shims first on PATH that do not
+  // work in the clean environment (nor exist in the sandbox, which sees only /usr).
+  runner->python_ = find_executable({"/usr/bin/python3", "/usr/local/bin/python3"});
+  runner->bash_ = find_executable({"/usr/bin/bash", "/usr/local/bin/bash", "/bin/bash"});
+  if (runner->python_.empty())
+    return Failure{Failure::Kind::kUnavailable, "python3 is not installed"};
+  if (runner->bash_.empty()) return Failure{Failure::Kind::kUnavailable, "bash is not installed"};
+
+  if (o.mode == SandboxMode::kNone) {
+    std::error_code ec;
+    fs::create_directories(o.work_root, ec);
+    if (ec) {
+      return Failure{Failure::Kind::kInternal, "cannot create the runner's work directory " +
+                                                   o.work_root.string() + ": " + ec.message()};
+    }
+  } else {
+    runner->bwrap_ = find_executable({"/usr/bin/bwrap", "/usr/local/bin/bwrap"});
+    if (runner->bwrap_.empty()) {
+      return Failure{Failure::Kind::kUnavailable,
+                     "bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap; "
+                     "scripts/install-deps.sh does), or set SKRIPTOTEKET_RUNNER_SANDBOX=none to "
+                     "run scripts without a sandbox (unsafe: trusted scripts only)"};
+    }
+    auto filter = compile_seccomp_filter();
+    if (!filter) return filter.failure();
+    runner->seccomp_program_ = std::move(filter).value();
+  }
+
+  auto cgroups = CgroupManager::detect(o.cgroup_mode, runner->cgroup_reason_);
+  if (cgroups) {
+    runner->cgroups_ = std::move(cgroups).value();
+  } else if (o.cgroup_mode == "v1" || o.cgroup_mode == "v2") {
+    return cgroups.failure();  // asked for explicitly
+  } else if (runner->cgroup_reason_.empty()) {
+    runner->cgroup_reason_ = cgroups.failure().message;
+  }
+
+  if (o.mode == SandboxMode::kBubblewrap) {
+    // A trial run through the same path as every run: whatever stops the sandbox here (no user
+    // namespaces, a seccomp or AppArmor policy, a read-only cgroup) stops the start.
+    tracekit::Span no_span;
+    auto trial = runner->run({Language::kBash, "exit 0", milliseconds(10000)}, no_span);
+    if (!trial) return trial.failure();
+    if (trial->exit_code != 0) {
+      return Failure{Failure::Kind::kUnavailable, explain_sandbox_failure(trial->stderr_text)};
+    }
+  }
+  return runner;
+}
+
+SandboxRunner::SandboxRunner(SandboxRunnerOptions options, tracekit::Tracer& tracer)
+    : options_(std::move(options)), tracer_(tracer) {}
+
+SandboxRunner::~SandboxRunner() = default;
+
+std::string_view SandboxRunner::cgroup_version() const noexcept {
+  return cgroups_ ? cgroups_->version() : "none";
+}
+
+Outcome<ScriptOutcome> SandboxRunner::execute(const ScriptJob& job) {
+  auto span = tracer_.start_span("sandbox_runner.execute");
+  span.set_attributes({{"runner.language", to_string(job.language)},
+                       {"runner.time_limit_ms", static_cast<int64_t>(job.time_limit.count())},
+                       {"runner.script_bytes", static_cast<int64_t>(job.source.size())},
+                       {"runner.sandbox", to_string(options_.mode)},
+                       {"runner.cgroup", cgroup_version()}});
+  if (job.time_limit.count() <= 0 || job.time_limit > options_.max_time_limit) {
+    Failure f{Failure::Kind::kInvalid, "time limit " + std::to_string(job.time_limit.count()) +
+                                           " ms is outside 1.." +
+                                           std::to_string(options_.max_time_limit.count()) + " ms"};
+    span.set_status(tracekit::StatusCode::kError, f.message);
+    return f;
+  }
+  Outcome<ScriptOutcome> outcome = run(job, span);
+  if (!outcome) {
+    span.set_status(tracekit::StatusCode::kError, outcome.failure().message);
+  } else {
+    span.set_attribute("process.exit_code", static_cast<int64_t>(outcome->exit_code));
+  }
+  return outcome;
+}
+
+Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& span) {
+  const bool sandboxed = options_.mode == SandboxMode::kBubblewrap;
+  const bool python = job.language == Language::kPython3;
+  const std::string script_name = python ? "script.py" : "script.sh";
+  const std::string sandbox_id = new_sandbox_id();
+
+  // The run's volume: a size-capped tmpfs inside the sandbox (it vanishes with it), or a fresh
+  // directory on disk without one.
+  fs::path workdir;
+  std::vector<Fd> sandbox_files;  // seccomp filter, script, /etc/passwd, /etc/group
+  struct RemoveWorkdir {
+    const fs::path& dir;
+    ~RemoveWorkdir() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } remove_workdir{workdir};
+  if (sandboxed) {
+    for (auto [name, content] :
+         {std::pair<const char*, std::string_view>{"seccomp", seccomp_program_},
+          {"script", job.source},
+          {"passwd", kPasswd},
+          {"group", kGroup}}) {
+      sandbox_files.push_back(memory_file(name, content));
+      if (sandbox_files.back().get() < 0) return os_failure("cannot prepare the sandbox's files");
+    }
+    span.add_event("volume_created", {{"volume_name", sandbox_id + "-work"}});
+  } else {
+    std::string pattern = (options_.work_root / "run-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return os_failure("cannot create a working directory under " + options_.work_root.string());
+    }
+    workdir = pattern;
+    std::ofstream script(workdir / script_name, std::ios::binary);
+    script.write(job.source.data(), static_cast<std::streamsize>(job.source.size()));
+    if (!script.flush()) return os_failure("cannot write the script into " + workdir.string());
+    span.add_event("volume_created", {{"volume_name", workdir.string()}});
+  }
+
+  const std::string home = sandboxed ? std::string(kSandboxVolume) : workdir.string();
+  const std::string tmp = sandboxed ? "/tmp" : workdir.string();
+  const std::string interpreter = python ? python_ : bash_;
+  const std::string script_path = home + "/" + script_name;
+  std::vector<std::string> command =
+      python ? std::vector<std::string>{interpreter, "-I", script_path}
+             : std::vector<std::string>{interpreter, "--noprofile", "--norc", script_path};
+  std::vector<std::string> args = sandboxed ? bwrap_command(bwrap_,
+                                                            {.volume_bytes = options_.volume_bytes,
+                                                             .tmp_bytes = options_.volume_bytes,
+                                                             .seccomp_fd = 3,
+                                                             .script_fd = 4,
+                                                             .passwd_fd = 5,
+                                                             .group_fd = 6,
+                                                             .script_path = script_path,
+                                                             .hostname = sandbox_id},
+                                                            command)
+                                            : command;
+  std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin",
+                                  "HOME=" + home,
+                                  "TMPDIR=" + tmp,
+                                  "LANG=C.UTF-8",
+                                  "PYTHONUNBUFFERED=1",
+                                  "PYTHONDONTWRITEBYTECODE=1"};
+
+  std::unique_ptr<RunCgroup> cgroup;
+  if (cgroups_) {
+    auto created = cgroups_->create(sandbox_id, {.memory_bytes = options_.memory_bytes,
+                                                 .max_processes = options_.max_processes});
+    if (!created) return created.failure();
+    cgroup = std::move(created).value();
+  }
+
+  int out_pipe[2], err_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return os_failure("pipe");
+  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) return os_failure("pipe");
+  Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
+  Fd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (dev_null.get() < 0) return os_failure("open /dev/null");
+
+  ChildPlan plan;
+  plan.argv = pointers(args);
+  plan.envp = pointers(env);
+  const std::string chdir_to = sandboxed ? "/" : workdir.string();
+  plan.chdir_to = chdir_to.c_str();
+  plan.stdin_fd = dev_null.get();
+  plan.stdout_fd = out_write.get();
+  plan.stderr_fd = err_write.get();
+  for (const Fd& f : sandbox_files)
+    plan.extra_fds.push_back(f.get());
+  if (cgroup) plan.cgroup_join_fds = cgroup->join_fds();
+  const auto cpu_seconds = static_cast<rlim_t>(job.time_limit.count() / 1000 + 2);
+  auto limit = [](uint64_t v) { return rlimit{static_cast<rlim_t>(v), static_cast<rlim_t>(v)}; };
+  plan.limits = {{RLIMIT_CPU, {cpu_seconds, cpu_seconds}},
+                 {RLIMIT_FSIZE, limit(options_.file_size_bytes)},
+                 {RLIMIT_NOFILE, limit(options_.open_files)},
+                 {RLIMIT_CORE, limit(0)}};
+  if (!cgroup) {
+    // Without a cgroup, the per-process limits are all there is.
+    plan.limits.push_back({RLIMIT_AS, limit(options_.memory_bytes)});
+    plan.limits.push_back({RLIMIT_NPROC, limit(options_.max_processes)});
+  }
+  plan.drop_privileges = sandboxed && ::geteuid() == 0;
+  plan.uid = options_.unprivileged_uid;
+  plan.gid = options_.unprivileged_gid;
+
+  const auto started = Clock::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) return os_failure("fork");
+  if (pid == 0) run_child(plan);
+  // Also from the parent, so the group exists before anything could signal it.
+  ::setpgid(pid, pid);
+  out_write.reset();
+  err_write.reset();
+  sandbox_files.clear();
+  span.add_event("container_started",
+                 {{"container_id", sandbox_id}, {"pid", static_cast<int64_t>(pid)}});
+
+  const auto deadline = started + job.time_limit;
+  const uint64_t cpu_budget_ns = static_cast<uint64_t>(job.time_limit.count()) * 1'000'000;
+  ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
+  Fd pidfd(open_pidfd(pid));
+
+  ScriptOutcome result;
+  bool out_open = true, err_open = true, exited = false;
+  int status = 0;
+  auto reap = [&](int flags) {
+    if (!exited && ::waitpid(pid, &status, flags) == pid) exited = true;
+    return exited;
+  };
+  // Ends everything the run started: the sandbox's whole cgroup, or its process group (the PID
+  // namespace dies with bubblewrap in any case).
+  auto end_everything = [&] {
+    ::kill(-pid, SIGKILL);
+    if (cgroup) cgroup->kill_all();
+  };
+  // Until the script has exited, or the time or CPU limit passes. Output still in the pipes is
+  // read after; nothing the script left behind may hold the run open.
+  while (!exited) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      result.timed_out = true;
+      break;
+    }
+    if (cgroup && cgroup->cpu_time_ns() > cpu_budget_ns) {
+      result.cpu_limit_exceeded = true;
+      break;
+    }
+    pollfd fds[3];
+    nfds_t n = 0;
+    if (out_open) fds[n++] = {out_read.get(), POLLIN, 0};
+    if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
+    if (pidfd.get() >= 0) fds[n++] = {pidfd.get(), POLLIN, 0};
+    int64_t wait_ms = std::chrono::duration_cast<milliseconds>(deadline - now).count() + 1;
+    // Without a pidfd the exit is noticed by polling waitpid; the CPU budget is checked often.
+    if (pidfd.get() < 0 || cgroup) wait_ms = std::min<int64_t>(wait_ms, pidfd.get() < 0 ? 10 : 100);
+    const int ready = ::poll(fds, n, static_cast<int>(wait_ms));
+    if (ready < 0 && errno != EINTR) {
+      end_everything();
+      reap(0);
+      return os_failure("poll");
+    }
+    if (out_open && !drain(out_read.get(), result.stdout_text, options_.stdout_limit,
+                           result.stdout_truncated)) {
+      out_open = false;
+    }
+    if (err_open && !drain(err_read.get(), result.stderr_text, options_.stderr_limit,
+                           result.stderr_truncated)) {
+      err_open = false;
+    }
+    reap(WNOHANG);
+  }
+  end_everything();
+  reap(0);
+  // Every writer is dead now, so the pipes end; the bound only guards against a leak.
+  const auto drain_until = Clock::now() + milliseconds(500);
+  while ((out_open || err_open) && Clock::now() < drain_until) {
+    pollfd fds[2];
+    nfds_t n = 0;
+    if (out_open) fds[n++] = {out_read.get(), POLLIN, 0};
+    if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
+    ::poll(fds, n, 50);
+    if (out_open && !drain(out_read.get(), result.stdout_text, options_.stdout_limit,
+                           result.stdout_truncated)) {
+      out_open = false;
+    }
+    if (err_open && !drain(err_read.get(), result.stderr_text, options_.stderr_limit,
+                           result.stderr_truncated)) {
+      err_open = false;
+    }
+  }
+  result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+    // bubblewrap reports a script killed by a signal as 128 + the signal, as shells do.
+    if (sandboxed && result.exit_code > 128 && result.exit_code <= 128 + 64) {
+      result.signal = result.exit_code - 128;
+      result.exit_code = -1;
+    }
+  } else if (WIFSIGNALED(status)) {
+    result.exit_code = -1;
+    result.signal = WTERMSIG(status);
+  }
+  if (cgroup) {
+    result.oom_killed = cgroup->oom_killed();
+    result.process_limit_reached = cgroup->process_limit_hit();
+    span.set_attribute("sandbox.peak_memory_bytes",
+                       static_cast<int64_t>(cgroup->peak_memory_bytes()));
+    span.set_attribute("sandbox.cpu_time_ms",
+                       static_cast<int64_t>(cgroup->cpu_time_ns() / 1'000'000));
+  }
+  result.stdout_text = to_valid_utf8(result.stdout_text);
+  result.stderr_text = to_valid_utf8(result.stderr_text);
+  std::vector<tracekit::KeyValue> finished = {{"exit_code", static_cast<int64_t>(result.exit_code)},
+                                              {"timed_out", result.timed_out},
+                                              {"oom_killed", result.oom_killed}};
+  if (result.signal != 0) finished.push_back({"signal", static_cast<int64_t>(result.signal)});
+  span.add_event("container_finished", std::span<const tracekit::KeyValue>(finished));
+  if (result.signal != 0) span.set_attribute("process.signal", static_cast<int64_t>(result.signal));
+  if (result.cpu_limit_exceeded) span.set_attribute("sandbox.cpu_limit_exceeded", true);
+  if (result.process_limit_reached) span.set_attribute("sandbox.process_limit_reached", true);
+  return result;
+}
+
+}  // namespace skriptoteket
