@@ -48,6 +48,7 @@ int main() {
                 "\" is not valid: expected bubblewrap or none");
   }
   runner_options.mode = *sandbox_mode;
+  runner_options.bwrap_path = env::text("SKRIPTOTEKET_BWRAP", "");
   runner_options.cgroup_mode = env::text("SKRIPTOTEKET_SANDBOX_CGROUP", "auto");
   if (runner_options.cgroup_mode != "auto" && runner_options.cgroup_mode != "v1" &&
       runner_options.cgroup_mode != "v2" && runner_options.cgroup_mode != "none") {

@@ -225,12 +225,16 @@ Outcome<std::unique_ptr<SandboxRunner>> SandboxRunner::create(SandboxRunnerOptio
                                                    o.work_root.string() + ": " + ec.message()};
     }
   } else {
-    runner->bwrap_ = find_executable({"/usr/bin/bwrap", "/usr/local/bin/bwrap"});
+    runner->bwrap_ = o.bwrap_path.empty()
+                         ? find_executable({"/usr/bin/bwrap", "/usr/local/bin/bwrap"})
+                         : find_executable({o.bwrap_path.c_str()});
     if (runner->bwrap_.empty()) {
-      return Failure{Failure::Kind::kUnavailable,
-                     "bubblewrap (bwrap) is not installed: install it (apt-get install bubblewrap; "
-                     "scripts/install-deps.sh does), or set SKRIPTOTEKET_RUNNER_SANDBOX=none to "
-                     "run scripts without a sandbox (unsafe: trusted scripts only)"};
+      return Failure{
+          Failure::Kind::kUnavailable,
+          "bubblewrap (" + (o.bwrap_path.empty() ? std::string("bwrap") : o.bwrap_path) +
+              ") is not installed: install it (apt-get install bubblewrap; "
+              "scripts/install-deps.sh does), or set SKRIPTOTEKET_RUNNER_SANDBOX=none to "
+              "run scripts without a sandbox (unsafe: trusted scripts only)"};
     }
     auto filter = compile_seccomp_filter();
     if (!filter) return filter.failure();

@@ -43,6 +43,8 @@ struct SandboxRunnerOptions {
   // Per-process limits, in every mode.
   uint64_t file_size_bytes = 16ULL * 1024 * 1024;
   uint64_t open_files = 64;
+  // The bubblewrap binary; empty: /usr/bin/bwrap or /usr/local/bin/bwrap.
+  std::string bwrap_path;
   // "auto", "v2", "v1" or "none" (rlimits only).
   std::string cgroup_mode = "auto";
   // The host uid and gid bubblewrap runs as when the runner runs as root (nobody).

@@ -25,6 +25,45 @@ using namespace std::chrono_literals;
 
 constexpr const char* kSecret = "the-secret-the-script-must-not-see-4711";
 
+// A runner whose sandbox cannot work refuses to start, naming the cause and the fix.
+TEST(SandboxStart, WithoutBubblewrapTheRunnerRefusesToStart) {
+  testing::TempDir dir;
+  ServiceProcess runner;
+  std::string error;
+  EXPECT_FALSE(runner.start(SKRIPTOTEKET_RUNNER_BIN,
+                            {{"SKRIPTOTEKET_RUNNER_PORT", "0"},
+                             {"SKRIPTOTEKET_RUNNER_SANDBOX", "bubblewrap"},
+                             {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                             {"SKRIPTOTEKET_BWRAP", (dir.path() / "no-bwrap").string()}},
+                            dir.path(), "runner", error));
+  EXPECT_NE(error.find("apt-get install bubblewrap"), std::string::npos) << error;
+  EXPECT_NE(error.find("SKRIPTOTEKET_RUNNER_SANDBOX=none"), std::string::npos) << error;
+}
+
+TEST(SandboxStart, WithoutUserNamespacesTheRunnerRefusesToStart) {
+  testing::TempDir dir;
+  // A bwrap that fails as Debian's does where user namespaces are off.
+  const auto fake = dir.path() / "bwrap";
+  std::ofstream(fake) << "#!/bin/sh\necho 'bwrap: No permissions to creating new namespace, "
+                         "likely because the kernel does not allow non-privileged user "
+                         "namespaces.' >&2\nexit 1\n";
+  // Executable by the unprivileged user the runner starts bwrap as.
+  std::filesystem::permissions(fake, std::filesystem::perms::all);
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
+                                               std::filesystem::perms::others_exec |
+                                               std::filesystem::perms::group_exec);
+  ServiceProcess runner;
+  std::string error;
+  EXPECT_FALSE(runner.start(SKRIPTOTEKET_RUNNER_BIN,
+                            {{"SKRIPTOTEKET_RUNNER_PORT", "0"},
+                             {"SKRIPTOTEKET_RUNNER_SANDBOX", "bubblewrap"},
+                             {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                             {"SKRIPTOTEKET_BWRAP", fake.string()}},
+                            dir.path(), "runner", error));
+  EXPECT_NE(error.find("user namespaces are not available"), std::string::npos) << error;
+  EXPECT_NE(error.find("kernel.unprivileged_userns_clone"), std::string::npos) << error;
+}
+
 // Host processes whose command line contains `needle` (zombies excluded).
 int host_processes_running(const std::string& needle) {
   int found = 0;
@@ -84,7 +123,10 @@ class SandboxE2E : public ::testing::Test {
         {"SKRIPTOTEKET_DB_PATH", (data_ / "skriptoteket.db").string()},
         {"SKRIPTOTEKET_API_SECRET_FOR_TEST", kSecret}};
     auto runner_env = common;
-    runner_env.insert({{"SKRIPTOTEKET_RUNNER_PORT", "0"},
+    // Never without the sandbox: these scripts attack the host (a fork bomb among them).
+    runner_env.insert({{"SKRIPTOTEKET_RUNNER_SANDBOX", "bubblewrap"},
+                       {"SKRIPTOTEKET_BWRAP", ""},
+                       {"SKRIPTOTEKET_RUNNER_PORT", "0"},
                        {"SKRIPTOTEKET_SANDBOX_MEMORY_BYTES", std::to_string(256 << 20)},
                        {"SKRIPTOTEKET_SANDBOX_MAX_PROCESSES", "32"},
                        {"SKRIPTOTEKET_SANDBOX_VOLUME_BYTES", std::to_string(48 << 20)},
@@ -98,6 +140,10 @@ class SandboxE2E : public ::testing::Test {
         {{"SKRIPTOTEKET_WEB_PORT", "0"}, {"SKRIPTOTEKET_RUNNER_URL", runner_->base_url()}});
     if (!web_->start(SKRIPTOTEKET_WEB_BIN, web_env, dir_->path(), "web", error)) {
       setup_error_ = error;
+      return;
+    }
+    if (runner_->log_text().find(R"("sandbox":"bubblewrap")") == std::string::npos) {
+      setup_error_ = "the runner did not start sandboxed: " + runner_->log_text();
       return;
     }
     token_ = read_file(data_ / "runner.token");
@@ -172,7 +218,7 @@ TEST_F(SandboxE2E, TheDataDirectoryAndTheDatabaseAreOutOfReach) {
 TEST_F(SandboxE2E, NoHostProcessCanBeSignalledOrSeen) {
   const std::string runner_pid = std::to_string(runner_->pid());
   const std::string web_pid = std::to_string(web_->pid());
-  auto run = bash("kill -9 " + runner_pid + " " + web_pid + " $PPID 2>&1; kill -9 -1 2>&1\n" +
+  auto run = bash("kill -9 " + runner_pid + " " + web_pid + " $PPID 2>&1\n" +
                   "ls /proc | grep -c '^[0-9]'\n" + "ps -e --no-headers | wc -l\n");
   EXPECT_EQ(::kill(runner_->pid(), 0), 0) << "the runner was killed";
   EXPECT_EQ(::kill(web_->pid(), 0), 0) << "the web service was killed";
