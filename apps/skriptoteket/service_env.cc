@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "tracekit/setup.h"
+
 namespace skriptoteket::env {
 
 std::string text(const char* name, std::string fallback) {
@@ -39,6 +41,22 @@ Outcome<bool> flag(const char* name, bool fallback) {
   if (s == "false" || s == "0" || s == "no" || s == "off") return false;
   return Failure{Failure::Kind::kInvalid,
                  std::string(name) + "=\"" + v + "\" is not valid: expected true or false"};
+}
+
+Outcome<bool> configure_service_tracing() {
+  auto config = tracekit::Config::from_env();
+  if (!config) return Failure{Failure::Kind::kInvalid, config.error().message};
+  const auto& named = config->resource_attributes;  // OTEL_RESOURCE_ATTRIBUTES
+  if (config->service_version.empty() && !named.get("service.version")) {
+    config->service_version = SKRIPTOTEKET_VERSION;
+  }
+  if (config->environment.empty() && !named.get("deployment.environment")) {
+    config->environment = "development";
+  }
+  if (auto r = tracekit::configure_tracing(*config); !r) {
+    return Failure{Failure::Kind::kInvalid, r.error().message};
+  }
+  return true;
 }
 
 bool write_port_file(uint16_t port) {

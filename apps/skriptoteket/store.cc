@@ -194,6 +194,19 @@ Store::~Store() {
 
 Outcome<std::unique_ptr<Store>> Store::open(const std::string& path, tracekit::Tracer& tracer) {
   if (path.empty()) return Failure{Failure::Kind::kInvalid, "the database path is empty"};
+  // The start-up work (PRAGMAs, migrations) is one trace under this span, not a trace per
+  // statement that would bury the requests in the viewer's list.
+  return tracer.in_span("store.open", [&](tracekit::ScopedSpan& span) {
+    span.set_attributes(
+        {{"db.system", "sqlite"}, {"db.name", std::filesystem::path(path).filename().string()}});
+    auto opened = open_traced(path, tracer);
+    if (!opened) span.set_status(tracekit::StatusCode::kError, opened.failure().message);
+    return opened;
+  });
+}
+
+Outcome<std::unique_ptr<Store>> Store::open_traced(const std::string& path,
+                                                   tracekit::Tracer& tracer) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
     std::error_code ec;
@@ -237,7 +250,7 @@ int Store::schema_version() {
 }
 
 Outcome<bool> Store::migrate() {
-  auto span = tracer_.start_as_current_span("store.migrate");
+  auto span = tracer_.start_as_current_span("store.migrate");  // a child of store.open
   int current = 0;
   {
     Query q(*this, "PRAGMA", "", "PRAGMA user_version");

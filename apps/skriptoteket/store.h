@@ -73,6 +73,8 @@ class Store {
   const std::string& path() const noexcept { return path_; }
 
  private:
+  static Outcome<std::unique_ptr<Store>> open_traced(const std::string& path,
+                                                     tracekit::Tracer& tracer);
   Store(sqlite3* db, std::string path, tracekit::Tracer& tracer);
   Outcome<bool> migrate();
   Outcome<Run> load_run(const std::string& id);  // mutex held

@@ -27,7 +27,7 @@ int fail(const std::string& message, int code = 2) {
 int main() {
   using namespace skriptoteket;
   if (auto r = tracekit::log::configure_from_env(); !r) return fail(r.error().message);
-  if (auto r = tracekit::configure_tracing(); !r) return fail(r.error().message);
+  if (auto r = env::configure_service_tracing(); !r) return fail(r.failure().message);
 
   auto port = env::number("SKRIPTOTEKET_WEB_PORT", 8080, 0, 65535);
   auto workers = env::number("SKRIPTOTEKET_WORKERS", 8, 1, 256);

@@ -227,8 +227,15 @@ Response WebService::run_version(Request& request) {
                             .value_or(options_.default_time_limit.count());
   if (!fields.ok()) return fields.response();
 
-  // The seed's §4: the business operation as its own span, current while it runs.
-  auto span = tracer_.start_as_current_span("execute_tool_version");
+  // The seed's §4: the business operation as its own span, current while it runs; an exception
+  // escaping it is recorded on it, as the seed's `with` block does.
+  return tracer_.in_span("execute_tool_version", [&](tracekit::ScopedSpan& span) {
+    return execute_tool_version(span, tool_id, version_id, limit_ms);
+  });
+}
+
+Response WebService::execute_tool_version(tracekit::Span& span, const std::string& tool_id,
+                                          const std::string& version_id, int64_t limit_ms) {
   span.set_attribute("tool.id", tool_id);
   span.set_attribute("version.id", version_id);
 

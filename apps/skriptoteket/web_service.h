@@ -39,6 +39,8 @@ class WebService {
   tracekit::http::Response create_version(tracekit::http::Request& request);
   tracekit::http::Response get_version(tracekit::http::Request& request);
   tracekit::http::Response run_version(tracekit::http::Request& request);
+  tracekit::http::Response execute_tool_version(tracekit::Span& span, const std::string& tool_id,
+                                                const std::string& version_id, int64_t limit_ms);
   tracekit::http::Response get_run(tracekit::http::Request& request);
   tracekit::http::Response tracecontext_test(tracekit::http::Request& request);
 

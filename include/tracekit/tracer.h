@@ -2,6 +2,8 @@
 // instrumented library; keep the reference, it lives as long as its provider.
 #pragma once
 
+#include <type_traits>
+
 #include <atomic>
 #include <span>
 #include <string_view>
@@ -64,6 +66,12 @@ class Tracer {
   // Starts a span and makes it current until the returned object is destroyed; then ends it.
   // The seed's `with tracer.start_as_current_span(...)`.
   ScopedSpan start_as_current_span(std::string_view name, const SpanOptions& options = {}) noexcept;
+  // Runs `fn` in a span that is current while it runs, as the seed's `with` block does: an
+  // exception leaving `fn` is recorded on the span (an "exception" event with exception.type and
+  // exception.message), sets its status to Error, and propagates. `fn` takes the span
+  // (`ScopedSpan&`) or nothing; in_span returns what `fn` returns.
+  template <class Fn>
+  decltype(auto) in_span(std::string_view name, Fn&& fn, const SpanOptions& options = {});
 
   const InstrumentationScope& scope() const noexcept { return scope_; }
   // False while tracing is not configured or after shutdown: spans then cost next to nothing.
@@ -81,7 +89,8 @@ class Tracer {
 };
 
 // A span that is the current one on this thread while it lives. If it is destroyed while an
-// exception unwinds the stack, its status becomes Error before it ends.
+// exception unwinds the stack, its status becomes Error before it ends; a destructor cannot see
+// the exception itself, so Tracer::in_span is the way to record its type and message.
 class ScopedSpan : public Span {
  public:
   explicit ScopedSpan(Span&& span) noexcept;
@@ -90,8 +99,33 @@ class ScopedSpan : public Span {
   ScopedSpan& operator=(const ScopedSpan&) = delete;
 
  private:
+  friend class Tracer;  // in_span records the exception itself
+
   Scope scope_;
   int uncaught_at_start_;
+  bool exception_recorded_ = false;
 };
+
+template <class Fn>
+decltype(auto) Tracer::in_span(std::string_view name, Fn&& fn, const SpanOptions& options) {
+  ScopedSpan span = start_as_current_span(name, options);
+  try {
+    if constexpr (std::is_invocable_v<Fn, ScopedSpan&>) {
+      return std::forward<Fn>(fn)(span);
+    } else {
+      return std::forward<Fn>(fn)();
+    }
+  } catch (const std::exception& e) {
+    span.record_exception(e);
+    span.set_status(StatusCode::kError, e.what());
+    span.exception_recorded_ = true;
+    throw;
+  } catch (...) {
+    span.record_exception("unknown", "an exception not derived from std::exception");
+    span.set_status(StatusCode::kError, "exception thrown");
+    span.exception_recorded_ = true;
+    throw;
+  }
+}
 
 }  // namespace tracekit

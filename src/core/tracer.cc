@@ -91,7 +91,7 @@ ScopedSpan::ScopedSpan(Span&& span) noexcept
 }
 
 ScopedSpan::~ScopedSpan() {
-  if (std::uncaught_exceptions() > uncaught_at_start_) {
+  if (!exception_recorded_ && std::uncaught_exceptions() > uncaught_at_start_) {
     set_status(StatusCode::kError, "exception thrown");
   }
 }

@@ -34,6 +34,20 @@ class StoreTest : public ::testing::Test {
   MemoryTracing tracing_;
 };
 
+TEST_F(StoreTest, OpeningIsOneTraceUnderStoreOpen) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  auto spans = tracing_.spans->spans();
+  auto root = tracing_.spans->find("store.open");
+  ASSERT_TRUE(root);
+  EXPECT_FALSE(root->parent_span_id().is_valid());
+  ASSERT_GT(spans.size(), 3u);  // PRAGMAs, store.migrate, MIGRATE steps
+  for (const auto& span : spans) {
+    EXPECT_EQ(span->context().trace_id(), root->context().trace_id()) << span->name();
+  }
+  EXPECT_TRUE(tracing_.spans->find("store.migrate"));
+}
+
 TEST_F(StoreTest, CreatesTheFileItsDirectoryAndTheCurrentSchemaInWalMode) {
   auto store = open_store();
   ASSERT_TRUE(store);

@@ -295,6 +295,38 @@ TEST(Span, RecordExceptionAddsAnExceptionEvent) {
   EXPECT_EQ(span->status_code(), StatusCode::kUnset);
 }
 
+TEST(Span, InSpanRecordsAnEscapingExceptionAsTheSeedsWithBlockDoes) {
+  Fixture f;
+  EXPECT_THROW(f.tracer().in_span("failing",
+                                  [](ScopedSpan& span) {
+                                    span.set_attribute("step", 1);
+                                    throw custom::ToolFailure("database is locked");
+                                  }),
+               custom::ToolFailure);
+  auto span = f.get("failing");
+  ASSERT_TRUE(span);
+  EXPECT_EQ(span->status_code(), StatusCode::kError);
+  EXPECT_EQ(span->status_description(), "database is locked");
+  ASSERT_EQ(span->events().size(), 1u);
+  EXPECT_EQ(span->events()[0].name, "exception");
+  std::string type;
+  for (const auto& kv : span->events()[0].attributes) {
+    if (kv.key == "exception.type") type = kv.value.to_string();
+  }
+  EXPECT_EQ(type, "\"tracekit::(anonymous namespace)::custom::ToolFailure\"");
+  // Without an exception: the value comes back, the span is current inside and ends OK.
+  SpanContext inside;
+  const int value = f.tracer().in_span("fine", [&] {
+    inside = current_span().context();
+    return 42;
+  });
+  EXPECT_EQ(value, 42);
+  auto fine = f.get("fine");
+  ASSERT_TRUE(fine);
+  EXPECT_EQ(fine->context().span_id(), inside.span_id());
+  EXPECT_EQ(fine->status_code(), StatusCode::kUnset);
+}
+
 TEST(Span, UpdateName) {
   Fixture f;
   {
