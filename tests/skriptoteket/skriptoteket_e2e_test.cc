@@ -6,6 +6,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -233,6 +234,30 @@ TEST_F(SkriptoteketE2E, ARunIsOneTraceAcrossBothProcesses) {
   ASSERT_FALSE(correlation.empty());
   EXPECT_NE(runner_->log_text().find("\"correlation_id\":\"" + correlation + "\""),
             std::string::npos);
+}
+
+// The seed takes service.version and deployment.environment from its settings: they are on
+// every span's resource even when SERVICE_VERSION and ENVIRONMENT are not set.
+TEST_F(SkriptoteketE2E, TheResourceAlwaysNamesVersionAndEnvironment) {
+  const std::string tool = create_tool("resource");
+  ASSERT_FALSE(tool.empty());
+  bool found = false;
+  testing_wait([&] {
+    // The web service's spans (both mains take the same configure_service_tracing()).
+    for (const char* file : {"web.spans"}) {
+      std::ifstream in(dir_->path() / file);
+      const std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+      found =
+          text.find(R"({"key":"service.version","value":{"stringValue":")" SKRIPTOTEKET_VERSION) !=
+              std::string::npos &&
+          text.find(R"({"key":"deployment.environment","value":{"stringValue":"development"}})") !=
+              std::string::npos;
+      if (!found) return false;
+    }
+    return true;
+  });
+  EXPECT_TRUE(found);
 }
 
 TEST_F(SkriptoteketE2E, AnIncomingTraceparentIsContinued) {
