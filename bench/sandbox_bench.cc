@@ -55,19 +55,19 @@ void BM_SandboxRun(benchmark::State& state, Language language, SandboxMode mode)
   state.counters["p50_ms"] = percentile(ms, 0.50);
   state.counters["p99_ms"] = percentile(ms, 0.99);
 }
-BENCHMARK_CAPTURE(BM_SandboxRun, echo / sandboxed, Language::kBash, SandboxMode::kBubblewrap)
+BENCHMARK_CAPTURE(BM_SandboxRun, echo_sandboxed, Language::kBash, SandboxMode::kBubblewrap)
     ->Iterations(60)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_SandboxRun, echo / plain, Language::kBash, SandboxMode::kNone)
+BENCHMARK_CAPTURE(BM_SandboxRun, echo_plain, Language::kBash, SandboxMode::kNone)
     ->Iterations(60)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_SandboxRun, python3 / sandboxed, Language::kPython3, SandboxMode::kBubblewrap)
+BENCHMARK_CAPTURE(BM_SandboxRun, python3_sandboxed, Language::kPython3, SandboxMode::kBubblewrap)
     ->Iterations(60)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_SandboxRun, python3 / plain, Language::kPython3, SandboxMode::kNone)
+BENCHMARK_CAPTURE(BM_SandboxRun, python3_plain, Language::kPython3, SandboxMode::kNone)
     ->Iterations(60)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -105,6 +105,36 @@ def fmt_counters(c):
     return ", ".join(out)
 
 
+def sandbox_section(rows):
+    """Skriptoteket's sandbox: what it adds to a run, from tracekit-bench-sandbox's p50/p99."""
+    by_name = {r["name"]: r for r in rows if r["binary"] == "tracekit-bench-sandbox"}
+    if not by_name:
+        return
+    print("## Skriptoteket's sandbox: cost per run (`tracekit-bench-sandbox`)\n")
+    print("Start to exit of one run through `SandboxRunner::execute`, 60 runs per repetition.\n")
+    print("| script | plain p50 | sandboxed p50 | added p50 | plain p99 | sandboxed p99 | goal | met |")
+    print("|---|---:|---:|---:|---:|---:|---|---|")
+    for script in ("echo", "python3"):
+        plain = by_name.get(f"BM_SandboxRun/{script}_plain")
+        boxed = by_name.get(f"BM_SandboxRun/{script}_sandboxed")
+        if not plain or not boxed:
+            continue
+        p, b = plain["counters"], boxed["counters"]
+        added = b.get("p50_ms", 0) - p.get("p50_ms", 0)
+        met = "yes" if added <= 5 else "**no**"
+        print(f"| `{script}` | {p.get('p50_ms', 0):.2f} ms | {b.get('p50_ms', 0):.2f} ms | "
+              f"{added:.2f} ms | {p.get('p99_ms', 0):.2f} ms | {b.get('p99_ms', 0):.2f} ms | "
+              f"<= 5 ms added (p50) | {met} |")
+    ten = by_name.get("BM_SandboxTenConcurrent")
+    if ten:
+        c = ten["counters"]
+        met = "yes" if c.get("serialization", 10) < 3 else "**no**"
+        print(f"\nTen concurrent sandboxed runs of `sleep 0.3`: {c.get('ten_runs_ms', 0):.0f} ms in all, "
+              f"one alone {c.get('single_run_ms', 0):.0f} ms (ratio {c.get('serialization', 0):.2f}; "
+              f"1 = fully overlapped, 10 = serialized; goal: they do not serialize, ratio < 3: {met}).\n")
+    print()
+
+
 def main():
     directory = sys.argv[1]
     rows, contexts = load_rows(directory)
@@ -148,6 +178,7 @@ def main():
                   f"{fmt_rate(r['items_per_second'])} | {goal} | {met} | "
                   f"{REFERENCE.get(r['name'], '')} | {fmt_counters(r['counters'])} |")
         print()
+    sandbox_section(rows)
     load_md = os.path.join(directory, "load.md")
     if os.path.exists(load_md):
         print("## Load test (`scripts/load.sh`)\n")

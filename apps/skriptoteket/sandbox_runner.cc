@@ -236,6 +236,7 @@ Outcome<std::unique_ptr<SandboxRunner>> SandboxRunner::create(SandboxRunnerOptio
               "scripts/install-deps.sh does), or set SKRIPTOTEKET_RUNNER_SANDBOX=none to "
               "run scripts without a sandbox (unsafe: trusted scripts only)"};
     }
+    runner->prlimit_ = find_executable({"/usr/bin/prlimit"});
     auto filter = compile_seccomp_filter();
     if (!filter) return filter.failure();
     runner->seccomp_program_ = std::move(filter).value();
@@ -338,9 +339,18 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
   const std::string tmp = sandboxed ? "/tmp" : workdir.string();
   const std::string interpreter = python ? python_ : bash_;
   const std::string script_path = home + "/" + script_name;
-  std::vector<std::string> command =
-      python ? std::vector<std::string>{interpreter, "-I", script_path}
-             : std::vector<std::string>{interpreter, "--noprofile", "--norc", script_path};
+  std::vector<std::string> command;
+  if (sandboxed && !cgroups_ && !prlimit_.empty()) {
+    // Without a pids cgroup the process cap is RLIMIT_NPROC, which counts every process of the
+    // uid in the user namespace where it is set: set inside the sandbox's own namespace, it
+    // counts the sandbox's processes only (outside, all of the runner user's would count).
+    command = {prlimit_, "--nproc=" + std::to_string(options_.max_processes), "--"};
+  }
+  if (python) {
+    command.insert(command.end(), {interpreter, "-I", script_path});
+  } else {
+    command.insert(command.end(), {interpreter, "--noprofile", "--norc", script_path});
+  }
   std::vector<std::string> args = sandboxed ? bwrap_command(bwrap_,
                                                             {.volume_bytes = options_.volume_bytes,
                                                              .tmp_bytes = options_.volume_bytes,
@@ -395,7 +405,6 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
   if (!cgroup) {
     // Without a cgroup, the per-process limits are all there is.
     plan.limits.push_back({RLIMIT_AS, limit(options_.memory_bytes)});
-    plan.limits.push_back({RLIMIT_NPROC, limit(options_.max_processes)});
   }
   plan.drop_privileges = sandboxed && ::geteuid() == 0;
   plan.uid = options_.unprivileged_uid;

@@ -77,7 +77,7 @@ class SandboxRunner final : public ScriptRunner {
 
   SandboxRunnerOptions options_;
   tracekit::Tracer& tracer_;
-  std::string python_, bash_, bwrap_;
+  std::string python_, bash_, bwrap_, prlimit_;
   std::string seccomp_program_;
   std::unique_ptr<CgroupManager> cgroups_;
   std::string cgroup_reason_;

@@ -130,6 +130,22 @@ TEST_F(RunnerTest, TheScriptGetsACleanEnvironmentAndAFreshVolume) {
   EXPECT_EQ(next.stdout_text, "script.sh\n");
 }
 
+TEST_F(RunnerTest, WithoutACgroupTheLimitsAreRlimitsInsideTheSandbox) {
+  SandboxRunnerOptions options;
+  options.cgroup_mode = "none";
+  options.max_processes = 24;
+  options.memory_bytes = 256ULL << 20;
+  auto created = SandboxRunner::create(options, tracing_.tracer());
+  ASSERT_TRUE(created.ok()) << created.failure().message;
+  EXPECT_EQ(created.value()->cgroup_version(), "none");
+  auto outcome = created.value()->execute(
+      {Language::kBash, "ulimit -u\nulimit -v\nb() { b | b & }; b\nsleep 1\necho survived\n", 3s});
+  ASSERT_TRUE(outcome.ok());
+  // The process cap holds inside the sandbox's user namespace; the address space per process.
+  EXPECT_EQ(outcome->stdout_text.substr(0, outcome->stdout_text.find("survived")),
+            "24\n" + std::to_string(256 << 10) + "\n");
+}
+
 TEST_F(RunnerTest, WithoutASandboxTheScriptRunsInADirectoryOnDisk) {
   SandboxRunnerOptions options;
   options.mode = SandboxMode::kNone;
