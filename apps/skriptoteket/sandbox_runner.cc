@@ -437,6 +437,17 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
   };
   // Ends everything the run started: the sandbox's whole cgroup, or its process group (the PID
   // namespace dies with bubblewrap in any case).
+  // Reads what the pipes hold now; a pipe at its end is closed for good.
+  auto drain_pipes = [&] {
+    if (out_open && !drain(out_read.get(), result.stdout_text, options_.stdout_limit,
+                           result.stdout_truncated)) {
+      out_open = false;
+    }
+    if (err_open && !drain(err_read.get(), result.stderr_text, options_.stderr_limit,
+                           result.stderr_truncated)) {
+      err_open = false;
+    }
+  };
   auto end_everything = [&] {
     ::kill(-pid, SIGKILL);
     if (cgroup) cgroup->kill_all();
@@ -467,14 +478,7 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
       reap(0);
       return os_failure("poll");
     }
-    if (out_open && !drain(out_read.get(), result.stdout_text, options_.stdout_limit,
-                           result.stdout_truncated)) {
-      out_open = false;
-    }
-    if (err_open && !drain(err_read.get(), result.stderr_text, options_.stderr_limit,
-                           result.stderr_truncated)) {
-      err_open = false;
-    }
+    drain_pipes();
     reap(WNOHANG);
   }
   end_everything();
@@ -487,14 +491,7 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
     if (out_open) fds[n++] = {out_read.get(), POLLIN, 0};
     if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
     ::poll(fds, n, 50);
-    if (out_open && !drain(out_read.get(), result.stdout_text, options_.stdout_limit,
-                           result.stdout_truncated)) {
-      out_open = false;
-    }
-    if (err_open && !drain(err_read.get(), result.stderr_text, options_.stderr_limit,
-                           result.stderr_truncated)) {
-      err_open = false;
-    }
+    drain_pipes();
   }
   result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   if (WIFEXITED(status)) {

@@ -25,17 +25,24 @@ using namespace std::chrono_literals;
 
 constexpr const char* kSecret = "the-secret-the-script-must-not-see-4711";
 
-// A runner whose sandbox cannot work refuses to start, naming the cause and the fix.
-TEST(SandboxStart, WithoutBubblewrapTheRunnerRefusesToStart) {
-  testing::TempDir dir;
+// Starts a sandboxed runner with `bwrap` as its bubblewrap; it must refuse to start. Returns
+// what it said.
+std::string refused_start(const testing::TempDir& dir, const std::filesystem::path& bwrap) {
   ServiceProcess runner;
   std::string error;
   EXPECT_FALSE(runner.start(SKRIPTOTEKET_RUNNER_BIN,
                             {{"SKRIPTOTEKET_RUNNER_PORT", "0"},
                              {"SKRIPTOTEKET_RUNNER_SANDBOX", "bubblewrap"},
                              {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
-                             {"SKRIPTOTEKET_BWRAP", (dir.path() / "no-bwrap").string()}},
+                             {"SKRIPTOTEKET_BWRAP", bwrap.string()}},
                             dir.path(), "runner", error));
+  return error;
+}
+
+// A runner whose sandbox cannot work refuses to start, naming the cause and the fix.
+TEST(SandboxStart, WithoutBubblewrapTheRunnerRefusesToStart) {
+  testing::TempDir dir;
+  const std::string error = refused_start(dir, dir.path() / "no-bwrap");
   EXPECT_NE(error.find("apt-get install bubblewrap"), std::string::npos) << error;
   EXPECT_NE(error.find("SKRIPTOTEKET_RUNNER_SANDBOX=none"), std::string::npos) << error;
 }
@@ -52,14 +59,7 @@ TEST(SandboxStart, WithoutUserNamespacesTheRunnerRefusesToStart) {
   std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all |
                                                std::filesystem::perms::others_exec |
                                                std::filesystem::perms::group_exec);
-  ServiceProcess runner;
-  std::string error;
-  EXPECT_FALSE(runner.start(SKRIPTOTEKET_RUNNER_BIN,
-                            {{"SKRIPTOTEKET_RUNNER_PORT", "0"},
-                             {"SKRIPTOTEKET_RUNNER_SANDBOX", "bubblewrap"},
-                             {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
-                             {"SKRIPTOTEKET_BWRAP", fake.string()}},
-                            dir.path(), "runner", error));
+  const std::string error = refused_start(dir, fake);
   EXPECT_NE(error.find("user namespaces are not available"), std::string::npos) << error;
   EXPECT_NE(error.find("kernel.unprivileged_userns_clone"), std::string::npos) << error;
 }
