@@ -190,6 +190,105 @@ std::string explain_sandbox_failure(const std::string& stderr_text) {
          "trusted scripts only)";
 }
 
+// A started run: its main process, the read ends of its output, its cgroup (if any) and limits.
+struct SupervisedRun {
+  pid_t pid = -1;
+  int stdout_fd = -1, stderr_fd = -1;
+  RunCgroup* cgroup = nullptr;
+  size_t stdout_limit = 0, stderr_limit = 0;
+  Clock::time_point deadline;
+  uint64_t cpu_budget_ns = 0;
+};
+
+// Watches a run until its main process exits or its time or CPU limit passes, then ends
+// everything it started and reads what is left of its output. Returns the main process's wait
+// status.
+Outcome<int> supervise(const SupervisedRun& run, ScriptOutcome& result) {
+  const pid_t pid = run.pid;
+  Fd pidfd(open_pidfd(pid));
+  bool out_open = true, err_open = true, exited = false;
+  int status = 0;
+  auto reap = [&](int flags) {
+    if (!exited && ::waitpid(pid, &status, flags) == pid) exited = true;
+    return exited;
+  };
+  // Reads what the pipes hold now; a pipe at its end is closed for good.
+  auto drain_pipes = [&] {
+    if (out_open &&
+        !drain(run.stdout_fd, result.stdout_text, run.stdout_limit, result.stdout_truncated)) {
+      out_open = false;
+    }
+    if (err_open &&
+        !drain(run.stderr_fd, result.stderr_text, run.stderr_limit, result.stderr_truncated)) {
+      err_open = false;
+    }
+  };
+  // Ends everything the run started: the sandbox's whole cgroup, or its process group (the PID
+  // namespace dies with bubblewrap in any case).
+  auto end_everything = [&] {
+    ::kill(-pid, SIGKILL);
+    if (run.cgroup) run.cgroup->kill_all();
+  };
+  // Until the script has exited, or the time or CPU limit passes. Output still in the pipes is
+  // read after; nothing the script left behind may hold the run open.
+  while (!exited) {
+    const auto now = Clock::now();
+    if (now >= run.deadline) {
+      result.timed_out = true;
+      break;
+    }
+    if (run.cgroup && run.cgroup->cpu_time_ns() > run.cpu_budget_ns) {
+      result.cpu_limit_exceeded = true;
+      break;
+    }
+    pollfd fds[3];
+    nfds_t n = 0;
+    if (out_open) fds[n++] = {run.stdout_fd, POLLIN, 0};
+    if (err_open) fds[n++] = {run.stderr_fd, POLLIN, 0};
+    if (pidfd.get() >= 0) fds[n++] = {pidfd.get(), POLLIN, 0};
+    int64_t wait_ms = std::chrono::duration_cast<milliseconds>(run.deadline - now).count() + 1;
+    // Without a pidfd the exit is noticed by polling waitpid; the CPU budget is checked often.
+    if (pidfd.get() < 0 || run.cgroup)
+      wait_ms = std::min<int64_t>(wait_ms, pidfd.get() < 0 ? 10 : 100);
+    const int ready = ::poll(fds, n, static_cast<int>(wait_ms));
+    if (ready < 0 && errno != EINTR) {
+      end_everything();
+      reap(0);
+      return os_failure("poll");
+    }
+    drain_pipes();
+    reap(WNOHANG);
+  }
+  end_everything();
+  reap(0);
+  // Every writer is dead now, so the pipes end; the bound only guards against a leak.
+  const auto drain_until = Clock::now() + milliseconds(500);
+  while ((out_open || err_open) && Clock::now() < drain_until) {
+    pollfd fds[2];
+    nfds_t n = 0;
+    if (out_open) fds[n++] = {run.stdout_fd, POLLIN, 0};
+    if (err_open) fds[n++] = {run.stderr_fd, POLLIN, 0};
+    ::poll(fds, n, 50);
+    drain_pipes();
+  }
+  return status;
+}
+
+// The exit code or signal, from the wait status of the sandbox's (or script's) main process.
+void apply_wait_status(int status, bool sandboxed, ScriptOutcome& result) {
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+    // bubblewrap reports a script killed by a signal as 128 + the signal, as shells do.
+    if (sandboxed && result.exit_code > 128 && result.exit_code <= 128 + 64) {
+      result.signal = result.exit_code - 128;
+      result.exit_code = -1;
+    }
+  } else if (WIFSIGNALED(status)) {
+    result.exit_code = -1;
+    result.signal = WTERMSIG(status);
+  }
+}
+
 constexpr const char* kPasswd = "sandbox:x:65534:65534:script:/work:/usr/sbin/nologin\n";
 constexpr const char* kGroup = "sandbox:x:65534:\n";
 
@@ -422,89 +521,22 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
   span.add_event("container_started",
                  {{"container_id", sandbox_id}, {"pid", static_cast<int64_t>(pid)}});
 
-  const auto deadline = started + job.time_limit;
-  const uint64_t cpu_budget_ns = static_cast<uint64_t>(job.time_limit.count()) * 1'000'000;
+  ScriptOutcome result;
   ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
   ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
-  Fd pidfd(open_pidfd(pid));
-
-  ScriptOutcome result;
-  bool out_open = true, err_open = true, exited = false;
-  int status = 0;
-  auto reap = [&](int flags) {
-    if (!exited && ::waitpid(pid, &status, flags) == pid) exited = true;
-    return exited;
-  };
-  // Ends everything the run started: the sandbox's whole cgroup, or its process group (the PID
-  // namespace dies with bubblewrap in any case).
-  // Reads what the pipes hold now; a pipe at its end is closed for good.
-  auto drain_pipes = [&] {
-    if (out_open && !drain(out_read.get(), result.stdout_text, options_.stdout_limit,
-                           result.stdout_truncated)) {
-      out_open = false;
-    }
-    if (err_open && !drain(err_read.get(), result.stderr_text, options_.stderr_limit,
-                           result.stderr_truncated)) {
-      err_open = false;
-    }
-  };
-  auto end_everything = [&] {
-    ::kill(-pid, SIGKILL);
-    if (cgroup) cgroup->kill_all();
-  };
-  // Until the script has exited, or the time or CPU limit passes. Output still in the pipes is
-  // read after; nothing the script left behind may hold the run open.
-  while (!exited) {
-    const auto now = Clock::now();
-    if (now >= deadline) {
-      result.timed_out = true;
-      break;
-    }
-    if (cgroup && cgroup->cpu_time_ns() > cpu_budget_ns) {
-      result.cpu_limit_exceeded = true;
-      break;
-    }
-    pollfd fds[3];
-    nfds_t n = 0;
-    if (out_open) fds[n++] = {out_read.get(), POLLIN, 0};
-    if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
-    if (pidfd.get() >= 0) fds[n++] = {pidfd.get(), POLLIN, 0};
-    int64_t wait_ms = std::chrono::duration_cast<milliseconds>(deadline - now).count() + 1;
-    // Without a pidfd the exit is noticed by polling waitpid; the CPU budget is checked often.
-    if (pidfd.get() < 0 || cgroup) wait_ms = std::min<int64_t>(wait_ms, pidfd.get() < 0 ? 10 : 100);
-    const int ready = ::poll(fds, n, static_cast<int>(wait_ms));
-    if (ready < 0 && errno != EINTR) {
-      end_everything();
-      reap(0);
-      return os_failure("poll");
-    }
-    drain_pipes();
-    reap(WNOHANG);
-  }
-  end_everything();
-  reap(0);
-  // Every writer is dead now, so the pipes end; the bound only guards against a leak.
-  const auto drain_until = Clock::now() + milliseconds(500);
-  while ((out_open || err_open) && Clock::now() < drain_until) {
-    pollfd fds[2];
-    nfds_t n = 0;
-    if (out_open) fds[n++] = {out_read.get(), POLLIN, 0};
-    if (err_open) fds[n++] = {err_read.get(), POLLIN, 0};
-    ::poll(fds, n, 50);
-    drain_pipes();
-  }
+  auto status =
+      supervise({.pid = pid,
+                 .stdout_fd = out_read.get(),
+                 .stderr_fd = err_read.get(),
+                 .cgroup = cgroup.get(),
+                 .stdout_limit = options_.stdout_limit,
+                 .stderr_limit = options_.stderr_limit,
+                 .deadline = started + job.time_limit,
+                 .cpu_budget_ns = static_cast<uint64_t>(job.time_limit.count()) * 1'000'000},
+                result);
+  if (!status) return status.failure();
   result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-    // bubblewrap reports a script killed by a signal as 128 + the signal, as shells do.
-    if (sandboxed && result.exit_code > 128 && result.exit_code <= 128 + 64) {
-      result.signal = result.exit_code - 128;
-      result.exit_code = -1;
-    }
-  } else if (WIFSIGNALED(status)) {
-    result.exit_code = -1;
-    result.signal = WTERMSIG(status);
-  }
+  apply_wait_status(status.value(), sandboxed, result);
   if (cgroup) {
     result.oom_killed = cgroup->oom_killed();
     result.process_limit_reached = cgroup->process_limit_hit();
