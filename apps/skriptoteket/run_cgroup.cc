@@ -97,6 +97,17 @@ void remove_group(const fs::path& dir) {
   }
 }
 
+bool v2_is_delegated() {
+  const fs::path mount = "/sys/fs/cgroup";
+  if (!fs::exists(mount / "cgroup.controllers")) return false;
+  auto own = own_group("");
+  if (!own) return false;
+  if (own->path == "/") return true;
+  struct stat info {};
+  const fs::path base = mount / fs::path(own->path).relative_path();
+  return ::geteuid() != 0 && ::stat(base.c_str(), &info) == 0 && info.st_uid == ::geteuid();
+}
+
 }  // namespace
 
 // --- RunCgroup -------------------------------------------------------------------------------
@@ -159,7 +170,14 @@ Outcome<std::unique_ptr<CgroupManager>> CgroupManager::detect(const std::string&
   }
   if (mode == "v2") return detect_v2();
   if (mode == "v1") return detect_v1();
-  auto v2 = detect_v2();
+  // Automatically only where the v2 group is plainly ours to manage: the root of a cgroup
+  // namespace (a container), or a group owned by this unprivileged user (systemd's delegation).
+  // A root process elsewhere (a login session, a service without Delegate=yes) would be
+  // rearranging groups systemd manages: that takes SKRIPTOTEKET_SANDBOX_CGROUP=v2.
+  auto v2 = v2_is_delegated() ? detect_v2()
+                              : Outcome<std::unique_ptr<CgroupManager>>(unavailable(
+                                    "the runner's v2 group is not delegated to it (set "
+                                    "SKRIPTOTEKET_SANDBOX_CGROUP=v2 in a unit with Delegate=yes)"));
   if (v2) return v2;
   auto v1 = detect_v1();
   if (v1) return v1;
@@ -209,8 +227,9 @@ Outcome<std::unique_ptr<CgroupManager>> CgroupManager::detect_v2() {
   }
   std::string error;
   // A v2 group with controllers for its children may hold no processes itself (except the
-  // root): the runner moves into a leaf of its own first.
-  if (own->path != "/") {
+  // real root, which has no cgroup.type; a container's namespace root is not the real root):
+  // the runner moves into a leaf of its own first.
+  if (fs::exists(base / "cgroup.type")) {
     const fs::path supervisor = base / "supervisor";
     if ((::mkdir(supervisor.c_str(), 0755) != 0 && errno != EEXIST) ||
         !write_text(supervisor / "cgroup.procs", std::to_string(::getpid()), &error)) {
