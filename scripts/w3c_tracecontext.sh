@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
 # Runs the official W3C trace-context test harness (github.com/w3c/trace-context, test/test.py)
 # against skriptoteket-web's POST /test endpoint. Optional: when the harness or its Python
-# dependency (aiohttp) is not available it says so and exits 0 ("skipped"); CTest never runs it.
+# dependency (aiohttp) is not available it says so and exits 0 ("skipped") unless
+# W3C_TRACECONTEXT_REQUIRED=1 (CI), which makes that a failure. CTest never runs it.
 #
 #   W3C_TRACECONTEXT_DIR=<checkout of w3c/trace-context>   use that checkout (else git clone)
 #   SKRIPTOTEKET_BIN_DIR=<dir with skriptoteket-web>          skip the build
 #   STRICT_LEVEL=1|2                                          the harness's strictness (default 2)
+#   SPEC_LEVEL=1|2                       the Trace Context level tested (default 2, as tracekit)
+#   W3C_MIN_PASSED=<n>                   fail unless at least n tests passed (skips do not count)
+# It prints "w3c-tracecontext: <passed> passed, <failed> failed, <skipped> skipped of <ran>" and
+# fails on any failure or error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 
+skip() {
+  echo "w3c-tracecontext: skipped: $*"
+  if [ "${W3C_TRACECONTEXT_REQUIRED:-0}" = 1 ]; then
+    echo "w3c-tracecontext: FAILED: W3C_TRACECONTEXT_REQUIRED=1 and the harness cannot run" >&2
+    exit 1
+  fi
+  exit 0
+}
+
 harness="${W3C_TRACECONTEXT_DIR:-$root/build/w3c-trace-context}"
 if [ ! -f "$harness/test/test.py" ]; then
   if ! timeout 60 git clone -q --depth 1 https://github.com/w3c/trace-context "$harness" 2>/dev/null; then
-    echo "w3c-tracecontext: skipped: the harness could not be cloned (no network?); set W3C_TRACECONTEXT_DIR"
-    exit 0
+    skip "the harness could not be cloned (no network?); set W3C_TRACECONTEXT_DIR"
   fi
 fi
 python=""
@@ -22,8 +35,7 @@ for p in /usr/bin/python3 python3; do
   if "$p" -c 'import aiohttp' 2>/dev/null; then python="$p"; break; fi
 done
 if [ -z "$python" ]; then
-  echo "w3c-tracecontext: skipped: no python3 with aiohttp (Debian: python3-aiohttp)"
-  exit 0
+  skip "no python3 with aiohttp (Debian: python3-aiohttp)"
 fi
 
 if [ -n "${SKRIPTOTEKET_BIN_DIR:-}" ]; then
@@ -53,7 +65,28 @@ for _ in $(seq 1 200); do [ -s "$work/port" ] && break; sleep 0.05; done
 endpoint="http://127.0.0.1:$(cat "$work/port")/test"
 echo "w3c-tracecontext: running $harness/test/test.py against $endpoint"
 cd "$harness/test"
-STRICT_LEVEL="${STRICT_LEVEL:-2}" "$python" test.py "$endpoint" 2>&1 | tee "$work/harness.log"
-status=${PIPESTATUS[0]}
-grep -E "^(Ran|OK|FAILED)" "$work/harness.log" || true
-exit "$status"
+set +e
+STRICT_LEVEL="${STRICT_LEVEL:-2}" SPEC_LEVEL="${SPEC_LEVEL:-2}" "$python" test.py "$endpoint" \
+  >"$work/harness.log" 2>&1
+status=$?
+set -e
+cat "$work/harness.log"
+# unittest's summary: "Ran 41 tests in 1.2s" then "OK (skipped=6)" or
+# "FAILED (failures=1, errors=2, skipped=1)".
+count() { grep -oE "$1=[0-9]+" "$work/harness.log" | tail -1 | cut -d= -f2; }
+ran=$(grep -oE '^Ran [0-9]+ test' "$work/harness.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+failed=$(($(count failures || echo 0) + $(count errors || echo 0)))
+skipped=$(count skipped || echo 0)
+failed=${failed:-0}
+skipped=${skipped:-0}
+passed=$((ran - failed - skipped))
+echo "w3c-tracecontext: STRICT_LEVEL=${STRICT_LEVEL:-2} SPEC_LEVEL=${SPEC_LEVEL:-2}:" \
+  "$passed passed, $failed failed, $skipped skipped of $ran"
+if [ "$status" -ne 0 ] || [ "$ran" -eq 0 ]; then
+  echo "w3c-tracecontext: FAILED (harness exit status $status)" >&2
+  exit 1
+fi
+if [ -n "${W3C_MIN_PASSED:-}" ] && [ "$passed" -lt "$W3C_MIN_PASSED" ]; then
+  echo "w3c-tracecontext: FAILED: $passed passed, fewer than W3C_MIN_PASSED=$W3C_MIN_PASSED" >&2
+  exit 1
+fi

@@ -26,14 +26,7 @@ class TraceService final : public RawService {
 
  private:
   grpc::Status handle(const grpc::ByteBuffer& request, grpc::ByteBuffer& response) {
-    std::vector<grpc::Slice> slices;
-    if (!request.Dump(&slices).ok())
-      return {grpc::StatusCode::INVALID_ARGUMENT, "unreadable message"};
-    std::string bytes;
-    bytes.reserve(request.Length());
-    for (const auto& s : slices)
-      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    auto decoded = decode_protobuf(bytes);
+    auto decoded = decode_export_message(request);
     if (!decoded) return {grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
     otlpv1::ExportTraceServiceResponse reply;
     if (decoded->rejected > 0) {
@@ -55,6 +48,16 @@ class TraceService final : public RawService {
 };
 
 }  // namespace
+
+Result<DecodedSpans> decode_export_message(const grpc::ByteBuffer& request) {
+  std::vector<grpc::Slice> slices;
+  if (!request.Dump(&slices).ok()) return Error{"unreadable message"};
+  std::string bytes;
+  bytes.reserve(request.Length());
+  for (const auto& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return decode_protobuf(bytes);
+}
 
 struct GrpcReceiver::Impl {
   std::unique_ptr<TraceService> service;

@@ -10,7 +10,16 @@
 #include "span_store.h"
 #include "tracekit/result.h"
 
+namespace grpc {
+class ByteBuffer;
+}
+
 namespace tracekit::collector {
+
+// The Export call's reading of a raw request message (its slices, as gRPC received them), with
+// no server: the spans, or the reason the message is not an ExportTraceServiceRequest (sent
+// back as INVALID_ARGUMENT). Separate so that it can be fuzzed (tests/fuzz/fuzz_grpc_raw.cc).
+Result<DecodedSpans> decode_export_message(const grpc::ByteBuffer& request);
 
 class GrpcReceiver {
  public:

@@ -32,8 +32,10 @@ class TraceState {
   TraceState() = default;
 
   // Parses the combined value of one tracestate header field. Empty and whitespace-only
-  // members are skipped. Returns nullopt when any member is invalid, a key repeats, or there
-  // are more than 32 members: the whole header is then to be dropped.
+  // members are skipped. A repeated key keeps its first (left-most, most recent) member and
+  // drops the later ones; the list is otherwise kept. Returns nullopt when any member is
+  // malformed or more than 32 non-empty members arrive (repeats counted): the whole header is
+  // then to be dropped.
   static std::optional<TraceState> parse(std::string_view header);
   // Several header fields are combined as RFC 7230 says: in order, joined by commas.
   static std::optional<TraceState> parse(std::span<const std::string_view> fields);

@@ -92,8 +92,6 @@ TraceState TraceState::build(std::span<const Member> members) {
 }
 
 namespace {
-// Splits one header field into members, appending to `out`; false when any member is invalid,
-// repeats a key, or the list grows past 32.
 // Room for the members of one parse, left uninitialised: a header has a few members, and
 // constructing all 33 slots would cost more than parsing them.
 struct MemberBuffer {
@@ -101,7 +99,11 @@ struct MemberBuffer {
   TraceState::Member* data() { return reinterpret_cast<TraceState::Member*>(bytes); }
 };
 
-bool parse_field(std::string_view header, TraceState::Member* out, size_t& n) {
+// Splits one header field into members, appending to `out` (n of them kept so far, `received`
+// non-empty members seen so far, repeats included); false when any member is invalid or more
+// than 32 arrive. A key seen before is skipped: the spec allows one entry per key, and the
+// left-most is the most recent position (mutated members move to the front).
+bool parse_field(std::string_view header, TraceState::Member* out, size_t& n, size_t& received) {
   size_t pos = 0;
   while (pos <= header.size()) {
     size_t comma = header.find(',', pos);
@@ -118,11 +120,11 @@ bool parse_field(std::string_view header, TraceState::Member* out, size_t& n) {
     std::string_view key = member.substr(0, eq);
     std::string_view value = member.substr(eq + 1);
     if (!TraceState::is_valid_key(key) || !TraceState::is_valid_value(value)) return false;
-    for (size_t i = 0; i < n; ++i) {
-      if (out[i].key == key) return false;
-    }
-    if (n == TraceState::kMaxMembers) return false;
-    new (out + n++) TraceState::Member{key, value};
+    if (++received > TraceState::kMaxMembers) return false;
+    bool repeated = false;
+    for (size_t i = 0; i < n && !repeated; ++i)
+      repeated = out[i].key == key;
+    if (!repeated) new (out + n++) TraceState::Member{key, value};
   }
   return true;
 }
@@ -134,9 +136,9 @@ std::optional<TraceState> TraceState::parse(std::string_view header) {
 
 std::optional<TraceState> TraceState::parse(std::span<const std::string_view> fields) {
   MemberBuffer members;
-  size_t n = 0;
+  size_t n = 0, received = 0;
   for (auto field : fields) {
-    if (!parse_field(field, members.data(), n)) return std::nullopt;
+    if (!parse_field(field, members.data(), n, received)) return std::nullopt;
   }
   if (n == 0) return TraceState();
   return build(std::span<const Member>(members.data(), n));

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 
+#include "tracekit/http/message.h"
 #include "tracekit/http/tracing.h"
 #include "tracekit/propagation/text_map.h"
 
@@ -77,15 +78,30 @@ Semconv semconv_from_env() {
 
 std::string redacted_url(std::string_view scheme, std::string_view host, std::string_view target,
                          const TracingOptions& options) {
-  // An absolute-form target ("http://user:pw@host/p") brings its own scheme and authority.
-  if (const size_t sep = target.find("://");
-      sep != std::string_view::npos && !target.starts_with('/')) {
+  // An absolute-form target ("http://user:pw@host/p") brings its own scheme and authority; a
+  // target whose text before "://" is no scheme is not one (found by fuzz_http_request: the
+  // query then passed unredacted as part of the "scheme").
+  auto is_scheme = [](std::string_view s) {
+    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    if (s.empty() || !alpha(s[0])) return false;
+    for (char c : s) {
+      if (!alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
+    }
+    return true;
+  };
+  if (const size_t sep = target.find("://"); sep != std::string_view::npos &&
+                                             !target.starts_with('/') &&
+                                             is_scheme(target.substr(0, sep))) {
     scheme = target.substr(0, sep);
     target.remove_prefix(sep + 3);
     const size_t slash = target.find_first_of("/?");
     host = target.substr(0, slash);
     target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
   }
+  // The authority ends where a URL parser would end it: a Host header holding '/', '?', '#' or
+  // whitespace must not smuggle a path or an unredacted query into the URL (found by
+  // fuzz_http_request).
+  host = host.substr(0, host.find_first_of("/?# \t\r\n"));
   // Never credentials: drop any userinfo.
   if (const size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
   if (const size_t hash = target.find('#'); hash != std::string_view::npos) {
@@ -105,9 +121,15 @@ std::string redacted_url(std::string_view scheme, std::string_view host, std::st
     const std::string_view pair = query.substr(0, amp);
     const size_t eq = pair.find('=');
     const std::string_view key = pair.substr(0, eq);
-    bool redact = false;
+    // Compared as the application reads it: "pass%77ord" is "password" (found by
+    // fuzz_http_request). An undecodable key is redacted too.
+    std::optional<std::string> decoded;
+    if (key.find('%') != std::string_view::npos) decoded = percent_decode(key);
+    const bool undecodable = key.find('%') != std::string_view::npos && !decoded;
+    const std::string_view name = decoded ? std::string_view(*decoded) : key;
+    bool redact = undecodable;
     for (const auto& r : options.redacted_query_params) {
-      if (propagation::iequals(key, r)) {
+      if (propagation::iequals(name, r)) {
         redact = true;
         break;
       }

@@ -286,6 +286,7 @@ bool decode_json_response(std::string_view json, PartialSuccess& out) {
             if (res.ec != std::errc() || res.ptr != v.data() + v.size()) return false;
             out.rejected_spans = n;
           } else if ((k == "errorMessage" || k == "error_message") && r.peek('"')) {
+            out.error_message.clear();  // a repeated key replaces, as in protobuf's JSON
             if (!r.string(&out.error_message)) return false;
           } else if (!r.skip_value()) {
             return false;

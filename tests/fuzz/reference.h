@@ -79,9 +79,11 @@ inline bool tracestate_value(std::string_view v) {
 
 using Members = std::vector<std::pair<std::string, std::string>>;
 
-// The combined header: any invalid member, repeated key or a 33rd member drops it all.
+// The combined header: any invalid member or a 33rd non-empty member (repeats counted) drops
+// it all; a repeated key keeps its first member ("only one entry per key is allowed").
 inline std::optional<Members> tracestate(std::string_view combined) {
   Members out;
+  size_t received = 0;
   size_t start = 0;
   while (start <= combined.size()) {
     size_t comma = combined.find(',', start);
@@ -93,11 +95,11 @@ inline std::optional<Members> tracestate(std::string_view combined) {
     if (eq == std::string_view::npos) return std::nullopt;
     const std::string_view k = m.substr(0, eq), v = m.substr(eq + 1);
     if (!tracestate_key(k) || !tracestate_value(v)) return std::nullopt;
-    for (const auto& [key, value] : out) {
-      if (key == k) return std::nullopt;
-    }
-    out.emplace_back(k, v);
-    if (out.size() > 32) return std::nullopt;
+    if (++received > 32) return std::nullopt;
+    bool repeated = false;
+    for (const auto& [key, value] : out)
+      repeated |= key == k;
+    if (!repeated) out.emplace_back(k, v);
   }
   return out;
 }

@@ -282,6 +282,15 @@ TEST(RedactedUrl, NoCredentialsAndRedactedQuery) {
   EXPECT_EQ(redacted_url("http", "h", "http://u:p@other/x?sig=abc&Signature=d&k", o),
             "http://other/x?sig=REDACTED&Signature=REDACTED&k");
   EXPECT_EQ(redacted_url("http", "h", "/p?password=1#frag", o), "http://h/p?password=REDACTED");
+  // A malformed Host ends at the first character an authority cannot hold.
+  EXPECT_EQ(redacted_url("http", "h x@y/p?password=1", "/a", o), "http://h/a");
+  EXPECT_EQ(redacted_url("http", "h/p?password=1", "/a?b=2", o), "http://h/a?b=2");
+  // Text before "://" that is no scheme does not make an absolute-form target.
+  EXPECT_EQ(redacted_url("http", "h", "x/y?token=abc&u=http://z", o),
+            "http://hx/y?token=REDACTED&u=http://z");
+  // Keys are compared decoded; a key that cannot be decoded is redacted.
+  EXPECT_EQ(redacted_url("http", "h", "/p?pass%77ord=1&%zz=2&ok%21=3", o),
+            "http://h/p?pass%77ord=REDACTED&%zz=REDACTED&ok%21=3");
   o.omit_query = true;
   EXPECT_EQ(redacted_url("https", "h", "/p?a=1", o), "https://h/p");
 }

@@ -259,6 +259,11 @@ TEST(OtlpResponse, PartialSuccessFromJson) {
   EXPECT_EQ(none.rejected_spans, 0);
   EXPECT_FALSE(otlp::decode_json_response("{\"partialSuccess\":", none));
   EXPECT_FALSE(otlp::decode_json_response("[", none));
+  // A repeated key replaces the earlier value (found by fuzz_otlp_response: it was appended).
+  otlp::PartialSuccess twice;
+  ASSERT_TRUE(otlp::decode_json_response(
+      R"({"partialSuccess":{"errorMessage":"first","errorMessage":"second"}})", twice));
+  EXPECT_EQ(twice.error_message, "second");
 }
 
 TEST(OtlpResponse, RpcStatusWithRetryInfo) {

@@ -148,16 +148,32 @@ TEST(TraceStateParse, MemberCountLimit) {
   EXPECT_TRUE(TraceState::parse(",," + members(1, 16) + ", ,," + members(17, 32) + ",,"));
 }
 
-TEST(TraceStateParse, DuplicateKeysDropTheHeader) {
-  // harness: test_tracestate_duplicated_keys.
-  EXPECT_FALSE(TraceState::parse("foo=1,foo=1"));
-  EXPECT_FALSE(TraceState::parse("foo=1,foo=2"));
-  EXPECT_FALSE(TraceState::parse("foo=1,bar=2,foo=3"));
-  EXPECT_FALSE(parse_fields({"foo=1", "foo=1"}));
-  EXPECT_FALSE(parse_fields({"foo=1", "foo=2"}));
-  EXPECT_FALSE(parse_fields({"a=1,foo=1", "b=2", "foo=2"}));
+TEST(TraceStateParse, RepeatedKeyKeepsItsFirstMember) {
+  // harness: test_tracestate_duplicated_keys. One entry per key is allowed, and the left-most
+  // is the most recent position: later members with the same key are dropped, the rest kept.
+  auto header = [](std::optional<TraceState> ts) {
+    return ts ? std::string(ts->header()) : std::string("<dropped>");
+  };
+  EXPECT_EQ(header(TraceState::parse("foo=1,foo=1")), "foo=1");
+  EXPECT_EQ(header(TraceState::parse("foo=1,foo=2")), "foo=1");
+  EXPECT_EQ(header(TraceState::parse("foo=1,bar=2,foo=3")), "foo=1,bar=2");
+  EXPECT_EQ(header(TraceState::parse("a=1, b=2 ,a=3,,b=4,c=5")), "a=1,b=2,c=5");
+  EXPECT_EQ(header(parse_fields({"foo=1", "foo=1"})), "foo=1");
+  EXPECT_EQ(header(parse_fields({"foo=1", "foo=2"})), "foo=1");
+  EXPECT_EQ(header(parse_fields({"a=1,foo=1", "b=2", "foo=2"})), "a=1,foo=1,b=2");
   // Keys are compared exactly: "foo" and "foo@x" differ.
-  EXPECT_TRUE(TraceState::parse("foo=1,foo@x=2"));
+  EXPECT_EQ(header(TraceState::parse("foo=1,foo@x=2")), "foo=1,foo@x=2");
+  // A malformed member still drops the whole header, repeated keys or not.
+  EXPECT_FALSE(TraceState::parse("foo=1,foo=2,bar"));
+  EXPECT_FALSE(TraceState::parse("foo=1,foo=,bar=2"));
+  EXPECT_FALSE(parse_fields({"foo=1", "foo=2", "BAR=3"}));
+  // Repeats count toward the 32-member limit: 33 members arrived.
+  std::string many = "foo=1";
+  for (int i = 0; i < 32; ++i)
+    many += ",foo=1";
+  EXPECT_FALSE(TraceState::parse(many));
+  many.resize(many.size() - 6);  // 32 members
+  EXPECT_EQ(header(TraceState::parse(many)), "foo=1");
 }
 
 TEST(TraceStateParse, InvalidKeyDropsTheHeader) {

@@ -352,17 +352,26 @@ TEST(TraceContextExtract, ManyTracestateHeaderFields) {
 }
 
 TEST(TraceContextExtract, InvalidTracestateDoesNotAffectTraceparent) {
-  for (const char* bad : {"foo=1,foo=1", "foo=1,foo=2", "FOO=1", "foo.bar=1", "foo =1",
-                          "foo=bar=baz", "foo=,bar=3", "@foo=1,bar=2", "foo=1,bar"}) {
+  for (const char* bad : {"FOO=1", "foo.bar=1", "foo =1", "foo=bar=baz", "foo=,bar=3",
+                          "@foo=1,bar=2", "foo=1,bar", "foo=1,foo=2,bar"}) {
     Context ctx = extract({{"traceparent", kValid}, {"tracestate", bad}});
     ASSERT_TRUE(ctx.span_context().is_valid()) << bad;
     EXPECT_TRUE(ctx.span_context().trace_state().empty()) << bad;
   }
-  // Duplicates across two header fields.
-  Context ctx =
-      extract({{"traceparent", kValid}, {"tracestate", "foo=1"}, {"tracestate", "foo=2"}});
+}
+
+TEST(TraceContextExtract, RepeatedTracestateKeyKeepsTheFirst) {
+  // harness: test_tracestate_duplicated_keys (the tracestate is inherited).
+  for (const char* dup : {"foo=1,foo=1", "foo=1,foo=2"}) {
+    Context ctx = extract({{"traceparent", kValid}, {"tracestate", dup}});
+    ASSERT_TRUE(ctx.span_context().is_valid()) << dup;
+    EXPECT_EQ(ctx.span_context().trace_state().header(), "foo=1") << dup;
+  }
+  // Repeats across two header fields.
+  Context ctx = extract(
+      {{"traceparent", kValid}, {"tracestate", "foo=1,bar=2"}, {"tracestate", "foo=2,baz=3"}});
   EXPECT_TRUE(ctx.span_context().is_valid());
-  EXPECT_TRUE(ctx.span_context().trace_state().empty());
+  EXPECT_EQ(ctx.span_context().trace_state().header(), "foo=1,bar=2,baz=3");
 }
 
 TEST(TraceContextExtract, KeepsBaggageOfTheIncomingContext) {
