@@ -55,7 +55,10 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& opti
   auto impl = std::make_unique<Impl>();
   IngestLimits limits;
   limits.max_body_bytes = options.max_request_bytes;
+  limits.ack_after_commit = options.ack_after_commit;
   StoreOptions so;
+  so.max_queued_bytes = options.max_queue_bytes;
+  so.query_budget = options.query_timeout;
   so.path = options.data_path;
   so.max_age = options.retention_age;
   so.max_bytes = options.retention_bytes;

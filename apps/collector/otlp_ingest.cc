@@ -44,6 +44,20 @@ Response encode_message(const google::protobuf::Message& message, int status, bo
 
 }  // namespace
 
+std::optional<std::string> write_failure_message(WriteOutcome outcome) {
+  switch (outcome) {
+    case WriteOutcome::kCommitted:
+      return std::nullopt;
+    case WriteOutcome::kRefused:
+      return "the collector's write queue is full; retry later";
+    case WriteOutcome::kFailed:
+      return "the collector could not write the spans to its database; retry later";
+    case WriteOutcome::kTimedOut:
+      return "the collector's database did not commit the spans in time; retry later";
+  }
+  return "unknown write outcome";
+}
+
 bool is_json_media_type(std::string_view content_type) {
   return media_type(content_type) == "application/json";
 }
@@ -92,8 +106,13 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
   if (!decoded) return otlp_http_error(400, decoded.error().message, json);
   const int64_t rejected = decoded->rejected;
   const std::string reason = std::move(decoded->rejected_reason);
-  if (!store.submit(std::move(decoded->spans))) {
-    Response r = otlp_http_error(503, "the collector's write queue is full; retry later", json);
+  const WriteOutcome outcome =
+      limits.ack_after_commit
+          ? store.submit_and_wait(std::move(decoded->spans), limits.commit_timeout)
+          : (store.submit(std::move(decoded->spans)) ? WriteOutcome::kCommitted
+                                                     : WriteOutcome::kRefused);
+  if (auto failure = write_failure_message(outcome)) {
+    Response r = otlp_http_error(503, *failure, json);
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
