@@ -26,10 +26,9 @@ class TraceService final : public RawService {
       return reactor;
     }
     otlpv1::ExportTraceServiceResponse reply;
-    if (decoded.rejected > 0) {
+    if (std::string warning = partial_success_message(decoded); !warning.empty()) {
       reply.mutable_partial_success()->set_rejected_spans(decoded.rejected);
-      reply.mutable_partial_success()->set_error_message(
-          std::to_string(decoded.rejected) + " span(s) refused: " + decoded.rejected_reason);
+      reply.mutable_partial_success()->set_error_message(warning);
     }
     grpc::Slice slice(reply.SerializeAsString());
     *response = grpc::ByteBuffer(&slice, 1);
@@ -77,7 +76,7 @@ class TraceService final : public RawService {
       }
       // Not a zlib stream after all: an uncompressed message that happens to begin like one.
     }
-    auto decoded = decode_protobuf(bytes);
+    auto decoded = decode_protobuf(bytes, limits_.span_limits);
     if (!decoded) return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
     out = std::move(*decoded);
     return grpc::Status::OK;

@@ -102,10 +102,11 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
     inflated = std::move(*plain);
     body = inflated;
   }
-  auto decoded = json ? decode_json(body) : decode_protobuf(body);
+  auto decoded =
+      json ? decode_json(body, limits.span_limits) : decode_protobuf(body, limits.span_limits);
   if (!decoded) return otlp_http_error(400, decoded.error().message, json);
   const int64_t rejected = decoded->rejected;
-  const std::string reason = std::move(decoded->rejected_reason);
+  const std::string warning = partial_success_message(*decoded);
   const WriteOutcome outcome =
       limits.ack_after_commit
           ? store.submit_and_wait(std::move(decoded->spans), limits.commit_timeout)
@@ -117,10 +118,9 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
     return r;
   }
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
-  if (rejected > 0) {
+  if (!warning.empty()) {
     response.mutable_partial_success()->set_rejected_spans(rejected);
-    response.mutable_partial_success()->set_error_message(std::to_string(rejected) +
-                                                          " span(s) refused: " + reason);
+    response.mutable_partial_success()->set_error_message(warning);
   }
   return encode_message(response, 200, json);
 }

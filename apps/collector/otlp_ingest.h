@@ -22,6 +22,7 @@ struct IngestLimits {
   bool ack_after_commit = true;
   // How long a request waits for its commit before it is answered "unavailable, retry".
   std::chrono::milliseconds commit_timeout{std::chrono::seconds(20)};
+  SpanLimits span_limits;
 };
 
 // What to answer for spans that could not be stored: the message and Retry-After seconds
