@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
   }
   // Large buffers (request bodies, inflated messages, query pages) always get their own mapping,
   // which free() gives back at once: glibc otherwise raises this threshold after the first
-  // large free, and the memory of a burst of large requests stays with the process.
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  // large free, and the memory of a burst of large requests (or of refused gzip bombs) stays
+  // with the process.
+  mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   // Block SIGINT/SIGTERM in every thread (the servers' threads inherit the mask); main waits
   // for them with sigwait.
   sigset_t signals;
