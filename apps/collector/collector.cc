@@ -55,7 +55,14 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& opti
   auto impl = std::make_unique<Impl>();
   IngestLimits limits;
   limits.max_body_bytes = options.max_request_bytes;
+  limits.ack_after_commit = options.ack_after_commit;
+  limits.span_limits = {.max_attribute_length = options.max_attribute_length,
+                        .max_attributes = options.max_attributes,
+                        .max_events = options.max_events,
+                        .max_links = options.max_links};
   StoreOptions so;
+  so.max_queued_bytes = options.max_queue_bytes;
+  so.query_budget = options.query_timeout;
   so.path = options.data_path;
   so.max_age = options.retention_age;
   so.max_bytes = options.retention_bytes;

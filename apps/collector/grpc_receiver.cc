@@ -20,27 +20,41 @@ class TraceService final : public RawService {
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(handle(*request, *response));
+    DecodedSpans decoded;
+    if (grpc::Status bad = decode(*request, decoded); !bad.ok()) {
+      reactor->Finish(bad);
+      return reactor;
+    }
+    otlpv1::ExportTraceServiceResponse reply;
+    if (std::string warning = partial_success_message(decoded); !warning.empty()) {
+      reply.mutable_partial_success()->set_rejected_spans(decoded.rejected);
+      reply.mutable_partial_success()->set_error_message(warning);
+    }
+    grpc::Slice slice(reply.SerializeAsString());
+    *response = grpc::ByteBuffer(&slice, 1);
+    if (!limits_.ack_after_commit) {
+      reactor->Finish(store_.submit(std::move(decoded.spans))
+                          ? grpc::Status::OK
+                          : unavailable(*write_failure_message(WriteOutcome::kRefused)));
+      return reactor;
+    }
+    // Answered from the writer thread once the spans are committed: no thread waits, and every
+    // request that arrives during one commit joins the next.
+    const bool queued = store_.submit(std::move(decoded.spans), [reactor](bool committed) {
+      reactor->Finish(committed ? grpc::Status::OK
+                                : unavailable(*write_failure_message(WriteOutcome::kFailed)));
+    });
+    if (!queued) reactor->Finish(unavailable(*write_failure_message(WriteOutcome::kRefused)));
     return reactor;
   }
 
  private:
-  grpc::Status handle(const grpc::ByteBuffer& request, grpc::ByteBuffer& response) {
-    auto decoded = decode_export_message(request);
-    if (!decoded) return {grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
-    otlpv1::ExportTraceServiceResponse reply;
-    if (decoded->rejected > 0) {
-      reply.mutable_partial_success()->set_rejected_spans(decoded->rejected);
-      reply.mutable_partial_success()->set_error_message(
-          std::to_string(decoded->rejected) + " span(s) refused: " + decoded->rejected_reason);
-    }
-    if (!store_.submit(std::move(decoded->spans))) {
-      return {grpc::StatusCode::UNAVAILABLE, "the collector's write queue is full; retry later"};
-    }
-    const std::string out = reply.SerializeAsString();
-    grpc::Slice slice(out);
-    response = grpc::ByteBuffer(&slice, 1);
-    return grpc::Status::OK;
+  static grpc::Status unavailable(const std::string& message) {
+    return {grpc::StatusCode::UNAVAILABLE, message};
+  }
+
+  grpc::Status decode(const grpc::ByteBuffer& request, DecodedSpans& out) {
+    return decode_export_message(request, limits_, out);
   }
 
   SpanStore& store_;
@@ -49,14 +63,55 @@ class TraceService final : public RawService {
 
 }  // namespace
 
-Result<DecodedSpans> decode_export_message(const grpc::ByteBuffer& request) {
+namespace {
+
+// grpc++ keeps the message's compressed flag and the call's grpc-encoding to itself, so the
+// bytes tell: gzip begins with 1f 8b, which no protobuf message can (wire type 7 does not
+// exist); zlib ("deflate") with a header whose low four bits are 8 and which is a multiple of
+// 31, which an ExportTraceServiceRequest from an exporter (first byte 0x0a) never is.
+enum class Compression { kNone, kGzip, kZlib };
+Compression compression_of(std::string_view bytes) {
+  if (bytes.size() < 2) return Compression::kNone;
+  const auto b0 = static_cast<unsigned char>(bytes[0]), b1 = static_cast<unsigned char>(bytes[1]);
+  if (b0 == 0x1f && b1 == 0x8b) return Compression::kGzip;
+  if ((b0 & 0x0f) == 8 && ((b0 << 8) | b1) % 31 == 0) return Compression::kZlib;
+  return Compression::kNone;
+}
+
+}  // namespace
+
+bool looks_compressed(std::string_view bytes) {
+  return compression_of(bytes) != Compression::kNone;
+}
+
+// The message's bytes, inflated here when the client compressed it: grpc++'s own
+// decompression is off (it would inflate the whole message before any size check), so a
+// compressed message stops at the same limit as an OTLP/HTTP gzip body.
+grpc::Status decode_export_message(const grpc::ByteBuffer& request, const IngestLimits& limits,
+                                   DecodedSpans& out) {
   std::vector<grpc::Slice> slices;
-  if (!request.Dump(&slices).ok()) return Error{"unreadable message"};
+  if (!request.Dump(&slices).ok())
+    return {grpc::StatusCode::INVALID_ARGUMENT, "unreadable message"};
   std::string bytes;
   bytes.reserve(request.Length());
   for (const auto& s : slices)
     bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return decode_protobuf(bytes);
+  slices.clear();
+  if (const Compression c = compression_of(bytes); c != Compression::kNone) {
+    auto plain = gunzip(bytes, limits.max_body_bytes);
+    if (plain) {
+      bytes = std::move(*plain);
+    } else if (plain.error().message.starts_with("too large")) {
+      return {grpc::StatusCode::RESOURCE_EXHAUSTED, plain.error().message};
+    } else if (c == Compression::kGzip) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, plain.error().message};
+    }
+    // Not a zlib stream after all: an uncompressed message that happens to begin like one.
+  }
+  auto decoded = decode_protobuf(bytes, limits.span_limits);
+  if (!decoded) return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
+  out = std::move(*decoded);
+  return grpc::Status::OK;
 }
 
 struct GrpcReceiver::Impl {
@@ -73,7 +128,9 @@ Result<std::unique_ptr<GrpcReceiver>> GrpcReceiver::start(const std::string& add
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
   builder.RegisterService(impl->service.get());
-  // Larger messages are refused by gRPC itself with RESOURCE_EXHAUSTED.
+  // Larger messages are refused by gRPC itself with RESOURCE_EXHAUSTED (compressed messages by
+  // their compressed size here, and by their inflated size in decode()).
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<size_t>(limits.max_body_bytes, INT32_MAX)));
   impl->server = builder.BuildAndStart();

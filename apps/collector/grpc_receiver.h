@@ -12,14 +12,19 @@
 
 namespace grpc {
 class ByteBuffer;
-}
+class Status;
+}  // namespace grpc
 
 namespace tracekit::collector {
 
 // The Export call's reading of a raw request message (its slices, as gRPC received them), with
-// no server: the spans, or the reason the message is not an ExportTraceServiceRequest (sent
-// back as INVALID_ARGUMENT). Separate so that it can be fuzzed (tests/fuzz/fuzz_grpc_raw.cc).
-Result<DecodedSpans> decode_export_message(const grpc::ByteBuffer& request);
+// no server: inflated within limits.max_body_bytes when compressed (RESOURCE_EXHAUSTED past
+// it), then decoded into `out`, or INVALID_ARGUMENT with the reason the message is not an
+// ExportTraceServiceRequest. Separate so that it can be fuzzed (tests/fuzz/fuzz_grpc_raw.cc).
+grpc::Status decode_export_message(const grpc::ByteBuffer& request, const IngestLimits& limits,
+                                   DecodedSpans& out);
+// Whether a message's first bytes are a gzip or zlib header (grpc++ does not say).
+bool looks_compressed(std::string_view bytes);
 
 class GrpcReceiver {
  public:

@@ -35,7 +35,7 @@ class TracekitFrontend final : public HttpFrontend {
     o.port = address.port;
     o.max_body_bytes = max_body_bytes;
     o.io_threads = 1;
-    o.worker_threads = 2;
+    o.worker_threads = 8;  // requests block: OTLP until its commit, the API on SQLite reads
     o.server_name = "tracekit-collector";
     o.correlation_ids = false;
     return o;

@@ -1,4 +1,5 @@
 // tracekit-collector: see options.cc (usage) and docs/collector.md.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -21,6 +22,11 @@ int main(int argc, char** argv) {
     std::fputs(usage().c_str(), stdout);
     return 0;
   }
+  // Large buffers (request bodies, inflated messages, query pages) always get their own mapping,
+  // which free() gives back at once: glibc otherwise raises this threshold after the first
+  // large free, and the memory of a burst of large requests (or of refused gzip bombs) stays
+  // with the process.
+  mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   // Block SIGINT/SIGTERM in every thread (the servers' threads inherit the mask); main waits
   // for them with sigwait.
   sigset_t signals;

@@ -29,6 +29,20 @@ Usage: tracekit-collector [options]
                                how often retention runs (default 30s; env TRACEKIT_COLLECTOR_RETENTION_INTERVAL)
   --max-request-size SIZE      largest OTLP request, compressed or not (default 16MiB;
                                env TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE)
+  --ack commit|queue           answer an export once its spans are committed to the file (default),
+                               or as soon as they are queued: faster to answer, but a crash loses
+                               acknowledged spans (env TRACEKIT_COLLECTOR_ACK)
+  --max-queue-size SIZE        spans received and not yet written, in bytes; past it exporters are
+                               told to retry (default 64MiB; env TRACEKIT_COLLECTOR_MAX_QUEUE_SIZE)
+  --query-timeout DURATION     a search or trace query that runs longer is stopped (503); 0: none
+                               (default 5s; env TRACEKIT_COLLECTOR_QUERY_TIMEOUT)
+  --max-attribute-length SIZE  longer string and bytes values are truncated; 0: no limit
+                               (default 32KiB; env TRACEKIT_COLLECTOR_MAX_ATTRIBUTE_LENGTH)
+  --max-attributes N           attributes kept per span, event and link (the rest are dropped and
+                               counted), and elements per array value (default 128;
+                               env TRACEKIT_COLLECTOR_MAX_ATTRIBUTES)
+  --max-events N               events kept per span (default 128; env TRACEKIT_COLLECTOR_MAX_EVENTS)
+  --max-links N                links kept per span (default 128; env TRACEKIT_COLLECTOR_MAX_LINKS)
   --help                       this text
 Port 0 takes a free port; the ports in use are printed on a line "ready grpc=P http=P ui=P".
 )";
@@ -106,6 +120,18 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
       return {};
     };
   };
+  auto count = [](uint64_t& target) {
+    return [&target](const std::string& what, const std::string& value) -> Result<void> {
+      uint64_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
+          n > 1'000'000) {
+        return Error{what + " \"" + value + "\" is not a count from 0 to 1000000"};
+      }
+      target = n;
+      return {};
+    };
+  };
   std::vector<Setting> settings = {
       {"--grpc-listen", "TRACEKIT_COLLECTOR_GRPC_LISTEN", address(o.grpc)},
       {"--http-listen", "TRACEKIT_COLLECTOR_HTTP_LISTEN", address(o.http)},
@@ -140,6 +166,31 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
        size(o.retention_bytes, "500MB or 2GiB")},
       {"--max-request-size", "TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE",
        size(o.max_request_bytes, "16MiB")},
+      {"--ack", "TRACEKIT_COLLECTOR_ACK",
+       [&o](const std::string& what, const std::string& value) -> Result<void> {
+         if (value != "commit" && value != "queue") {
+           return Error{what + " \"" + value + "\" is neither commit nor queue"};
+         }
+         o.ack_after_commit = value == "commit";
+         return {};
+       }},
+      {"--max-queue-size", "TRACEKIT_COLLECTOR_MAX_QUEUE_SIZE", size(o.max_queue_bytes, "64MiB")},
+      {"--query-timeout", "TRACEKIT_COLLECTOR_QUERY_TIMEOUT",
+       [&o](const std::string& what, const std::string& value) -> Result<void> {
+         int64_t ns = 0;
+         if (!parse_duration_ns(value, ns)) {
+           return Error{what + " \"" + value +
+                        "\" is not a duration such as 5s or 500ms (0: none)"};
+         }
+         o.query_timeout = std::chrono::milliseconds(ns / 1'000'000);
+         if (ns > 0 && o.query_timeout.count() == 0) o.query_timeout = std::chrono::milliseconds(1);
+         return {};
+       }},
+      {"--max-attribute-length", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTE_LENGTH",
+       size(o.max_attribute_length, "32KiB")},
+      {"--max-attributes", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTES", count(o.max_attributes)},
+      {"--max-events", "TRACEKIT_COLLECTOR_MAX_EVENTS", count(o.max_events)},
+      {"--max-links", "TRACEKIT_COLLECTOR_MAX_LINKS", count(o.max_links)},
   };
   for (const Setting& s : settings) {
     if (const char* v = getenv(s.env)) {

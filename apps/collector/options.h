@@ -28,6 +28,15 @@ struct CollectorOptions {
   uint64_t retention_bytes = 1ull << 30;                       // 0: no limit
   std::chrono::milliseconds retention_interval{std::chrono::seconds(30)};
   uint64_t max_request_bytes = 16u << 20;
+  // Answer an export once its spans are committed (true), or once they are queued.
+  bool ack_after_commit = true;
+  uint64_t max_queue_bytes = 64ull << 20;  // spans received and not yet written
+  std::chrono::milliseconds query_timeout{std::chrono::seconds(5)};  // 0: none
+  // Span limits (OpenTelemetry's meanings; truncated and counted as dropped, not refused).
+  uint64_t max_attribute_length = 32 * 1024;  // bytes of a string or bytes value; 0: no limit
+  uint64_t max_attributes = 128;  // per span, event and link, and elements of an array value
+  uint64_t max_events = 128;      // per span
+  uint64_t max_links = 128;       // per span
   bool help = false;
 };
 

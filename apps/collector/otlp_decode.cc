@@ -8,6 +8,8 @@
 #include <cstdio>
 
 #include "json_text.h"
+#include "otlp_utf8_repair.h"
+#include "tracekit/detail/utf8.h"
 
 namespace tracekit::collector {
 
@@ -44,22 +46,35 @@ const char* status_code_name(int code) {
 
 namespace {
 
-void append_any_value(std::string& out, const commonv1::AnyValue& value);
+void append_any_value(std::string& out, const commonv1::AnyValue& value, const SpanLimits& limits);
 
-void append_attributes(std::string& out,
-                       const google::protobuf::RepeatedPtrField<commonv1::KeyValue>& attributes) {
+// At most `max` bytes of `s` (0: all of it), cut before a UTF-8 sequence rather than inside one.
+std::string_view truncated(std::string_view s, size_t max) {
+  if (max == 0 || s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+    --n;
+  return s.substr(0, n);
+}
+
+// Appends the first `limits.max_attributes` attributes; returns how many were dropped.
+uint32_t append_attributes(std::string& out,
+                           const google::protobuf::RepeatedPtrField<commonv1::KeyValue>& attributes,
+                           const SpanLimits& limits) {
   out.push_back('[');
-  bool first = true;
-  for (const auto& kv : attributes) {
-    if (!first) out.push_back(',');
-    first = false;
+  const int kept = static_cast<int>(
+      std::min<size_t>(static_cast<size_t>(attributes.size()), limits.max_attributes));
+  for (int i = 0; i < kept; ++i) {
+    const auto& kv = attributes[i];
+    if (i) out.push_back(',');
     out += "{\"key\":";
-    append_json_string(out, kv.key());
+    append_json_string(out, truncated(kv.key(), limits.max_attribute_length));
     out += ",\"value\":";
-    append_any_value(out, kv.value());
+    append_any_value(out, kv.value(), limits);
     out.push_back('}');
   }
   out.push_back(']');
+  return static_cast<uint32_t>(attributes.size() - kept);
 }
 
 void append_double(std::string& out, double d) {
@@ -75,11 +90,11 @@ void append_double(std::string& out, double d) {
   }
 }
 
-void append_any_value(std::string& out, const commonv1::AnyValue& value) {
+void append_any_value(std::string& out, const commonv1::AnyValue& value, const SpanLimits& limits) {
   switch (value.value_case()) {
     case commonv1::AnyValue::kStringValue:
       out += "{\"stringValue\":";
-      append_json_string(out, value.string_value());
+      append_json_string(out, truncated(value.string_value(), limits.max_attribute_length));
       break;
     case commonv1::AnyValue::kBoolValue:
       out += value.bool_value() ? "{\"boolValue\":true" : "{\"boolValue\":false";
@@ -92,24 +107,30 @@ void append_any_value(std::string& out, const commonv1::AnyValue& value) {
       out += "{\"doubleValue\":";
       append_double(out, value.double_value());
       break;
-    case commonv1::AnyValue::kBytesValue:
+    case commonv1::AnyValue::kBytesValue: {
       out += "{\"bytesValue\":";
-      append_json_string(out, base64_encode(value.bytes_value()));
+      const std::string_view bytes = value.bytes_value();
+      const size_t max = limits.max_attribute_length;
+      append_json_string(out, base64_encode(max ? bytes.substr(0, max) : bytes));
       break;
+    }
     case commonv1::AnyValue::kArrayValue: {
+      // OpenTelemetry limits each element's length; the element count is held to the attribute
+      // count limit too, so that one value cannot be a million elements.
       out += "{\"arrayValue\":{\"values\":[";
-      bool first = true;
-      for (const auto& v : value.array_value().values()) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_any_value(out, v);
+      const auto& values = value.array_value().values();
+      const int kept = static_cast<int>(
+          std::min<size_t>(static_cast<size_t>(values.size()), limits.max_attributes));
+      for (int i = 0; i < kept; ++i) {
+        if (i) out.push_back(',');
+        append_any_value(out, values[i], limits);
       }
       out += "]}";
       break;
     }
     case commonv1::AnyValue::kKvlistValue:
       out += "{\"kvlistValue\":{\"values\":";
-      append_attributes(out, value.kvlist_value().values());
+      append_attributes(out, value.kvlist_value().values(), limits);
       out.push_back('}');
       break;
     default:
@@ -126,10 +147,17 @@ std::string service_name_of(const opentelemetry::proto::resource::v1::Resource& 
   return "unknown_service";
 }
 
-// Why a span cannot be stored, or nullptr.
+bool all_zero(std::string_view id) {
+  return id.find_first_not_of('\0') == std::string_view::npos;
+}
+
+// Why a span cannot be stored, or nullptr. All-zero ids are invalid (W3C Trace Context; the
+// OTLP specification): such a span could never be found or linked to.
 const char* invalid_span(const tracev1::Span& span) {
   if (span.trace_id().size() != 16) return "trace_id is not 16 bytes";
   if (span.span_id().size() != 8) return "span_id is not 8 bytes";
+  if (all_zero(span.trace_id())) return "trace_id is all zeros (invalid)";
+  if (all_zero(span.span_id())) return "span_id is all zeros (invalid)";
   if (!span.parent_span_id().empty() && span.parent_span_id().size() != 8) {
     return "parent_span_id is neither empty nor 8 bytes";
   }
@@ -142,64 +170,81 @@ const char* invalid_span(const tracev1::Span& span) {
 }
 
 StoredSpan to_stored(const tracev1::Span& span, const std::string& service,
-                     const std::string& resource_json, const std::string& scope_json) {
+                     const std::string& resource_json, const std::string& scope_json,
+                     const SpanLimits& limits) {
   StoredSpan s;
+  const size_t max_length = limits.max_attribute_length;
   s.trace_id = to_hex(span.trace_id());
   s.span_id = to_hex(span.span_id());
-  if (!span.parent_span_id().empty()) s.parent_span_id = to_hex(span.parent_span_id());
-  s.trace_state = span.trace_state();
+  // Some SDKs send eight zero bytes for "no parent".
+  if (!span.parent_span_id().empty() && !all_zero(span.parent_span_id()))
+    s.parent_span_id = to_hex(span.parent_span_id());
+  s.trace_state = truncated(span.trace_state(), max_length);
   s.flags = span.flags();
-  s.name = span.name();
+  s.name = truncated(span.name(), max_length);
   s.kind = static_cast<int>(span.kind());
   // Times past 2262 do not fit int64 nanoseconds; clamp rather than wrap to negative.
   constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
   s.start_ns = static_cast<int64_t>(std::min<uint64_t>(span.start_time_unix_nano(), kMax));
   s.end_ns = static_cast<int64_t>(std::min<uint64_t>(span.end_time_unix_nano(), kMax));
   s.status_code = static_cast<int>(span.status().code());
-  s.status_message = span.status().message();
+  s.status_message = truncated(span.status().message(), max_length);
   s.service = service;
   s.scope_json = scope_json;
   s.attributes_json.clear();
-  append_attributes(s.attributes_json, span.attributes());
+  const uint32_t dropped_attributes =
+      append_attributes(s.attributes_json, span.attributes(), limits);
   s.resource_json = resource_json;
-  s.dropped_attributes = span.dropped_attributes_count();
-  s.dropped_events = span.dropped_events_count();
-  s.dropped_links = span.dropped_links_count();
+  s.dropped_attributes = span.dropped_attributes_count() + dropped_attributes;
 
+  const int events = static_cast<int>(
+      std::min<size_t>(static_cast<size_t>(span.events_size()), limits.max_events));
+  s.dropped_events =
+      span.dropped_events_count() + static_cast<uint32_t>(span.events_size() - events);
   std::string& ev = s.events_json;
   ev = "[";
-  for (int i = 0; i < span.events_size(); ++i) {
+  for (int i = 0; i < events; ++i) {
     const auto& e = span.events(i);
     if (i) ev.push_back(',');
     ev += "{\"timeUnixNano\":";
     append_json_int_string(ev, static_cast<int64_t>(std::min<uint64_t>(e.time_unix_nano(), kMax)));
     ev += ",\"name\":";
-    append_json_string(ev, e.name());
+    append_json_string(ev, truncated(e.name(), max_length));
     ev += ",\"attributes\":";
-    append_attributes(ev, e.attributes());
-    ev += ",\"droppedAttributesCount\":" + std::to_string(e.dropped_attributes_count()) + "}";
+    const uint32_t dropped = append_attributes(ev, e.attributes(), limits);
+    ev += ",\"droppedAttributesCount\":" + std::to_string(e.dropped_attributes_count() + dropped) +
+          "}";
   }
   ev.push_back(']');
 
+  // A link to an all-zero context points nowhere: dropped and counted.
+  uint32_t dropped_links = span.dropped_links_count();
+  size_t kept_links = 0;
   std::string& ln = s.links_json;
   ln = "[";
-  for (int i = 0; i < span.links_size(); ++i) {
-    const auto& l = span.links(i);
-    if (i) ln.push_back(',');
+  for (const auto& l : span.links()) {
+    if (kept_links == limits.max_links || all_zero(l.trace_id()) || all_zero(l.span_id())) {
+      ++dropped_links;
+      continue;
+    }
+    if (kept_links++) ln.push_back(',');
     ln += "{\"traceId\":\"" + to_hex(l.trace_id()) + "\",\"spanId\":\"" + to_hex(l.span_id()) +
           "\",\"traceState\":";
-    append_json_string(ln, l.trace_state());
+    append_json_string(ln, truncated(l.trace_state(), max_length));
     ln += ",\"flags\":" + std::to_string(l.flags()) + ",\"attributes\":";
-    append_attributes(ln, l.attributes());
-    ln += ",\"droppedAttributesCount\":" + std::to_string(l.dropped_attributes_count()) + "}";
+    const uint32_t dropped = append_attributes(ln, l.attributes(), limits);
+    ln += ",\"droppedAttributesCount\":" + std::to_string(l.dropped_attributes_count() + dropped) +
+          "}";
   }
   ln.push_back(']');
+  s.dropped_links = dropped_links;
   return s;
 }
 
 }  // namespace
 
-DecodedSpans spans_from_request(const otlpv1::ExportTraceServiceRequest& request) {
+DecodedSpans spans_from_request(const otlpv1::ExportTraceServiceRequest& request,
+                                const SpanLimits& limits) {
   DecodedSpans out;
   size_t total = 0;
   for (const auto& rs : request.resource_spans()) {
@@ -210,43 +255,64 @@ DecodedSpans spans_from_request(const otlpv1::ExportTraceServiceRequest& request
   for (const auto& rs : request.resource_spans()) {
     const std::string service = service_name_of(rs.resource());
     std::string resource_json = "{\"attributes\":";
-    append_attributes(resource_json, rs.resource().attributes());
-    resource_json +=
-        ",\"droppedAttributesCount\":" + std::to_string(rs.resource().dropped_attributes_count()) +
-        ",\"schemaUrl\":";
-    append_json_string(resource_json, rs.schema_url());
+    const uint32_t dropped = append_attributes(resource_json, rs.resource().attributes(), limits);
+    resource_json += ",\"droppedAttributesCount\":" +
+                     std::to_string(rs.resource().dropped_attributes_count() + dropped) +
+                     ",\"schemaUrl\":";
+    append_json_string(resource_json, truncated(rs.schema_url(), limits.max_attribute_length));
     resource_json += "}";
     for (const auto& ss : rs.scope_spans()) {
       const auto& scope = ss.scope();
+      const size_t max_length = limits.max_attribute_length;
       std::string scope_json = "{\"name\":";
-      append_json_string(scope_json, scope.name());
+      append_json_string(scope_json, truncated(scope.name(), max_length));
       scope_json += ",\"version\":";
-      append_json_string(scope_json, scope.version());
+      append_json_string(scope_json, truncated(scope.version(), max_length));
       scope_json += ",\"attributes\":";
-      append_attributes(scope_json, scope.attributes());
-      scope_json +=
-          ",\"droppedAttributesCount\":" + std::to_string(scope.dropped_attributes_count()) +
-          ",\"schemaUrl\":";
-      append_json_string(scope_json, ss.schema_url());
+      const uint32_t scope_dropped = append_attributes(scope_json, scope.attributes(), limits);
+      scope_json += ",\"droppedAttributesCount\":" +
+                    std::to_string(scope.dropped_attributes_count() + scope_dropped) +
+                    ",\"schemaUrl\":";
+      append_json_string(scope_json, truncated(ss.schema_url(), max_length));
       scope_json += "}";
       for (const auto& span : ss.spans()) {
         if (const char* why = invalid_span(span)) {
           if (out.rejected++ == 0) out.rejected_reason = why;
           continue;
         }
-        out.spans.push_back(to_stored(span, service, resource_json, scope_json));
+        out.spans.push_back(to_stored(span, service, resource_json, scope_json, limits));
       }
     }
   }
   return out;
 }
 
-Result<DecodedSpans> decode_protobuf(std::string_view body) {
+std::string partial_success_message(const DecodedSpans& decoded) {
+  std::string message;
+  if (decoded.rejected > 0)
+    message = std::to_string(decoded.rejected) + " span(s) refused: " + decoded.rejected_reason;
+  if (decoded.repaired_values > 0) {
+    if (!message.empty()) message += "; ";
+    message += std::to_string(decoded.repaired_values) +
+               " string value(s) held invalid UTF-8, replaced by U+FFFD";
+  }
+  return message;
+}
+
+Result<DecodedSpans> decode_protobuf(std::string_view body, const SpanLimits& limits) {
   otlpv1::ExportTraceServiceRequest request;
-  if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+  if (request.ParseFromArray(body.data(), static_cast<int>(body.size())))
+    return spans_from_request(request, limits);
+  // protobuf refuses the whole message for invalid UTF-8 in one string: repair those values
+  // and try again, so that one bad attribute does not cost every span of the request.
+  auto repaired = repair_request_utf8(body);
+  if (!repaired || repaired->repaired_fields == 0 ||
+      !request.ParseFromArray(repaired->bytes.data(), static_cast<int>(repaired->bytes.size()))) {
     return Error{"the body is not a valid OTLP ExportTraceServiceRequest protobuf message"};
   }
-  return spans_from_request(request);
+  DecodedSpans out = spans_from_request(request, limits);
+  out.repaired_values = repaired->repaired_fields;
+  return out;
 }
 
 namespace {
@@ -259,9 +325,11 @@ json::value* find_either(json::object& o, std::string_view camel, std::string_vi
 }
 
 // Replaces a hex id by the base64 text protobuf's JSON parser expects for a bytes field.
-// An empty or absent id stays as it is (a root span has no parent).
+// An empty or absent id stays as it is (a root span has no parent). An id that is not hex of
+// the right length becomes one byte, which spans_from_request() refuses for that span alone;
+// the first such id's description goes to `bad_id`.
 Result<void> hex_id_to_base64(json::object& o, std::string_view camel, std::string_view snake,
-                              size_t bytes) {
+                              size_t bytes, std::string& bad_id) {
   json::value* v = find_either(o, camel, snake);
   if (!v || v->is_null()) return {};
   if (!v->is_string()) return Error{std::string(camel) + " is not a string"};
@@ -269,9 +337,14 @@ Result<void> hex_id_to_base64(json::object& o, std::string_view camel, std::stri
   if (text.empty()) return {};
   std::string raw;
   if (!from_hex(std::string_view(text.data(), text.size()), bytes, raw)) {
-    return Error{std::string(camel) + " \"" +
-                 std::string(text.data(), std::min<size_t>(text.size(), 64)) + "\" is not " +
-                 std::to_string(bytes * 2) + " hex digits"};
+    if (bad_id.empty()) {
+      bad_id =
+          std::string(camel) + " \"" +
+          detail::utf8::sanitize(std::string_view(text.data(), std::min<size_t>(text.size(), 64))) +
+          "\" is not " + std::to_string(bytes * 2) + " hex digits";
+    }
+    *v = json::string("AA==");
+    return {};
   }
   *v = json::string(base64_encode(raw));
   return {};
@@ -282,7 +355,7 @@ json::array* array_at(json::object& o, std::string_view camel, std::string_view 
   return v ? v->if_array() : nullptr;
 }
 
-Result<void> convert_ids(json::value& root) {
+Result<void> convert_ids(json::value& root, std::string& bad_id) {
   auto* top = root.if_object();
   if (!top) return Error{"the JSON body is not an object"};
   auto* resource_spans = array_at(*top, "resourceSpans", "resource_spans");
@@ -303,14 +376,14 @@ Result<void> convert_ids(json::value& root) {
         for (auto [camel, snake, bytes] : {std::tuple{"traceId", "trace_id", 16},
                                            {"spanId", "span_id", 8},
                                            {"parentSpanId", "parent_span_id", 8}}) {
-          if (auto r = hex_id_to_base64(*so, camel, snake, bytes); !r) return r;
+          if (auto r = hex_id_to_base64(*so, camel, snake, bytes, bad_id); !r) return r;
         }
         if (auto* links = array_at(*so, "links", "links")) {
           for (auto& link : *links) {
             auto* lo = link.if_object();
             if (!lo) continue;
-            if (auto r = hex_id_to_base64(*lo, "traceId", "trace_id", 16); !r) return r;
-            if (auto r = hex_id_to_base64(*lo, "spanId", "span_id", 8); !r) return r;
+            if (auto r = hex_id_to_base64(*lo, "traceId", "trace_id", 16, bad_id); !r) return r;
+            if (auto r = hex_id_to_base64(*lo, "spanId", "span_id", 8, bad_id); !r) return r;
           }
         }
       }
@@ -319,15 +392,53 @@ Result<void> convert_ids(json::value& root) {
   return {};
 }
 
+// Makes every string (and key) of the document valid UTF-8, U+FFFD for each invalid byte;
+// returns how many were repaired. Depth is bounded by the parser's max_depth.
+size_t repair_utf8(json::value& v) {
+  size_t repaired = 0;
+  if (auto* str = v.if_string()) {
+    const std::string_view text(str->data(), str->size());
+    if (!detail::utf8::is_valid(text)) {
+      *str = detail::utf8::sanitize(text);
+      ++repaired;
+    }
+  } else if (auto* arr = v.if_array()) {
+    for (auto& e : *arr)
+      repaired += repair_utf8(e);
+  } else if (auto* obj = v.if_object()) {
+    bool bad_key = false;
+    for (auto& kv : *obj) {
+      repaired += repair_utf8(kv.value());
+      bad_key = bad_key || !detail::utf8::is_valid(std::string_view(kv.key()));
+    }
+    if (bad_key) {
+      json::object fixed;
+      for (auto& kv : *obj) {
+        const std::string_view key = kv.key();
+        if (!detail::utf8::is_valid(key)) ++repaired;
+        fixed[detail::utf8::sanitize(key)] = std::move(kv.value());
+      }
+      *obj = std::move(fixed);
+    }
+  }
+  return repaired;
+}
+
 }  // namespace
 
-Result<otlpv1::ExportTraceServiceRequest> json_to_request(std::string_view body) {
+Result<otlpv1::ExportTraceServiceRequest> json_to_request(std::string_view body, size_t* repaired,
+                                                          std::string* bad_id) {
   json::parse_options popts;
-  popts.max_depth = 128;  // AnyValue nests; protobuf's own limit (100) applies after this
+  popts.max_depth = 128;            // AnyValue nests; protobuf's own limit (100) applies after this
+  popts.allow_invalid_utf8 = true;  // repaired below, value by value
   boost::system::error_code ec;
   json::value root = json::parse(json::string_view(body.data(), body.size()), ec, {}, popts);
   if (ec) return Error{"the body is not valid JSON: " + ec.message()};
-  if (auto r = convert_ids(root); !r) return r.error();
+  const size_t fixed = repair_utf8(root);
+  if (repaired) *repaired = fixed;
+  std::string first_bad_id;
+  if (auto r = convert_ids(root, first_bad_id); !r) return r.error();
+  if (bad_id) *bad_id = std::move(first_bad_id);
   otlpv1::ExportTraceServiceRequest request;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // OTLP/JSON: receivers must ignore unknown fields
@@ -340,10 +451,15 @@ Result<otlpv1::ExportTraceServiceRequest> json_to_request(std::string_view body)
   return request;
 }
 
-Result<DecodedSpans> decode_json(std::string_view body) {
-  auto request = json_to_request(body);
+Result<DecodedSpans> decode_json(std::string_view body, const SpanLimits& limits) {
+  size_t repaired = 0;
+  std::string bad_id;
+  auto request = json_to_request(body, &repaired, &bad_id);
   if (!request) return request.error();
-  return spans_from_request(*request);
+  DecodedSpans out = spans_from_request(*request, limits);
+  out.repaired_values = repaired;
+  if (out.rejected > 0 && !bad_id.empty()) out.rejected_reason = bad_id;
+  return out;
 }
 
 Result<std::string> gunzip(std::string_view in, size_t max_bytes) {

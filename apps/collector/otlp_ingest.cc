@@ -44,6 +44,20 @@ Response encode_message(const google::protobuf::Message& message, int status, bo
 
 }  // namespace
 
+std::optional<std::string> write_failure_message(WriteOutcome outcome) {
+  switch (outcome) {
+    case WriteOutcome::kCommitted:
+      return std::nullopt;
+    case WriteOutcome::kRefused:
+      return "the collector's write queue is full; retry later";
+    case WriteOutcome::kFailed:
+      return "the collector could not write the spans to its database; retry later";
+    case WriteOutcome::kTimedOut:
+      return "the collector's database did not commit the spans in time; retry later";
+  }
+  return "unknown write outcome";
+}
+
 bool is_json_media_type(std::string_view content_type) {
   return media_type(content_type) == "application/json";
 }
@@ -88,20 +102,25 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
     inflated = std::move(*plain);
     body = inflated;
   }
-  auto decoded = json ? decode_json(body) : decode_protobuf(body);
+  auto decoded =
+      json ? decode_json(body, limits.span_limits) : decode_protobuf(body, limits.span_limits);
   if (!decoded) return otlp_http_error(400, decoded.error().message, json);
   const int64_t rejected = decoded->rejected;
-  const std::string reason = std::move(decoded->rejected_reason);
-  if (!store.submit(std::move(decoded->spans))) {
-    Response r = otlp_http_error(503, "the collector's write queue is full; retry later", json);
+  const std::string warning = partial_success_message(*decoded);
+  const WriteOutcome outcome =
+      limits.ack_after_commit
+          ? store.submit_and_wait(std::move(decoded->spans), limits.commit_timeout)
+          : (store.submit(std::move(decoded->spans)) ? WriteOutcome::kCommitted
+                                                     : WriteOutcome::kRefused);
+  if (auto failure = write_failure_message(outcome)) {
+    Response r = otlp_http_error(503, *failure, json);
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
-  if (rejected > 0) {
+  if (!warning.empty()) {
     response.mutable_partial_success()->set_rejected_spans(rejected);
-    response.mutable_partial_success()->set_error_message(std::to_string(rejected) +
-                                                          " span(s) refused: " + reason);
+    response.mutable_partial_success()->set_error_message(warning);
   }
   return encode_message(response, 200, json);
 }

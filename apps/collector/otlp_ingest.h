@@ -4,7 +4,9 @@
 // 503 / UNAVAILABLE and retried, spans with malformed ids are a partial success.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,7 +17,17 @@ namespace tracekit::collector {
 
 struct IngestLimits {
   size_t max_body_bytes = 16u << 20;  // as received, and again after gunzip
+  // Answer success only once the spans are committed to the file (true), or as soon as they
+  // are queued (false: faster to answer, but a crash loses what was acknowledged and queued).
+  bool ack_after_commit = true;
+  // How long a request waits for its commit before it is answered "unavailable, retry".
+  std::chrono::milliseconds commit_timeout{std::chrono::seconds(20)};
+  SpanLimits span_limits;
 };
+
+// What to answer for spans that could not be stored: the message and Retry-After seconds
+// (OTLP: retryable), or nullopt for success.
+std::optional<std::string> write_failure_message(WriteOutcome outcome);
 
 // POST /v1/traces. `content_type` and `content_encoding` are the request's header values.
 Response handle_otlp_http(std::string_view content_type, std::string_view content_encoding,

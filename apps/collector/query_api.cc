@@ -1,5 +1,6 @@
 #include "query_api.h"
 
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <cctype>
@@ -77,7 +78,18 @@ int64_t now_us() {
       .count();
 }
 
-Response search(const boost::urls::url_view& url, SpanStore& store) {
+// A store error as an answer: a query past its time budget is 503 (the server is not broken;
+// a narrower query, or the same later, can succeed), anything else 500.
+Response store_error(const Error& e) {
+  if (is_query_timeout(e)) {
+    Response r = json_error(503, e.message);
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+  return json_error(500, e.message);
+}
+
+Response search(const boost::urls::url_view& url, SpanStore& store, const ApiLimits& limits) {
   TraceQuery q;
   for (auto param : url.params()) {
     const std::string& key = param.key;
@@ -116,6 +128,10 @@ Response search(const boost::urls::url_view& url, SpanStore& store) {
       if (eq == std::string::npos || eq == 0) {
         return json_error(400, "attribute \"" + value + "\" is not key=value");
       }
+      if (q.attributes.size() >= limits.max_attribute_filters) {
+        return json_error(400, "more than " + std::to_string(limits.max_attribute_filters) +
+                                   " attribute filters in one search");
+      }
       q.attributes.emplace_back(value.substr(0, eq), value.substr(eq + 1));
     } else if (key == "limit") {
       if (!parse_int(value, n) || n < 1 || n > 1000) {
@@ -130,7 +146,7 @@ Response search(const boost::urls::url_view& url, SpanStore& store) {
     }
   }
   auto traces = store.find_traces(q);
-  if (!traces) return json_error(500, traces.error().message);
+  if (!traces) return store_error(traces.error());
   Response r;
   r.body = "{\"data\":[";
   bool first = true;
@@ -179,7 +195,8 @@ bool parse_duration_ns(std::string_view text, int64_t& out) {
   return true;
 }
 
-std::string trace_json(const std::string& trace_id, const std::vector<StoredSpan>& spans) {
+std::string trace_json(const std::string& trace_id, const std::vector<StoredSpan>& spans,
+                       const std::string& next_after) {
   std::string out = "{\"traceId\":\"" + trace_id + "\",\"spans\":[";
   size_t bytes = 0;
   for (const auto& s : spans)
@@ -189,11 +206,13 @@ std::string trace_json(const std::string& trace_id, const std::vector<StoredSpan
     if (i) out += ',';
     append_span(out, spans[i]);
   }
-  out += "]}";
+  out += "]";
+  if (!next_after.empty()) out += ",\"next\":\"" + next_after + "\"";
+  out += "}";
   return out;
 }
 
-Response handle_api(std::string_view target, SpanStore& store) {
+Response handle_api(std::string_view target, SpanStore& store, const ApiLimits& limits) {
   auto parsed = boost::urls::parse_origin_form(target);
   if (!parsed) return json_error(400, "the request target is not a valid URL path");
   const boost::urls::url_view url = *parsed;
@@ -203,7 +222,7 @@ Response handle_api(std::string_view target, SpanStore& store) {
   // segments[0] == "api"
   if (segments.size() == 2 && segments[1] == "services") {
     auto services = store.services();
-    if (!services) return json_error(500, services.error().message);
+    if (!services) return store_error(services.error());
     Response r;
     r.body = "{\"data\":[";
     for (size_t i = 0; i < services->size(); ++i) {
@@ -215,7 +234,7 @@ Response handle_api(std::string_view target, SpanStore& store) {
   }
   if (segments.size() == 4 && segments[1] == "services" && segments[3] == "operations") {
     auto ops = store.operations(segments[2]);
-    if (!ops) return json_error(500, ops.error().message);
+    if (!ops) return store_error(ops.error());
     Response r;
     r.body = "{\"data\":[";
     for (size_t i = 0; i < ops->size(); ++i) {
@@ -229,17 +248,35 @@ Response handle_api(std::string_view target, SpanStore& store) {
     r.body += "]}";
     return r;
   }
-  if (segments.size() == 2 && segments[1] == "traces") return search(url, store);
+  if (segments.size() == 2 && segments[1] == "traces") return search(url, store, limits);
   if (segments.size() == 3 && segments[1] == "traces") {
     std::string id = segments[2];
     if (!is_trace_id(id)) {
       return json_error(400, "\"" + id.substr(0, 64) + "\" is not a trace id (32 hex digits)");
     }
-    auto spans = store.trace(id);
-    if (!spans) return json_error(500, spans.error().message);
-    if (spans->empty()) return json_error(404, "no trace with id " + id);
+    std::string after;
+    for (auto param : url.params()) {
+      if (param.key != "after") {
+        return json_error(400, "unknown parameter \"" + std::string(param.key) +
+                                   "\"; a trace takes only after (a span id, from \"next\")");
+      }
+      after = param.value;
+      if (after.size() != 16 || !std::all_of(after.begin(), after.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(c);
+          })) {
+        return json_error(400, "after \"" + after.substr(0, 64) +
+                                   "\" is not a span id (16 lower-case hex digits)");
+      }
+    }
+    // One page at a time: the answer's memory is bounded by the page, not the trace.
+    auto page = store.trace_page(id, after, limits.trace_page_spans, limits.trace_page_bytes);
+    if (!page) return store_error(page.error());
+    if (page->spans.empty() && after.empty()) return json_error(404, "no trace with id " + id);
+    std::stable_sort(
+        page->spans.begin(), page->spans.end(),
+        [](const StoredSpan& a, const StoredSpan& b) { return a.start_ns < b.start_ns; });
     Response r;
-    r.body = trace_json(id, *spans);
+    r.body = trace_json(id, page->spans, page->next_span_id);
     return r;
   }
   return json_error(404, "no such API endpoint: " + std::string(url.path()));

@@ -43,6 +43,19 @@ struct DecodedSpans {
   std::vector<StoredSpan> spans;
   int64_t rejected = 0;
   std::string rejected_reason;
+  // Values repaired rather than refused (invalid UTF-8): told to the client as a warning (OTLP
+  // partial success with rejected_spans 0).
+  size_t repaired_values = 0;
+};
+
+// OpenTelemetry's span limits, as the collector applies them to what it receives: longer
+// values are truncated and the attributes, events and links past a count are dropped and
+// counted in the span's (or event's, or link's) dropped count, never refused.
+struct SpanLimits {
+  size_t max_attribute_length = 32 * 1024;  // bytes of a string or bytes value; 0: no limit
+  size_t max_attributes = 128;  // per span, event, link, resource and scope; also array elements
+  size_t max_events = 128;
+  size_t max_links = 128;
 };
 
 const char* span_kind_name(int kind);

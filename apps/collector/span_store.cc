@@ -216,6 +216,10 @@ struct InternedJson {
 };
 }  // namespace
 
+namespace {
+constexpr const char* kQueryTimeoutPrefix = "the query ran past its time budget";
+}  // namespace
+
 struct SpanStore::Writer {
   Database db;
   Statement insert_span, insert_operation, insert_batch, extend_batch;
@@ -224,12 +228,77 @@ struct SpanStore::Writer {
   BatchRow newest_batch;
   std::unordered_set<std::string> known_operations;  // service \0 name \0 kind
   int64_t last_received_ns = 0;
+  // Set by retention (holding the write turn) when it deleted operations, resources or scopes
+  // that the caches above may still name; the writer clears them before its next transaction.
+  bool caches_stale = false;
 };
 
 struct SpanStore::Reader {
-  std::mutex mu;  // one connection, one query at a time
+  Database db;
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  std::chrono::milliseconds budget{0};
+
+  // SQLite calls this every few thousand virtual-machine steps; non-zero interrupts the query.
+  static int past_deadline(void* self) {
+    return std::chrono::steady_clock::now() > static_cast<Reader*>(self)->deadline ? 1 : 0;
+  }
+  // The error of a failed step: a timeout when the progress handler interrupted it.
+  Error step_error(const Statement& st) const {
+    if (sqlite3_errcode(db.handle()) == SQLITE_INTERRUPT) {
+      return Error{std::string(kQueryTimeoutPrefix) + " of " + std::to_string(budget.count()) +
+                   " ms; narrow the search (service, operation, a shorter time range)"};
+    }
+    return Error{"SQLite: " + st.error()};
+  }
+};
+
+struct SpanStore::Retainer {
   Database db;
 };
+
+struct SpanStore::RetentionRequest {
+  int64_t now_ns = 0;
+  bool done = false;
+  Result<int64_t> result{int64_t{0}};
+};
+
+// A read connection taken from the pool for one query, given back when it goes out of scope.
+class SpanStore::ReaderLease {
+ public:
+  ReaderLease(SpanStore& store, Reader& reader) : store_(store), reader_(&reader) {
+    const auto budget = store.options_.query_budget;
+    reader.budget = budget;
+    reader.deadline = budget.count() > 0 ? std::chrono::steady_clock::now() + budget
+                                         : std::chrono::steady_clock::time_point::max();
+  }
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+  ~ReaderLease() {
+    {
+      std::lock_guard lock(store_.mu_);
+      store_.free_readers_.push_back(reader_);
+    }
+    store_.reader_free_.notify_one();
+  }
+  Reader& operator*() const { return *reader_; }
+  Reader* operator->() const { return reader_; }
+
+ private:
+  SpanStore& store_;
+  Reader* reader_;
+};
+
+bool is_query_timeout(const Error& error) {
+  return error.message.starts_with(kQueryTimeoutPrefix);
+}
+
+uint64_t span_memory_bytes(const StoredSpan& s) {
+  return sizeof(StoredSpan) + s.trace_id.capacity() + s.span_id.capacity() +
+         s.parent_span_id.capacity() + s.trace_state.capacity() + s.name.capacity() +
+         s.status_message.capacity() + s.service.capacity() + s.attributes_json.capacity() +
+         s.events_json.capacity() + s.links_json.capacity() + s.scope_json.capacity() +
+         s.resource_json.capacity();
+}
 
 SpanStore::SpanStore(StoreOptions options) : options_(std::move(options)) {}
 
@@ -239,7 +308,9 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   auto w = std::make_unique<Writer>();
   if (auto r = w->db.open(store->options_.path, false); !r) return r.error();
   if (auto r = open_schema(w->db); !r) return r.error();
-  // WAL with synchronous=NORMAL: a power cut may lose the last transactions, never corrupt.
+  // WAL with synchronous=NORMAL: a commit is in the WAL file (the kernel has it) when COMMIT
+  // returns, so a crash of the process loses nothing committed; a power cut may lose the last
+  // transactions, never corrupt the file.
   if (auto r = w->db.exec("PRAGMA synchronous = NORMAL"); !r) return r.error();
   auto ins = w->db.prepare(kInsertSpan);
   if (!ins) return ins.error();
@@ -264,10 +335,20 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   }
   store->writer_ = std::move(w);
 
-  auto reader = std::make_unique<Reader>();
-  if (auto r = reader->db.open(store->options_.path, true); !r) return r.error();
-  store->reader_ = std::move(reader);
+  auto retainer = std::make_unique<Retainer>();
+  if (auto r = retainer->db.open(store->options_.path, false); !r) return r.error();
+  if (auto r = retainer->db.exec("PRAGMA synchronous = NORMAL"); !r) return r.error();
+  store->retainer_ = std::move(retainer);
+
+  for (size_t i = 0; i < std::max<size_t>(1, store->options_.read_connections); ++i) {
+    auto reader = std::make_unique<Reader>();
+    if (auto r = reader->db.open(store->options_.path, true); !r) return r.error();
+    sqlite3_progress_handler(reader->db.handle(), 4000, &Reader::past_deadline, reader.get());
+    store->free_readers_.push_back(reader.get());
+    store->readers_.push_back(std::move(reader));
+  }
   store->thread_ = std::thread([s = store.get()] { s->writer_loop(); });
+  store->retention_thread_ = std::thread([s = store.get()] { s->retention_loop(); });
   return store;
 }
 
@@ -277,23 +358,66 @@ SpanStore::~SpanStore() {
     stopping_ = true;
   }
   wake_writer_.notify_all();
+  wake_retention_.notify_all();
+  if (retention_thread_.joinable()) retention_thread_.join();
   if (thread_.joinable()) thread_.join();
 }
 
-bool SpanStore::submit(std::vector<StoredSpan> spans) {
-  if (spans.empty()) return true;
+SpanStore::ReaderLease SpanStore::lease_reader() {
+  std::unique_lock lock(mu_);
+  reader_free_.wait(lock, [&] { return !free_readers_.empty(); });
+  Reader* r = free_readers_.back();
+  free_readers_.pop_back();
+  lock.unlock();
+  return ReaderLease(*this, *r);
+}
+
+bool SpanStore::submit(std::vector<StoredSpan> spans, OnWritten on_written) {
+  if (spans.empty()) {
+    if (on_written) on_written(true);
+    return true;
+  }
+  uint64_t bytes = 0;
+  for (const StoredSpan& s : spans)
+    bytes += span_memory_bytes(s);
   {
     std::lock_guard lock(mu_);
-    if (queued_spans_ + spans.size() > options_.max_queued_spans || stopping_) {
+    // One request larger than the byte bound still goes through an empty queue; otherwise it
+    // could never be written.
+    const bool over_bytes = queued_bytes_ > 0 && queued_bytes_ + bytes > options_.max_queued_bytes;
+    if (queued_spans_ + spans.size() > options_.max_queued_spans || over_bytes || stopping_) {
       stats_.spans_refused += spans.size();
       return false;
     }
     queued_spans_ += spans.size();
-    queue_.push_back(std::move(spans));
+    queued_bytes_ += bytes;
+    queue_.push_back({std::move(spans), std::move(on_written), bytes});
     ++submitted_batches_;
   }
   wake_writer_.notify_one();
   return true;
+}
+
+WriteOutcome SpanStore::submit_and_wait(std::vector<StoredSpan> spans,
+                                        std::chrono::milliseconds timeout) {
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<bool> committed;
+  };
+  auto wait = std::make_shared<Wait>();
+  const bool queued = submit(std::move(spans), [wait](bool committed) {
+    {
+      std::lock_guard lock(wait->mu);
+      wait->committed = committed;
+    }
+    wait->cv.notify_all();
+  });
+  if (!queued) return WriteOutcome::kRefused;
+  std::unique_lock lock(wait->mu);
+  if (!wait->cv.wait_for(lock, timeout, [&] { return wait->committed.has_value(); }))
+    return WriteOutcome::kTimedOut;
+  return *wait->committed ? WriteOutcome::kCommitted : WriteOutcome::kFailed;
 }
 
 bool SpanStore::flush(std::chrono::milliseconds timeout) {
@@ -310,22 +434,24 @@ StoreStats SpanStore::stats() const {
 namespace {
 
 // Inserts every span of `batches` in one transaction; returns {written, duplicates}.
+template <class Batches>
 Result<std::pair<uint64_t, uint64_t>> write_batches(
     Database& db, Statement& insert, InternedJson& resources, InternedJson& scopes,
     Statement& insert_operation, Statement& insert_batch, Statement& extend_batch, BatchRow& newest,
     int64_t granularity_ns, std::unordered_set<std::string>& known_operations, int64_t received_ns,
-    const std::deque<std::vector<StoredSpan>>& batches) {
+    const Batches& batches) {
   if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
   auto fail = [&](Error e) -> Error {
     (void)db.exec("ROLLBACK");
     resources.forget();  // ids added in this transaction are gone with it
     scopes.forget();
+    known_operations.clear();
     return e;
   };
   uint64_t written = 0, duplicates = 0;
   std::string op_key;
-  for (const auto& batch : batches) {
-    for (const StoredSpan& s : batch) {
+  for (const auto& pending : batches) {
+    for (const StoredSpan& s : pending.spans) {
       auto resource_id = resources.id_of(s.resource_json);
       if (!resource_id) return fail(resource_id.error());
       auto scope_id = scopes.id_of(s.scope_json);
@@ -399,83 +525,132 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
 }  // namespace
 
 void SpanStore::writer_loop() {
-  auto next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
   std::unique_lock lock(mu_);
   while (true) {
-    wake_writer_.wait_until(lock, next_retention,
-                            [&] { return stopping_ || !queue_.empty() || !tasks_.empty(); });
-    if (!queue_.empty()) {
-      std::deque<std::vector<StoredSpan>> batches;
-      batches.swap(queue_);
-      const size_t n = queued_spans_;
-      const size_t batch_count = batches.size();
-      lock.unlock();
-      Writer& w = *writer_;
+    wake_writer_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) break;  // stopping, and everything is written
+    std::deque<Pending> batches;
+    batches.swap(queue_);
+    const size_t n = queued_spans_;
+    const uint64_t bytes = queued_bytes_;
+    const size_t batch_count = batches.size();
+    lock.unlock();
+    Writer& w = *writer_;
+    Result<std::pair<uint64_t, uint64_t>> result = std::pair<uint64_t, uint64_t>{0, 0};
+    {
+      std::lock_guard turn(write_turn_);
+      if (w.caches_stale) {
+        w.known_operations.clear();
+        w.resources.forget();
+        w.scopes.forget();
+        w.caches_stale = false;
+      }
       w.last_received_ns = std::max(w.last_received_ns, to_ns(std::chrono::system_clock::now()));
-      auto result = write_batches(
+      result = write_batches(
           w.db, w.insert_span, w.resources, w.scopes, w.insert_operation, w.insert_batch,
           w.extend_batch, w.newest_batch,
           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.arrival_granularity)
               .count(),
           w.known_operations, w.last_received_ns, batches);
-      batches.clear();  // free the spans before taking the lock again
-      if (!result) std::fprintf(stderr, "tracekit-collector: %s\n", result.error().message.c_str());
+    }
+    if (!result) std::fprintf(stderr, "tracekit-collector: %s\n", result.error().message.c_str());
+    for (Pending& p : batches) {
+      if (p.on_written) p.on_written(result.ok());
+      std::vector<StoredSpan>().swap(p.spans);  // free the spans before taking the lock again
+    }
+    batches.clear();
+    lock.lock();
+    queued_spans_ -= n;
+    queued_bytes_ -= bytes;
+    written_batches_ += batch_count;
+    if (result) {
+      stats_.spans_written += result->first;
+      stats_.duplicates += result->second;
+    } else {
+      ++stats_.write_errors;
+    }
+    written_.notify_all();
+  }
+}
+
+void SpanStore::retention_loop() {
+  auto next = std::chrono::steady_clock::now() + options_.retention_interval;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    wake_retention_.wait_until(lock, next,
+                               [&] { return stopping_ || !retention_requests_.empty(); });
+    if (stopping_) break;
+    if (!retention_requests_.empty()) {
+      auto request = retention_requests_.front();
+      retention_requests_.pop_front();
+      lock.unlock();
+      auto result = retain(request->now_ns);
       lock.lock();
-      queued_spans_ -= n;
-      written_batches_ += batch_count;
-      if (result) {
-        stats_.spans_written += result->first;
-        stats_.duplicates += result->second;
-      } else {
-        ++stats_.write_errors;
-      }
+      request->result = std::move(result);
+      request->done = true;
       written_.notify_all();
       continue;
     }
-    if (!tasks_.empty()) {
-      auto task = std::move(tasks_.front());
-      tasks_.pop_front();
-      lock.unlock();
-      task();
-      lock.lock();
-      continue;
-    }
-    if (stopping_) break;
-    if (std::chrono::steady_clock::now() >= next_retention) {
-      lock.unlock();
-      auto deleted = retain(to_ns(std::chrono::system_clock::now()));
-      if (!deleted)
-        std::fprintf(stderr, "tracekit-collector: retention: %s\n",
-                     deleted.error().message.c_str());
-      lock.lock();
-      next_retention = std::chrono::steady_clock::now() + options_.retention_interval;
-    }
+    if (std::chrono::steady_clock::now() < next) continue;
+    lock.unlock();
+    auto deleted = retain(to_ns(std::chrono::system_clock::now()));
+    if (!deleted)
+      std::fprintf(stderr, "tracekit-collector: retention: %s\n", deleted.error().message.c_str());
+    lock.lock();
+    next = std::chrono::steady_clock::now() + options_.retention_interval;
   }
+  // Requests still waiting get an answer.
+  for (auto& r : retention_requests_) {
+    r->result = Error{"the store is closing"};
+    r->done = true;
+  }
+  retention_requests_.clear();
+  written_.notify_all();
 }
 
 Result<int64_t> SpanStore::run_retention(std::chrono::system_clock::time_point now) {
-  auto done = std::make_shared<std::pair<bool, Result<int64_t>>>(false, int64_t{0});
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) return Error{"the store is closing"};
-    tasks_.push_back([this, done, now_ns = to_ns(now)] {
-      auto r = retain(now_ns);
-      std::lock_guard l(mu_);
-      done->second = std::move(r);
-      done->first = true;
-      written_.notify_all();
-    });
-  }
-  wake_writer_.notify_one();
+  auto request = std::make_shared<RetentionRequest>();
+  request->now_ns = to_ns(now);
   std::unique_lock lock(mu_);
-  written_.wait(lock, [&] { return done->first; });
-  return done->second;
+  if (stopping_) return Error{"the store is closing"};
+  retention_requests_.push_back(request);
+  wake_retention_.notify_one();
+  written_.wait(lock, [&] { return request->done; });
+  return request->result;
 }
 
-// Runs on the writer thread.
+// Runs on the retention thread, with its own connection. Every change is a small transaction
+// taken in turn with the writer (write_turn_), so a new batch waits for one step at most.
 Result<int64_t> SpanStore::retain(int64_t now_ns) {
-  Database& db = writer_->db;
+  Database& db = retainer_->db;
   int64_t deleted = 0;
+  auto stopping = [&] {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  };
+  // Deletes the spans with id <= last_id, oldest first, a step at a time.
+  auto delete_through = [&](int64_t last_id) -> Result<void> {
+    auto del = db.prepare(
+        "DELETE FROM spans WHERE id IN (SELECT id FROM spans WHERE id <= ?1 ORDER BY id LIMIT ?2)");
+    if (!del) return del.error();
+    while (!stopping()) {
+      std::lock_guard turn(write_turn_);
+      del->bind(1, last_id);
+      del->bind(2, options_.retention_step);
+      const int rc = del->step();
+      del->reset();
+      if (rc != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
+      const int64_t n = db.changes();
+      deleted += n;
+      if (n < options_.retention_step) break;
+    }
+    return {};
+  };
+  auto exec_in_turn = [&](const std::string& sql) {
+    std::lock_guard turn(write_turn_);
+    return db.exec(sql);
+  };
+
   if (options_.max_age.count() > 0) {
     const int64_t cutoff =
         now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.max_age).count();
@@ -483,14 +658,11 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
     if (!st) return st.error();
     st->bind(1, cutoff);
     const int64_t last_id = st->step() == SQLITE_ROW ? st->int_at(0) : 0;  // NULL: nothing that old
+    st->reset();
     if (last_id > 0) {
-      auto del = db.prepare("DELETE FROM spans WHERE id <= ?");
-      if (!del) return del.error();
-      del->bind(1, last_id);
-      if (del->step() != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
-      deleted += db.changes();
-      if (auto r =
-              db.exec("DELETE FROM ingest_batches WHERE last_id <= " + std::to_string(last_id));
+      if (auto r = delete_through(last_id); !r) return r.error();
+      if (auto r = exec_in_turn("DELETE FROM ingest_batches WHERE last_id <= " +
+                                std::to_string(last_id));
           !r) {
         return r.error();
       }
@@ -498,7 +670,7 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
   }
   if (options_.max_bytes > 0) {
     const auto target = static_cast<uint64_t>(static_cast<double>(options_.max_bytes) * 0.9);
-    for (int round = 0; round < 8; ++round) {
+    for (int round = 0; round < 8 && !stopping(); ++round) {
       auto used = used_bytes_of(db);
       if (!used) return used.error();
       if (*used <= options_.max_bytes && round == 0) break;
@@ -510,40 +682,49 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
       const double share = static_cast<double>(*used - target) / static_cast<double>(*used);
       const auto n = std::max<int64_t>(
           1, static_cast<int64_t>(std::ceil(share * static_cast<double>(*total))));
-      auto del = db.prepare(
-          "DELETE FROM spans WHERE id <= (SELECT id FROM spans ORDER BY id LIMIT 1 OFFSET ?)");
-      if (!del) return del.error();
-      del->bind(1, std::min(n, *total) - 1);
-      if (del->step() != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
-      deleted += db.changes();
+      auto cut = db.prepare("SELECT id FROM spans ORDER BY id LIMIT 1 OFFSET ?");
+      if (!cut) return cut.error();
+      cut->bind(1, std::min(n, *total) - 1);
+      if (cut->step() != SQLITE_ROW) break;
+      const int64_t last_id = cut->int_at(0);
+      cut->reset();
+      if (auto r = delete_through(last_id); !r) return r.error();
     }
-    if (auto r = db.exec("DELETE FROM ingest_batches WHERE last_id < (SELECT coalesce(min(id), 1 "
-                         "<< 62) FROM spans)");
+    if (auto r =
+            exec_in_turn("DELETE FROM ingest_batches WHERE last_id < (SELECT coalesce(min(id), "
+                         "1 << 62) FROM spans)");
         !r) {
       return r.error();
     }
   }
   if (deleted > 0) {
-    // Operations whose last span went; the writer's cache is rebuilt from what is left.
-    if (auto r = db.exec("DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
-                         "s.service = operations.service AND s.name = operations.name AND s.kind = "
-                         "operations.kind)");
-        !r) {
-      return r.error();
+    {
+      std::lock_guard turn(write_turn_);
+      // Operations, resources and scopes whose last span went (an index probe each); the
+      // writer's caches of them are rebuilt from what is left.
+      if (auto r = db.exec(
+              "BEGIN; DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
+              "s.service = operations.service AND s.name = operations.name AND s.kind = "
+              "operations.kind); DELETE FROM resources WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
+              "resource_id = resources.id); DELETE FROM scopes WHERE NOT EXISTS (SELECT 1 FROM "
+              "spans WHERE scope_id = scopes.id); COMMIT");
+          !r) {
+        (void)db.exec("ROLLBACK");
+        return r.error();
+      }
+      writer_->caches_stale = true;
     }
-    writer_->known_operations.clear();
-    // Resources and scopes no span refers to any more (an index probe each).
-    if (auto r = db.exec("DELETE FROM resources WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
-                         "resource_id = resources.id); DELETE FROM scopes WHERE NOT EXISTS (SELECT "
-                         "1 FROM spans WHERE scope_id = scopes.id)");
-        !r) {
-      return r.error();
+    // Give the freed pages back to the file system, so the file shrinks too: a few hundred
+    // pages per step (each step moves pages from the end of the file into the holes).
+    while (!stopping()) {
+      auto free_pages = db.query_int("PRAGMA freelist_count");
+      if (!free_pages) return free_pages.error();
+      if (*free_pages == 0) break;
+      if (auto r = exec_in_turn("PRAGMA incremental_vacuum(512)"); !r) return r.error();
     }
-    writer_->resources.forget();
-    writer_->scopes.forget();
-    // Give the freed pages back to the file system, so the file shrinks too.
-    if (auto r = db.exec("PRAGMA incremental_vacuum"); !r) return r.error();
-    if (auto r = db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); !r) return r.error();
+    // A passive checkpoint copies the WAL back and truncates the file without taking the write
+    // lock; it never waits for readers.
+    if (auto r = db.exec("PRAGMA wal_checkpoint(PASSIVE)"); !r) return r.error();
     std::lock_guard lock(mu_);
     stats_.spans_deleted += static_cast<uint64_t>(deleted);
   }
@@ -553,28 +734,28 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
 // ---- queries (the read connection) ----
 
 Result<std::vector<std::string>> SpanStore::services() {
-  std::lock_guard lock(reader_->mu);
-  auto st = reader_->db.prepare("SELECT DISTINCT service FROM operations ORDER BY service");
+  ReaderLease reader = lease_reader();
+  auto st = reader->db.prepare("SELECT DISTINCT service FROM operations ORDER BY service");
   if (!st) return st.error();
   std::vector<std::string> out;
   int rc;
   while ((rc = st->step()) == SQLITE_ROW)
     out.push_back(st->text_at(0));
-  if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  if (rc != SQLITE_DONE) return reader->step_error(*st);
   return out;
 }
 
 Result<std::vector<Operation>> SpanStore::operations(const std::string& service) {
-  std::lock_guard lock(reader_->mu);
-  auto st = reader_->db.prepare(
-      "SELECT name, kind FROM operations WHERE service = ? ORDER BY name, kind");
+  ReaderLease reader = lease_reader();
+  auto st =
+      reader->db.prepare("SELECT name, kind FROM operations WHERE service = ? ORDER BY name, kind");
   if (!st) return st.error();
   st->bind(1, service);
   std::vector<Operation> out;
   int rc;
   while ((rc = st->step()) == SQLITE_ROW)
     out.push_back({st->text_at(0), static_cast<int>(st->int_at(1))});
-  if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  if (rc != SQLITE_DONE) return reader->step_error(*st);
   return out;
 }
 
@@ -619,8 +800,8 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
   }
   sql += " ORDER BY start_ns DESC";
 
-  std::lock_guard lock(reader_->mu);
-  Database& db = reader_->db;
+  ReaderLease reader = lease_reader();
+  Database& db = reader->db;
   auto st = db.prepare(sql);
   if (!st) return st.error();
   int pos = 1;
@@ -644,7 +825,7 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
     std::string id = st->text_at(0);
     if (seen.insert(id).second) out.push_back({.trace_id = std::move(id)});
   }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(*st);
 
   auto totals = db.prepare(
       "SELECT min(start_ns), max(end_ns), count(*), sum(status_code = 2) FROM spans WHERE trace_id "
@@ -662,49 +843,82 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
   if (!root) return root.error();
   for (TraceSummary& t : out) {
     totals->bind(1, t.trace_id);
-    if (totals->step() == SQLITE_ROW) {
+    if ((rc = totals->step()) == SQLITE_ROW) {
       t.start_ns = totals->int_at(0);
       t.end_ns = totals->int_at(1);
       t.span_count = totals->int_at(2);
       t.error_count = totals->int_at(3);
     }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(*totals);
     totals->reset();
     services->bind(1, t.trace_id);
-    while (services->step() == SQLITE_ROW)
+    while ((rc = services->step()) == SQLITE_ROW)
       t.services.push_back(services->text_at(0));
+    if (rc != SQLITE_DONE) return reader->step_error(*services);
     services->reset();
     root->bind(1, t.trace_id);
-    if (root->step() == SQLITE_ROW) {
+    if ((rc = root->step()) == SQLITE_ROW) {
       t.root_service = root->text_at(0);
       t.root_name = root->text_at(1);
     }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(*root);
     root->reset();
   }
   return out;
 }
 
 Result<std::vector<StoredSpan>> SpanStore::trace(const std::string& trace_id_hex) {
-  std::lock_guard lock(reader_->mu);
-  auto st = reader_->db.prepare(std::string(kSelectSpan) +
-                                "WHERE s.trace_id = ? ORDER BY s.start_ns, s.id");
-  if (!st) return st.error();
-  st->bind(1, trace_id_hex);
   std::vector<StoredSpan> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back(span_from_row(*st));
-  if (rc != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  std::string after;
+  do {
+    auto page = trace_page(trace_id_hex, after, 10'000, 64u << 20);
+    if (!page) return page.error();
+    std::move(page->spans.begin(), page->spans.end(), std::back_inserter(out));
+    after = std::move(page->next_span_id);
+  } while (!after.empty());
+  std::stable_sort(out.begin(), out.end(), [](const StoredSpan& a, const StoredSpan& b) {
+    return a.start_ns < b.start_ns;
+  });
   return out;
 }
 
+Result<TracePage> SpanStore::trace_page(const std::string& trace_id_hex,
+                                        const std::string& after_span_id, size_t max_spans,
+                                        size_t max_bytes) {
+  ReaderLease reader = lease_reader();
+  // The unique index (trace_id, span_id) gives the rows in this order: no sort, and a page
+  // costs the same wherever it starts.
+  auto st = reader->db.prepare(std::string(kSelectSpan) +
+                               "WHERE s.trace_id = ?1 AND s.span_id > ?2 ORDER BY s.span_id");
+  if (!st) return st.error();
+  st->bind(1, trace_id_hex);
+  st->bind(2, after_span_id);
+  TracePage page;
+  size_t bytes = 0;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW) {
+    if (page.spans.size() >= std::max<size_t>(1, max_spans) || (bytes >= max_bytes && bytes > 0)) {
+      page.next_span_id = page.spans.back().span_id;
+      break;
+    }
+    page.spans.push_back(span_from_row(*st));
+    const StoredSpan& s = page.spans.back();
+    bytes += 200 + s.name.size() + s.attributes_json.size() + s.events_json.size() +
+             s.links_json.size() + s.scope_json.size() + s.resource_json.size() +
+             s.status_message.size() + s.trace_state.size();
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(*st);
+  return page;
+}
+
 Result<int64_t> SpanStore::span_count() {
-  std::lock_guard lock(reader_->mu);
-  return reader_->db.query_int("SELECT count(*) FROM spans");
+  ReaderLease reader = lease_reader();
+  return reader->db.query_int("SELECT count(*) FROM spans");
 }
 
 Result<uint64_t> SpanStore::used_bytes() {
-  std::lock_guard lock(reader_->mu);
-  return used_bytes_of(reader_->db);
+  ReaderLease reader = lease_reader();
+  return used_bytes_of(reader->db);
 }
 
 }  // namespace tracekit::collector

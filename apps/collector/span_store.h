@@ -1,8 +1,10 @@
 // The collector's span store: one SQLite file in WAL mode. Receivers hand decoded spans to
-// submit(), which only queues them; one writer thread inserts whatever has queued in a single
-// transaction, so the receive path never waits for the disk. Queries run on their own read
-// connection and see every committed batch. Retention by age (of arrival) and by size runs on
-// the writer thread.
+// submit(); one writer thread inserts whatever has queued in a single transaction (group
+// commit: many requests, one transaction) and then tells each submitter that its spans are
+// committed, so a receiver can answer success only once the spans would survive a crash of the
+// process. Queries run on a small pool of read connections, each with a time budget, and see
+// every committed batch. Retention by age (of arrival) and by size runs on a thread and a
+// connection of its own, in small transactions, so it never holds new spans back for long.
 #pragma once
 
 #include <chrono>
@@ -34,9 +36,37 @@ struct StoreOptions {
   std::chrono::milliseconds retention_interval{std::chrono::seconds(30)};
   // Age retention knows arrival times to this precision (one bookkeeping row per interval).
   std::chrono::milliseconds arrival_granularity{1000};
-  // submit() refuses spans past this many queued and not yet written (the receivers then answer
-  // with a retryable "unavailable").
+  // submit() refuses spans past this many queued and not yet written, or past this many bytes
+  // of them (the receivers then answer with a retryable "unavailable").
   size_t max_queued_spans = 200'000;
+  uint64_t max_queued_bytes = 64ull << 20;
+  // Read connections: this many queries run at once; more wait for a free one.
+  size_t read_connections = 4;
+  // A query that runs longer than this is stopped (0: no budget); it fails with an error for
+  // which is_query_timeout() holds.
+  std::chrono::milliseconds query_budget{std::chrono::seconds(5)};
+  // Retention deletes this many spans per transaction, so that the writer waits at most for one
+  // such step.
+  int64_t retention_step = 2'000;
+};
+
+// Called once, on the writer thread, when the spans of one submit() are committed (true) or
+// their transaction failed (false). Must be quick and must not call back into the store.
+using OnWritten = std::function<void(bool committed)>;
+
+enum class WriteOutcome {
+  kCommitted,  // in the file: a crash of the process no longer loses them
+  kRefused,    // the queue is full (spans or bytes), or the store is closing: retry later
+  kFailed,     // SQLite failed to write them
+  kTimedOut,   // not committed within the time given (they may still be)
+};
+
+// One page of a trace: spans in (trace id, span id) order from a cursor, so a page costs an
+// index range however large the trace is. `next_span_id` is where the next page starts (empty
+// when this page is the last).
+struct TracePage {
+  std::vector<StoredSpan> spans;
+  std::string next_span_id;
 };
 
 struct TraceSummary {
@@ -82,8 +112,11 @@ class SpanStore {
   SpanStore(const SpanStore&) = delete;
   SpanStore& operator=(const SpanStore&) = delete;
 
-  // Queues spans for the writer; false (and nothing queued) when the queue is full.
-  bool submit(std::vector<StoredSpan> spans);
+  // Queues spans for the writer; false (and nothing queued, `on_written` not called) when the
+  // queue is full or the store is closing. `on_written` reports the commit.
+  bool submit(std::vector<StoredSpan> spans, OnWritten on_written = {});
+  // submit(), then waits for the commit.
+  WriteOutcome submit_and_wait(std::vector<StoredSpan> spans, std::chrono::milliseconds timeout);
   // Waits until everything submitted before the call is committed; false on timeout.
   bool flush(std::chrono::milliseconds timeout);
   // Runs retention now, as if the clock read `now` (tests pass a time in the future).
@@ -93,8 +126,13 @@ class SpanStore {
   Result<std::vector<std::string>> services();
   Result<std::vector<Operation>> operations(const std::string& service);
   Result<std::vector<TraceSummary>> find_traces(const TraceQuery& query);
-  // Every span of the trace, by start time; empty when there is no such trace.
+  // Every span of the trace, by start time; empty when there is no such trace. Its memory grows
+  // with the trace: the API uses trace_page().
   Result<std::vector<StoredSpan>> trace(const std::string& trace_id_hex);
+  // Spans of the trace whose span id is greater than `after_span_id` (empty: from the first),
+  // at most `max_spans` of them and, past the first, at most about `max_bytes` of text.
+  Result<TracePage> trace_page(const std::string& trace_id_hex, const std::string& after_span_id,
+                               size_t max_spans, size_t max_bytes);
   Result<int64_t> span_count();
   // Bytes of live data in the file (pages in use, free pages not counted).
   Result<uint64_t> used_bytes();
@@ -103,23 +141,46 @@ class SpanStore {
  private:
   struct Writer;
   struct Reader;
+  struct Retainer;
+  struct Pending {
+    std::vector<StoredSpan> spans;
+    OnWritten on_written;
+    uint64_t bytes = 0;
+  };
+  class ReaderLease;
   explicit SpanStore(StoreOptions options);
   void writer_loop();
-  Result<int64_t> retain(int64_t now_ns);  // on the writer thread
+  void retention_loop();
+  Result<int64_t> retain(int64_t now_ns);  // on the retention thread
+  ReaderLease lease_reader();
 
   StoreOptions options_;
   std::unique_ptr<Writer> writer_;
-  std::unique_ptr<Reader> reader_;
+  std::unique_ptr<Retainer> retainer_;
+  std::vector<std::unique_ptr<Reader>> readers_;
+
+  // Held by the writer for each transaction and by retention for each of its small steps: the
+  // two connections take turns without SQLite's busy-wait polling.
+  std::mutex write_turn_;
 
   mutable std::mutex mu_;
-  std::condition_variable wake_writer_, written_;
-  std::deque<std::vector<StoredSpan>> queue_;
-  std::deque<std::function<void()>> tasks_;  // run on the writer thread
+  std::condition_variable wake_writer_, written_, wake_retention_, reader_free_;
+  std::deque<Pending> queue_;
+  std::vector<Reader*> free_readers_;
   size_t queued_spans_ = 0;
+  uint64_t queued_bytes_ = 0;
   uint64_t submitted_batches_ = 0, written_batches_ = 0;
+  struct RetentionRequest;
+  std::deque<std::shared_ptr<RetentionRequest>> retention_requests_;  // from run_retention()
   bool stopping_ = false;
   StoreStats stats_;
-  std::thread thread_;
+  std::thread thread_, retention_thread_;
 };
+
+// Whether a query failed because it ran past StoreOptions::query_budget.
+bool is_query_timeout(const Error& error);
+
+// The bytes a span holds in memory (its strings and the struct), for the queue's byte bound.
+uint64_t span_memory_bytes(const StoredSpan& span);
 
 }  // namespace tracekit::collector

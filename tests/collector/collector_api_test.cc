@@ -96,6 +96,66 @@ TEST_F(ApiTest, BadRequestsSayWhatIsWrong) {
   EXPECT_NE(message("/api/nothing", 404).find("no such"), std::string::npos);
 }
 
+TEST_F(ApiTest, TooManyAttributeFiltersAreRefused) {
+  std::string target = "/api/traces?lookback=all";
+  for (int i = 0; i < 16; ++i)
+    target += "&attribute=k" + std::to_string(i) + "%3Dv";
+  EXPECT_EQ(get(target).at("data").as_array().size(), 0u);  // 16: the limit
+  target += "&attribute=one%3Dmore";
+  const std::string error(get(target, 400).at("error").as_string());
+  EXPECT_NE(error.find("more than 16 attribute filters"), std::string::npos) << error;
+}
+
+TEST_F(ApiTest, ATraceComesInPagesWithACursor) {
+  const ApiLimits one_span_pages{.trace_page_spans = 1};
+  const std::string base = "/api/traces/0af7651916cd43dd8448eb211c80319c";
+  Response first = handle_api(base, *store, one_span_pages);
+  ASSERT_EQ(first.status, 200) << first.body;
+  const json::value page1 = json::parse(first.body);
+  ASSERT_EQ(page1.at("spans").as_array().size(), 1u);
+  // Pages follow span ids (an index range, no sort of the whole trace).
+  EXPECT_EQ(page1.at("spans").at(0).at("spanId"), "00f067aa0ba902b7");
+  const std::string next(page1.at("next").as_string());
+  EXPECT_EQ(next, "00f067aa0ba902b7");
+  Response second = handle_api(base + "?after=" + next, *store, one_span_pages);
+  const json::value page2 = json::parse(second.body);
+  ASSERT_EQ(page2.at("spans").as_array().size(), 1u);
+  EXPECT_EQ(page2.at("spans").at(0).at("spanId"), "b7ad6b7169203331");
+  EXPECT_EQ(page2.as_object().if_contains("next"), nullptr);
+  // One page, by start time, when the trace fits (the default page is 10,000 spans / 8 MiB).
+  EXPECT_EQ(get(base).at("spans").at(0).at("spanId"), "b7ad6b7169203331");
+  EXPECT_EQ(get(base).as_object().if_contains("next"), nullptr);
+  EXPECT_NE(std::string(get(base + "?after=xyz", 400).at("error").as_string()).find("after"),
+            std::string::npos);
+  EXPECT_EQ(get(base + "?after=ffffffffffffffff").at("spans").as_array().size(), 0u);
+}
+
+TEST(CollectorApiBudget, AQueryPastItsBudgetIsA503) {
+  testing::TempDir dir;
+  auto store = SpanStore::open({.path = dir.file("slow.db"), .query_budget = 1ms});
+  ASSERT_TRUE(store.ok());
+  std::vector<StoredSpan> spans;
+  for (int i = 0; i < 20'000; ++i) {
+    StoredSpan s;
+    s.trace_id = std::string(31, 'a') + static_cast<char>('0' + i % 10);
+    char id[17];
+    std::snprintf(id, sizeof id, "%016x", i + 1);
+    s.span_id = id;
+    s.service = "svc";
+    s.name = "op";
+    s.attributes_json = R"([{"key":"k","value":{"stringValue":"v"}}])";
+    spans.push_back(std::move(s));
+  }
+  ASSERT_TRUE((*store)->submit(std::move(spans)));
+  ASSERT_TRUE((*store)->flush(60s));
+  std::string target = "/api/traces?lookback=all";
+  for (int i = 0; i < 8; ++i)
+    target += "&attribute=absent" + std::to_string(i) + "%3Dx";
+  Response r = handle_api(target, **store);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("time budget"), std::string::npos) << r.body;
+}
+
 TEST(CollectorDurations, Parse) {
   int64_t ns = 0;
   EXPECT_TRUE(parse_duration_ns("250us", ns));
@@ -179,6 +239,29 @@ TEST(CollectorOptions, DefaultsEnvironmentAndFlags) {
   EXPECT_NE(error_of({"--retention-size", "lots"}).find("--retention-size"), std::string::npos);
   EXPECT_NE(error_of({"--retention-age"}).find("needs a value"), std::string::npos);
   EXPECT_NE(error_of({"--colour"}).find("unknown option"), std::string::npos);
+  EXPECT_NE(error_of({"--ack", "later"}).find("--ack"), std::string::npos);
+  EXPECT_NE(error_of({"--max-events", "-1"}).find("--max-events"), std::string::npos);
+  EXPECT_NE(error_of({"--query-timeout", "soon"}).find("--query-timeout"), std::string::npos);
+
+  // The limits and durability settings.
+  EXPECT_TRUE(o->ack_after_commit);
+  EXPECT_EQ(o->max_attribute_length, 32u * 1024);
+  EXPECT_EQ(o->max_attributes, 128u);
+  EXPECT_EQ(o->max_queue_bytes, 64u << 20);
+  EXPECT_EQ(o->query_timeout, std::chrono::seconds(5));
+  env["TRACEKIT_COLLECTOR_MAX_ATTRIBUTES"] = "16";
+  o = parse_options({"--ack", "queue", "--max-attribute-length", "1KiB", "--max-events=4",
+                     "--max-links", "2", "--max-queue-size", "8MiB", "--query-timeout", "250ms"},
+                    getenv);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_FALSE(o->ack_after_commit);
+  EXPECT_EQ(o->max_attribute_length, 1024u);
+  EXPECT_EQ(o->max_attributes, 16u);
+  EXPECT_EQ(o->max_events, 4u);
+  EXPECT_EQ(o->max_links, 2u);
+  EXPECT_EQ(o->max_queue_bytes, 8u << 20);
+  EXPECT_EQ(o->query_timeout, std::chrono::milliseconds(250));
+
   env["TRACEKIT_COLLECTOR_RETENTION_AGE"] = "forever";
   EXPECT_NE(error_of({}).find("TRACEKIT_COLLECTOR_RETENTION_AGE"), std::string::npos);
 }

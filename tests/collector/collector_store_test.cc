@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "otlp_support.h"
 #include "span_store.h"
@@ -340,6 +343,137 @@ TEST_F(StoreTest, AFullQueueRefusesInsteadOfGrowing) {
   EXPECT_FALSE(store->submit(std::move(spans)));
   EXPECT_EQ(store->stats().spans_refused, 11u);
   EXPECT_TRUE(store->submit({make_span(5, 600, 0, "s", "op", 1, 1)}));
+}
+
+// Many spans of one service, oldest first, in batches of 1,000 (trace = batch number + base).
+void fill_many(SpanStore& store, int n, uint64_t trace_base) {
+  for (int first = 0; first < n; first += 1000) {
+    std::vector<StoredSpan> spans;
+    for (int i = first; i < std::min(n, first + 1000); ++i) {
+      spans.push_back(make_span(trace_base + static_cast<uint64_t>(first / 1000),
+                                static_cast<uint64_t>(i) + 1, 0, "bulk", "op", i, 1));
+    }
+    ASSERT_TRUE(store.submit(std::move(spans)));
+  }
+  ASSERT_TRUE(store.flush(60s));
+}
+
+TEST_F(StoreTest, SubmitAndWaitReturnsOnceTheSpansAreCommitted) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->submit_and_wait({make_span(7, 70, 0, "s", "op", 1, 1)}, 10s),
+            WriteOutcome::kCommitted);
+  // No flush: committed means a reader sees it now.
+  EXPECT_EQ(store->trace(hex_id(7, 32))->size(), 1u);
+  bool called = false, committed = false;
+  ASSERT_TRUE(store->submit({make_span(7, 71, 0, "s", "op", 1, 1)}, [&](bool ok) {
+    called = true;
+    committed = ok;
+  }));
+  ASSERT_TRUE(store->flush(10s));
+  EXPECT_TRUE(called);
+  EXPECT_TRUE(committed);
+}
+
+TEST_F(StoreTest, TheQueueIsBoundedInBytes) {
+  std::vector<StoredSpan> big;
+  for (int i = 0; i < 20'000; ++i)
+    big.push_back(make_span(8, static_cast<uint64_t>(i) + 1, 0, "s", "op", i, 1));
+  uint64_t big_bytes = 0;
+  for (const auto& s : big)
+    big_bytes += span_memory_bytes(s);
+  auto store = open({.max_queued_bytes = big_bytes - 1});
+  ASSERT_TRUE(store);
+  // One batch larger than the bound still goes through an empty queue...
+  ASSERT_TRUE(store->submit(std::move(big)));
+  // ...and while its bytes are queued (until written), more spans are refused.
+  std::vector<StoredSpan> more;
+  for (int i = 0; i < 20; ++i)
+    more.push_back(make_span(9, static_cast<uint64_t>(i) + 1, 0, "s", "op", i, 1));
+  EXPECT_FALSE(store->submit(std::move(more)));
+  EXPECT_EQ(store->stats().spans_refused, 20u);
+  ASSERT_TRUE(store->flush(60s));
+  EXPECT_TRUE(store->submit({make_span(9, 1, 0, "s", "op", 1, 1)}));
+}
+
+// Retention deletes in small steps on its own connection: spans written while it runs are
+// committed and queryable before it has finished (on the writer thread they waited for all of
+// it: 2-7 s at the size limit).
+TEST_F(StoreTest, RetentionDoesNotHoldNewSpansBack) {
+  auto store = open({.max_age = 1h, .max_bytes = 0, .retention_step = 50});
+  ASSERT_TRUE(store);
+  constexpr int kOld = 30'000;
+  fill_many(*store, kOld, 100);
+  std::atomic<bool> retention_done{false};
+  Result<int64_t> deleted = int64_t{0};
+  std::thread retention([&] {
+    deleted = store->run_retention(std::chrono::system_clock::now() + 2h);
+    retention_done = true;
+  });
+  // Once retention has begun deleting...
+  while (!retention_done && *store->span_count() == kOld)
+    std::this_thread::sleep_for(1ms);
+  int during = 0;
+  std::chrono::nanoseconds slowest{0};
+  for (uint64_t i = 1; i <= 20 && !retention_done; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(store->submit_and_wait({make_span(5000, i, 0, "new", "op", 1, 1)}, 10s),
+              WriteOutcome::kCommitted);
+    slowest = std::max(slowest, std::chrono::steady_clock::now() - t0);
+    ASSERT_EQ(store->trace(hex_id(5000, 32))->size(), i);
+    if (!retention_done) ++during;
+  }
+  retention.join();
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_EQ(*deleted, kOld);
+  EXPECT_GT(during, 0) << "no span was committed while retention ran";
+  std::printf("[ info     ] %d spans committed during retention, slowest %lld us\n", during,
+              static_cast<long long>(slowest.count() / 1000));
+  EXPECT_GE(store->trace(hex_id(5000, 32))->size(), static_cast<size_t>(during));
+}
+
+TEST_F(StoreTest, AQueryPastItsTimeBudgetIsStopped) {
+  auto store = open({.query_budget = 1ms});
+  ASSERT_TRUE(store);
+  fill_many(*store, 20'000, 200);
+  TraceQuery q;
+  for (int i = 0; i < 8; ++i)
+    q.attributes.emplace_back("absent" + std::to_string(i), "x");
+  auto found = store->find_traces(q);
+  ASSERT_FALSE(found.ok());
+  EXPECT_TRUE(is_query_timeout(found.error())) << found.error().message;
+  EXPECT_NE(found.error().message.find("time budget"), std::string::npos);
+  // The connection is fine afterwards.
+  EXPECT_TRUE(store->services().ok());
+}
+
+// Reads run on a pool of connections: the service list does not wait for slow searches.
+TEST_F(StoreTest, ReadsDoNotQueueBehindSlowSearches) {
+  auto store = open({.read_connections = 3, .query_budget = 60s});
+  ASSERT_TRUE(store);
+  fill_many(*store, 30'000, 300);
+  TraceQuery slow;
+  for (int i = 0; i < 16; ++i)
+    slow.attributes.emplace_back("absent" + std::to_string(i), "x");
+  std::atomic<int> slow_done{0};
+  std::atomic<int> slow_started{0};
+  std::vector<std::thread> searches;
+  for (int i = 0; i < 2; ++i) {
+    searches.emplace_back([&] {
+      ++slow_started;
+      EXPECT_TRUE(store->find_traces(slow).ok());
+      ++slow_done;
+    });
+  }
+  while (slow_started < 2)
+    std::this_thread::yield();
+  std::this_thread::sleep_for(20ms);  // both are inside their query
+  auto services = store->services();
+  const int finished_before = slow_done;
+  for (auto& t : searches)
+    t.join();
+  ASSERT_TRUE(services.ok());
+  EXPECT_EQ(finished_before, 0) << "the service list waited for a slow search";
 }
 
 TEST_F(StoreTest, AnUnwritablePathIsAClearError) {

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -184,6 +185,25 @@ int CollectorProcess::stop() {
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
   return -1;
+}
+
+void CollectorProcess::kill_hard() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+ResidentMemory resident_memory(pid_t pid) {
+  ResidentMemory m;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    unsigned long long kb = 0;
+    if (std::sscanf(line.c_str(), "VmRSS: %llu kB", &kb) == 1) m.rss = kb * 1024;
+    if (std::sscanf(line.c_str(), "VmHWM: %llu kB", &kb) == 1) m.peak = kb * 1024;
+  }
+  return m;
 }
 
 CollectorProcess::~CollectorProcess() {

@@ -48,6 +48,9 @@ class CollectorProcess {
   const std::string& startup_output() const { return output_; }
   // SIGTERM and wait (up to 20 s); the exit status, or -1 when it had to be killed.
   int stop();
+  // SIGKILL (a crash: nothing is flushed) and reap it.
+  void kill_hard();
+  pid_t pid() const { return pid_; }
   bool alive();
 
   int grpc_port() const { return grpc_port_; }
@@ -64,6 +67,13 @@ class CollectorProcess {
   int grpc_port_ = 0, http_port_ = 0, ui_port_ = 0;
   std::string output_;
 };
+
+// Resident memory of a process from /proc/<pid>/status, in bytes: VmRSS (now) and VmHWM (the
+// peak so far); 0 when unreadable.
+struct ResidentMemory {
+  uint64_t rss = 0, peak = 0;
+};
+ResidentMemory resident_memory(pid_t pid);
 
 // Polls `url` until `done(json)` holds or `timeout` passes (spans are written asynchronously).
 bool wait_for_json(const std::string& url,

@@ -312,6 +312,16 @@ async function openTrace(traceId, pushHistory = true) {
   let trace;
   try {
     trace = await getJson(`/api/traces/${id}`);
+    // A large trace comes in pages (so the server's memory stays bounded), each in start order.
+    if (trace.next) {
+      for (let next = trace.next; next; ) {
+        const page = await getJson(`/api/traces/${id}?after=${encodeURIComponent(next)}`);
+        for (const span of page.spans) trace.spans.push(span);
+        next = page.next;
+      }
+      const start = (s) => BigInt(s.startTimeUnixNano);
+      trace.spans.sort((a, b) => (start(a) < start(b) ? -1 : start(a) > start(b) ? 1 : 0));
+    }
   } catch (e) {
     $('trace-view').hidden = true;
     showMessage(`Trace ${id}: ${e.message}`);

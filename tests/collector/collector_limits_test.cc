@@ -1,0 +1,273 @@
+// The collector's memory is bounded in bytes, whatever clients send or ask: the binary as a
+// process, its resident memory read from /proc/<pid>/status while a flood of 1 MB attributes
+// arrives, while gzip bombs arrive over gRPC, and while a 100,000-span trace is read.
+#include <curl/curl.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "collector_test_support.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+
+namespace tracekit::collector {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+constexpr uint64_t kMiB = 1 << 20;
+
+// Forgets the process's peak resident size, so VmHWM measures from now (Linux clear_refs).
+void reset_peak(pid_t pid) {
+  std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5";
+}
+
+// A gzip stream of `mib` MiB of zeros, built without compressing them all: after a full flush
+// deflate starts afresh, so every further MiB compresses to the same bytes. The trailer carries
+// the real CRC and length.
+std::string gzip_of_zeros(size_t mib) {
+  const std::string zeros(kMiB, '\0');
+  z_stream zs{};
+  deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+  auto deflate_chunk = [&](std::string_view in, int flush) {
+    std::string out(deflateBound(&zs, in.size()) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    deflate(&zs, flush);
+    out.resize(out.size() - zs.avail_out);
+    return out;
+  };
+  std::string out = deflate_chunk(zeros, Z_FULL_FLUSH);
+  const std::string repeated = deflate_chunk(zeros, Z_FULL_FLUSH);
+  for (size_t i = 2; i < mib; ++i)
+    out += repeated;
+  std::string tail = deflate_chunk({}, Z_FINISH);
+  deflateEnd(&zs);
+  uLong crc = crc32(0, reinterpret_cast<const Bytef*>(zeros.data()), kMiB);
+  const uLong one = crc;
+  for (size_t i = 1; i < mib; ++i)
+    crc = crc32_combine(crc, one, static_cast<z_off_t>(kMiB));
+  const uint32_t size = static_cast<uint32_t>(mib * kMiB);  // ISIZE: the length mod 2^32
+  for (int i = 0; i < 4; ++i) {
+    tail[tail.size() - 8 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+    tail[tail.size() - 4 + i] = static_cast<char>((size >> (8 * i)) & 0xff);
+  }
+  return out + tail;
+}
+
+size_t collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// One gRPC call written by hand (libcurl, HTTP/2 without TLS): the message is sent as it is,
+// with the compressed flag set, which grpc++'s client would not let us do with a ready-made
+// gzip stream. Returns the grpc-status trailer ("" when there was no answer).
+std::string grpc_export_compressed(int port, const std::string& gzip_message) {
+  std::string frame(5, '\0');
+  frame[0] = 1;  // compressed
+  const auto n = static_cast<uint32_t>(gzip_message.size());
+  for (int i = 0; i < 4; ++i)
+    frame[1 + i] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
+  frame += gzip_message;
+  CURL* curl = curl_easy_init();
+  curl_slist* headers = nullptr;
+  for (const char* h : {"Content-Type: application/grpc", "TE: trailers", "grpc-encoding: gzip",
+                        "grpc-accept-encoding: identity,gzip", "Expect:"}) {
+    headers = curl_slist_append(headers, h);
+  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) +
+                          "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+  std::string head, body;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, frame.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(frame.size()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &head);  // trailers arrive here too
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK) return "";
+  const auto at = head.find("grpc-status: ");
+  if (at == std::string::npos) return "";
+  return head.substr(at + 13, head.find_first_of("\r\n", at) - at - 13);
+}
+
+testing::otlpv1::ExportTraceServiceRequest make_request(int first_span, int spans,
+                                                        size_t attribute_bytes) {
+  testing::otlpv1::ExportTraceServiceRequest request;
+  auto* rs = request.add_resource_spans();
+  auto* name = rs->mutable_resource()->add_attributes();
+  name->set_key("service.name");
+  name->mutable_value()->set_string_value("limits");
+  auto* ss = rs->add_scope_spans();
+  for (int i = first_span; i < first_span + spans; ++i) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(std::string(16, '\x42'));
+    std::string id(8, '\x01');
+    for (int b = 0; b < 4; ++b)
+      id[7 - b] = static_cast<char>((i >> (8 * b)) & 0xff);
+    span->set_span_id(id);
+    span->set_name("op");
+    span->set_start_time_unix_nano(1'700'000'000'000'000'000ull + static_cast<uint64_t>(i));
+    span->set_end_time_unix_nano(1'700'000'000'001'000'000ull + static_cast<uint64_t>(i));
+    auto* a = span->add_attributes();
+    a->set_key("payload");
+    a->mutable_value()->set_string_value(std::string(attribute_bytes, 'p'));
+  }
+  return request;
+}
+
+const std::string kTraceId = "42424242424242424242424242424242";
+
+// Reads every page of the trace; returns the span ids (empty on an error).
+std::set<std::string> read_trace(const CollectorProcess& c, size_t* pages = nullptr) {
+  std::set<std::string> ids;
+  std::string after;
+  size_t n = 0;
+  do {
+    long status = 0;
+    const json::value page = get_json(
+        c.ui_url() + "/api/traces/" + kTraceId + (after.empty() ? "" : "?after=" + after), &status);
+    if (page.is_null()) return {};
+    for (const auto& s : page.at("spans").as_array())
+      ids.insert(std::string(s.at("spanId").as_string()));
+    const auto* next = page.as_object().if_contains("next");
+    after = next ? std::string(next->as_string()) : "";
+    ++n;
+  } while (!after.empty());
+  if (pages) *pages = n;
+  return ids;
+}
+
+class CollectorLimits : public ::testing::Test {
+ protected:
+  testing::TempDir dir;
+};
+
+// The flood: several clients post requests of 15 spans, each with a 1 MB attribute,
+// all into one trace. Attribute values are cut to 32 KiB and the collector stays under a
+// bound that does not grow with the number of requests (it was 1 GB before the limits).
+TEST_F(CollectorLimits, AFloodOfMegabyteAttributesKeepsResidentMemoryBounded) {
+  CollectorProcess c(dir.file("spans.db"));
+  ASSERT_TRUE(c.ready()) << c.startup_output();
+  constexpr int kClients = 3, kRequests = 3, kSpans = 15;
+  const ResidentMemory before = resident_memory(c.pid());
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int client = 0; client < kClients; ++client) {
+    clients.emplace_back([&, client] {
+      for (int r = 0; r < kRequests; ++r) {
+        const int first = (client * kRequests + r) * kSpans;
+        HttpResult res = http_call("POST", c.otlp_url(), {"Content-Type: application/x-protobuf"},
+                                   make_request(first, kSpans, 1'000'000).SerializeAsString());
+        if (res.status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients)
+    t.join();
+  EXPECT_EQ(ok, kClients * kRequests);
+  // Then the whole trace is read, as the viewer does.
+  const auto ids = read_trace(c);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kClients * kRequests * kSpans));
+  const ResidentMemory after = resident_memory(c.pid());
+  std::printf("[ memory   ] at start %llu MiB, peak %llu MiB, now %llu MiB\n",
+              static_cast<unsigned long long>(before.rss / kMiB),
+              static_cast<unsigned long long>(after.peak / kMiB),
+              static_cast<unsigned long long>(after.rss / kMiB));
+  // Three requests of 15 MB in flight at once: each body, its parsed message and the spans.
+  EXPECT_LT(after.peak, before.rss + 256 * kMiB);
+  const json::value page = get_json(c.ui_url() + "/api/traces/" + kTraceId);
+  ASSERT_FALSE(page.is_null());
+  const auto& value = page.at("spans").as_array()[0].at("attributes").as_array()[0].at("value");
+  EXPECT_EQ(value.at("stringValue").as_string().size(), 32u * 1024);
+  EXPECT_TRUE(c.alive());
+}
+
+// A 1 MB gzip message that inflates to 1 GiB, four at once, over gRPC: refused at the size
+// limit (RESOURCE_EXHAUSTED) without inflating further, and the memory is given back.
+TEST_F(CollectorLimits, GzipBombsOverGrpcAreRefusedAtTheLimit) {
+  CollectorProcess c(dir.file("spans.db"));
+  ASSERT_TRUE(c.ready()) << c.startup_output();
+  const std::string bomb = gzip_of_zeros(1024);
+  ASSERT_LT(bomb.size(), 2 * kMiB);
+  const ResidentMemory before = resident_memory(c.pid());
+  reset_peak(c.pid());
+  std::vector<std::thread> clients;
+  std::vector<std::string> statuses(4);
+  for (size_t i = 0; i < statuses.size(); ++i)
+    clients.emplace_back([&, i] { statuses[i] = grpc_export_compressed(c.grpc_port(), bomb); });
+  for (auto& t : clients)
+    t.join();
+  for (const std::string& s : statuses)
+    EXPECT_EQ(s, "8") << "RESOURCE_EXHAUSTED expected";
+  const ResidentMemory after = resident_memory(c.pid());
+  std::printf("[ memory   ] before %llu MiB, peak %llu MiB, after %llu MiB\n",
+              static_cast<unsigned long long>(before.rss / kMiB),
+              static_cast<unsigned long long>(after.peak / kMiB),
+              static_cast<unsigned long long>(after.rss / kMiB));
+  EXPECT_LT(after.peak, before.rss + 192 * kMiB);
+  EXPECT_LT(after.rss, before.rss + 48 * kMiB) << "not given back";
+
+  // A compressed message within the limit goes through our own inflation.
+  const std::string small = make_request(1, 3, 10).SerializeAsString();
+  std::string packed;
+  {
+    z_stream zs{};
+    deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    packed.resize(deflateBound(&zs, small.size()) + 32);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(small.data()));
+    zs.avail_in = static_cast<uInt>(small.size());
+    zs.next_out = reinterpret_cast<Bytef*>(packed.data());
+    zs.avail_out = static_cast<uInt>(packed.size());
+    deflate(&zs, Z_FINISH);
+    packed.resize(zs.total_out);
+    deflateEnd(&zs);
+  }
+  EXPECT_EQ(grpc_export_compressed(c.grpc_port(), packed), "0");
+  EXPECT_EQ(read_trace(c).size(), 3u);
+}
+
+// A 100,000-span trace is answered in pages: reading all of it grows the collector's memory by
+// less than 64 MiB (one answer of the whole trace took hundreds of MB).
+TEST_F(CollectorLimits, AHugeTraceIsReadInBoundedMemory) {
+  CollectorProcess c(dir.file("spans.db"));
+  ASSERT_TRUE(c.ready()) << c.startup_output();
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(c.grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = testing::otlpv1::TraceService::NewStub(channel);
+  constexpr int kSpans = 100'000, kPerRequest = 5'000;
+  for (int first = 0; first < kSpans; first += kPerRequest) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 30s);
+    testing::otlpv1::ExportTraceServiceResponse response;
+    ASSERT_TRUE(stub->Export(&context, make_request(first, kPerRequest, 64), &response).ok());
+  }
+  const ResidentMemory before = resident_memory(c.pid());
+  reset_peak(c.pid());
+  size_t pages = 0;
+  const auto ids = read_trace(c, &pages);
+  const ResidentMemory after = resident_memory(c.pid());
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kSpans));
+  EXPECT_GT(pages, 1u);
+  std::printf("[ memory   ] before %llu MiB, peak %llu MiB while reading %zu pages\n",
+              static_cast<unsigned long long>(before.rss / kMiB),
+              static_cast<unsigned long long>(after.peak / kMiB), pages);
+  EXPECT_LT(after.peak, before.rss + 64 * kMiB);
+}
+
+}  // namespace
+}  // namespace tracekit::collector
