@@ -37,6 +37,7 @@
 #include <unordered_map>
 
 #include "context_executor.h"
+#include "request_framing.h"
 #include "router.h"
 #include "static_files.h"
 #include "tracekit/diagnostics.h"
@@ -346,6 +347,33 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       // a large Content-Length while parsing the header).
       parser.body_limit(std::numeric_limits<uint64_t>::max());
       conn->stream.expires_after(options.header_timeout);
+      // Read up to the end of the header ourselves first: the raw bytes show what the parser
+      // would silently accept (obsolete line folding, a bare CR). A header past the size limit
+      // is left to the parser, which answers 431.
+      std::optional<detail::FramingProblem> problem;
+      bool header_lost = false;  // the client left or timed out before the header was in
+      for (size_t scanned = 0;;) {
+        const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+        const size_t end = detail::find_header_end(bytes, scanned);
+        if (end != std::string_view::npos) {
+          problem = detail::check_raw_header(bytes.substr(0, end));
+          break;
+        }
+        if (bytes.size() > options.max_header_bytes) break;
+        scanned = bytes.size() < 2 ? 0 : bytes.size() - 2;
+        auto [rec, rn] = co_await conn->stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (rec) {
+          header_lost = true;
+          break;
+        }
+        buffer.commit(rn);
+      }
+      if (header_lost) break;
+      if (problem) {
+        co_await write_early_error(*conn, problem->status, problem->message);
+        body_left_unread = true;
+        break;
+      }
       auto [hec, hn] = co_await bh::async_read_header(conn->stream, buffer, parser, kTuple);
       if (hec) {
         // A header that does not arrive within header_timeout (slowloris): Beast's stream has
@@ -359,6 +387,13 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
                    hec != asio::error::bad_descriptor && hec != beast::error::timeout) {
           co_await write_early_error(*conn, 400, "malformed request: " + hec.message());
         }
+        break;
+      }
+      // Framing RFC 9112 forbids: answered and closed before any body is read, so the bytes
+      // after this header are never taken for a request.
+      if (auto framing = detail::check_framing(parser.get())) {
+        co_await write_early_error(*conn, framing->status, framing->message);
+        body_left_unread = true;
         break;
       }
 
