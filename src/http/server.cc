@@ -162,10 +162,11 @@ struct Server::Impl {
   std::mutex mu;  // guards conns, stop_requested; with `changed`
   std::condition_variable changed;
   std::unordered_map<uint64_t, std::weak_ptr<Conn>> conns;
+  std::unordered_map<std::string, size_t> conns_per_client;  // open connections by remote IP
   uint64_t next_conn_id = 0;
   bool stop_requested = false;
 
-  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0};
+  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0}, refused{0};
   std::atomic<int> blocking_running{0};  // blocking handlers executing on the workers now
 
   explicit Impl(ServerOptions o)
@@ -536,6 +537,10 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
   {
     std::lock_guard lock(mu);
     conns.erase(id);
+    if (auto it = conns_per_client.find(conn->remote_address);
+        it != conns_per_client.end() && --it->second == 0) {
+      conns_per_client.erase(it);
+    }
   }
   changed.notify_all();
 }
@@ -553,17 +558,6 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       continue;
     }
     accepted.fetch_add(1, std::memory_order_relaxed);
-    uint64_t id;
-    {
-      std::lock_guard lock(mu);
-      if (conns.size() >= options.max_connections) {
-        beast::error_code ignored;
-        conn->stream.socket().close(ignored);
-        continue;
-      }
-      id = next_conn_id++;
-      conns.emplace(id, conn);
-    }
     beast::error_code e1, e2;
     auto remote = conn->stream.socket().remote_endpoint(e1);
     auto local = conn->stream.socket().local_endpoint(e2);
@@ -574,6 +568,23 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     if (!e2) {
       conn->local_address = local.address().to_string();
       conn->local_port = local.port();
+    }
+    uint64_t id;
+    {
+      std::lock_guard lock(mu);
+      size_t& from_client = conns_per_client[conn->remote_address];
+      if (conns.size() >= options.max_connections ||
+          (options.max_connections_per_client != 0 &&
+           from_client >= options.max_connections_per_client)) {
+        if (from_client == 0) conns_per_client.erase(conn->remote_address);
+        refused.fetch_add(1, std::memory_order_relaxed);
+        beast::error_code ignored;
+        conn->stream.socket().close(ignored);
+        continue;
+      }
+      ++from_client;
+      id = next_conn_id++;
+      conns.emplace(id, conn);
     }
     conn->stream.socket().set_option(tcp::no_delay(true), e1);
     ConnExecutor ex(strand, conn->slot);
@@ -788,6 +799,7 @@ Server::Stats Server::stats() const noexcept {
   st.connections_accepted = impl_->accepted.load();
   st.requests = impl_->requests.load();
   st.requests_in_flight = impl_->in_flight.load();
+  st.connections_refused = impl_->refused.load();
   std::lock_guard lock(impl_->mu);
   st.connections_open = impl_->conns.size();
   return st;
