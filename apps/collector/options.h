@@ -28,6 +28,11 @@ struct CollectorOptions {
   uint64_t retention_bytes = 1ull << 30;                       // 0: no limit
   std::chrono::milliseconds retention_interval{std::chrono::seconds(30)};
   uint64_t max_request_bytes = 16u << 20;
+  // Host values the viewer/API answers besides localhost, 127.0.0.1, [::1] and the address
+  // connected to (each with its port): "name", "name:port", "*" (docs/collector.md).
+  std::vector<std::string> allowed_hosts;
+  std::string api_token;     // viewer and /api; empty: none
+  std::string ingest_token;  // OTLP/HTTP and OTLP/gRPC; empty: none
   bool help = false;
 };
 

@@ -493,6 +493,24 @@ TEST_F(SkriptoteketE2E, ACrossSiteTextPlainPostCannotCreateATool) {
   EXPECT_EQ(http_.call("GET", url("/tools")).body.find("cross-site"), std::string::npos);
 }
 
+TEST_F(SkriptoteketE2E, TheRunnerRefusesCrossSiteRequestsToo) {
+  // POST /execute runs code: a page must not reach it either.
+  const std::string body = R"({"language":"bash","source":"touch /tmp/pwned","time_limit_ms":100})";
+  auto post = [&](const std::string& host, const std::string& extra) {
+    return e2e::raw_exchange(runner_->port(), "POST /execute HTTP/1.1\r\nHost: " + host + "\r\n" +
+                                                  extra +
+                                                  "Content-Length: " + std::to_string(body.size()) +
+                                                  "\r\nConnection: close\r\n\r\n" + body);
+  };
+  const std::string self = "127.0.0.1:" + std::to_string(runner_->port());
+  EXPECT_EQ(e2e::raw_status(post("evil.example", "Content-Type: application/json\r\n")), 421);
+  EXPECT_EQ(e2e::raw_status(post(self, "Content-Type: text/plain\r\n")), 415);
+  EXPECT_EQ(e2e::raw_status(post(self,
+                                 "Content-Type: application/json\r\n"
+                                 "Origin: http://evil.example\r\n")),
+            403);
+}
+
 TEST_F(SkriptoteketE2E, AForeignHostIsRefusedOnGetToo) {
   // A rebound name can read answers, so reads are refused as well.
   const std::string answer = e2e::raw_exchange(
