@@ -184,7 +184,8 @@ cat <<EOT
   curl -s $web/tools/$tool_id
   curl -s -X POST $web/tools/$tool_id/versions -H 'Content-Type: application/json' \\
        -d '{"language":"bash","source":"echo hello from bash; exit 3"}'
-  curl -si -X POST $web/tools/$tool_id/versions/$version_id/run -d '{"time_limit_ms":2000}'
+  curl -si -X POST $web/tools/$tool_id/versions/$version_id/run -H 'Content-Type: application/json' \\
+       -d '{"time_limit_ms":2000}'
   curl -s $web/runs/<run id>
   curl -s $web/metrics
   open $web/static/index.html

@@ -72,18 +72,27 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& opti
   impl->store = std::move(*store);
   SpanStore& st = *impl->store;
 
-  auto grpc = GrpcReceiver::start(options.grpc.to_string(), st, limits);
+  auto grpc = GrpcReceiver::start(options.grpc.to_string(), st, limits, options.ingest_token);
   if (!grpc) return grpc.error();
   impl->grpc = std::move(*grpc);
 
   // The body limit is checked by the server before reading (413), and after gunzip again.
+  // Exporters may know the collector under any name, so its Host is not checked; a browser's
+  // Origin is (cross-site pages must not post spans).
+  FrontendGuard ingest_guard{
+      .allowed_hosts = options.allowed_hosts, .check_host = false, .token = options.ingest_token};
   auto otlp = start_http_frontend(
-      options.http, options.max_request_bytes,
+      options.http, options.max_request_bytes, ingest_guard,
       [&st, limits](const HttpRequestView& req) { return handle_otlp_request(req, st, limits); });
   if (!otlp) return Error{"OTLP/HTTP: " + otlp.error().message};
   impl->otlp_http = std::move(*otlp);
 
-  auto ui = start_http_frontend(options.ui, 64 * 1024, [&st](const HttpRequestView& req) {
+  // Stored traces must not be readable through a rebound DNS name: Host is checked.
+  FrontendGuard ui_guard{.allowed_hosts = options.allowed_hosts,
+                         .check_host = true,
+                         .token = options.api_token,
+                         .browser_login = true};
+  auto ui = start_http_frontend(options.ui, 64 * 1024, ui_guard, [&st](const HttpRequestView& req) {
     return handle_ui_request(req, st);
   });
   if (!ui) return Error{"viewer: " + ui.error().message};

@@ -2,8 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cctype>
+
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "otlp_decode.h"
+#include "tracekit/http/request_guard.h"
 
 namespace tracekit::collector {
 
@@ -14,12 +17,18 @@ using RawService =
 
 class TraceService final : public RawService {
  public:
-  TraceService(SpanStore& store, IngestLimits limits) : store_(store), limits_(limits) {}
+  TraceService(SpanStore& store, IngestLimits limits, std::string token)
+      : store_(store), limits_(limits), token_(std::move(token)) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!token_.empty() && !authorized(*context)) {
+      reactor->Finish({grpc::StatusCode::UNAUTHENTICATED,
+                       "a token is required: metadata authorization: Bearer <token>"});
+      return reactor;
+    }
     DecodedSpans decoded;
     if (grpc::Status bad = decode(*request, decoded); !bad.ok()) {
       reactor->Finish(bad);
@@ -57,8 +66,21 @@ class TraceService final : public RawService {
     return decode_export_message(request, limits_, out);
   }
 
+  bool authorized(const grpc::CallbackServerContext& context) const {
+    const auto& metadata = context.client_metadata();
+    auto it = metadata.find("authorization");
+    if (it == metadata.end()) return false;
+    const std::string_view value(it->second.data(), it->second.size());
+    if (value.size() <= 7) return false;
+    std::string scheme(value.substr(0, 7));  // the scheme is case-insensitive
+    for (char& c : scheme)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return scheme == "bearer " && http::constant_time_equal(value.substr(7), token_);
+  }
+
   SpanStore& store_;
   IngestLimits limits_;
+  std::string token_;  // empty: none required
 };
 
 }  // namespace
@@ -122,9 +144,10 @@ struct GrpcReceiver::Impl {
 
 Result<std::unique_ptr<GrpcReceiver>> GrpcReceiver::start(const std::string& address,
                                                           SpanStore& store,
-                                                          const IngestLimits& limits) {
+                                                          const IngestLimits& limits,
+                                                          const std::string& token) {
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<TraceService>(store, limits);
+  impl->service = std::make_unique<TraceService>(store, limits, token);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
   builder.RegisterService(impl->service.get());

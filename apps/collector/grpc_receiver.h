@@ -28,9 +28,11 @@ bool looks_compressed(std::string_view bytes);
 
 class GrpcReceiver {
  public:
-  // `address` is host:port; port 0 takes a free one (see port()).
+  // `address` is host:port; port 0 takes a free one (see port()). With a `token`, calls must
+  // carry the metadata "authorization: Bearer <token>" (else UNAUTHENTICATED).
   static Result<std::unique_ptr<GrpcReceiver>> start(const std::string& address, SpanStore& store,
-                                                     const IngestLimits& limits);
+                                                     const IngestLimits& limits,
+                                                     const std::string& token = {});
   ~GrpcReceiver();  // stops accepting and finishes the calls in flight
   int port() const;
 

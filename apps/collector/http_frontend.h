@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "options.h"
 #include "response.h"
@@ -25,6 +26,18 @@ struct HttpRequestView {
   bool body_too_large = false;
 };
 
+// What a listener lets through (tracekit::http::request_guard): Host allow-list, Origin on
+// state-changing requests, optional bearer token. See docs/collector.md.
+struct FrontendGuard {
+  // Beyond localhost, 127.0.0.1, [::1] and the address connected to, with the port connected to.
+  std::vector<std::string> allowed_hosts;
+  // false: any Host (OTLP exporters may use any name for the collector); Origin is still checked.
+  bool check_host = true;
+  std::string token;  // empty: none required
+  // A browser may log in with ?token=<token> (a cookie); for the viewer.
+  bool browser_login = false;
+};
+
 // Runs on the server's threads; must not throw.
 using HttpHandler = std::function<Response(const HttpRequestView&)>;
 
@@ -38,6 +51,7 @@ class HttpFrontend {
 // (with body_too_large set) to shape the error body.
 Result<std::unique_ptr<HttpFrontend>> start_http_frontend(const ListenAddress& address,
                                                           size_t max_body_bytes,
+                                                          const FrontendGuard& guard,
                                                           HttpHandler handler);
 
 }  // namespace tracekit::collector

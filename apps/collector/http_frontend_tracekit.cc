@@ -1,6 +1,7 @@
 // The collector's HTTP listeners on tracekit::http::Server (Boost.Beast with coroutines): every
 // method and path goes to one blocking handler on the server's worker pool (SQLite reads block).
 #include "http_frontend.h"
+#include "tracekit/http/request_guard.h"
 #include "tracekit/http/server.h"
 
 namespace tracekit::collector {
@@ -9,9 +10,19 @@ namespace {
 
 class TracekitFrontend final : public HttpFrontend {
  public:
-  TracekitFrontend(const ListenAddress& address, size_t max_body_bytes, HttpHandler handler)
+  TracekitFrontend(const ListenAddress& address, size_t max_body_bytes, const FrontendGuard& guard,
+                   HttpHandler handler)
       : server_(options(address, max_body_bytes)), handler_(std::move(handler)) {
     auto handle = [this](http::Request& req) { return serve(req); };
+    // Outermost: a refused request reaches nothing else. Bodies are not JSON-only here (OTLP
+    // takes protobuf; the viewer takes no bodies at all).
+    http::RequestGuardOptions g;
+    g.allowed_hosts = guard.allowed_hosts;
+    g.check_host = guard.check_host;
+    g.require_json = false;
+    g.token = guard.token;
+    if (!guard.browser_login) g.token_cookie.clear();
+    server_.use(http::request_guard(std::move(g)));
     // The server answers an oversized body itself (413, before reading it); the handler gives
     // that answer the body its protocol wants (OTLP: a google.rpc.Status).
     server_.use(
@@ -66,8 +77,10 @@ class TracekitFrontend final : public HttpFrontend {
 
 Result<std::unique_ptr<HttpFrontend>> start_http_frontend(const ListenAddress& address,
                                                           size_t max_body_bytes,
+                                                          const FrontendGuard& guard,
                                                           HttpHandler handler) {
-  auto frontend = std::make_unique<TracekitFrontend>(address, max_body_bytes, std::move(handler));
+  auto frontend =
+      std::make_unique<TracekitFrontend>(address, max_body_bytes, guard, std::move(handler));
   if (auto r = frontend->start(); !r) {
     return Error{"cannot listen on " + address.to_string() + ": " + r.error().message};
   }

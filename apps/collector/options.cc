@@ -5,6 +5,7 @@
 
 #include "quantity.h"
 #include "query_api.h"
+#include "tracekit/http/request_guard.h"
 
 namespace tracekit::collector {
 
@@ -43,6 +44,14 @@ Usage: tracekit-collector [options]
                                env TRACEKIT_COLLECTOR_MAX_ATTRIBUTES)
   --max-events N               events kept per span (default 128; env TRACEKIT_COLLECTOR_MAX_EVENTS)
   --max-links N                links kept per span (default 128; env TRACEKIT_COLLECTOR_MAX_LINKS)
+  --allowed-hosts LIST         Host names the viewer and API answer to besides localhost, 127.0.0.1,
+                               [::1] and the address connected to: "name", "name:port" or "*", comma-separated
+                               (env TRACEKIT_COLLECTOR_ALLOWED_HOSTS)
+  --api-token TOKEN            require "Authorization: Bearer TOKEN" for the viewer and API; a browser
+                               logs in once at /?token=TOKEN (env TRACEKIT_COLLECTOR_API_TOKEN, preferred:
+                               a flag is visible in the process list)
+  --ingest-token TOKEN         require "Authorization: Bearer TOKEN" on OTLP/HTTP and OTLP/gRPC
+                               (env TRACEKIT_COLLECTOR_INGEST_TOKEN, preferred)
   --help                       this text
 Port 0 takes a free port; the ports in use are printed on a line "ready grpc=P http=P ui=P".
 )";
@@ -132,6 +141,20 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
       return {};
     };
   };
+  // A token is a header value: visible ASCII only (the message never repeats it).
+  auto token = [](std::string& target) {
+    return [&target](const std::string& what, const std::string& value) -> Result<void> {
+      for (char c : value) {
+        if (c < 0x21 || c > 0x7e) {
+          return Error{what +
+                       " holds a character that cannot be sent in a header; use visible "
+                       "ASCII without spaces"};
+        }
+      }
+      target = value;
+      return {};
+    };
+  };
   std::vector<Setting> settings = {
       {"--grpc-listen", "TRACEKIT_COLLECTOR_GRPC_LISTEN", address(o.grpc)},
       {"--http-listen", "TRACEKIT_COLLECTOR_HTTP_LISTEN", address(o.http)},
@@ -191,6 +214,13 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
       {"--max-attributes", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTES", count(o.max_attributes)},
       {"--max-events", "TRACEKIT_COLLECTOR_MAX_EVENTS", count(o.max_events)},
       {"--max-links", "TRACEKIT_COLLECTOR_MAX_LINKS", count(o.max_links)},
+      {"--allowed-hosts", "TRACEKIT_COLLECTOR_ALLOWED_HOSTS",
+       [&o](const std::string&, const std::string& value) -> Result<void> {
+         o.allowed_hosts = http::split_list(value);
+         return {};
+       }},
+      {"--api-token", "TRACEKIT_COLLECTOR_API_TOKEN", token(o.api_token)},
+      {"--ingest-token", "TRACEKIT_COLLECTOR_INGEST_TOKEN", token(o.ingest_token)},
   };
   for (const Setting& s : settings) {
     if (const char* v = getenv(s.env)) {

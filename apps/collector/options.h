@@ -37,6 +37,11 @@ struct CollectorOptions {
   uint64_t max_attributes = 128;  // per span, event and link, and elements of an array value
   uint64_t max_events = 128;      // per span
   uint64_t max_links = 128;       // per span
+  // Host values the viewer/API answers besides localhost, 127.0.0.1, [::1] and the address
+  // connected to (each with its port): "name", "name:port", "*" (docs/collector.md).
+  std::vector<std::string> allowed_hosts;
+  std::string api_token;     // viewer and /api; empty: none
+  std::string ingest_token;  // OTLP/HTTP and OTLP/gRPC; empty: none
   bool help = false;
 };
 

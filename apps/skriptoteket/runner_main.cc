@@ -8,6 +8,7 @@
 #include "sandbox_runner.h"
 #include "service_env.h"
 #include "store.h"
+#include "tracekit/http/request_guard.h"
 #include "tracekit/log/logger.h"
 #include "tracekit/setup.h"
 #include "tracekit/tracer_provider.h"
@@ -100,6 +101,13 @@ int main() {
   options.server_name = "skriptoteket-runner";
   tracekit::http::Server server(options);
   service.install(server);
+  // POST /execute runs code: a browser page must not reach it cross-site or through a rebound
+  // DNS name (Host, Origin and JSON checks; docs/skriptoteket.md). Innermost, after the
+  // service's own middleware, so refusals are counted, logged and traced.
+  tracekit::http::RequestGuardOptions guard;
+  guard.allowed_hosts = tracekit::http::split_list(env::text("SKRIPTOTEKET_ALLOWED_HOSTS", ""));
+  guard.public_prefixes = {"/healthz"};
+  server.use(tracekit::http::request_guard(std::move(guard)));
   if (auto r = server.start(); !r) return fail(r.error().message, 1);
   if (!env::write_port_file(server.port())) return fail("cannot write SKRIPTOTEKET_PORT_FILE", 1);
 

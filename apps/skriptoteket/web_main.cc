@@ -52,11 +52,16 @@ int main() {
   if (!store) return fail(store.failure().message);
   const std::string runner_url = env::text("SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:8081");
   RemoteRunner runner(runner_url, runner_token_source());
-  WebService service(*store.value(), runner,
-                     {.max_script_bytes = max_script.value(),
-                      .default_time_limit = std::chrono::milliseconds(default_limit.value()),
-                      .max_time_limit = std::chrono::milliseconds(max_limit.value()),
-                      .tracecontext_test_endpoint = test_endpoint.value()});
+  WebOptions web_options{.max_script_bytes = max_script.value(),
+                         .default_time_limit = std::chrono::milliseconds(default_limit.value()),
+                         .max_time_limit = std::chrono::milliseconds(max_limit.value()),
+                         .tracecontext_test_endpoint = test_endpoint.value()};
+  // Browsers on other sites (and DNS-rebound names) must not reach the API: see
+  // docs/skriptoteket.md. The token is never logged.
+  web_options.guard.allowed_hosts =
+      tracekit::http::split_list(env::text("SKRIPTOTEKET_ALLOWED_HOSTS", ""));
+  web_options.guard.token = env::text("SKRIPTOTEKET_API_TOKEN", "");
+  WebService service(*store.value(), runner, web_options);
 
   tracekit::http::ServerOptions options;
   options.address = env::text("SKRIPTOTEKET_WEB_ADDRESS", "127.0.0.1");
@@ -75,6 +80,8 @@ int main() {
   log.info("service.started", {{"url", server.base_url()},
                                {"runner_url", runner_url},
                                {"database", db_path},
+                               {"allowed_hosts", env::text("SKRIPTOTEKET_ALLOWED_HOSTS", "")},
+                               {"api_token_required", !web_options.guard.token.empty()},
                                {"tracecontext_test_endpoint", test_endpoint.value()}});
   const int rc = server.run_until_signal();
   log.info("service.stopped", {{"exit_code", rc}});

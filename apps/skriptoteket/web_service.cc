@@ -39,6 +39,10 @@ std::string_view error_code_for(int status) {
   switch (status) {
     case 400:
       return "bad_request";
+    case 401:
+      return "unauthorized";
+    case 403:
+      return "forbidden";
     case 404:
       return "not_found";
     case 405:
@@ -49,6 +53,10 @@ std::string_view error_code_for(int status) {
       return "conflict";
     case 413:
       return "payload_too_large";
+    case 415:
+      return "unsupported_media_type";
+    case 421:
+      return "misdirected_request";
     case 422:
       return "validation_failed";
     case 431:
@@ -103,6 +111,7 @@ void WebService::install(tracekit::http::Server& server) {
       tracekit::http::access_log_middleware({.excluded_prefixes = {"/healthz", "/metrics"}}));
   server.use(tracekit::http::tracing_middleware());
   server.use(uniform_errors_middleware());
+  server.use(tracekit::http::request_guard(options_.guard));
 
   server.route("GET", "/healthz", [](Request&) {
     return api::json(200, json::object{{"status", "ok"}});

@@ -9,6 +9,7 @@
 #include "runner.h"
 #include "store.h"
 #include "tracekit/http/client.h"
+#include "tracekit/http/request_guard.h"
 #include "tracekit/http/server.h"
 #include "tracekit/log/logger.h"
 
@@ -20,6 +21,14 @@ struct WebOptions {
   std::chrono::milliseconds max_time_limit{60000};
   // POST /test for the W3C trace-context test harness.
   bool tracecontext_test_endpoint = false;
+  // Host allow-list, Origin, JSON bodies, optional token, security headers (request_guard.h).
+  tracekit::http::RequestGuardOptions guard = default_guard();
+
+  static tracekit::http::RequestGuardOptions default_guard() {
+    tracekit::http::RequestGuardOptions g;
+    g.public_prefixes = {"/healthz"};
+    return g;
+  }
 };
 
 class WebService {
@@ -27,7 +36,8 @@ class WebService {
   // `store` and `runner` must outlive the service.
   WebService(Store& store, ScriptRunner& runner, WebOptions options);
 
-  // Middleware (metrics, access log, tracing, uniform error bodies) and every route. The
+  // Middleware (metrics, access log, tracing, uniform error bodies, the request guard) and
+  // every route; the guard's refusals are counted, logged and traced like any answer. The
   // server's body limit must exceed max_script_bytes so that this service answers 413 itself.
   void install(tracekit::http::Server& server);
   HttpMetrics& metrics() noexcept { return metrics_; }

@@ -37,6 +37,7 @@
 #include <unordered_map>
 
 #include "context_executor.h"
+#include "request_framing.h"
 #include "router.h"
 #include "static_files.h"
 #include "tracekit/diagnostics.h"
@@ -161,10 +162,11 @@ struct Server::Impl {
   std::mutex mu;  // guards conns, stop_requested; with `changed`
   std::condition_variable changed;
   std::unordered_map<uint64_t, std::weak_ptr<Conn>> conns;
+  std::unordered_map<std::string, size_t> conns_per_client;  // open connections by remote IP
   uint64_t next_conn_id = 0;
   bool stop_requested = false;
 
-  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0};
+  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0}, refused{0};
   std::atomic<int> blocking_running{0};  // blocking handlers executing on the workers now
 
   explicit Impl(ServerOptions o)
@@ -346,6 +348,33 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       // a large Content-Length while parsing the header).
       parser.body_limit(std::numeric_limits<uint64_t>::max());
       conn->stream.expires_after(options.header_timeout);
+      // Read up to the end of the header ourselves first: the raw bytes show what the parser
+      // would silently accept (obsolete line folding, a bare CR). A header past the size limit
+      // is left to the parser, which answers 431.
+      std::optional<detail::FramingProblem> problem;
+      bool header_lost = false;  // the client left or timed out before the header was in
+      for (size_t scanned = 0;;) {
+        const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+        const size_t end = detail::find_header_end(bytes, scanned);
+        if (end != std::string_view::npos) {
+          problem = detail::check_raw_header(bytes.substr(0, end));
+          break;
+        }
+        if (bytes.size() > options.max_header_bytes) break;
+        scanned = bytes.size() < 2 ? 0 : bytes.size() - 2;
+        auto [rec, rn] = co_await conn->stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (rec) {
+          header_lost = true;
+          break;
+        }
+        buffer.commit(rn);
+      }
+      if (header_lost) break;
+      if (problem) {
+        co_await write_early_error(*conn, problem->status, problem->message);
+        body_left_unread = true;
+        break;
+      }
       auto [hec, hn] = co_await bh::async_read_header(conn->stream, buffer, parser, kTuple);
       if (hec) {
         // A header that does not arrive within header_timeout (slowloris): Beast's stream has
@@ -359,6 +388,13 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
                    hec != asio::error::bad_descriptor && hec != beast::error::timeout) {
           co_await write_early_error(*conn, 400, "malformed request: " + hec.message());
         }
+        break;
+      }
+      // Framing RFC 9112 forbids: answered and closed before any body is read, so the bytes
+      // after this header are never taken for a request.
+      if (auto framing = detail::check_framing(parser.get())) {
+        co_await write_early_error(*conn, framing->status, framing->message);
+        body_left_unread = true;
         break;
       }
 
@@ -501,6 +537,10 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
   {
     std::lock_guard lock(mu);
     conns.erase(id);
+    if (auto it = conns_per_client.find(conn->remote_address);
+        it != conns_per_client.end() && --it->second == 0) {
+      conns_per_client.erase(it);
+    }
   }
   changed.notify_all();
 }
@@ -518,17 +558,6 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       continue;
     }
     accepted.fetch_add(1, std::memory_order_relaxed);
-    uint64_t id;
-    {
-      std::lock_guard lock(mu);
-      if (conns.size() >= options.max_connections) {
-        beast::error_code ignored;
-        conn->stream.socket().close(ignored);
-        continue;
-      }
-      id = next_conn_id++;
-      conns.emplace(id, conn);
-    }
     beast::error_code e1, e2;
     auto remote = conn->stream.socket().remote_endpoint(e1);
     auto local = conn->stream.socket().local_endpoint(e2);
@@ -539,6 +568,23 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     if (!e2) {
       conn->local_address = local.address().to_string();
       conn->local_port = local.port();
+    }
+    uint64_t id;
+    {
+      std::lock_guard lock(mu);
+      size_t& from_client = conns_per_client[conn->remote_address];
+      if (conns.size() >= options.max_connections ||
+          (options.max_connections_per_client != 0 &&
+           from_client >= options.max_connections_per_client)) {
+        if (from_client == 0) conns_per_client.erase(conn->remote_address);
+        refused.fetch_add(1, std::memory_order_relaxed);
+        beast::error_code ignored;
+        conn->stream.socket().close(ignored);
+        continue;
+      }
+      ++from_client;
+      id = next_conn_id++;
+      conns.emplace(id, conn);
     }
     conn->stream.socket().set_option(tcp::no_delay(true), e1);
     ConnExecutor ex(strand, conn->slot);
@@ -753,6 +799,7 @@ Server::Stats Server::stats() const noexcept {
   st.connections_accepted = impl_->accepted.load();
   st.requests = impl_->requests.load();
   st.requests_in_flight = impl_->in_flight.load();
+  st.connections_refused = impl_->refused.load();
   std::lock_guard lock(impl_->mu);
   st.connections_open = impl_->conns.size();
   return st;

@@ -26,7 +26,9 @@ TEST(Concurrency, ThousandConcurrentRequestsKeepTheirContexts) {
   std::atomic<int> arrived{0};
   std::atomic<int> max_seen{0};
 
-  Server server(ServerOptions{.io_threads = 2, .max_connections = 4 * kRequests});
+  Server server(ServerOptions{.io_threads = 2,
+                              .max_connections = 4 * kRequests,
+                              .max_connections_per_client = 4 * kRequests});
   server.use(tracing_middleware());
   server.route("GET", "/work/{n}", [&](Request& r) -> Awaitable {
     const int now = ++arrived;

@@ -68,6 +68,12 @@ struct ExportedSpan {
 // in the middle of one).
 std::vector<ExportedSpan> read_spans(const std::filesystem::path& file);
 
+// Sends `request` as it is (a Host or framing no client would send) to 127.0.0.1:`port` and
+// returns everything the server answers until it closes (bounded: 10 s).
+std::string raw_exchange(uint16_t port, const std::string& request);
+// The status code of a raw answer ("HTTP/1.1 421 ..." gives 421); -1 when there is none.
+int raw_status(const std::string& answer);
+
 // A plain client (no spans of its own) for the test's requests.
 struct Http {
   tracekit::http::BlockingClient client{tracekit::http::ClientOptions{.tracing = false}};

@@ -495,6 +495,115 @@ TEST_F(SkriptoteketE2E, TheTraceContextTestEndpointCallsBackInTheIncomingTrace) 
 }
 
 // With the runner down, a run is recorded as failed and the answer says why (502), at once.
+// The issue's cross-site request: a page on evil.example posts a tool as text/plain (no
+// preflight needed), possibly through a DNS name rebound to 127.0.0.1. Each layer refuses it.
+TEST_F(SkriptoteketE2E, ACrossSiteTextPlainPostCannotCreateATool) {
+  const std::string body = R"({"slug":"cross-site","title":"x"})";
+  const std::string port = std::to_string(web_->port());
+  auto post = [&](const std::string& host, const std::string& extra) {
+    return e2e::raw_exchange(web_->port(), "POST /tools HTTP/1.1\r\nHost: " + host + "\r\n" +
+                                               extra +
+                                               "Content-Length: " + std::to_string(body.size()) +
+                                               "\r\nConnection: close\r\n\r\n" + body);
+  };
+  // The repro as filed: foreign Host (DNS rebinding), foreign Origin, text/plain.
+  const std::string rebound = post("evil.example",
+                                   "Origin: http://evil.example\r\n"
+                                   "Content-Type: text/plain\r\n");
+  EXPECT_EQ(e2e::raw_status(rebound), 421) << rebound;
+  EXPECT_NE(rebound.find("\"error\":\"misdirected_request\""), std::string::npos) << rebound;
+  // Right Host, foreign Origin: a plain cross-site request.
+  const std::string cross =
+      post("127.0.0.1:" + port, "Origin: http://evil.example\r\nContent-Type: text/plain\r\n");
+  EXPECT_EQ(e2e::raw_status(cross), 403) << cross;
+  // No Origin, but not JSON.
+  const std::string plain = post("127.0.0.1:" + port, "Content-Type: text/plain\r\n");
+  EXPECT_EQ(e2e::raw_status(plain), 415) << plain;
+  EXPECT_NE(plain.find("\"error\":\"unsupported_media_type\""), std::string::npos) << plain;
+  EXPECT_EQ(http_.call("GET", url("/tools")).body.find("cross-site"), std::string::npos);
+}
+
+TEST_F(SkriptoteketE2E, TheRunnerRefusesCrossSiteRequestsToo) {
+  // POST /execute runs code: a page must not reach it either.
+  const std::string body = R"({"language":"bash","source":"touch /tmp/pwned","time_limit_ms":100})";
+  auto post = [&](const std::string& host, const std::string& extra) {
+    return e2e::raw_exchange(runner_->port(), "POST /execute HTTP/1.1\r\nHost: " + host + "\r\n" +
+                                                  extra +
+                                                  "Content-Length: " + std::to_string(body.size()) +
+                                                  "\r\nConnection: close\r\n\r\n" + body);
+  };
+  const std::string self = "127.0.0.1:" + std::to_string(runner_->port());
+  EXPECT_EQ(e2e::raw_status(post("evil.example", "Content-Type: application/json\r\n")), 421);
+  EXPECT_EQ(e2e::raw_status(post(self, "Content-Type: text/plain\r\n")), 415);
+  EXPECT_EQ(e2e::raw_status(post(self,
+                                 "Content-Type: application/json\r\n"
+                                 "Origin: http://evil.example\r\n")),
+            403);
+}
+
+TEST_F(SkriptoteketE2E, AForeignHostIsRefusedOnGetToo) {
+  // A rebound name can read answers, so reads are refused as well.
+  const std::string answer = e2e::raw_exchange(
+      web_->port(), "GET /tools HTTP/1.1\r\nHost: evil.example:" + std::to_string(web_->port()) +
+                        "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(e2e::raw_status(answer), 421) << answer;
+  EXPECT_EQ(answer.find("\"tools\""), std::string::npos);
+}
+
+TEST_F(SkriptoteketE2E, ASameOriginJsonRequestIsAcceptedWithSecurityHeaders) {
+  const std::string origin = "http://127.0.0.1:" + std::to_string(web_->port());
+  auto r = http_.call("POST", url("/tools"), R"({"slug":"same-origin","title":"Same origin"})",
+                      {{"Origin", origin}, {"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.header("X-Content-Type-Options").value_or(""), "nosniff");
+  EXPECT_EQ(r.header("X-Frame-Options").value_or(""), "DENY");
+  EXPECT_EQ(r.header("Referrer-Policy").value_or(""), "no-referrer");
+  // The page works under the policy: its script and style are files of the service.
+  auto page = http_.call("GET", url("/static/index.html"));
+  EXPECT_NE(page.header("Content-Security-Policy").value_or("").find("script-src 'self'"),
+            std::string::npos);
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos) << "inline script would be blocked";
+  EXPECT_EQ(http_.call("GET", url("/static/app.js")).status, 200);
+  EXPECT_EQ(http_.call("GET", url("/static/style.css")).status, 200);
+}
+
+TEST(SkriptoteketE2EGuard, TokenAndAllowedHostsComeFromTheEnvironment) {
+  testing::TempDir dir;
+  ServiceProcess web;
+  std::string error;
+  const std::string token = "tok-5f1e2d9a";
+  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
+                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
+                         {"OTEL_TRACING_ENABLED", "false"},
+                         {"LOG_LEVEL", "info"},
+                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                         {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"},
+                         {"SKRIPTOTEKET_API_TOKEN", token},
+                         {"SKRIPTOTEKET_ALLOWED_HOSTS", "skripto.example"}},
+                        dir.path(), "web", error))
+      << error;
+  e2e::Http http;
+  auto none = http.call("GET", web.base_url() + "/tools");
+  EXPECT_EQ(none.status, 401) << none.body;
+  EXPECT_NE(none.body.find("\"error\":\"unauthorized\""), std::string::npos) << none.body;
+  EXPECT_EQ(
+      http.call("GET", web.base_url() + "/tools", "", {{"Authorization", "Bearer wrong"}}).status,
+      401);
+  EXPECT_EQ(http.call("GET", web.base_url() + "/tools", "", {{"Authorization", "Bearer " + token}})
+                .status,
+            200);
+  auto created = http.call("POST", web.base_url() + "/tools", R"({"slug":"t","title":"T"})",
+                           {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(http.call("GET", web.base_url() + "/healthz").status, 200);  // probes need none
+  const std::string configured = e2e::raw_exchange(
+      web.port(), "GET /tools HTTP/1.1\r\nHost: skripto.example\r\nAuthorization: Bearer " + token +
+                      "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(e2e::raw_status(configured), 200) << configured;
+  EXPECT_EQ(web.stop(), 0);
+  EXPECT_EQ(web.log_text().find(token), std::string::npos) << "the token was logged";
+}
+
 TEST(SkriptoteketE2ERunnerDown, ARunIsRecordedAsFailedAndAnswered502) {
   testing::TempDir dir;
   ServiceProcess web;

@@ -3,5 +3,6 @@
 
 #include "tracekit/http/client.h"
 #include "tracekit/http/message.h"
+#include "tracekit/http/request_guard.h"
 #include "tracekit/http/server.h"
 #include "tracekit/http/tracing.h"

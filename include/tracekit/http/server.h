@@ -85,6 +85,10 @@ struct ServerOptions {
   size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413
   size_t max_header_bytes = 16 * 1024;  // request line + headers; larger gets 431
   size_t max_connections = 10000;       // further connections are closed at once
+  // Open connections per client IP address; further ones from that address are closed at once
+  // (and counted in Stats::connections_refused), so one client cannot take every connection.
+  // 0: no per-client limit.
+  size_t max_connections_per_client = 256;
   // The whole request header must arrive within this time of the first byte (or of the end of
   // the previous request on a kept-alive connection): slowloris protection. The connection is
   // closed when it passes.
@@ -94,7 +98,10 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{30000};
   // A kept-alive connection with no request in progress is closed after this time.
   std::chrono::milliseconds idle_timeout{60000};
-  // Writing a response must finish within this time (slow readers).
+  // Writing a response must finish within this time (slow readers): a client that stops reading
+  // is cut this long after the response began. The kernel's socket buffers take the last part
+  // of a response (a few MiB on Linux) without the client reading it, so a response that fits
+  // in them counts as written at once, and the connection is then idle (idle_timeout).
   std::chrono::milliseconds write_timeout{30000};
   // Static files: when set, GET/HEAD under static_prefix serve files below static_dir, with a
   // Content-Type from the extension. Paths that escape static_dir get 404.
@@ -169,6 +176,8 @@ class Server {
     uint64_t connections_open = 0;
     uint64_t requests = 0;
     uint64_t requests_in_flight = 0;
+    // Closed at once: over max_connections, or over max_connections_per_client.
+    uint64_t connections_refused = 0;
   };
   Stats stats() const noexcept;
 

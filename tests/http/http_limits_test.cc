@@ -1,0 +1,104 @@
+// Connection limits and timeouts on real sockets: the per-client connection cap, a slow reader
+// cut at write_timeout, and what a response that fits in the socket buffers means for it.
+#include "http_test_support.h"
+
+namespace tracekit::http {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RawConnection;
+using testing::status_of;
+using Awaitable = boost::asio::awaitable<Response>;
+
+constexpr std::string_view kGet = "GET /small HTTP/1.1\r\nHost: x\r\n\r\n";
+
+std::unique_ptr<Server> start_server(ServerOptions o, size_t big_bytes = 64u << 20) {
+  auto server = std::make_unique<Server>(std::move(o));
+  server->route("GET", "/small",
+                [](Request&) -> Awaitable { co_return Response::text(200, "ok"); });
+  server->route("GET", "/big", [big_bytes](Request&) -> Awaitable {
+    co_return Response::text(200, std::string(big_bytes, 'x'));
+  });
+  EXPECT_TRUE(server->start().ok());
+  return server;
+}
+
+TEST(ConnectionLimits, OneClientCannotTakeEveryConnection) {
+  ServerOptions o;
+  o.max_connections_per_client = 4;
+  auto server = start_server(o);
+  // Four idle connections from 127.0.0.1 are allowed (and stay usable)...
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<RawConnection>(server->port(), 5s));
+    ASSERT_TRUE(held.back()->connected());
+  }
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 4; }));
+  // ...a fifth from the same address is closed at once and counted...
+  RawConnection over(server->port(), 5s);
+  EXPECT_TRUE(over.closed_by_peer());
+  EXPECT_EQ(server->stats().connections_refused, 1u);
+  // ...while another client (127.0.0.2 is loopback too) is served.
+  RawConnection other(server->port(), 5s, "127.0.0.2");
+  ASSERT_TRUE(other.connected());
+  other.send(kGet);
+  EXPECT_EQ(status_of(other.read_response()), 200);
+  held[0]->send(kGet);
+  EXPECT_EQ(status_of(held[0]->read_response()), 200);
+  // Once one of the four closes, the client may connect again.
+  held.pop_back();
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 5; }));
+  RawConnection again(server->port(), 5s);
+  again.send(kGet);
+  EXPECT_EQ(status_of(again.read_response()), 200);
+  EXPECT_EQ(server->stats().connections_refused, 1u);
+}
+
+TEST(ConnectionLimits, ZeroMeansNoPerClientCap) {
+  ServerOptions o;
+  o.max_connections_per_client = 0;
+  o.max_connections = 3;
+  auto server = start_server(o);
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 3; ++i)
+    held.push_back(std::make_unique<RawConnection>(server->port(), 5s));
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 3; }));
+  RawConnection over(server->port(), 5s);  // the global cap still holds
+  EXPECT_TRUE(over.closed_by_peer());
+  EXPECT_EQ(server->stats().connections_refused, 1u);
+}
+
+TEST(Timeouts, ASlowReaderIsCutAtWriteTimeoutNotIdleTimeout) {
+  // 64 MiB do not fit in the socket buffers, so the write waits on the reader; the server
+  // gives up at write_timeout, long before idle_timeout.
+  ServerOptions o;
+  o.write_timeout = 300ms;
+  o.idle_timeout = 60s;
+  auto server = start_server(o);
+  RawConnection c(server->port(), 20s);
+  c.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().requests == 1; }));
+  EXPECT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 0; }, 10s))
+      << "the slow reader's connection was not closed at write_timeout";
+  const std::string got = c.read_all();
+  EXPECT_LT(got.size(), size_t{64} << 20) << "the whole response arrived";
+}
+
+TEST(Timeouts, AnUnreadResponseThatFitsTheBuffersLeavesTheConnectionIdle) {
+  // What docs/http.md says: the kernel takes a small response at once, so the connection is idle
+  // (idle_timeout), not writing, even though the client has not read it.
+  ServerOptions o;
+  o.write_timeout = 100ms;
+  o.idle_timeout = 800ms;
+  auto server = start_server(o);
+  RawConnection c(server->port(), 10s);
+  c.send(kGet);
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().requests == 1; }));
+  std::this_thread::sleep_for(300ms);  // well past write_timeout
+  EXPECT_EQ(server->stats().connections_open, 1u);
+  EXPECT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 0; }, 10s));
+  EXPECT_EQ(status_of(c.read_response()), 200);  // the response was delivered whole
+}
+
+}  // namespace
+}  // namespace tracekit::http
