@@ -1,7 +1,7 @@
 #include "runner_service.h"
 
 #include "api_json.h"
-#include "runner_token.h"
+#include "tracekit/http/request_guard.h"
 #include "tracekit/http/tracing.h"
 #include "web_service.h"
 
@@ -33,7 +33,7 @@ bool RunnerService::authorized(const Request& request) const {
   if (options_.token.empty() || header.size() <= kScheme.size() || !header.starts_with(kScheme)) {
     return false;
   }
-  return equal_in_constant_time(header.substr(kScheme.size()), options_.token);
+  return tracekit::http::constant_time_equal(header.substr(kScheme.size()), options_.token);
 }
 
 Response RunnerService::execute(Request& request) {

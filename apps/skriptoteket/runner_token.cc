@@ -97,15 +97,4 @@ Outcome<std::string> load_or_create_runner_token(const RunnerTokenSource& source
   return token;
 }
 
-bool equal_in_constant_time(std::string_view a, std::string_view b) noexcept {
-  unsigned char difference = a.size() == b.size() ? 0 : 1;
-  const std::string_view& longer = a.size() >= b.size() ? a : b;
-  for (size_t i = 0; i < longer.size(); ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    difference |= static_cast<unsigned char>(x ^ y);
-  }
-  return difference == 0;
-}
-
 }  // namespace skriptoteket

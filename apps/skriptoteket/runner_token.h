@@ -25,7 +25,4 @@ Outcome<std::string> load_or_create_runner_token(const RunnerTokenSource& source
 // The web service's side: the token, or a failure saying where it was looked for.
 Outcome<std::string> load_runner_token(const RunnerTokenSource& source);
 
-// Compares in time that depends on the lengths only, never on where the texts differ.
-bool equal_in_constant_time(std::string_view a, std::string_view b) noexcept;
-
 }  // namespace skriptoteket
