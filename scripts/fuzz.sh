@@ -34,7 +34,7 @@ mkdir -p "$build/artifacts" "$build/logs"
 run_target() {
   local target=$1
   local dict=tests/fuzz/${target#fuzz_}.dict
-  mkdir -p "$build/corpus/$target" "tests/fuzz/corpus/$target"
+  mkdir -p "$build/corpus/$target"
   "$build/tests/fuzz/$target" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
     -print_final_stats=1 -dict="$dict" \

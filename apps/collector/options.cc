@@ -120,12 +120,16 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
       return {};
     };
   };
-  auto size = [](uint64_t& target, const char* example) {
-    return [&target, example](const std::string& what, const std::string& value) -> Result<void> {
+  auto size = [](uint64_t& target, const char* example, bool positive) {
+    return [&target, example, positive](const std::string& what,
+                                        const std::string& value) -> Result<void> {
       if (!parse_size(value, target)) {
         return Error{what + " \"" + value + "\" is not a size such as " + example +
                      " (B, KB, MB, GB, KiB, MiB, GiB)"};
       }
+      // Checked here, so that the error names the flag or variable that said 0 (found with
+      // fuzz_config: it named the flag when the variable was at fault).
+      if (positive && target == 0) return Error{what + " must be more than 0"};
       return {};
     };
   };
@@ -186,9 +190,9 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
          return {};
        }},
       {"--retention-size", "TRACEKIT_COLLECTOR_RETENTION_SIZE",
-       size(o.retention_bytes, "500MB or 2GiB")},
+       size(o.retention_bytes, "500MB or 2GiB", false)},
       {"--max-request-size", "TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE",
-       size(o.max_request_bytes, "16MiB")},
+       size(o.max_request_bytes, "16MiB", true)},
       {"--ack", "TRACEKIT_COLLECTOR_ACK",
        [&o](const std::string& what, const std::string& value) -> Result<void> {
          if (value != "commit" && value != "queue") {
@@ -251,7 +255,6 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
     }
     if (auto r = match->apply(name, value); !r) return r.error();
   }
-  if (o.max_request_bytes == 0) return Error{"--max-request-size must be more than 0"};
   return o;
 }
 

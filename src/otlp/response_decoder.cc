@@ -88,9 +88,10 @@ bool decode_partial_success(std::string_view bytes, PartialSuccess& out) {
   return true;
 }
 
-bool decode_duration_ns(std::string_view bytes, int64_t& ns) {
+// Reads the fields of a google.protobuf.Duration into seconds and nanos (fields absent from
+// `bytes` keep their value: a repeated message field merges, as protobuf's parsers do).
+bool decode_duration(std::string_view bytes, int64_t& seconds, int64_t& nanos) {
   WireReader r(bytes);
-  int64_t seconds = 0, nanos = 0;
   while (!r.done()) {
     uint32_t field, wt;
     if (!r.tag(field, wt)) return false;
@@ -103,14 +104,13 @@ bool decode_duration_ns(std::string_view bytes, int64_t& ns) {
       return false;
     }
   }
-  if (seconds < 0 || nanos < 0) {
-    ns = 0;
-  } else if (seconds > 1'000'000'000) {
-    ns = INT64_MAX;  // absurdly long: effectively "not before the deadline"
-  } else {
-    ns = seconds * 1'000'000'000 + nanos;
-  }
   return true;
+}
+
+int64_t duration_ns(int64_t seconds, int64_t nanos) {
+  if (seconds < 0 || nanos < 0) return 0;
+  if (seconds > 1'000'000'000) return INT64_MAX;  // absurdly long: "not before the deadline"
+  return seconds * 1'000'000'000 + nanos;
 }
 
 // A minimal JSON reader: enough to find partialSuccess in a response and skip everything else.
@@ -332,21 +332,22 @@ bool decode_rpc_status(std::string_view bytes, RpcStatus& out) {
         }
       }
       if (type_url.ends_with("/google.rpc.RetryInfo")) {
-        // RetryInfo { google.protobuf.Duration retry_delay = 1; }
+        // RetryInfo { google.protobuf.Duration retry_delay = 1; }. The last RetryInfo decides,
+        // and one without a delay means 0 even after another had one (found by
+        // fuzz_otlp_response: the earlier delay was kept).
         WireReader ri(value);
+        int64_t seconds = 0, nanos = 0;
         while (!ri.done()) {
           uint32_t f, w;
           if (!ri.tag(f, w)) return false;
           if (f == 1 && w == 2) {
             std::string_view d;
-            int64_t ns = 0;
-            if (!ri.length_delimited(d) || !decode_duration_ns(d, ns)) return false;
-            out.retry_delay_ns = ns;
+            if (!ri.length_delimited(d) || !decode_duration(d, seconds, nanos)) return false;
           } else if (!ri.skip(w)) {
             return false;
           }
         }
-        if (out.retry_delay_ns < 0) out.retry_delay_ns = 0;  // RetryInfo without a delay
+        out.retry_delay_ns = duration_ns(seconds, nanos);
       }
     } else if (!r.skip(wt)) {
       return false;

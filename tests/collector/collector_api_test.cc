@@ -239,6 +239,13 @@ TEST(CollectorOptions, DefaultsEnvironmentAndFlags) {
   EXPECT_NE(error_of({"--retention-size", "lots"}).find("--retention-size"), std::string::npos);
   EXPECT_NE(error_of({"--retention-age"}).find("needs a value"), std::string::npos);
   EXPECT_NE(error_of({"--colour"}).find("unknown option"), std::string::npos);
+  EXPECT_NE(error_of({"--max-request-size", "0"}).find("--max-request-size must be more than 0"),
+            std::string::npos);
+  // The error names the variable when the variable said 0 (found with fuzz_config).
+  env["TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE"] = "0B";
+  EXPECT_NE(error_of({}).find("TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE must be more than 0"),
+            std::string::npos);
+  env.erase("TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE");
   EXPECT_NE(error_of({"--ack", "later"}).find("--ack"), std::string::npos);
   EXPECT_NE(error_of({"--max-events", "-1"}).find("--max-events"), std::string::npos);
   EXPECT_NE(error_of({"--query-timeout", "soon"}).find("--query-timeout"), std::string::npos);

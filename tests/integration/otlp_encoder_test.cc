@@ -286,6 +286,24 @@ TEST(OtlpResponse, RpcStatusWithRetryInfo) {
   otlp::RpcStatus out2;
   ASSERT_TRUE(otlp::decode_rpc_status(plain.SerializeAsString(), out2));
   EXPECT_EQ(out2.retry_delay_ns, -1);
+
+  // Found by fuzz_otlp_response. The last RetryInfo decides, even when it has no delay...
+  google::rpc::Status two = st;
+  two.add_details()->PackFrom(google::rpc::RetryInfo());
+  otlp::RpcStatus out3;
+  ASSERT_TRUE(otlp::decode_rpc_status(two.SerializeAsString(), out3));
+  EXPECT_EQ(out3.retry_delay_ns, 0);
+  // ... and a retry_delay sent twice merges, as libprotobuf merges a repeated message field.
+  google::rpc::RetryInfo seconds_only, nanos_only;
+  seconds_only.mutable_retry_delay()->set_seconds(3);
+  nanos_only.mutable_retry_delay()->set_nanos(7);
+  google::rpc::Status merged;
+  auto* any = merged.add_details();
+  any->PackFrom(seconds_only);
+  any->set_value(seconds_only.SerializeAsString() + nanos_only.SerializeAsString());
+  otlp::RpcStatus out4;
+  ASSERT_TRUE(otlp::decode_rpc_status(merged.SerializeAsString(), out4));
+  EXPECT_EQ(out4.retry_delay_ns, 3'000'000'007);
 }
 
 }  // namespace
