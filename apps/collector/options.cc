@@ -36,6 +36,8 @@ Usage: tracekit-collector [options]
                                told to retry (default 64MiB; env TRACEKIT_COLLECTOR_MAX_QUEUE_SIZE)
   --query-timeout DURATION     a search or trace query that runs longer is stopped (503); 0: none
                                (default 5s; env TRACEKIT_COLLECTOR_QUERY_TIMEOUT)
+  --trace-page-spans N         spans in one page of /api/traces/{id} (default 10000, at most 8 MiB
+                               of JSON; env TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS)
   --max-attribute-length SIZE  longer string and bytes values are truncated; 0: no limit
                                (default 32KiB; env TRACEKIT_COLLECTOR_MAX_ATTRIBUTE_LENGTH)
   --max-attributes N           attributes kept per span, event and link (the rest are dropped and
@@ -189,6 +191,7 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
       {"--max-attribute-length", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTE_LENGTH",
        size(o.max_attribute_length, "32KiB")},
       {"--max-attributes", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTES", count(o.max_attributes)},
+      {"--trace-page-spans", "TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS", count(o.trace_page_spans)},
       {"--max-events", "TRACEKIT_COLLECTOR_MAX_EVENTS", count(o.max_events)},
       {"--max-links", "TRACEKIT_COLLECTOR_MAX_LINKS", count(o.max_links)},
   };
@@ -222,6 +225,7 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
     if (auto r = match->apply(name, value); !r) return r.error();
   }
   if (o.max_request_bytes == 0) return Error{"--max-request-size must be more than 0"};
+  if (o.trace_page_spans == 0) return Error{"--trace-page-spans must be more than 0"};
   return o;
 }
 
