@@ -33,12 +33,12 @@ Response handle_otlp_request(const HttpRequestView& req, SpanStore& store,
 }
 
 // The viewer: /api/... is the JSON API, everything else the embedded files.
-Response handle_ui_request(const HttpRequestView& req, SpanStore& store) {
+Response handle_ui_request(const HttpRequestView& req, SpanStore& store, const ApiLimits& api) {
   if (req.body_too_large) {
     return {413, "application/json", "{\"error\":\"request body too large\"}"};
   }
   if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
-  if (req.path.starts_with("/api/")) return handle_api(req.target, store);
+  if (req.path.starts_with("/api/")) return handle_api(req.target, store, api);
   return handle_web(req.path);
 }
 
@@ -92,9 +92,11 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& opti
                          .check_host = true,
                          .token = options.api_token,
                          .browser_login = true};
-  auto ui = start_http_frontend(options.ui, 64 * 1024, ui_guard, [&st](const HttpRequestView& req) {
-    return handle_ui_request(req, st);
-  });
+  ApiLimits api;
+  api.trace_page_spans = options.trace_page_spans;
+  auto ui = start_http_frontend(
+      options.ui, 64 * 1024, ui_guard,
+      [&st, api](const HttpRequestView& req) { return handle_ui_request(req, st, api); });
   if (!ui) return Error{"viewer: " + ui.error().message};
   impl->ui = std::move(*ui);
   return std::unique_ptr<Collector>(new Collector(std::move(impl)));

@@ -37,6 +37,8 @@ Usage: tracekit-collector [options]
                                told to retry (default 64MiB; env TRACEKIT_COLLECTOR_MAX_QUEUE_SIZE)
   --query-timeout DURATION     a search or trace query that runs longer is stopped (503); 0: none
                                (default 5s; env TRACEKIT_COLLECTOR_QUERY_TIMEOUT)
+  --trace-page-spans N         spans in one page of /api/traces/{id} (default 10000, at most 8 MiB
+                               of JSON; env TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS)
   --max-attribute-length SIZE  longer string and bytes values are truncated; 0: no limit
                                (default 32KiB; env TRACEKIT_COLLECTOR_MAX_ATTRIBUTE_LENGTH)
   --max-attributes N           attributes kept per span, event and link (the rest are dropped and
@@ -201,7 +203,8 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
          o.ack_after_commit = value == "commit";
          return {};
        }},
-      {"--max-queue-size", "TRACEKIT_COLLECTOR_MAX_QUEUE_SIZE", size(o.max_queue_bytes, "64MiB")},
+      {"--max-queue-size", "TRACEKIT_COLLECTOR_MAX_QUEUE_SIZE",
+       size(o.max_queue_bytes, "64MiB", true)},
       {"--query-timeout", "TRACEKIT_COLLECTOR_QUERY_TIMEOUT",
        [&o](const std::string& what, const std::string& value) -> Result<void> {
          int64_t ns = 0;
@@ -214,8 +217,9 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
          return {};
        }},
       {"--max-attribute-length", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTE_LENGTH",
-       size(o.max_attribute_length, "32KiB")},
+       size(o.max_attribute_length, "32KiB", false)},
       {"--max-attributes", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTES", count(o.max_attributes)},
+      {"--trace-page-spans", "TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS", count(o.trace_page_spans)},
       {"--max-events", "TRACEKIT_COLLECTOR_MAX_EVENTS", count(o.max_events)},
       {"--max-links", "TRACEKIT_COLLECTOR_MAX_LINKS", count(o.max_links)},
       {"--allowed-hosts", "TRACEKIT_COLLECTOR_ALLOWED_HOSTS",
@@ -255,6 +259,7 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
     }
     if (auto r = match->apply(name, value); !r) return r.error();
   }
+  if (o.trace_page_spans == 0) return Error{"--trace-page-spans must be more than 0"};
   return o;
 }
 

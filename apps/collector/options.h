@@ -32,6 +32,7 @@ struct CollectorOptions {
   bool ack_after_commit = true;
   uint64_t max_queue_bytes = 64ull << 20;  // spans received and not yet written
   std::chrono::milliseconds query_timeout{std::chrono::seconds(5)};  // 0: none
+  uint64_t trace_page_spans = 10'000;  // spans in one page of /api/traces/{id}
   // Span limits (OpenTelemetry's meanings; truncated and counted as dropped, not refused).
   uint64_t max_attribute_length = 32 * 1024;  // bytes of a string or bytes value; 0: no limit
   uint64_t max_attributes = 128;  // per span, event and link, and elements of an array value
