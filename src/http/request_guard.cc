@@ -214,7 +214,11 @@ class Guard {
           // The browser keeps the token in a cookie that cross-site requests do not carry;
           // the redirect takes it out of the address bar and the history.
           Response r(303);
-          r.set_header("Location", req.path());
+          // "//host" or a backslash would make the Location another site (an open redirect).
+          const std::string_view path = req.path();
+          const bool local = path.starts_with('/') && !path.starts_with("//") &&
+                             path.find('\\') == std::string_view::npos;
+          r.set_header("Location", local ? path : std::string_view("/"));
           r.set_header("Set-Cookie", options_.token_cookie + "=" + token_hex_ +
                                          "; Path=/; HttpOnly; SameSite=Strict");
           r.set_header("Cache-Control", "no-store");

@@ -182,6 +182,8 @@ TEST_F(GuardTest, BrowsersLogInOnceThroughACookie) {
   EXPECT_EQ(send("GET", "/page", host + "Cookie: other=1; " + pair + "\r\n").status, 200);
   EXPECT_EQ(send("GET", "/items", host + "Cookie: " + pair + "\r\n").status, 200);
   EXPECT_EQ(send("GET", "/items", host + "Cookie: tracekit_token=00\r\n").status, 401);
+  // The redirect never leaves the site.
+  EXPECT_EQ(send("GET", "//evil.example/?token=s3cret-token", host).header("Location"), "/");
   // The login is for reading pages: a POST with ?token= is not logged in.
   EXPECT_EQ(
       send("POST", "/items?token=s3cret-token", host + "Content-Type: application/json\r\n", "{}")
