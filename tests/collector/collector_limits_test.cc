@@ -21,6 +21,15 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 constexpr uint64_t kMiB = 1 << 20;
 
+// Under AddressSanitizer or ThreadSanitizer the collector's allocator is the sanitizer's (freed
+// memory is quarantined, mallopt does nothing): the tests still run every request and check
+// every answer, but resident sizes mean nothing there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kMemoryMeasurable = false;
+#else
+constexpr bool kMemoryMeasurable = true;
+#endif
+
 // Forgets the process's peak resident size, so VmHWM measures from now (Linux clear_refs).
 void reset_peak(pid_t pid) {
   std::ofstream("/proc/" + std::to_string(pid) + "/clear_refs") << "5";
@@ -189,7 +198,9 @@ TEST_F(CollectorLimits, AFloodOfMegabyteAttributesKeepsResidentMemoryBounded) {
               static_cast<unsigned long long>(after.peak / kMiB),
               static_cast<unsigned long long>(after.rss / kMiB));
   // Three requests of 15 MB in flight at once: each body, its parsed message and the spans.
-  EXPECT_LT(after.peak, before.rss + 256 * kMiB);
+  if (kMemoryMeasurable) {
+    EXPECT_LT(after.peak, before.rss + 256 * kMiB);
+  }
   const json::value page = get_json(c.ui_url() + "/api/traces/" + kTraceId);
   ASSERT_FALSE(page.is_null());
   const auto& value = page.at("spans").as_array()[0].at("attributes").as_array()[0].at("value");
@@ -219,8 +230,10 @@ TEST_F(CollectorLimits, GzipBombsOverGrpcAreRefusedAtTheLimit) {
               static_cast<unsigned long long>(before.rss / kMiB),
               static_cast<unsigned long long>(after.peak / kMiB),
               static_cast<unsigned long long>(after.rss / kMiB));
-  EXPECT_LT(after.peak, before.rss + 192 * kMiB);
-  EXPECT_LT(after.rss, before.rss + 48 * kMiB) << "not given back";
+  if (kMemoryMeasurable) {
+    EXPECT_LT(after.peak, before.rss + 192 * kMiB);
+    EXPECT_LT(after.rss, before.rss + 48 * kMiB) << "not given back";
+  }
 
   // A compressed message within the limit goes through our own inflation.
   const std::string small = make_request(1, 3, 10).SerializeAsString();
@@ -249,7 +262,8 @@ TEST_F(CollectorLimits, AHugeTraceIsReadInBoundedMemory) {
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(c.grpc_port()),
                                      grpc::InsecureChannelCredentials());
   auto stub = testing::otlpv1::TraceService::NewStub(channel);
-  constexpr int kSpans = 100'000, kPerRequest = 5'000;
+  // Under a sanitizer (where memory is not measured) a smaller trace, still several pages.
+  constexpr int kSpans = kMemoryMeasurable ? 100'000 : 25'000, kPerRequest = 5'000;
   for (int first = 0; first < kSpans; first += kPerRequest) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 30s);
@@ -266,7 +280,9 @@ TEST_F(CollectorLimits, AHugeTraceIsReadInBoundedMemory) {
   std::printf("[ memory   ] before %llu MiB, peak %llu MiB while reading %zu pages\n",
               static_cast<unsigned long long>(before.rss / kMiB),
               static_cast<unsigned long long>(after.peak / kMiB), pages);
-  EXPECT_LT(after.peak, before.rss + 64 * kMiB);
+  if (kMemoryMeasurable) {
+    EXPECT_LT(after.peak, before.rss + 64 * kMiB);
+  }
 }
 
 }  // namespace
