@@ -225,6 +225,10 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
     const char* specific;
     std::string* out;
   };
+  // Which variable gave each file, so that an error names the one the user set (found with
+  // fuzz_config: a lone ..._TRACES_CLIENT_KEY was reported under the generic names only).
+  const char* key_var = nullptr;
+  const char* certificate_var = nullptr;
   for (const FileVar& f :
        {FileVar{"OTEL_EXPORTER_OTLP_CERTIFICATE", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
                 &otlp.certificate_file},
@@ -243,11 +247,16 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
       return Error{quoted(var, *path) + " names a file that cannot be read"};
     }
     *f.out = *path;
+    if (f.out == &otlp.client_key_file) key_var = var;
+    if (f.out == &otlp.client_certificate_file) certificate_var = var;
   }
   if (otlp.client_key_file.empty() != otlp.client_certificate_file.empty()) {
-    return Error{
-        "OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE must be set "
-        "together for mutual TLS"};
+    const bool key_set = !otlp.client_key_file.empty();
+    return Error{std::string(key_set ? key_var : certificate_var) + " is set but " +
+                 (key_set ? "OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE"
+                          : "OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY") +
+                 " is not: OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE "
+                 "must be set together for mutual TLS"};
   }
   return {};
 }
