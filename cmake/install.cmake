@@ -2,7 +2,7 @@
 include(CMakePackageConfigHelpers)
 
 set(_tracekit_targets tracekit_core tracekit_setup)
-foreach(_t tracekit_otlp tracekit_http tracekit_log)
+foreach(_t tracekit_otlp tracekit_http tracekit_log tracekit_grpc tracekit_curl)
   if(TARGET ${_t})
     list(APPEND _tracekit_targets ${_t})
   endif()

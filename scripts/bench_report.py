@@ -135,6 +135,31 @@ def sandbox_section(rows):
     print()
 
 
+def integrations_section(rows):
+    """The integrations: process CPU per call traced minus untraced, from one run."""
+    by_name = {r["name"]: r for r in rows if r["binary"] == "tracekit-bench-integrations"}
+    if not by_name:
+        return
+    print("## Integrations: CPU added per call (`tracekit-bench-integrations`)\n")
+    print("Client, server and the batch processor's worker run in one process over loopback; "
+          "`cpu_us` is the process's CPU time (all threads, user + system) per call, so the "
+          "difference is what tracing adds on both sides. Traced and untraced run in the same "
+          "process, one after the other.\n")
+    print("| call | untraced CPU | traced CPU | added | goal | met |")
+    print("|---|---:|---:|---:|---|---|")
+    for label, name in (("gRPC unary (client + server interceptors)", "BM_GrpcUnary"),
+                        ("cpp-httplib GET (adapter)", "BM_HttplibGet")):
+        off = by_name.get(f"{name}/traced:0")
+        on = by_name.get(f"{name}/traced:1")
+        if not off or not on:
+            continue
+        a, b = off["counters"].get("cpu_us", 0), on["counters"].get("cpu_us", 0)
+        added = b - a
+        met = "yes" if added <= 1.5 else "**no**"
+        print(f"| {label} | {a:.2f} µs | {b:.2f} µs | {added:.2f} µs | <= 1.5 µs | {met} |")
+    print()
+
+
 def main():
     directory = sys.argv[1]
     rows, contexts = load_rows(directory)
@@ -179,6 +204,7 @@ def main():
                   f"{REFERENCE.get(r['name'], '')} | {fmt_counters(r['counters'])} |")
         print()
     sandbox_section(rows)
+    integrations_section(rows)
     load_md = os.path.join(directory, "load.md")
     if os.path.exists(load_md):
         print("## Load test (`scripts/load.sh`)\n")

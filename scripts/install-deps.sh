@@ -16,6 +16,8 @@ PACKAGES=(
   openssl libcurl4-openssl-dev
   # logging, storage
   libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
+  # the cpp-httplib integration example and its tests (header-only)
+  libcpp-httplib-dev
   # Skriptoteket's script sandbox
   bubblewrap libseccomp-dev
   # load tests, interoperability and browser tests

@@ -1,4 +1,6 @@
 // Tracing and access-log middleware for tracekit::http::Server (the seed's §3, §7, §9, §10).
+// The tracing rules themselves are tracekit/http/server_span.h (framework-free, shared with the
+// adapters for other HTTP servers); this is their Beast form.
 //
 // tracing_middleware(): for every request whose path does not start with an excluded prefix it
 //  - extracts the parent context from the headers with the global propagator
@@ -17,53 +19,16 @@
 // Excluded paths (default /healthz, /metrics, /static) get no span and no trace headers.
 #pragma once
 
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "tracekit/http/server.h"
-
-namespace tracekit {
-class Tracer;
-}
+#include "tracekit/http/server_span.h"
 
 namespace tracekit::http {
 
-// Which attribute names HTTP spans carry (OTEL_SEMCONV_STABILITY_OPT_IN).
-enum class Semconv : uint8_t { kOld, kStable, kDuplicate };
-// From OTEL_SEMCONV_STABILITY_OPT_IN (a comma-separated list): "http/dup" -> kDuplicate,
-// "http" -> kStable, otherwise kOld. Unknown entries are ignored (they may be for other areas).
-Semconv semconv_from_env();
-Semconv parse_semconv(std::string_view opt_in);
-
-struct TracingOptions {
-  // Paths starting with any of these are not traced.
-  std::vector<std::string> excluded_prefixes = {"/healthz", "/metrics", "/static"};
-  // Responses with a status >= this mark the span ERROR.
-  int error_status_threshold = 400;
-  // Query parameters whose values are replaced by "REDACTED" in http.url / url.full / url.query
-  // (OpenTelemetry's default list plus common secrets). Compared case-insensitively.
-  std::vector<std::string> redacted_query_params = {
-      "AWSAccessKeyId", "Signature", "sig",    "X-Goog-Signature", "token",
-      "access_token",   "api_key",   "apikey", "password",         "secret"};
-  // Drop the whole query string from the URL attributes.
-  bool omit_query = false;
-  // The scheme for http.url when no X-Forwarded-Proto says otherwise.
-  std::string scheme = "http";
-  // Attribute names; nullopt reads OTEL_SEMCONV_STABILITY_OPT_IN once, when the middleware is made.
-  std::optional<Semconv> semconv;
-  // Null: tracekit::get_tracer("tracekit.http").
-  Tracer* tracer = nullptr;
-};
-
 Middleware tracing_middleware();
 Middleware tracing_middleware(TracingOptions options);
-
-// The URL for span attributes: scheme://host/path?query without userinfo, with the configured
-// query values redacted. Exposed for tests.
-std::string redacted_url(std::string_view scheme, std::string_view host, std::string_view target,
-                         const TracingOptions& options);
 
 struct AccessLogOptions {
   std::string logger_name = "http.access";

@@ -43,20 +43,38 @@ Result<std::unique_ptr<TextMapPropagator>> from_names(std::span<const std::strin
 const TextMapPropagator& global_propagator() noexcept;
 void set_global_propagator(std::unique_ptr<TextMapPropagator> propagator);
 
-// Convenience: the global propagator on a std::map-like or pair-vector carrier.
+// The global propagator on the header containers services have (see ReadableCarrier and
+// WritableCarrier in text_map.h): std::map, std::unordered_map, std::multimap (cpp-httplib's
+// Headers), a vector of string pairs, grpc++ metadata and ClientContext (include
+// tracekit/grpc/metadata.h), curl_slist* (include tracekit/curl/curl.h). For anything else,
+// write a TextMapGetter / TextMapSetter and call global_propagator() directly.
 template <class Carrier>
 Context extract(const Carrier& carrier, const Context& context = Context::current()) {
-  return global_propagator().extract(RangeGetter<Carrier>(carrier), context);
+  static_assert(ReadableCarrier<Carrier>,
+                "tracekit::propagation::extract: this type is not a header carrier. Pass a "
+                "range of (name, value) text pairs (std::map, std::multimap, std::vector of "
+                "pairs, grpc metadata), a type with a CarrierAdapter<T>::Getter (include "
+                "tracekit/grpc/metadata.h or tracekit/curl/curl.h for theirs), or call "
+                "global_propagator().extract() with a TextMapGetter of your own.");
+  if constexpr (ReadableCarrier<Carrier>) {
+    return global_propagator().extract(getter_for(carrier), context);
+  } else {
+    return context;
+  }
 }
-template <class Map>
-void inject(Map& carrier, const Context& context = Context::current()) {
-  MapSetter<Map> setter(carrier);
-  global_propagator().inject(setter, context);
-}
-inline void inject(std::vector<std::pair<std::string, std::string>>& carrier,
-                   const Context& context = Context::current()) {
-  PairVectorSetter setter(carrier);
-  global_propagator().inject(setter, context);
+template <class Carrier>
+void inject(Carrier& carrier, const Context& context = Context::current()) {
+  static_assert(WritableCarrier<Carrier>,
+                "tracekit::propagation::inject: this type is not a writable header carrier. "
+                "Pass a std::map / std::unordered_map / std::multimap of std::string, a "
+                "std::vector<std::pair<std::string, std::string>>, a type with a "
+                "CarrierAdapter<T>::Setter (include tracekit/grpc/metadata.h for "
+                "grpc::ClientContext, tracekit/curl/curl.h for curl_slist*), or call "
+                "global_propagator().inject() with a TextMapSetter of your own.");
+  if constexpr (WritableCarrier<Carrier>) {
+    auto setter = setter_for(carrier);
+    global_propagator().inject(setter, context);
+  }
 }
 
 }  // namespace tracekit::propagation

@@ -1,12 +1,17 @@
 // Carriers: how propagators read and write header-like key/value containers. Adapters for the
-// standard maps are here; the HTTP layer adapts Boost.Beast's fields.
+// standard containers are here; the HTTP layer adapts Boost.Beast's fields, and the integration
+// headers adapt grpc++'s ClientContext (tracekit/grpc/metadata.h) and libcurl's curl_slist
+// (tracekit/curl/curl.h) through CarrierAdapter.
 #pragma once
 
 #include <algorithm>
+#include <concepts>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -23,6 +28,24 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
   }
   return true;
 }
+
+namespace carrier_detail {
+// The text of a header name or value: std::string, std::string_view, const char*, or any type
+// with data() and size() (grpc::string_ref).
+template <class T>
+concept TextLike = std::convertible_to<const T&, std::string_view> || requires(const T& t) {
+  { t.data() } -> std::convertible_to<const char*>;
+  { t.size() } -> std::convertible_to<size_t>;
+};
+template <TextLike T>
+std::string_view as_view(const T& t) noexcept {
+  if constexpr (std::convertible_to<const T&, std::string_view>) {
+    return std::string_view(t);
+  } else {
+    return std::string_view(t.data(), t.size());
+  }
+}
+}  // namespace carrier_detail
 
 class TextMapGetter {
  public:
@@ -45,8 +68,15 @@ class TextMapSetter {
   virtual void set(std::string_view key, std::string_view value) noexcept = 0;
 };
 
-// Any range of (name, value) pairs: std::map, std::unordered_map, std::multimap,
-// std::vector<std::pair<std::string, std::string>>, ...
+// A range of (name, value) pairs whose parts are text: std::map, std::unordered_map,
+// std::multimap (cpp-httplib's Headers), std::vector<std::pair<std::string, std::string>>,
+// grpc++'s received metadata (std::multimap<grpc::string_ref, grpc::string_ref>), ...
+template <class C>
+concept HeaderRange = std::ranges::input_range<const C> && requires(const C& c) {
+  requires carrier_detail::TextLike<std::remove_cvref_t<decltype(std::ranges::begin(c)->first)>>;
+  requires carrier_detail::TextLike<std::remove_cvref_t<decltype(std::ranges::begin(c)->second)>>;
+};
+
 template <class Container>
 class RangeGetter final : public TextMapGetter {
  public:
@@ -54,8 +84,8 @@ class RangeGetter final : public TextMapGetter {
   size_t get_all(std::string_view key, std::span<std::string_view> out) const noexcept override {
     size_t n = 0;
     for (const auto& [name, value] : c_) {
-      if (!iequals(name, key)) continue;
-      if (n < out.size()) out[n] = value;
+      if (!iequals(carrier_detail::as_view(name), key)) continue;
+      if (n < out.size()) out[n] = carrier_detail::as_view(value);
       ++n;
     }
     return n;
@@ -104,5 +134,87 @@ class PairVectorSetter final : public TextMapSetter {
  private:
   std::vector<std::pair<std::string, std::string>>& v_;
 };
+
+// std::multimap<std::string, std::string, ...> (cpp-httplib's Headers, grpc++'s metadata to
+// send): set() removes every entry of the key, in any case, and adds one.
+template <class Multimap>
+class MultimapSetter final : public TextMapSetter {
+ public:
+  explicit MultimapSetter(Multimap& m) : m_(m) {}
+  void set(std::string_view key, std::string_view value) noexcept override {
+    try {
+      for (auto it = m_.begin(); it != m_.end();) {
+        if (iequals(it->first, key)) {
+          it = m_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      m_.emplace(std::string(key), std::string(value));
+    } catch (...) {
+    }
+  }
+
+ private:
+  Multimap& m_;
+};
+
+// For carrier types that are not ranges of string pairs (grpc::ClientContext, curl_slist*):
+// specialise with `using Getter = ...;` (constructible from const T&) and/or
+// `using Setter = ...;` (constructible from T&).
+template <class T>
+struct CarrierAdapter {};
+
+namespace carrier_detail {
+template <class M>
+concept StringKeyedMultimap = requires(M& m, std::string k) {
+  typename M::key_type;
+  requires std::same_as<typename M::key_type, std::string>;
+  requires std::same_as<typename M::mapped_type, std::string>;
+  { m.emplace(k, k) } -> std::same_as<typename M::iterator>;  // multimaps return no pair
+};
+template <class M>
+concept StringKeyedMap = requires(M& m, std::string k) {
+  requires std::same_as<typename M::key_type, std::string>;
+  requires std::same_as<typename M::mapped_type, std::string>;
+  { m[k] } -> std::same_as<std::string&>;
+};
+}  // namespace carrier_detail
+
+// What extract() reads from: a HeaderRange or a type with a CarrierAdapter<T>::Getter.
+template <class C>
+concept ReadableCarrier = HeaderRange<C> || requires {
+  typename CarrierAdapter<C>::Getter;
+};
+// What inject() writes to: std::map / std::unordered_map / std::multimap of std::string,
+// std::vector<std::pair<std::string, std::string>>, or a type with a CarrierAdapter<T>::Setter.
+template <class C>
+concept WritableCarrier =
+    carrier_detail::StringKeyedMap<C> || carrier_detail::StringKeyedMultimap<C> ||
+    std::same_as<C, std::vector<std::pair<std::string, std::string>>> || requires {
+  typename CarrierAdapter<C>::Setter;
+};
+
+// The getter and setter for a carrier (used by extract() and inject()).
+template <ReadableCarrier C>
+auto getter_for(const C& carrier) {
+  if constexpr (requires { typename CarrierAdapter<C>::Getter; }) {
+    return typename CarrierAdapter<C>::Getter(carrier);
+  } else {
+    return RangeGetter<C>(carrier);
+  }
+}
+template <WritableCarrier C>
+auto setter_for(C& carrier) {
+  if constexpr (requires { typename CarrierAdapter<C>::Setter; }) {
+    return typename CarrierAdapter<C>::Setter(carrier);
+  } else if constexpr (carrier_detail::StringKeyedMultimap<C>) {
+    return MultimapSetter<C>(carrier);
+  } else if constexpr (carrier_detail::StringKeyedMap<C>) {
+    return MapSetter<C>(carrier);
+  } else {
+    return PairVectorSetter(carrier);
+  }
+}
 
 }  // namespace tracekit::propagation

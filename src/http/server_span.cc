@@ -1,0 +1,156 @@
+// The framework-free server-span rules (see tracekit/http/server_span.h).
+#include "tracekit/http/server_span.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "semconv.h"
+#include "tracekit/propagation/propagator.h"
+#include "tracekit/tracer.h"
+#include "tracekit/tracer_provider.h"
+
+namespace tracekit::http {
+
+namespace {
+
+// Up to this many attributes are set at span start.
+constexpr size_t kMaxStartAttributes = 16;
+
+class AttributeBuffer {
+ public:
+  void add(std::string_view key, const AttributeValue& v) noexcept {
+    if (n_ < items_.size()) items_[n_++] = KeyValue{key, v};
+  }
+  AttributeList list() const noexcept { return std::span<const KeyValue>(items_.data(), n_); }
+
+ private:
+  std::array<KeyValue, kMaxStartAttributes> items_{};
+  size_t n_ = 0;
+};
+
+}  // namespace
+
+ServerTracing::ServerTracing() : ServerTracing(TracingOptions{}) {}
+
+ServerTracing::ServerTracing(TracingOptions options) : options_(std::move(options)) {
+  const Semconv semconv = options_.semconv ? *options_.semconv : semconv_from_env();
+  tracer_ = options_.tracer ? options_.tracer : &get_tracer("tracekit.http");
+  old_names_ = semconv != Semconv::kStable;
+  stable_names_ = semconv != Semconv::kOld;
+}
+
+bool ServerTracing::traces(std::string_view path) const noexcept {
+  for (const auto& p : options_.excluded_prefixes)
+    if (path.starts_with(p)) return false;
+  return true;
+}
+
+ServerSpan ServerTracing::start(const ServerRequest& req) const {
+  const TracingOptions& o = options_;
+  const Context parent =
+      req.headers ? propagation::global_propagator().extract(*req.headers, Context()) : Context();
+
+  const std::string_view method = req.method;
+  const bool known = detail::is_known_method(method);
+  std::string name;
+  if (stable_names_ && !known) {
+    name = "HTTP";  // the stable conventions' name for methods outside the known set
+  } else {
+    name.assign(method);
+  }
+  if (!req.route.empty()) name.append(" ").append(req.route);
+
+  std::string_view scheme = o.scheme;
+  if (req.forwarded_proto == "http" || req.forwarded_proto == "https") {
+    scheme = req.forwarded_proto;
+  }
+  const std::string_view host = req.host.empty() ? req.local_address : req.host;
+  const std::string url = redacted_url(scheme, host, req.target, o);
+  const auto [server_address, server_port] =
+      detail::split_host_port(host, scheme == "https" ? 443 : 80);
+  std::string_view url_query;
+  if (const size_t q = url.find('?'); q != std::string::npos) {
+    url_query = std::string_view(url).substr(q + 1);
+  }
+  const std::string_view url_path = std::string_view(url).substr(
+      0, url_query.empty() ? url.size() : url.size() - url_query.size() - 1);
+  const size_t path_start = url.find('/', scheme.size() + 3);
+
+  AttributeBuffer attrs;
+  if (old_names_) {
+    attrs.add("http.method", method);
+    attrs.add("http.url", url);
+  }
+  if (!req.route.empty()) attrs.add("http.route", req.route);
+  if (stable_names_) {
+    attrs.add("http.request.method", known ? method : std::string_view("_OTHER"));
+    if (!known) attrs.add("http.request.method_original", method);
+    attrs.add("url.full", url);
+    attrs.add("url.path", path_start == std::string::npos
+                              ? std::string_view("/")
+                              : url_path.substr(std::min(path_start, url_path.size())));
+    if (!url_query.empty()) attrs.add("url.query", url_query);
+    attrs.add("url.scheme", scheme);
+    attrs.add("server.address", server_address);
+    attrs.add("server.port", static_cast<int64_t>(server_port));
+    if (!req.remote_address.empty()) attrs.add("client.address", req.remote_address);
+    attrs.add("network.protocol.version", req.protocol_version);
+    if (!req.user_agent.empty()) attrs.add("user_agent.original", req.user_agent);
+  }
+
+  SpanOptions so;
+  so.kind = SpanKind::kServer;
+  so.parent = Parent(parent);
+  so.attributes = attrs.list();
+  ServerSpan out;
+  out.tracing_ = this;
+  out.span_ = tracer_->start_span(name, so);
+  out.context_ = parent.with_span(out.span_);
+  return out;
+}
+
+void ServerSpan::fail(const std::exception& e) noexcept {
+  if (!tracing_) return;
+  failed_ = true;
+  span_.record_exception(e);
+  const char* what = e.what();
+  span_.set_status(StatusCode::kError, what && *what ? std::string_view(what) : "exception");
+  if (tracing_->stable_names()) {
+    try {
+      span_.set_attribute("error.type", tracekit::detail::exception_type_name(e));
+    } catch (...) {
+    }
+  }
+}
+
+void ServerSpan::fail_unknown() noexcept {
+  if (!tracing_) return;
+  failed_ = true;
+  span_.record_exception("unknown", "unknown exception");
+  span_.set_status(StatusCode::kError, "unknown exception");
+}
+
+void ServerSpan::end(int status) noexcept {
+  if (!tracing_) return;
+  if (tracing_->old_names()) span_.set_attribute("http.status_code", static_cast<int64_t>(status));
+  if (tracing_->stable_names()) {
+    span_.set_attribute("http.response.status_code", static_cast<int64_t>(status));
+  }
+  if (status >= tracing_->options().error_status_threshold && !failed_) {
+    span_.set_status(StatusCode::kError);
+    if (tracing_->stable_names()) {
+      char digits[12];
+      const int n = std::snprintf(digits, sizeof digits, "%d", status);
+      span_.set_attribute("error.type", std::string_view(digits, n > 0 ? size_t(n) : 0));
+    }
+  }
+  span_.end();
+}
+
+std::optional<ServerSpan::ResponseIds> ServerSpan::response_ids() const noexcept {
+  const SpanContext& sc = context_.span_context();
+  if (!tracing_ || !sc.is_valid()) return std::nullopt;
+  return ResponseIds{sc.trace_id().hex_array(), sc.span_id().hex_array()};
+}
+
+}  // namespace tracekit::http

@@ -1,0 +1,201 @@
+// The traced libcurl easy-handle wrapper and the curl_slist carrier (see tracekit/curl/curl.h).
+#include "tracekit/curl/curl.h"
+
+#include <array>
+#include <cstdlib>
+#include <memory>
+
+#include "semconv.h"  // tracekit::http's attribute helpers
+#include "tracekit/propagation/propagator.h"
+#include "tracekit/tracer.h"
+#include "tracekit/tracer_provider.h"
+
+namespace tracekit::curl {
+
+namespace {
+
+// "Name: value" -> (name, value with leading blanks dropped); a line without ':' has no value.
+std::pair<std::string_view, std::string_view> split_line(std::string_view line) noexcept {
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return {line, std::string_view()};
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+    value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+    value.remove_suffix(1);
+  return {line.substr(0, colon), value};
+}
+
+struct UrlFree {
+  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+};
+struct CurlFree {
+  void operator()(char* p) const noexcept { curl_free(p); }
+};
+using CurlString = std::unique_ptr<char, CurlFree>;
+
+CurlString url_part(CURLU* u, CURLUPart part, unsigned flags = 0) {
+  char* out = nullptr;
+  if (curl_url_get(u, part, &out, flags) != CURLUE_OK) return nullptr;
+  return CurlString(out);
+}
+
+// What the span needs from a URL: the URL without credentials, host and port. libcurl's own
+// parser, so the span names the server the transfer goes to.
+struct UrlParts {
+  std::string url;
+  std::string host;
+  int64_t port = 0;
+};
+
+UrlParts url_parts(const std::string& url) {
+  UrlParts out;
+  std::unique_ptr<CURLU, UrlFree> u(curl_url());
+  if (!u ||
+      curl_url_set(u.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+    return out;  // libcurl will refuse it too; the span says so through the CURLcode
+  }
+  curl_url_set(u.get(), CURLUPART_USER, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_PASSWORD, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_FRAGMENT, nullptr, 0);
+  if (auto s = url_part(u.get(), CURLUPART_URL)) out.url = s.get();
+  if (auto s = url_part(u.get(), CURLUPART_HOST)) {
+    std::string_view h = s.get();
+    if (h.starts_with('[') && h.ends_with(']')) h = h.substr(1, h.size() - 2);
+    out.host = std::string(h);
+  }
+  if (auto s = url_part(u.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT)) {
+    out.port = std::strtol(s.get(), nullptr, 10);
+  }
+  return out;
+}
+
+}  // namespace
+
+size_t SlistGetter::get_all(std::string_view key, std::span<std::string_view> out) const noexcept {
+  size_t n = 0;
+  for (const curl_slist* p = list_; p; p = p->next) {
+    if (!p->data) continue;
+    const auto [name, value] = split_line(p->data);
+    if (!propagation::iequals(name, key)) continue;
+    if (n < out.size()) out[n] = value;
+    ++n;
+  }
+  return n;
+}
+
+void SlistSetter::set(std::string_view key, std::string_view value) noexcept {
+  // libcurl has no way to remove one line: build the list anew without the key's lines.
+  curl_slist* kept = nullptr;
+  for (const curl_slist* p = list_; p; p = p->next) {
+    if (p->data && propagation::iequals(split_line(p->data).first, key)) continue;
+    curl_slist* next = curl_slist_append(kept, p->data ? p->data : "");
+    if (!next) {  // out of memory: keep the old list as it was
+      curl_slist_free_all(kept);
+      return;
+    }
+    kept = next;
+  }
+  std::string line;
+  try {
+    line.reserve(key.size() + 2 + value.size());
+    line.append(key).append(": ").append(value);
+  } catch (...) {
+    curl_slist_free_all(kept);
+    return;
+  }
+  curl_slist* with = curl_slist_append(kept, line.c_str());
+  if (!with) {
+    curl_slist_free_all(kept);
+    return;
+  }
+  curl_slist_free_all(list_);
+  list_ = with;
+}
+
+TracedEasy::TracedEasy(CURL* easy) : TracedEasy(easy, TracedEasyOptions{}) {}
+
+TracedEasy::TracedEasy(CURL* easy, TracedEasyOptions options) : easy_(easy) {
+  const http::Semconv semconv = options.semconv ? *options.semconv : http::semconv_from_env();
+  old_names_ = semconv != http::Semconv::kStable;
+  stable_names_ = semconv != http::Semconv::kOld;
+  tracer_ = options.tracer ? options.tracer : &get_tracer("tracekit.curl");
+}
+
+TracedEasy::~TracedEasy() {
+  if (easy_ && headers_) curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, nullptr);
+  curl_slist_free_all(headers_);
+}
+
+void TracedEasy::set_request(std::string method, std::string url) {
+  method_ = std::move(method);
+  url_ = std::move(url);
+  curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
+  curl_easy_setopt(easy_, CURLOPT_NOBODY, method_ == "HEAD" ? 1L : 0L);
+  const bool plain = method_ == "GET" || method_ == "POST" || method_ == "HEAD";
+  curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, plain ? nullptr : method_.c_str());
+  if (method_ == "GET") curl_easy_setopt(easy_, CURLOPT_HTTPGET, 1L);
+}
+
+void TracedEasy::add_header(std::string_view name, std::string_view value) {
+  std::string line;
+  line.append(name).append(": ").append(value);
+  if (curl_slist* with = curl_slist_append(headers_, line.c_str())) headers_ = with;
+}
+
+CURLcode TracedEasy::perform(const Context& parent) {
+  const UrlParts u = url_parts(url_);
+  const bool known = http::detail::is_known_method(method_);
+  std::array<KeyValue, 8> attrs{};
+  size_t n = 0;
+  if (old_names_) {
+    attrs[n++] = {"http.method", method_};
+    attrs[n++] = {"http.url", u.url};
+    attrs[n++] = {"net.peer.name", u.host};
+    attrs[n++] = {"net.peer.port", u.port};
+  }
+  if (stable_names_) {
+    attrs[n++] = {"http.request.method", known ? std::string_view(method_) : "_OTHER"};
+    attrs[n++] = {"url.full", u.url};
+    attrs[n++] = {"server.address", u.host};
+    attrs[n++] = {"server.port", u.port};
+  }
+  SpanOptions so;
+  so.kind = SpanKind::kClient;
+  so.parent = Parent(parent);
+  so.attributes = std::span<const KeyValue>(attrs.data(), n);
+  Span span = tracer_->start_span(
+      stable_names_ && !known ? std::string_view("HTTP") : std::string_view(method_), so);
+  SlistSetter setter(headers_);
+  propagation::global_propagator().inject(setter, parent.with_span(span));
+  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+
+  const CURLcode rc = curl_easy_perform(easy_);
+  if (rc != CURLE_OK) {
+    span.set_status(StatusCode::kError, curl_easy_strerror(rc));
+    if (stable_names_) span.set_attribute("error.type", "request_failed");
+    span.end();
+    return rc;
+  }
+  const long status = response_code();
+  if (old_names_) span.set_attribute("http.status_code", static_cast<int64_t>(status));
+  if (stable_names_) {
+    span.set_attribute("http.response.status_code", static_cast<int64_t>(status));
+    char* ip = nullptr;
+    if (curl_easy_getinfo(easy_, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && *ip) {
+      span.set_attribute("network.peer.address", std::string_view(ip));
+    }
+    if (status >= 400) span.set_attribute("error.type", std::to_string(status));
+  }
+  if (status >= 400) span.set_status(StatusCode::kError);
+  span.end();
+  return rc;
+}
+
+long TracedEasy::response_code() const noexcept {
+  long status = 0;
+  if (curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK) return 0;
+  return status;
+}
+
+}  // namespace tracekit::curl
