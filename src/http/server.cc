@@ -4,6 +4,8 @@
 // graceful stop.
 #include "tracekit/http/server.h"
 
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 
@@ -657,7 +659,10 @@ Result<void> Server::start() {
   asio::co_spawn(s.io, s.accept_loop(), asio::detached);
   s.started.store(true);
   for (unsigned i = 0; i < std::max(1u, s.options.io_threads); ++i) {
-    s.io_threads.emplace_back([&s] { s.io.run(); });
+    s.io_threads.emplace_back([&s] {
+      ::pthread_setname_np(::pthread_self(), "tk-http-io");  // for top -H, perf, load.sh
+      s.io.run();
+    });
   }
   return {};
 }
