@@ -259,6 +259,10 @@ asio::awaitable<void> Server::Impl::write_early_error(Conn& conn, int status,
   Response r = Response::error(status, message);
   beast::http::response<beast::http::string_body> res{static_cast<beast::http::status>(status), 11};
   res.set(beast::http::field::content_type, "application/json");
+  // No middleware sees a request refused this early (the request guard adds the full set of
+  // security headers to everything else): never sniffed as a page, never cached.
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set(beast::http::field::cache_control, "no-store");
   if (!options.server_name.empty()) res.set(beast::http::field::server, options.server_name);
   res.keep_alive(false);
   res.body() = std::move(r.body());
