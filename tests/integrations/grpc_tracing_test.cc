@@ -318,6 +318,37 @@ TEST(GrpcCallbackApi, ServerSpanIsCurrentInTheMethod) {
   srv.server->Shutdown(std::chrono::system_clock::now() + 2s);
 }
 
+// Tracing off (a provider that samples nothing): the calls behave the same and nothing is
+// recorded on either side.
+TEST(GrpcTracingOff, CallsWorkAndRecordNothing) {
+  span_store()->clear();
+  TracerProviderOptions o;
+  o.sampler = samplers::always_off();
+  TracerProvider off(std::move(o));
+  SyncEcho service;
+  RunningServer srv;
+  ::grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &srv.port);
+  builder.RegisterService(&service);
+  add_server_interceptors(builder, {.tracer = &off.get_tracer("off")});
+  srv.server = builder.BuildAndStart();
+  ASSERT_TRUE(srv.server);
+  auto stub = Echo::NewStub(create_channel("127.0.0.1:" + std::to_string(srv.port),
+                                           ::grpc::InsecureChannelCredentials(), {},
+                                           {.tracer = &off.get_tracer("off")}));
+  for (int code : {0, 5}) {
+    ::grpc::ClientContext ctx;
+    EchoRequest req;
+    req.set_text("quiet");
+    req.set_status_code(code);
+    EchoReply reply;
+    EXPECT_EQ(stub->Say(&ctx, req, &reply).error_code(), static_cast<::grpc::StatusCode>(code));
+  }
+  srv.server->Shutdown(std::chrono::system_clock::now() + 2s);
+  for (auto& s : span_store()->spans())
+    EXPECT_NE(s->name(), kSay);
+}
+
 // 1,000 RPCs in flight at once from the callback client API, each started under its own parent
 // span: every handler must see its own caller's trace, never another's.
 TEST_F(GrpcTracingTest, ConcurrentCallsDoNotShareContext) {

@@ -1,4 +1,5 @@
-// Tracing for cpp-httplib servers (header-only; include <httplib.h> first, link tracekit::http).
+// Tracing for cpp-httplib servers (header-only here; include <httplib.h> first, link
+// tracekit::http and cpp-httplib).
 // A thin adapter over the framework-free rules in tracekit/http/server_span.h, the same rules
 // tracekit's own Beast middleware runs on.
 //
@@ -54,6 +55,7 @@ class Tracing {
         span.fail_unknown();
         answer_500(res);
       }
+      if (res.status == -1) res.status = 200;  // cpp-httplib's "not set": it would answer 200
       span.end(res.status);
       if (const auto ids = span.response_ids()) {
         res.set_header("X-Trace-ID", std::string(ids->trace_id_view()));
