@@ -57,7 +57,25 @@ class EchoService final : public Echo::Service {
   }
 };
 
-// state.range(0): 1 traced (interceptors on both sides), 0 untraced.
+// Interceptors that only Proceed(): what grpc++'s interception machinery costs by itself.
+class NoopInterceptor final : public ::grpc::experimental::Interceptor {
+ public:
+  void Intercept(::grpc::experimental::InterceptorBatchMethods* m) override { m->Proceed(); }
+};
+struct NoopClientFactory final : ::grpc::experimental::ClientInterceptorFactoryInterface {
+  ::grpc::experimental::Interceptor* CreateClientInterceptor(
+      ::grpc::experimental::ClientRpcInfo*) override {
+    return new NoopInterceptor;
+  }
+};
+struct NoopServerFactory final : ::grpc::experimental::ServerInterceptorFactoryInterface {
+  ::grpc::experimental::Interceptor* CreateServerInterceptor(
+      ::grpc::experimental::ServerRpcInfo*) override {
+    return new NoopInterceptor;
+  }
+};
+
+// state.range(0): 1 traced (interceptors on both sides), 0 untraced, 2 no-op interceptors.
 void BM_GrpcUnary(benchmark::State& state) {
   install_provider();
   const bool traced = state.range(0) == 1;
@@ -66,11 +84,26 @@ void BM_GrpcUnary(benchmark::State& state) {
   ::grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", ::grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&service);
+  const bool noop = state.range(0) == 2;
   if (traced) grpc::add_server_interceptors(builder);
+  if (noop) {
+    std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> f;
+    f.push_back(std::make_unique<NoopServerFactory>());
+    builder.experimental().SetInterceptorCreators(std::move(f));
+  }
   auto server = builder.BuildAndStart();
   const std::string target = "127.0.0.1:" + std::to_string(port);
-  auto channel = traced ? grpc::create_channel(target, ::grpc::InsecureChannelCredentials())
-                        : ::grpc::CreateChannel(target, ::grpc::InsecureChannelCredentials());
+  std::shared_ptr<::grpc::Channel> channel;
+  if (traced) {
+    channel = grpc::create_channel(target, ::grpc::InsecureChannelCredentials());
+  } else if (noop) {
+    std::vector<std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface>> f;
+    f.push_back(std::make_unique<NoopClientFactory>());
+    channel = ::grpc::experimental::CreateCustomChannelWithInterceptors(
+        target, ::grpc::InsecureChannelCredentials(), {}, std::move(f));
+  } else {
+    channel = ::grpc::CreateChannel(target, ::grpc::InsecureChannelCredentials());
+  }
   auto stub = Echo::NewStub(channel);
   EchoRequest req;
   req.set_text("hello");
@@ -85,10 +118,10 @@ void BM_GrpcUnary(benchmark::State& state) {
   for (auto _ : state)
     once();
   state.counters["cpu_us"] = (process_cpu_us() - cpu0) / static_cast<double>(state.iterations());
-  state.SetLabel(traced ? "traced" : "untraced");
+  state.SetLabel(traced ? "traced" : noop ? "no-op interceptors" : "untraced");
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
-BENCHMARK(BM_GrpcUnary)->ArgName("traced")->Arg(0)->Arg(1)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_GrpcUnary)->ArgName("traced")->Arg(0)->Arg(2)->Arg(1)->UseRealTime()->MinTime(2.0);
 
 void BM_HttplibGet(benchmark::State& state) {
   install_provider();
@@ -103,12 +136,14 @@ void BM_HttplibGet(benchmark::State& state) {
   } else {
     server.Get("/hello", handler);
   }
+  server.set_tcp_nodelay(true);  // else Nagle and delayed ACKs make each GET take ~40 ms
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread t([&] { server.listen_after_bind(); });
   while (!server.is_running())
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ::httplib::Client client("127.0.0.1", port);
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);
   auto once = [&] {
     auto r = client.Get("/hello");
     if (!r || r->status != 200) state.SkipWithError("request failed");
