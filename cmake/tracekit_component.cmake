@@ -98,6 +98,8 @@ function(tracekit_component name target)
     OUTPUT_NAME tracekit_${name}
     VERSION ${PROJECT_VERSION}
     SOVERSION ${TRACEKIT_SOVERSION}
+    # A shared component finds the components it needs beside itself, wherever installed.
+    INSTALL_RPATH "$ORIGIN"
     DEFINE_SYMBOL "")
   target_compile_options(${target} PRIVATE ${TRACEKIT_WARNING_FLAGS})
   get_target_property(_type ${target} TYPE)

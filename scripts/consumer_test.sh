@@ -44,9 +44,12 @@ for f in usr/include/tracekit/tracekit.h usr/include/tracekit/version.h \
          usr/lib/libtracekit_core.a; do
   [ -e "$work/debroot/$f" ] || fail "$(basename "$dev_deb") lacks /$f"
 done
-dpkg-deb -c "$apps_deb" | grep -q '/usr/bin/tracekit-collector$' || fail "$(basename "$apps_deb") lacks the collector"
-dpkg-deb -c "$apps_deb" | grep -q '/usr/bin/skriptoteket-web$' || fail "$(basename "$apps_deb") lacks skriptoteket-web"
-dpkg-deb -f "$dev_deb" Depends | grep -q 'libgrpc++-dev' || fail "$(basename "$dev_deb") does not depend on libgrpc++-dev"
+dpkg-deb -c "$apps_deb" >"$work/apps-contents"
+for f in tracekit-collector skriptoteket-web skriptoteket-runner; do
+  grep -q "/usr/bin/$f\$" "$work/apps-contents" || fail "$(basename "$apps_deb") lacks /usr/bin/$f"
+done
+dpkg-deb -f "$dev_deb" Depends >"$work/dev-depends"
+grep -q 'libgrpc++-dev' "$work/dev-depends" || fail "$(basename "$dev_deb") does not depend on libgrpc++-dev"
 
 # --- Nothing internal in the exported CMake files ------------------------------------------------
 for prefix in "$work/static" "$work/shared"; do
@@ -78,15 +81,16 @@ for pkg in Boost Protobuf gRPC spdlog fmt OpenSSL CURL ZLIB absl; do
 done
 no_third_party=(-DCMAKE_MODULE_PATH="$poison/modules" "-DCMAKE_IGNORE_PREFIX_PATH=/usr;/usr/local")
 
-# consumer <prefix> <name> <component or ''> [extra cmake args...]: configure, build, run.
+# consumer <prefix> <name> <components> <readme dir or ''> [poisoned] [cmake args...]: configure
+# tests/consumer against <prefix> and build it.
 consumer() {
-  local prefix="$1" name="$2" component="$3"; shift 3
+  local prefix="$1" name="$2" components="$3" readme="$4"; shift 4
   local dir="$work/build/$name"
   local prefix_path="$prefix"
   if [ "${1:-}" = poisoned ]; then shift; prefix_path="$poison/prefix;$prefix"; set -- "${no_third_party[@]}" "$@"; fi
   cmake -S "$root/tests/consumer" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    "-DCMAKE_PREFIX_PATH=$prefix_path" -DCONSUMER_COMPONENT="$component" \
-    -DCONSUMER_README_DIR="$work/readme" "$@" >"$dir.log" 2>&1 || { cat "$dir.log"; fail "$name: configure"; }
+    "-DCMAKE_PREFIX_PATH=$prefix_path" "-DCONSUMER_COMPONENTS=$components" \
+    "-DCONSUMER_README_DIR=$readme" "$@" >"$dir.log" 2>&1 || { cat "$dir.log"; fail "$name: configure"; }
   cmake --build "$dir" -j "$jobs" >>"$dir.log" 2>&1 || { cat "$dir.log"; fail "$name: build"; }
 }
 run() { "$@" || fail "$* exited with $?"; }
@@ -99,31 +103,27 @@ grpc_port="$(free_port)"; http_port="$(free_port)"; ui_port="$(free_port)"
 collector_pid=$!
 
 # The poison must work: tracekit::http needs Boost, so that view refuses it.
-step "negative check: the http component in the view without Boost must fail to configure"
+step "negative check: the http component (Boost, OpenSSL, spdlog) must fail to configure in that view"
 if cmake -S "$root/tests/consumer" -B "$work/build/poison-check" -G Ninja \
-     "-DCMAKE_PREFIX_PATH=$poison/prefix;$work/static" -DCONSUMER_COMPONENT=http \
+     "-DCMAKE_PREFIX_PATH=$poison/prefix;$work/static" -DCONSUMER_COMPONENTS=http \
      "${no_third_party[@]}" >"$work/poison-check.log" 2>&1; then
   fail "find_package(tracekit COMPONENTS http) configured without Boost: the view is not closed"
 fi
-grep -q "find_package(Boost) was called" "$work/poison-check.log" || { cat "$work/poison-check.log"; fail "unexpected failure"; }
+grep -q "was called: this consumer must not need" "$work/poison-check.log" || { cat "$work/poison-check.log"; fail "unexpected failure"; }
 
 for kind in static shared; do
   prefix="$work/$kind"
   step "$kind: core without Boost/protobuf/gRPC/spdlog/OpenSSL/curl/zlib on the search path"
-  consumer "$prefix" "$kind-core" core poisoned
-  run "$work/build/$kind-core/consumer_core"
-  for component in log http setup otlp; do
-    step "$kind: find_package(tracekit COMPONENTS $component)"
-    consumer "$prefix" "$kind-$component" "$component"
-  done
-  run "$work/build/$kind-log/consumer_log"
-  run "$work/build/$kind-http/consumer_http"
-  run "$work/build/$kind-setup/consumer_setup" >/dev/null
+  consumer "$prefix" "$kind-core" core "" poisoned
+  run "$work/build/$kind-core/component-core/consumer_core"
+  step "$kind: find_package(tracekit COMPONENTS <c>) for each component, and the README samples"
+  consumer "$prefix" "$kind" "log;http;setup;otlp" "$work/readme"
+  run "$work/build/$kind/component-log/consumer_log"
+  run "$work/build/$kind/component-http/consumer_http"
+  run "$work/build/$kind/component-setup/consumer_setup" >/dev/null
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$ui_port/" && break; sleep 0.1; done
-  run "$work/build/$kind-otlp/consumer_otlp" "http://127.0.0.1:$http_port/v1/traces" "http://127.0.0.1:$grpc_port"
-  step "$kind: the README samples with find_package(tracekit) and tracekit::tracekit"
-  consumer "$prefix" "$kind-readme" ""
-  for exe in "$work/build/$kind-readme"/readme_sample_*; do [ -x "$exe" ] && run "$exe"; done
+  run "$work/build/$kind/component-otlp/consumer_otlp" "http://127.0.0.1:$http_port/v1/traces" "http://127.0.0.1:$grpc_port"
+  for exe in "$work/build/$kind/readme"/readme_sample_*; do run "$exe"; done
 
   step "$kind: pkg-config alone (tracekit-core, then tracekit for a README sample)"
   export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
@@ -139,20 +139,22 @@ done
 step "shared: SONAME, and only tracekit's (and Boost's) symbols exported"
 so="$work/shared/lib/libtracekit_core.so"
 readelf -d "$so" | grep -q "SONAME.*libtracekit_core.so.0" || fail "libtracekit_core.so has no versioned SONAME"
-readelf -d "$work/build/shared-core/consumer_core" | grep -q "NEEDED.*libtracekit_core.so" \
+readelf -d "$work/build/shared-core/component-core/consumer_core" | grep -q "NEEDED.*libtracekit_core.so" \
   || fail "the shared consumer does not use libtracekit_core.so"
 for lib in "$work"/shared/lib/libtracekit_*.so; do
   leaked="$(nm -D --defined-only "$lib" | awk '{print $3}' | c++filt | grep -vE 'tracekit::|boost::|^_init$|^_fini$|^TRACEKIT_' || true)"
   [ -z "$leaked" ] || fail "$(basename "$lib") exports symbols outside tracekit:: and boost::: $(echo "$leaked" | head -5)"
 done
 
-step "Debian package root: core without third-party packages, README sample, pkg-config"
-consumer "$work/debroot/usr" deb-core core poisoned
-run "$work/build/deb-core/consumer_core"
-consumer "$work/debroot/usr" deb-readme ""
-run "$work/build/deb-readme/readme_sample_1"
-PKG_CONFIG_PATH="$work/debroot/usr/lib/pkgconfig" g++ -std=c++20 -o "$work/pc-core-deb" \
-  "$root/tests/consumer/core.cc" $(PKG_CONFIG_PATH="$work/debroot/usr/lib/pkgconfig" pkg-config --cflags --libs tracekit-core)
+step "Debian package root: core without third-party packages, README samples, pkg-config"
+consumer "$work/debroot/usr" deb-core core "" poisoned
+run "$work/build/deb-core/component-core/consumer_core"
+consumer "$work/debroot/usr" deb-readme "" "$work/readme"
+for exe in "$work/build/deb-readme/readme"/readme_sample_*; do run "$exe"; done
+export PKG_CONFIG_PATH="$work/debroot/usr/lib/pkgconfig"
+g++ -std=c++20 -o "$work/pc-core-deb" "$root/tests/consumer/core.cc" $(pkg-config --cflags --libs tracekit-core) \
+  || fail "deb: pkg-config tracekit-core"
 run "$work/pc-core-deb"
+unset PKG_CONFIG_PATH
 
 step "passed"
