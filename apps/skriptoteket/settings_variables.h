@@ -41,6 +41,7 @@ inline constexpr tracekit::config::Variable kSettingVariables[] = {
   {"SKRIPTOTEKET_SANDBOX_MEMORY_BYTES", kInteger, "`536870912` (512 MiB)", "runner: memory of the whole sandbox (16 MiB-64 GiB)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_SANDBOX_MAX_PROCESSES", kInteger, "`64`", "runner: processes and threads of the whole sandbox (4-100000)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_SANDBOX_VOLUME_BYTES", kInteger, "`67108864` (64 MiB)", "runner: size of `/work`, and separately of `/tmp` (1 MiB-64 GiB)", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_RUNNER_PREPARED_SANDBOXES", kInteger, "`2`", "runner: sandboxes started ahead of time and waiting for a script (0-64; `0`: each run starts its own)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_RUNNER_TOKEN", kText, "unset", "both: the shared secret web -> runner (16-512 printable characters)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_RUNNER_TOKEN_FILE", kFile, "`$SKRIPTOTEKET_DATA_DIR/runner.token`", "both: without a token, the runner creates this file and the web service reads it", "skriptoteket", "skriptoteket"},
   // Access.
