@@ -4,7 +4,7 @@
 //   tracekit-example-httplib [PORT_FILE]
 // listens on 127.0.0.1 (port from INVENTORY_PORT, default 0 = any free one), writes the port to
 // PORT_FILE when given, and serves GET /items/{id} (traced) and GET /healthz (excluded) until
-// SIGTERM/SIGINT. Tracing is configured from the environment (OTEL_*, SERVICE_NAME).
+// SIGTERM/SIGINT. Tracing is configured from the environment (OTEL_*, OTEL_SERVICE_NAME).
 #include <httplib.h>
 
 #include <csignal>

@@ -30,7 +30,7 @@ trap 'exit 130' INT TERM
 export OTEL_TRACING_ENABLED=true OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
   OTEL_BSP_SCHEDULE_DELAY=100 TRACEKIT_COLLECTOR_GRPC_LISTEN=127.0.0.1:0 \
   TRACEKIT_COLLECTOR_HTTP_LISTEN=127.0.0.1:0 TRACEKIT_COLLECTOR_UI_LISTEN=127.0.0.1:0
-unset OTEL_SERVICE_NAME OTEL_SDK_DISABLED
+unset OTEL_SDK_DISABLED
 # shellcheck source=scripts/collector.sh
 source "$root/scripts/collector.sh"
 collector_start "$work"
@@ -47,18 +47,18 @@ wait_for_file() {  # file pid name
   return 1
 }
 
-SERVICE_NAME=inventory "$bin/tracekit-example-httplib" "$work/inventory.port" \
+OTEL_SERVICE_NAME=inventory "$bin/tracekit-example-httplib" "$work/inventory.port" \
   >"$work/inventory.log" 2>&1 &
 pids+=($!)
 wait_for_file "$work/inventory.port" "${pids[-1]}" inventory
 inventory="http://127.0.0.1:$(cat "$work/inventory.port")"
 
-SERVICE_NAME=orders "$bin/tracekit-example-grpc" server "$work/orders.port" "$inventory" \
+OTEL_SERVICE_NAME=orders "$bin/tracekit-example-grpc" server "$work/orders.port" "$inventory" \
   >"$work/orders.log" 2>&1 &
 pids+=($!)
 wait_for_file "$work/orders.port" "${pids[-1]}" orders
 
-out="$(SERVICE_NAME=storefront "$bin/tracekit-example-grpc" client "127.0.0.1:$(cat "$work/orders.port")")"
+out="$(OTEL_SERVICE_NAME=storefront "$bin/tracekit-example-grpc" client "127.0.0.1:$(cat "$work/orders.port")")"
 echo "$out"
 trace_id="$(sed -n 's/^trace_id //p' <<<"$out")"
 
