@@ -15,7 +15,8 @@ Result<void> configure_tracing();
 // Applies `config`: resource, sampler, limits, one batch processor per exporter, the global
 // tracer provider and the global propagator.
 Result<void> configure_tracing(const Config& config);
-// Flushes and shuts the global provider down within `timeout`; spans started later do not record.
+// Flushes and shuts the global provider and log record processor down within `timeout`; spans
+// started later do not record, and later log calls make no records.
 bool shutdown_tracing(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace tracekit

@@ -1,5 +1,6 @@
 #include "tracekit/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -113,9 +114,15 @@ class Env {
     if (!tracekit_r) return tracekit_r.error(); \
   } while (0)
 
-Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
-  // Protocol: the traces-specific variable wins over the generic one.
-  std::string protocol_var = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+// The OTEL_EXPORTER_OTLP_* variables for one signal: `signal` is "TRACES" or "LOGS" (the
+// signal-specific variables, which win over the generic ones), `path` what OTLP/HTTP appends to
+// the generic endpoint ("v1/traces", "v1/logs").
+Result<void> parse_otlp(const Env& env, OtlpConfig& otlp, std::string_view signal,
+                        std::string_view path) {
+  const std::string specific_prefix = "OTEL_EXPORTER_OTLP_" + std::string(signal) + "_";
+  auto var_name = [&](std::string_view suffix) { return specific_prefix + std::string(suffix); };
+  // Protocol: the signal-specific variable wins over the generic one.
+  std::string protocol_var = var_name("PROTOCOL");
   auto protocol = env.get(protocol_var);
   if (!protocol) {
     protocol_var = "OTEL_EXPORTER_OTLP_PROTOCOL";
@@ -136,9 +143,9 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
   }
   const bool http = otlp.protocol != OtlpProtocol::kGrpc;
 
-  // Endpoint: the traces-specific URL is used as is; the generic one gets /v1/traces appended
-  // for HTTP (OTLP exporter specification).
-  std::string endpoint_var = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+  // Endpoint: the signal-specific URL is used as is; the generic one gets /v1/traces (or
+  // /v1/logs) appended for HTTP (OTLP exporter specification).
+  std::string endpoint_var = var_name("ENDPOINT");
   auto endpoint = env.get(endpoint_var);
   bool specific = endpoint.has_value();
   if (!endpoint) {
@@ -160,17 +167,17 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
     std::string url(e);
     if (http && !specific) {
       if (url.back() != '/') url += '/';
-      url += "v1/traces";
+      url += path;
     }
     otlp.endpoint = url;
   } else {
-    otlp.endpoint = http ? "http://localhost:4318/v1/traces" : "http://localhost:4317";
+    otlp.endpoint = http ? "http://localhost:4318/" + std::string(path) : "http://localhost:4317";
   }
 
-  for (const char* var : {"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}) {
+  for (const std::string& var : {std::string("OTEL_EXPORTER_OTLP_HEADERS"), var_name("HEADERS")}) {
     auto headers = env.get(var);
     if (!headers) continue;
-    // The traces-specific list is read second, so its keys replace the generic ones.
+    // The signal-specific list is read second, so its keys replace the generic ones.
     size_t pos = 0;
     std::string_view text = *headers;
     while (pos <= text.size()) {
@@ -196,11 +203,11 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
     }
   }
 
-  for (const char* var : {"OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"}) {
+  for (const std::string& var : {std::string("OTEL_EXPORTER_OTLP_TIMEOUT"), var_name("TIMEOUT")}) {
     TRACEKIT_TRY(env.millis(var, otlp.timeout, 1));
   }
-  for (const char* var :
-       {"OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"}) {
+  for (const std::string& var :
+       {std::string("OTEL_EXPORTER_OTLP_COMPRESSION"), var_name("COMPRESSION")}) {
     if (auto c = env.get(var)) {
       std::string l = lower(*c);
       if (l == "gzip") {
@@ -213,7 +220,8 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
     }
   }
   bool insecure_set = false;
-  for (const char* var : {"OTEL_EXPORTER_OTLP_INSECURE", "OTEL_EXPORTER_OTLP_TRACES_INSECURE"}) {
+  for (const std::string& var :
+       {std::string("OTEL_EXPORTER_OTLP_INSECURE"), var_name("INSECURE")}) {
     if (env.get(var)) insecure_set = true;
     TRACEKIT_TRY(env.boolean(var, otlp.insecure));
   }
@@ -221,22 +229,20 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
   if (!insecure_set) otlp.insecure = otlp.endpoint.starts_with("http://");
 
   struct FileVar {
-    const char* generic;
-    const char* specific;
+    std::string generic;
+    std::string specific;
     std::string* out;
   };
   // Which variable gave each file, so that an error names the one the user set (found with
   // fuzz_config: a lone ..._TRACES_CLIENT_KEY was reported under the generic names only).
-  const char* key_var = nullptr;
-  const char* certificate_var = nullptr;
+  std::string key_var;
+  std::string certificate_var;
   for (const FileVar& f :
-       {FileVar{"OTEL_EXPORTER_OTLP_CERTIFICATE", "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
-                &otlp.certificate_file},
-        FileVar{"OTEL_EXPORTER_OTLP_CLIENT_KEY", "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
-                &otlp.client_key_file},
-        FileVar{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
-                "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", &otlp.client_certificate_file}}) {
-    const char* var = f.specific;
+       {FileVar{"OTEL_EXPORTER_OTLP_CERTIFICATE", var_name("CERTIFICATE"), &otlp.certificate_file},
+        FileVar{"OTEL_EXPORTER_OTLP_CLIENT_KEY", var_name("CLIENT_KEY"), &otlp.client_key_file},
+        FileVar{"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", var_name("CLIENT_CERTIFICATE"),
+                &otlp.client_certificate_file}}) {
+    std::string var = f.specific;
     auto path = env.get(var);
     if (!path) {
       var = f.generic;
@@ -252,9 +258,9 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
   }
   if (otlp.client_key_file.empty() != otlp.client_certificate_file.empty()) {
     const bool key_set = !otlp.client_key_file.empty();
-    return Error{std::string(key_set ? key_var : certificate_var) + " is set but " +
-                 (key_set ? "OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE"
-                          : "OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY") +
+    const std::string either = "OTEL_EXPORTER_OTLP_[" + std::string(signal) + "_]";
+    return Error{(key_set ? key_var : certificate_var) + " is set but " + either +
+                 (key_set ? "CLIENT_CERTIFICATE" : "CLIENT_KEY") +
                  " is not: OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE "
                  "must be set together for mutual TLS"};
   }
@@ -262,6 +268,43 @@ Result<void> parse_otlp(const Env& env, OtlpConfig& otlp) {
 }
 
 constexpr size_t kMaxQueueSize = size_t{1} << 24;
+
+// OTEL_BSP_* (spans) or OTEL_BLRP_* (log records): the same four variables and rules.
+Result<void> parse_batch(const Env& env, const std::string& prefix, BatchOptions& batch) {
+  const std::string queue_var = prefix + "MAX_QUEUE_SIZE";
+  const std::string batch_var = prefix + "MAX_EXPORT_BATCH_SIZE";
+  TRACEKIT_TRY(
+      env.integer<size_t>(queue_var, batch.max_queue_size, 1, "a whole number, at least 1"));
+  // The queue is allocated up front (16 bytes a slot): refuse sizes no process could hold.
+  if (batch.max_queue_size > kMaxQueueSize) {
+    return Error{queue_var + "=\"" + std::to_string(batch.max_queue_size) +
+                 "\" is too large: at most " + std::to_string(kMaxQueueSize)};
+  }
+  TRACEKIT_TRY(
+      env.integer<size_t>(batch_var, batch.max_export_batch_size, 1, "a whole number, at least 1"));
+  if (batch.max_export_batch_size > batch.max_queue_size) {
+    return Error{batch_var + "=" + std::to_string(batch.max_export_batch_size) +
+                 " is larger than " + queue_var + "=" + std::to_string(batch.max_queue_size) +
+                 ": it must be at most the queue size"};
+  }
+  TRACEKIT_TRY(env.millis(prefix + "SCHEDULE_DELAY", batch.schedule_delay, 1));
+  TRACEKIT_TRY(env.millis(prefix + "EXPORT_TIMEOUT", batch.export_timeout, 1));
+  return {};
+}
+
+// OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER: a list of otlp, console, none.
+Result<void> parse_exporters(const Env& env, const std::string& var,
+                             std::vector<std::string>& out) {
+  auto v = env.get(var);
+  if (!v) return {};
+  out = env.list(*v);
+  for (const auto& e : out) {
+    if (e != "otlp" && e != "console" && e != "none") {
+      return Error{quoted(var, *v) + ": \"" + e + "\" is not supported: use otlp, console or none"};
+    }
+  }
+  return {};
+}
 
 }  // namespace
 
@@ -318,33 +361,12 @@ Result<Config> Config::from_env(const Getter& getter) {
       }
     }
   }
-  if (auto v = env.get("OTEL_TRACES_EXPORTER")) {
-    c.exporters = env.list(*v);
-    for (const auto& e : c.exporters) {
-      if (e != "otlp" && e != "console" && e != "none") {
-        return Error{quoted("OTEL_TRACES_EXPORTER", *v) + ": \"" + e +
-                     "\" is not supported: use otlp, console or none"};
-      }
-    }
-  }
+  TRACEKIT_TRY(parse_exporters(env, "OTEL_TRACES_EXPORTER", c.exporters));
+  TRACEKIT_TRY(parse_exporters(env, "OTEL_LOGS_EXPORTER", c.log_exporters));
   if (auto v = env.get("TRACEKIT_CONSOLE_PATH")) c.console_path = *v;
 
-  TRACEKIT_TRY(env.integer<size_t>("OTEL_BSP_MAX_QUEUE_SIZE", c.batch.max_queue_size, 1,
-                                   "a whole number, at least 1"));
-  // The queue is allocated up front (16 bytes a slot): refuse sizes no process could hold.
-  if (c.batch.max_queue_size > kMaxQueueSize) {
-    return Error{"OTEL_BSP_MAX_QUEUE_SIZE=\"" + std::to_string(c.batch.max_queue_size) +
-                 "\" is too large: at most " + std::to_string(kMaxQueueSize)};
-  }
-  TRACEKIT_TRY(env.integer<size_t>("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", c.batch.max_export_batch_size,
-                                   1, "a whole number, at least 1"));
-  if (c.batch.max_export_batch_size > c.batch.max_queue_size) {
-    return Error{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE=" + std::to_string(c.batch.max_export_batch_size) +
-                 " is larger than OTEL_BSP_MAX_QUEUE_SIZE=" +
-                 std::to_string(c.batch.max_queue_size) + ": it must be at most the queue size"};
-  }
-  TRACEKIT_TRY(env.millis("OTEL_BSP_SCHEDULE_DELAY", c.batch.schedule_delay, 1));
-  TRACEKIT_TRY(env.millis("OTEL_BSP_EXPORT_TIMEOUT", c.batch.export_timeout, 1));
+  TRACEKIT_TRY(parse_batch(env, "OTEL_BSP_", c.batch));
+  TRACEKIT_TRY(parse_batch(env, "OTEL_BLRP_", c.log_batch));
 
   constexpr const char* kCount = "a whole number, 0 or more";
   TRACEKIT_TRY(
@@ -363,7 +385,12 @@ Result<Config> Config::from_env(const Getter& getter) {
   TRACEKIT_TRY(env.integer<uint32_t>("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
                                      c.limits.attributes_per_link, 0, kCount));
 
-  TRACEKIT_TRY(parse_otlp(env, c.otlp));
+  TRACEKIT_TRY(parse_otlp(env, c.otlp, "TRACES", "v1/traces"));
+  // The logs' OTLP settings are read only when logs go to OTLP: an mTLS pair completed by
+  // ..._TRACES_* variables alone is no error while log export is off.
+  if (std::find(c.log_exporters.begin(), c.log_exporters.end(), "otlp") != c.log_exporters.end()) {
+    TRACEKIT_TRY(parse_otlp(env, c.logs_otlp, "LOGS", "v1/logs"));
+  }
   return c;
 }
 
