@@ -1,5 +1,6 @@
 // An OTLP/gRPC receiver for load tests: accepts and counts spans, keeping nothing. Prints
-// "endpoint <url>"; on SIGTERM/SIGINT prints "spans <n>" and exits.
+// "endpoint <url>"; on SIGUSR1 prints "count <n>" (the spans received so far, so a load script
+// can count each round's), and on SIGTERM/SIGINT prints "spans <n>" and exits.
 //
 // It runs on the same machine as the service under load, so every cycle it spends is taken from
 // that service: it takes the request as raw bytes and counts the spans by walking the wire
@@ -23,6 +24,10 @@ using google::protobuf::io::CodedInputStream;
 using tracekit::bench::count_spans;
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_report = 0;
+void on_report(int) {
+  g_report = 1;
+}
 void on_signal(int) {
   g_stop = 1;
 }
@@ -75,9 +80,15 @@ int main() {
   }
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
+  std::signal(SIGUSR1, on_report);
   std::printf("endpoint http://127.0.0.1:%d\n", port);
   std::fflush(stdout);
   while (!g_stop) {
+    if (g_report) {
+      g_report = 0;
+      std::printf("count %zu\n", service.spans());
+      std::fflush(stdout);
+    }
     struct timespec ts {
       0, 50 * 1000 * 1000
     };

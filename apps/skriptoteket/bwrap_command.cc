@@ -26,15 +26,18 @@ std::vector<std::string> bwrap_command(const std::string& bwrap, const BwrapLayo
   for (const char* etc : {"/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"}) {
     if (std::filesystem::exists(etc)) args.insert(args.end(), {"--ro-bind", etc, etc});
   }
-  args.insert(args.end(), {"--ro-bind-data", std::to_string(layout.passwd_fd), "/etc/passwd",
-                           "--ro-bind-data", std::to_string(layout.group_fd), "/etc/group",
-                           // Its own /proc (its PID namespace), a private /dev and size-capped
-                           // tmpfs mounts for /dev/shm, /tmp and the volume.
-                           "--proc", "/proc", "--dev", "/dev", "--size", "1048576", "--tmpfs",
-                           "/dev/shm", "--size", std::to_string(layout.tmp_bytes), "--tmpfs",
-                           "/tmp", "--size", std::to_string(layout.volume_bytes), "--tmpfs", volume,
-                           "--file", std::to_string(layout.script_fd), layout.script_path,
-                           // The root itself (bubblewrap's own tmpfs) read-only.
+  args.insert(args.end(),
+              {"--ro-bind-data", std::to_string(layout.passwd_fd), "/etc/passwd", "--ro-bind-data",
+               std::to_string(layout.group_fd), "/etc/group",
+               // Its own /proc (its PID namespace), a private /dev and size-capped
+               // tmpfs mounts for /dev/shm, /tmp and the volume.
+               "--proc", "/proc", "--dev", "/dev", "--size", "1048576", "--tmpfs", "/dev/shm",
+               "--size", std::to_string(layout.tmp_bytes), "--tmpfs", "/tmp", "--size",
+               std::to_string(layout.volume_bytes), "--tmpfs", volume});
+  if (layout.script_fd >= 0) {
+    args.insert(args.end(), {"--file", std::to_string(layout.script_fd), layout.script_path});
+  }
+  args.insert(args.end(), {// The root itself (bubblewrap's own tmpfs) read-only.
                            "--remount-ro", "/", "--chdir", volume, "--seccomp",
                            std::to_string(layout.seccomp_fd), "--"});
   args.insert(args.end(), command.begin(), command.end());

@@ -18,7 +18,7 @@ struct BwrapLayout {
   uint64_t tmp_bytes = 0;     // size of the tmpfs at /tmp
   // Descriptors bubblewrap reads (in the child, after it has moved them there).
   int seccomp_fd = -1;
-  int script_fd = -1;
+  int script_fd = -1;  // -1: no script yet (a launcher inside writes it)
   int passwd_fd = -1;
   int group_fd = -1;
   std::string script_path;  // inside the sandbox, below kSandboxVolume

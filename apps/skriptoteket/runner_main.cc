@@ -61,14 +61,16 @@ int main() {
       env::number("SKRIPTOTEKET_SANDBOX_MEMORY_BYTES", 512 * kMiB, 16 * kMiB, 64ULL << 30);
   auto processes = env::number("SKRIPTOTEKET_SANDBOX_MAX_PROCESSES", 64, 4, 100000);
   auto volume = env::number("SKRIPTOTEKET_SANDBOX_VOLUME_BYTES", 64 * kMiB, kMiB, 64ULL << 30);
+  auto prepared = env::number("SKRIPTOTEKET_RUNNER_PREPARED_SANDBOXES", 2, 0, 64);
   for (const Failure* f :
        {memory.ok() ? nullptr : &memory.failure(), processes.ok() ? nullptr : &processes.failure(),
-        volume.ok() ? nullptr : &volume.failure()}) {
+        volume.ok() ? nullptr : &volume.failure(), prepared.ok() ? nullptr : &prepared.failure()}) {
     if (f) return fail(f->message);
   }
   runner_options.memory_bytes = memory.value();
   runner_options.max_processes = processes.value();
   runner_options.volume_bytes = volume.value();
+  runner_options.prepared_sandboxes = prepared.value();
   const std::string data_dir = env::text("SKRIPTOTEKET_DATA_DIR", "data");
   runner_options.work_root = env::text("SKRIPTOTEKET_WORK_DIR", data_dir + "/runs");
   runner_options.stdout_limit = runner_options.stderr_limit = output_limit.value();

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -294,6 +295,64 @@ constexpr const char* kGroup = "sandbox:x:65534:\n";
 
 }  // namespace
 
+// A started sandbox (or, in SandboxMode::kNone, a plain child process): its main process, the
+// read ends of its output, its cgroup and, without a sandbox, its working directory. A sandbox
+// started ahead of time runs a launcher that waits on `go` for the interpreter and CPU limit,
+// then copies the script from `script` into the volume and executes it. Destroying it ends
+// whatever is left of it and removes its cgroup and directory.
+struct SandboxRunner::Sandbox {
+  std::string id;
+  pid_t pid = -1;
+  bool reaped = false;
+  Fd stdout_read, stderr_read;
+  std::unique_ptr<RunCgroup> cgroup;
+  fs::path workdir;
+  Fd script, go;  // the launcher's; closed once the script is handed over
+
+  ~Sandbox() {
+    if (pid > 0 && !reaped) {
+      ::kill(-pid, SIGKILL);
+      if (cgroup) cgroup->kill_all();
+      ::waitpid(pid, nullptr, 0);
+    }
+    cgroup.reset();
+    std::error_code ec;
+    if (!workdir.empty()) fs::remove_all(workdir, ec);
+  }
+};
+
+namespace {
+
+// The program a sandbox started ahead of time runs (bash, fds 6 and 7 inherited): one line on
+// fd 7 names the interpreter and the CPU-time limit in seconds, fd 6 holds the script. It writes
+// the script into the volume and replaces itself with the interpreter, so the script's processes
+// and limits are exactly those of a sandbox started for it. Reading the script in the C locale
+// keeps its bytes as they are.
+std::string launcher_program(const std::string& python, const std::string& bash) {
+  const std::string volume(kSandboxVolume);
+  return "IFS=' ' read -r interpreter cpu_seconds <&7 || exit 125\n"
+         "exec 7<&-\n"
+         "ulimit -t \"$cpu_seconds\" || exit 125\n"
+         "LC_ALL=C IFS= read -r -d '' text <&6\n"
+         "exec 6<&-\n"
+         "case $interpreter in\n"
+         "  python3) LC_ALL=C printf %s \"$text\" >" +
+         volume + "/script.py || exit 125; unset text; exec '" + python + "' -I " + volume +
+         "/script.py ;;\n"
+         "  bash) LC_ALL=C printf %s \"$text\" >" +
+         volume + "/script.sh || exit 125; unset text; exec '" + bash + "' --noprofile --norc " +
+         volume +
+         "/script.sh ;;\n"
+         "esac\n"
+         "exit 125\n";
+}
+
+// The sandbox's descriptors: bubblewrap reads the seccomp filter, /etc/passwd and /etc/group;
+// the script is bubblewrap's (--file) or, with the `go` socket, the launcher's.
+constexpr int kSeccompFd = 3, kPasswdFd = 4, kGroupFd = 5, kScriptFd = 6;
+
+}  // namespace
+
 std::string_view to_string(SandboxMode mode) noexcept {
   return mode == SandboxMode::kBubblewrap ? "bubblewrap" : "none";
 }
@@ -351,13 +410,31 @@ Outcome<std::unique_ptr<SandboxRunner>> SandboxRunner::create(SandboxRunnerOptio
   }
 
   if (o.mode == SandboxMode::kBubblewrap) {
-    // A trial run through the same path as every run: whatever stops the sandbox here (no user
-    // namespaces, a seccomp or AppArmor policy, a read-only cgroup) stops the start.
+    // Trial runs through the same paths as every run, a sandbox started for its script and one
+    // started ahead of time: whatever stops the sandbox here (no user namespaces, a seccomp or
+    // AppArmor policy, a read-only cgroup) stops the start.
     tracekit::Span no_span;
-    auto trial = runner->run({Language::kBash, "exit 0", milliseconds(10000)}, no_span);
-    if (!trial) return trial.failure();
-    if (trial->exit_code != 0) {
-      return Failure{Failure::Kind::kUnavailable, explain_sandbox_failure(trial->stderr_text)};
+    const ScriptJob trial_job{Language::kBash, "exit 0", milliseconds(10000)};
+    for (const bool ahead_of_time : {false, o.prepared_sandboxes > 0}) {
+      std::unique_ptr<Sandbox> waiting;
+      if (ahead_of_time) {
+        auto started = runner->start(nullptr);
+        if (!started) return started.failure();
+        waiting = std::move(started).value();
+      }
+      auto trial = runner->run(trial_job, no_span, std::move(waiting));
+      if (!trial) return trial.failure();
+      if (trial->exit_code != 0) {
+        return Failure{Failure::Kind::kUnavailable, explain_sandbox_failure(trial->stderr_text)};
+      }
+    }
+    if (o.prepared_sandboxes > 0) {
+      SandboxRunner* self = runner.get();
+      runner->pool_ = std::make_unique<PreparedPool<Sandbox>>(
+          o.prepared_sandboxes, [self]() -> std::unique_ptr<Sandbox> {
+            auto started = self->start(nullptr);
+            return started ? std::move(started).value() : nullptr;
+          });
     }
   }
   return runner;
@@ -367,6 +444,14 @@ SandboxRunner::SandboxRunner(SandboxRunnerOptions options, tracekit::Tracer& tra
     : options_(std::move(options)), tracer_(tracer) {}
 
 SandboxRunner::~SandboxRunner() = default;
+
+size_t SandboxRunner::prepared_now() const {
+  return pool_ ? pool_->ready() : 0;
+}
+
+bool SandboxRunner::wait_until_prepared(std::chrono::milliseconds timeout) {
+  return !pool_ || pool_->wait_until_full(timeout);
+}
 
 std::string_view SandboxRunner::cgroup_version() const noexcept {
   return cgroups_ ? cgroups_->version() : "none";
@@ -386,7 +471,7 @@ Outcome<ScriptOutcome> SandboxRunner::execute(const ScriptJob& job) {
     span.set_status(tracekit::StatusCode::kError, f.message);
     return f;
   }
-  Outcome<ScriptOutcome> outcome = run(job, span);
+  Outcome<ScriptOutcome> outcome = run(job, span, pool_ ? pool_->take() : nullptr);
   if (!outcome) {
     span.set_status(tracekit::StatusCode::kError, outcome.failure().message);
   } else {
@@ -395,49 +480,15 @@ Outcome<ScriptOutcome> SandboxRunner::execute(const ScriptJob& job) {
   return outcome;
 }
 
-Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& span) {
+Outcome<std::unique_ptr<SandboxRunner::Sandbox>> SandboxRunner::start(const ScriptJob* job) {
   const bool sandboxed = options_.mode == SandboxMode::kBubblewrap;
-  const bool python = job.language == Language::kPython3;
-  const std::string script_name = python ? "script.py" : "script.sh";
-  const std::string sandbox_id = new_sandbox_id();
+  auto sandbox = std::make_unique<Sandbox>();
+  sandbox->id = new_sandbox_id();
 
-  // The run's volume: a size-capped tmpfs inside the sandbox (it vanishes with it), or a fresh
-  // directory on disk without one.
-  fs::path workdir;
-  std::vector<Fd> sandbox_files;  // seccomp filter, script, /etc/passwd, /etc/group
-  struct RemoveWorkdir {
-    const fs::path& dir;
-    ~RemoveWorkdir() {
-      std::error_code ec;
-      if (!dir.empty()) fs::remove_all(dir, ec);
-    }
-  } remove_workdir{workdir};
-  if (sandboxed) {
-    for (auto [name, content] :
-         {std::pair<const char*, std::string_view>{"seccomp", seccomp_program_},
-          {"script", job.source},
-          {"passwd", kPasswd},
-          {"group", kGroup}}) {
-      sandbox_files.push_back(memory_file(name, content));
-      if (sandbox_files.back().get() < 0) return os_failure("cannot prepare the sandbox's files");
-    }
-    span.add_event("volume_created", {{"volume_name", sandbox_id + "-work"}});
-  } else {
-    std::string pattern = (options_.work_root / "run-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      return os_failure("cannot create a working directory under " + options_.work_root.string());
-    }
-    workdir = pattern;
-    std::ofstream script(workdir / script_name, std::ios::binary);
-    script.write(job.source.data(), static_cast<std::streamsize>(job.source.size()));
-    if (!script.flush()) return os_failure("cannot write the script into " + workdir.string());
-    span.add_event("volume_created", {{"volume_name", workdir.string()}});
-  }
-
-  const std::string home = sandboxed ? std::string(kSandboxVolume) : workdir.string();
-  const std::string tmp = sandboxed ? "/tmp" : workdir.string();
-  const std::string interpreter = python ? python_ : bash_;
-  const std::string script_path = home + "/" + script_name;
+  // What the sandbox runs: the interpreter on the script (`job`), or the launcher, which waits
+  // for one. Without a sandbox, a fresh directory on disk holds the script.
+  std::string home = std::string(kSandboxVolume), tmp = "/tmp";
+  std::vector<Fd> inherited;  // become 3, 4, … in the child, in order
   std::vector<std::string> command;
   if (sandboxed && !cgroups_ && !prlimit_.empty()) {
     // Without a pids cgroup the process cap is RLIMIT_NPROC, which counts every process of the
@@ -445,22 +496,67 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
     // counts the sandbox's processes only (outside, all of the runner user's would count).
     command = {prlimit_, "--nproc=" + std::to_string(options_.max_processes), "--"};
   }
-  if (python) {
-    command.insert(command.end(), {interpreter, "-I", script_path});
+  std::string script_path;
+  if (job) {
+    const bool python = job->language == Language::kPython3;
+    if (!sandboxed) {
+      std::string pattern = (options_.work_root / "run-XXXXXX").string();
+      if (::mkdtemp(pattern.data()) == nullptr) {
+        return os_failure("cannot create a working directory under " + options_.work_root.string());
+      }
+      sandbox->workdir = pattern;
+      home = tmp = pattern;
+    }
+    script_path = home + (python ? "/script.py" : "/script.sh");
+    if (python) {
+      command.insert(command.end(), {python_, "-I", script_path});
+    } else {
+      command.insert(command.end(), {bash_, "--noprofile", "--norc", script_path});
+    }
+    if (!sandboxed) {
+      std::ofstream out(script_path, std::ios::binary);
+      out.write(job->source.data(), static_cast<std::streamsize>(job->source.size()));
+      if (!out.flush()) return os_failure("cannot write the script into " + script_path);
+    }
   } else {
-    command.insert(command.end(), {interpreter, "--noprofile", "--norc", script_path});
+    command.insert(command.end(),
+                   {bash_, "--noprofile", "--norc", "-c", launcher_program(python_, bash_)});
   }
-  std::vector<std::string> args = sandboxed ? bwrap_command(bwrap_,
-                                                            {.volume_bytes = options_.volume_bytes,
-                                                             .tmp_bytes = options_.volume_bytes,
-                                                             .seccomp_fd = 3,
-                                                             .script_fd = 4,
-                                                             .passwd_fd = 5,
-                                                             .group_fd = 6,
-                                                             .script_path = script_path,
-                                                             .hostname = sandbox_id},
-                                                            command)
-                                            : command;
+
+  std::vector<std::string> args = command;
+  if (sandboxed) {
+    for (auto [name, content] :
+         {std::pair<const char*, std::string_view>{"seccomp", seccomp_program_},
+          {"passwd", kPasswd},
+          {"group", kGroup},
+          {"script", job ? std::string_view(job->source) : std::string_view()}}) {
+      inherited.push_back(memory_file(name, content));
+      if (inherited.back().get() < 0) return os_failure("cannot prepare the sandbox's files");
+    }
+    if (!job) {
+      // A socket rather than a pipe: a launcher that died must not SIGPIPE the runner.
+      int go[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) != 0)
+        return os_failure("socketpair");
+      Fd launcher_end(go[0]);
+      sandbox->go = Fd(go[1]);
+      // Numbered 10 or above, like the in-memory files (see memory_file).
+      inherited.emplace_back(::fcntl(launcher_end.get(), F_DUPFD_CLOEXEC, 10));
+      if (inherited.back().get() < 0) return os_failure("cannot prepare the sandbox's files");
+      sandbox->script = Fd(::fcntl(inherited[3].get(), F_DUPFD_CLOEXEC, 10));
+      if (sandbox->script.get() < 0) return os_failure("cannot prepare the sandbox's files");
+    }
+    args = bwrap_command(bwrap_,
+                         {.volume_bytes = options_.volume_bytes,
+                          .tmp_bytes = options_.volume_bytes,
+                          .seccomp_fd = kSeccompFd,
+                          .script_fd = job ? kScriptFd : -1,
+                          .passwd_fd = kPasswdFd,
+                          .group_fd = kGroupFd,
+                          .script_path = script_path,
+                          .hostname = sandbox->id},
+                         command);
+  }
   std::vector<std::string> env = {"PATH=/usr/local/bin:/usr/bin:/bin",
                                   "HOME=" + home,
                                   "TMPDIR=" + tmp,
@@ -468,40 +564,43 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
                                   "PYTHONUNBUFFERED=1",
                                   "PYTHONDONTWRITEBYTECODE=1"};
 
-  std::unique_ptr<RunCgroup> cgroup;
   if (cgroups_) {
-    auto created = cgroups_->create(sandbox_id, {.memory_bytes = options_.memory_bytes,
-                                                 .max_processes = options_.max_processes});
+    auto created = cgroups_->create(sandbox->id, {.memory_bytes = options_.memory_bytes,
+                                                  .max_processes = options_.max_processes});
     if (!created) return created.failure();
-    cgroup = std::move(created).value();
+    sandbox->cgroup = std::move(created).value();
   }
 
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return os_failure("pipe");
-  Fd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  sandbox->stdout_read = Fd(out_pipe[0]);
+  Fd out_write(out_pipe[1]);
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return os_failure("pipe");
-  Fd err_read(err_pipe[0]), err_write(err_pipe[1]);
+  sandbox->stderr_read = Fd(err_pipe[0]);
+  Fd err_write(err_pipe[1]);
   Fd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (dev_null.get() < 0) return os_failure("open /dev/null");
 
   ChildPlan plan;
   plan.argv = pointers(args);
   plan.envp = pointers(env);
-  const std::string chdir_to = sandboxed ? "/" : workdir.string();
+  const std::string chdir_to = sandboxed ? "/" : sandbox->workdir.string();
   plan.chdir_to = chdir_to.c_str();
   plan.stdin_fd = dev_null.get();
   plan.stdout_fd = out_write.get();
   plan.stderr_fd = err_write.get();
-  for (const Fd& f : sandbox_files)
+  for (const Fd& f : inherited)
     plan.extra_fds.push_back(f.get());
-  if (cgroup) plan.cgroup_join_fds = cgroup->join_fds();
-  const auto cpu_seconds = static_cast<rlim_t>(job.time_limit.count() / 1000 + 2);
+  if (sandbox->cgroup) plan.cgroup_join_fds = sandbox->cgroup->join_fds();
+  // A launcher lowers the CPU limit to the job's (`ulimit -t`) once it knows it.
+  const auto time_limit = job ? job->time_limit : options_.max_time_limit;
+  const auto cpu_seconds = static_cast<rlim_t>(time_limit.count() / 1000 + 2);
   auto limit = [](uint64_t v) { return rlimit{static_cast<rlim_t>(v), static_cast<rlim_t>(v)}; };
   plan.limits = {{RLIMIT_CPU, {cpu_seconds, cpu_seconds}},
                  {RLIMIT_FSIZE, limit(options_.file_size_bytes)},
                  {RLIMIT_NOFILE, limit(options_.open_files)},
                  {RLIMIT_CORE, limit(0)}};
-  if (!cgroup) {
+  if (!sandbox->cgroup) {
     // Without a cgroup, the per-process limits are all there is.
     plan.limits.push_back({RLIMIT_AS, limit(options_.memory_bytes)});
   }
@@ -509,41 +608,90 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
   plan.uid = options_.unprivileged_uid;
   plan.gid = options_.unprivileged_gid;
 
-  const auto started = Clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) return os_failure("fork");
   if (pid == 0) run_child(plan);
   // Also from the parent, so the group exists before anything could signal it.
   ::setpgid(pid, pid);
-  out_write.reset();
-  err_write.reset();
-  sandbox_files.clear();
-  span.add_event("container_started",
-                 {{"container_id", sandbox_id}, {"pid", static_cast<int64_t>(pid)}});
+  sandbox->pid = pid;
+  ::fcntl(sandbox->stdout_read.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(sandbox->stderr_read.get(), F_SETFL, O_NONBLOCK);
+  return sandbox;
+}
 
+// Gives a waiting sandbox its script: into the launcher's in-memory file first, then the line
+// that lets it go. False when the launcher is gone (the sandbox is then of no use).
+bool SandboxRunner::hand_over(Sandbox& sandbox, const ScriptJob& job) {
+  size_t done = 0;
+  while (done < job.source.size()) {
+    const ssize_t n = ::pwrite(sandbox.script.get(), job.source.data() + done,
+                               job.source.size() - done, static_cast<off_t>(done));
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  sandbox.script.reset();
+  const std::string go = std::string(to_string(job.language)) + " " +
+                         std::to_string(job.time_limit.count() / 1000 + 2) + "\n";
+  const bool sent = ::send(sandbox.go.get(), go.data(), go.size(), MSG_NOSIGNAL) ==
+                    static_cast<ssize_t>(go.size());
+  sandbox.go.reset();
+  return sent;
+}
+
+Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& span,
+                                          std::unique_ptr<Sandbox> waiting) {
+  const bool sandboxed = options_.mode == SandboxMode::kBubblewrap;
+  // A sandbox started ahead of time takes the script if it can (the launcher reads it as a shell
+  // string, which ends at a NUL byte); otherwise one is started with the script in it.
+  std::unique_ptr<Sandbox> sandbox;
+  if (waiting && job.source.find('\0') == std::string::npos && hand_over(*waiting, job)) {
+    sandbox = std::move(waiting);
+  } else if (waiting && pool_) {
+    pool_->dispose(std::move(waiting));
+  }
+  const bool prepared = sandbox != nullptr;
+  if (!sandbox) {
+    auto started = start(&job);
+    if (!started) return started.failure();
+    sandbox = std::move(started).value();
+  }
+  const auto started = Clock::now();
+  span.set_attribute("sandbox.prepared", prepared);
+  span.add_event("volume_created",
+                 {{"volume_name", sandboxed ? sandbox->id + "-work" : sandbox->workdir.string()}});
+  span.add_event("container_started",
+                 {{"container_id", sandbox->id}, {"pid", static_cast<int64_t>(sandbox->pid)}});
+
+  // The CPU time a sandbox used while it waited is not the script's.
+  const uint64_t cpu_before = sandbox->cgroup ? sandbox->cgroup->cpu_time_ns() : 0;
   ScriptOutcome result;
-  ::fcntl(out_read.get(), F_SETFL, O_NONBLOCK);
-  ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
-  auto status =
-      supervise({.pid = pid,
-                 .stdout_fd = out_read.get(),
-                 .stderr_fd = err_read.get(),
-                 .cgroup = cgroup.get(),
-                 .stdout_limit = options_.stdout_limit,
-                 .stderr_limit = options_.stderr_limit,
-                 .deadline = started + job.time_limit,
-                 .cpu_budget_ns = static_cast<uint64_t>(job.time_limit.count()) * 1'000'000},
-                result);
+  auto status = supervise(
+      {.pid = sandbox->pid,
+       .stdout_fd = sandbox->stdout_read.get(),
+       .stderr_fd = sandbox->stderr_read.get(),
+       .cgroup = sandbox->cgroup.get(),
+       .stdout_limit = options_.stdout_limit,
+       .stderr_limit = options_.stderr_limit,
+       .deadline = started + job.time_limit,
+       .cpu_budget_ns = cpu_before + static_cast<uint64_t>(job.time_limit.count()) * 1'000'000},
+      result);
+  sandbox->reaped = true;  // supervise() waits for the main process in every case
   if (!status) return status.failure();
   result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   apply_wait_status(status.value(), sandboxed, result);
-  if (cgroup) {
+  if (const RunCgroup* cgroup = sandbox->cgroup.get()) {
     result.oom_killed = cgroup->oom_killed();
     result.process_limit_reached = cgroup->process_limit_hit();
     span.set_attribute("sandbox.peak_memory_bytes",
                        static_cast<int64_t>(cgroup->peak_memory_bytes()));
     span.set_attribute("sandbox.cpu_time_ms",
-                       static_cast<int64_t>(cgroup->cpu_time_ns() / 1'000'000));
+                       static_cast<int64_t>((cgroup->cpu_time_ns() - cpu_before) / 1'000'000));
+  }
+  // Removing its cgroups and directory is not the request's business.
+  if (pool_) {
+    pool_->dispose(std::move(sandbox));
+  } else {
+    sandbox.reset();
   }
   result.stdout_text = to_valid_utf8(result.stdout_text);
   result.stderr_text = to_valid_utf8(result.stderr_text);

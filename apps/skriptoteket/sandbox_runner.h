@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "prepared_pool.h"
 #include "run_cgroup.h"
 #include "runner.h"
 #include "tracekit/tracer.h"
@@ -50,6 +51,10 @@ struct SandboxRunnerOptions {
   // The host uid and gid bubblewrap runs as when the runner runs as root (nobody).
   uid_t unprivileged_uid = 65534;
   gid_t unprivileged_gid = 65534;
+  // Sandboxes started ahead of time, each waiting for one script (bubblewrap only): a run takes
+  // one instead of waiting for bubblewrap to set up namespaces, mounts and the seccomp filter.
+  // 0: every run starts its own sandbox.
+  size_t prepared_sandboxes = 2;
   // SandboxMode::kNone only: working directories are created below this one.
   std::filesystem::path work_root = std::filesystem::temp_directory_path() / "skriptoteket-runs";
 };
@@ -70,10 +75,20 @@ class SandboxRunner final : public ScriptRunner {
   // cgroup_unavailable_reason() says why.
   std::string_view cgroup_version() const noexcept;
   const std::string& cgroup_unavailable_reason() const noexcept { return cgroup_reason_; }
+  // How many sandboxes started ahead of time wait for a script now; waiting until all
+  // `prepared_sandboxes` do (false after `timeout`). For benchmarks and tests.
+  size_t prepared_now() const;
+  bool wait_until_prepared(std::chrono::milliseconds timeout);
 
  private:
+  struct Sandbox;
   SandboxRunner(SandboxRunnerOptions options, tracekit::Tracer& tracer);
-  Outcome<ScriptOutcome> run(const ScriptJob& job, tracekit::Span& span);
+  // Starts a sandbox for `job`, or (nullptr) one whose launcher waits for a script.
+  Outcome<std::unique_ptr<Sandbox>> start(const ScriptJob* job);
+  bool hand_over(Sandbox& sandbox, const ScriptJob& job);
+  // Runs `job` in `waiting` when given and able to take it, else in a sandbox started for it.
+  Outcome<ScriptOutcome> run(const ScriptJob& job, tracekit::Span& span,
+                             std::unique_ptr<Sandbox> waiting);
 
   SandboxRunnerOptions options_;
   tracekit::Tracer& tracer_;
@@ -81,6 +96,7 @@ class SandboxRunner final : public ScriptRunner {
   std::string seccomp_program_;
   std::unique_ptr<CgroupManager> cgroups_;
   std::string cgroup_reason_;
+  std::unique_ptr<PreparedPool<Sandbox>> pool_;  // last: destroyed first, it calls start()
 };
 
 }  // namespace skriptoteket

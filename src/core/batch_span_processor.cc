@@ -1,5 +1,7 @@
 #include "tracekit/batch_span_processor.h"
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -211,7 +213,11 @@ BatchSpanProcessor::BatchSpanProcessor(std::unique_ptr<SpanExporter> exporter,
     options.max_export_batch_size = options.max_queue_size;
   }
   shared_ = std::make_shared<Shared>(std::move(exporter), options);
-  worker_ = std::thread([shared = shared_] { shared->run(); });
+  worker_ = std::thread([shared = shared_] {
+    // Named, so profilers, top -H and scripts/load.sh can tell the exporting thread apart.
+    ::pthread_setname_np(::pthread_self(), "tk-batch");
+    shared->run();
+  });
 }
 
 BatchSpanProcessor::~BatchSpanProcessor() {

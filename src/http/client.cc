@@ -2,6 +2,8 @@
 // TCP or TLS, connect and total timeouts, errors as values.
 #include "tracekit/http/client.h"
 
+#include <pthread.h>
+
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -555,7 +557,10 @@ struct BlockingClient::Impl {
   std::thread thread;
 
   explicit Impl(ClientOptions o) : client(io.get_executor(), std::move(o)) {
-    thread = std::thread([this] { io.run(); });
+    thread = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "tk-http-client");
+      io.run();
+    });
   }
   ~Impl() {
     work.reset();

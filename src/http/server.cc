@@ -4,6 +4,8 @@
 // graceful stop.
 #include "tracekit/http/server.h"
 
+#include <pthread.h>
+
 #include <array>
 #include <atomic>
 
@@ -257,6 +259,10 @@ asio::awaitable<void> Server::Impl::write_early_error(Conn& conn, int status,
   Response r = Response::error(status, message);
   beast::http::response<beast::http::string_body> res{static_cast<beast::http::status>(status), 11};
   res.set(beast::http::field::content_type, "application/json");
+  // No middleware sees a request refused this early (the request guard adds the full set of
+  // security headers to everything else): never sniffed as a page, never cached.
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set(beast::http::field::cache_control, "no-store");
   if (!options.server_name.empty()) res.set(beast::http::field::server, options.server_name);
   res.keep_alive(false);
   res.body() = std::move(r.body());
@@ -657,7 +663,10 @@ Result<void> Server::start() {
   asio::co_spawn(s.io, s.accept_loop(), asio::detached);
   s.started.store(true);
   for (unsigned i = 0; i < std::max(1u, s.options.io_threads); ++i) {
-    s.io_threads.emplace_back([&s] { s.io.run(); });
+    s.io_threads.emplace_back([&s] {
+      ::pthread_setname_np(::pthread_self(), "tk-http-io");  // for top -H, perf, load.sh
+      s.io.run();
+    });
   }
   return {};
 }

@@ -54,6 +54,11 @@ class FramingTest : public ::testing::Test {
     EXPECT_EQ(a.status, status) << a.raw;
     EXPECT_EQ(a.responses, 1) << "the bytes after the bad request were served:\n" << a.raw;
     EXPECT_TRUE(a.connection_close) << a.raw;
+    // Answered before any middleware runs, so the server itself marks it: never sniffed as a
+    // page, never cached.
+    const std::string lower = RawConnection::lower(a.raw);
+    EXPECT_NE(lower.find("\r\nx-content-type-options: nosniff\r\n"), std::string::npos) << a.raw;
+    EXPECT_NE(lower.find("\r\ncache-control: no-store\r\n"), std::string::npos) << a.raw;
   }
 
   std::unique_ptr<Server> server_;

@@ -35,10 +35,14 @@ int host_processes_running(const std::string& needle) {
   return found;
 }
 
-class RunnerTest : public ::testing::Test {
+// Each test runs twice: with sandboxes started for their script (Fresh), and with every run
+// taking a sandbox started ahead of time (Prepared), whose launcher receives the script.
+class RunnerTest : public ::testing::TestWithParam<bool> {
  protected:
+  bool prepared() const { return GetParam(); }
   void SetUp() override {
     SandboxRunnerOptions options;
+    options.prepared_sandboxes = prepared() ? 2 : 0;
     options.work_root = dir_.path() / "runs";
     options.stdout_limit = 1000;
     options.stderr_limit = 500;
@@ -48,8 +52,23 @@ class RunnerTest : public ::testing::Test {
     runner_ = std::move(created).value();
   }
   ScriptOutcome run(Language language, std::string source, std::chrono::milliseconds limit = 10s) {
-    auto outcome = runner_->execute({language, std::move(source), limit});
+    return run_on(*runner_, {language, std::move(source), limit});
+  }
+  // Runs `job`; in the Prepared variant, once a sandbox waits for it, and checks it took one.
+  ScriptOutcome run_on(SandboxRunner& runner, const ScriptJob& job) {
+    const bool takes_a_prepared_sandbox = prepared() && job.source.find('\0') == std::string::npos;
+    if (takes_a_prepared_sandbox) {
+      EXPECT_TRUE(runner.wait_until_prepared(20s));
+    }
+    tracing_.spans->clear();
+    auto outcome = runner.execute(job);
     EXPECT_TRUE(outcome.ok()) << (outcome.ok() ? "" : outcome.failure().message);
+    auto span = tracing_.spans->find("sandbox_runner.execute");
+    EXPECT_TRUE(span);
+    if (span && runner.options().mode == SandboxMode::kBubblewrap) {
+      const auto* attribute = span->attribute("sandbox.prepared");
+      EXPECT_TRUE(attribute && attribute->as_bool() == takes_a_prepared_sandbox);
+    }
     return outcome.ok() ? outcome.value() : ScriptOutcome{};
   }
 
@@ -58,7 +77,7 @@ class RunnerTest : public ::testing::Test {
   std::unique_ptr<SandboxRunner> runner_;
 };
 
-TEST_F(RunnerTest, RunsAPythonScriptAndCapturesItsOutput) {
+TEST_P(RunnerTest, RunsAPythonScriptAndCapturesItsOutput) {
   auto outcome = run(Language::kPython3,
                      "import sys\nprint('hello from python')\nprint('warn', file=sys.stderr)\n");
   EXPECT_EQ(outcome.exit_code, 0);
@@ -68,13 +87,13 @@ TEST_F(RunnerTest, RunsAPythonScriptAndCapturesItsOutput) {
   EXPECT_FALSE(outcome.stdout_truncated);
 }
 
-TEST_F(RunnerTest, RunsABashScript) {
+TEST_P(RunnerTest, RunsABashScript) {
   auto outcome = run(Language::kBash, "echo \"sum=$((2 + 3))\"\n");
   EXPECT_EQ(outcome.exit_code, 0);
   EXPECT_EQ(outcome.stdout_text, "sum=5\n");
 }
 
-TEST_F(RunnerTest, ANonZeroExitIsAnOutcomeNotAnError) {
+TEST_P(RunnerTest, ANonZeroExitIsAnOutcomeNotAnError) {
   auto outcome = run(Language::kBash, "echo failing >&2\nexit 7\n");
   EXPECT_EQ(outcome.exit_code, 7);
   EXPECT_FALSE(outcome.timed_out);
@@ -83,19 +102,22 @@ TEST_F(RunnerTest, ANonZeroExitIsAnOutcomeNotAnError) {
   EXPECT_EQ(python.exit_code, 3);
 }
 
-TEST_F(RunnerTest, AHangingScriptIsKilledWithEverythingItStarted) {
+TEST_P(RunnerTest, AHangingScriptIsKilledWithEverythingItStarted) {
   // The script starts a background sleeper in a session of its own, and hangs.
-  auto outcome = run(Language::kBash, "setsid sleep 3011 &\nsleep 3012\n", 700ms);
+  // Numbers of their own per variant: CTest may run both at once.
+  const std::string daemon = prepared() ? "sleep 3111" : "sleep 3011";
+  const std::string main = prepared() ? "sleep 3112" : "sleep 3012";
+  auto outcome = run(Language::kBash, "setsid " + daemon + " &\n" + main + "\n", 700ms);
   EXPECT_TRUE(outcome.timed_out);
   EXPECT_EQ(outcome.exit_code, -1);
   EXPECT_EQ(outcome.signal, SIGKILL);
   EXPECT_GE(outcome.duration, 700ms);
   EXPECT_LT(outcome.duration, 5s);
-  EXPECT_EQ(host_processes_running("sleep 3011"), 0);
-  EXPECT_EQ(host_processes_running("sleep 3012"), 0);
+  EXPECT_EQ(host_processes_running(daemon), 0);
+  EXPECT_EQ(host_processes_running(main), 0);
 }
 
-TEST_F(RunnerTest, AnOutputFloodIsCappedAndTheRestDropped) {
+TEST_P(RunnerTest, AnOutputFloodIsCappedAndTheRestDropped) {
   auto outcome = run(Language::kPython3,
                      "import sys\nsys.stdout.write('x' * 5_000_000)\n"
                      "sys.stderr.write('e' * 100_000)\n");
@@ -106,14 +128,14 @@ TEST_F(RunnerTest, AnOutputFloodIsCappedAndTheRestDropped) {
   EXPECT_TRUE(outcome.stderr_truncated);
 }
 
-TEST_F(RunnerTest, AnEndlessFloodEndsAtTheTimeLimit) {
+TEST_P(RunnerTest, AnEndlessFloodEndsAtTheTimeLimit) {
   auto outcome = run(Language::kBash, "yes flood\n", 700ms);
   EXPECT_TRUE(outcome.timed_out);
   EXPECT_EQ(outcome.stdout_text.size(), 1000u);
   EXPECT_TRUE(outcome.stdout_truncated);
 }
 
-TEST_F(RunnerTest, TheScriptGetsACleanEnvironmentAndAFreshVolume) {
+TEST_P(RunnerTest, TheScriptGetsACleanEnvironmentAndAFreshVolume) {
   ::setenv("SKRIPTOTEKET_SECRET_FOR_TEST", "must-not-leak", 1);
   auto outcome = run(Language::kPython3,
                      "import os\nprint(os.getcwd())\nprint(sorted(os.environ))\n"
@@ -130,23 +152,24 @@ TEST_F(RunnerTest, TheScriptGetsACleanEnvironmentAndAFreshVolume) {
   EXPECT_EQ(next.stdout_text, "script.sh\n");
 }
 
-TEST_F(RunnerTest, WithoutACgroupTheLimitsAreRlimitsInsideTheSandbox) {
+TEST_P(RunnerTest, WithoutACgroupTheLimitsAreRlimitsInsideTheSandbox) {
   SandboxRunnerOptions options;
   options.cgroup_mode = "none";
   options.max_processes = 24;
   options.memory_bytes = 256ULL << 20;
+  options.prepared_sandboxes = prepared() ? 1 : 0;
   auto created = SandboxRunner::create(options, tracing_.tracer());
   ASSERT_TRUE(created.ok()) << created.failure().message;
   EXPECT_EQ(created.value()->cgroup_version(), "none");
-  auto outcome = created.value()->execute(
+  auto outcome = run_on(
+      *created.value(),
       {Language::kBash, "ulimit -u\nulimit -v\nb() { b | b & }; b\nsleep 1\necho survived\n", 3s});
-  ASSERT_TRUE(outcome.ok());
   // The process cap holds inside the sandbox's user namespace; the address space per process.
-  EXPECT_EQ(outcome->stdout_text.substr(0, outcome->stdout_text.find("survived")),
+  EXPECT_EQ(outcome.stdout_text.substr(0, outcome.stdout_text.find("survived")),
             "24\n" + std::to_string(256 << 10) + "\n");
 }
 
-TEST_F(RunnerTest, WithoutASandboxTheScriptRunsInADirectoryOnDisk) {
+TEST_P(RunnerTest, WithoutASandboxTheScriptRunsInADirectoryOnDisk) {
   SandboxRunnerOptions options;
   options.mode = SandboxMode::kNone;
   options.cgroup_mode = "none";
@@ -164,23 +187,52 @@ TEST_F(RunnerTest, WithoutASandboxTheScriptRunsInADirectoryOnDisk) {
   EXPECT_EQ(string_attribute(*span, "runner.sandbox"), "none");
 }
 
-TEST_F(RunnerTest, ResourceLimitsApply) {
+TEST_P(RunnerTest, ResourceLimitsApply) {
   auto outcome = run(Language::kPython3,
                      "import resource\n"
                      "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
                      "print(resource.getrlimit(resource.RLIMIT_CORE)[0])\n"
-                     "print(resource.getrlimit(resource.RLIMIT_FSIZE)[0])\n");
-  EXPECT_EQ(outcome.stdout_text, "64\n0\n16777216\n");
+                     "print(resource.getrlimit(resource.RLIMIT_FSIZE)[0])\n"
+                     "print(resource.getrlimit(resource.RLIMIT_CPU)[0])\n",
+                     7s);
+  // CPU seconds: the run's time limit and 2 more (the cgroup's budget is the exact one).
+  EXPECT_EQ(outcome.stdout_text, "64\n0\n16777216\n9\n");
 }
 
-TEST_F(RunnerTest, BinaryOutputBecomesValidUtf8) {
+TEST_P(RunnerTest, TheScriptHoldsNoDescriptorButItsOutput) {
+  auto outcome = run(Language::kPython3,
+                     "import os\nprint(sorted(int(fd) for fd in os.listdir('/proc/self/fd')))\n");
+  // 0, 1, 2 and the directory being listed: nothing of the runner, bubblewrap or the launcher.
+  EXPECT_EQ(outcome.stdout_text, "[0, 1, 2, 3]\n");
+}
+
+TEST_P(RunnerTest, AScriptWithANulByteRunsAsBefore) {
+  auto outcome = run(Language::kBash, std::string("echo before\n#\0\necho after\n", 26));
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.stderr_text;
+  EXPECT_NE(outcome.stdout_text.find("before"), std::string::npos);
+}
+
+TEST_P(RunnerTest, TimeSpentWaitingIsNotTheScriptsCpuTime) {
+  if (runner_->cgroup_version() == "none") GTEST_SKIP() << "no cgroup here";
+  if (prepared()) std::this_thread::sleep_for(300ms);  // the sandbox waits meanwhile
+  auto outcome = run(Language::kBash, "exit 0\n", 1000ms);
+  EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_FALSE(outcome.cpu_limit_exceeded);
+  auto span = tracing_.spans->find("sandbox_runner.execute");
+  ASSERT_TRUE(span);
+  const auto* cpu = span->attribute("sandbox.cpu_time_ms");
+  ASSERT_TRUE(cpu);
+  EXPECT_LT(cpu->as_int(), 500);
+}
+
+TEST_P(RunnerTest, BinaryOutputBecomesValidUtf8) {
   auto outcome = run(Language::kBash, "printf 'a\\377b'\n");
   EXPECT_EQ(outcome.stdout_text,
             "a\xEF\xBF\xBD"
             "b");
 }
 
-TEST_F(RunnerTest, ATimeLimitOutsideTheAllowedRangeIsRefused) {
+TEST_P(RunnerTest, ATimeLimitOutsideTheAllowedRangeIsRefused) {
   auto zero = runner_->execute({Language::kBash, "true", 0ms});
   ASSERT_FALSE(zero.ok());
   EXPECT_EQ(zero.failure().kind, Failure::Kind::kInvalid);
@@ -189,7 +241,7 @@ TEST_F(RunnerTest, ATimeLimitOutsideTheAllowedRangeIsRefused) {
   EXPECT_EQ(huge.failure().kind, Failure::Kind::kInvalid);
 }
 
-TEST_F(RunnerTest, TheSpanTellsTheRunsLifeInThreeEvents) {
+TEST_P(RunnerTest, TheSpanTellsTheRunsLifeInThreeEvents) {
   tracing_.spans->clear();
   tracekit::SpanContext parent;
   {
@@ -222,7 +274,7 @@ TEST_F(RunnerTest, TheSpanTellsTheRunsLifeInThreeEvents) {
   EXPECT_NE(span->status_code(), tracekit::StatusCode::kError);
 }
 
-TEST_F(RunnerTest, ATimedOutRunSaysSoInItsLastEvent) {
+TEST_P(RunnerTest, ATimedOutRunSaysSoInItsLastEvent) {
   tracing_.spans->clear();
   run(Language::kPython3, "import time\ntime.sleep(60)\n", 500ms);
   auto span = tracing_.spans->find("sandbox_runner.execute");
@@ -231,7 +283,7 @@ TEST_F(RunnerTest, ATimedOutRunSaysSoInItsLastEvent) {
   EXPECT_TRUE(span->events()[2].attributes[1].value.as_bool());
 }
 
-TEST_F(RunnerTest, ConcurrentRunsDoNotMixTheirOutput) {
+TEST_P(RunnerTest, ConcurrentRunsDoNotMixTheirOutput) {
   constexpr int kThreads = 4;
   std::vector<std::thread> threads;
   std::vector<ScriptOutcome> outcomes(kThreads);
@@ -246,6 +298,11 @@ TEST_F(RunnerTest, ConcurrentRunsDoNotMixTheirOutput) {
   for (int i = 0; i < kThreads; ++i)
     EXPECT_EQ(outcomes[i].stdout_text, "run-" + std::to_string(i) + "\n");
 }
+
+INSTANTIATE_TEST_SUITE_P(Sandboxes, RunnerTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Prepared" : "Fresh";
+                         });
 
 }  // namespace
 }  // namespace skriptoteket
