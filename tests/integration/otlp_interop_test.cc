@@ -3,7 +3,7 @@
 // protobufjs code @opentelemetry/otlp-transformer generated from opentelemetry-proto), over
 // gRPC, HTTP/protobuf and HTTP/JSON, with and without gzip. The JS side decodes (JSON through
 // its own object mapping), encodes again, and hands the bytes back; libprotobuf then checks
-// every field against the span records. Log records go the same way (LogsService, /v1/logs).
+// every field against the span records.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -18,7 +18,6 @@
 
 #include "receivers.h"
 #include "tracekit/otlp/exporter.h"
-#include "tracekit/otlp/log_exporter.h"
 
 namespace tracekit::testing {
 namespace {
@@ -231,75 +230,6 @@ INSTANTIATE_TEST_SUITE_P(Protocols, OtlpInterop,
                                                   : "http_json";
                            return name + (info.param.gzip ? "_gzip" : "");
                          });
-
-// Log records the same way: our log exporter's request, decoded by the JS code and encoded again,
-// carries every field.
-TEST_P(OtlpInterop, OfficialJsPackagesDecodeOurLogRecords) {
-  NodeReceiver node;
-  std::string why;
-  if (!node.start(&why)) GTEST_SKIP() << "JS interop skipped: " << why;
-  const Case c = GetParam();
-  OtlpConfig cfg;
-  cfg.protocol = c.protocol;
-  cfg.gzip = c.gzip;
-  cfg.timeout = 10s;
-  cfg.endpoint = c.protocol == OtlpProtocol::kGrpc
-                     ? "http://127.0.0.1:" + std::to_string(node.grpc_port())
-                     : "http://127.0.0.1:" + std::to_string(node.http_port()) + "/v1/logs";
-  OwnedAttributes attrs;
-  attrs.set("service.name", "interop");
-  auto exporter = otlp::OtlpLogExporter::create(cfg, Resource(std::move(attrs)));
-  ASSERT_TRUE(exporter.ok()) << exporter.error().message;
-  const TraceId trace = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").value();
-  const SpanId span = SpanId::from_hex("00f067aa0ba902b7").value();
-  const log::Field fields[] = {
-      {"tool_id", "t-1"}, {"n", int64_t{-3}}, {"ratio", 0.5}, {"ok", false}, {"text", "ä \"q\""}};
-  std::vector<log::LogRecordPtr> records;
-  records.push_back(log::LogRecord::make(1'700'000'000'123'456'789ull, log::Level::kWarn, "web",
-                                         "tool.executed", fields, trace, span, TraceFlags(1),
-                                         "corr-1"));
-  records.push_back(log::LogRecord::make(1'700'000'000'200'000'000ull, log::Level::kInfo, "web",
-                                         "no span", {}, TraceId(), SpanId(), TraceFlags(), ""));
-  ExportResult r = (*exporter)->export_records(records, std::chrono::steady_clock::now() + 10s);
-  ASSERT_TRUE(r.ok()) << r.error;
-
-  std::string line = node.read_line(10s);
-  std::istringstream ss(line);
-  std::string transport, content_type, encoding, payload;
-  ss >> transport >> content_type >> encoding >> payload;
-  ASSERT_NE(transport, "error") << from_base64(payload);
-  EXPECT_EQ(transport, c.protocol == OtlpProtocol::kGrpc ? "grpc-logs" : "http-logs");
-  logsv1::ExportLogsServiceRequest req;
-  ASSERT_TRUE(req.ParseFromString(from_base64(payload)));
-  ASSERT_EQ(req.resource_logs_size(), 1);
-  const auto& rl = req.resource_logs(0);
-  EXPECT_EQ(rl.resource().attributes(0).value().string_value(), "interop");
-  ASSERT_EQ(rl.scope_logs_size(), 1);
-  EXPECT_EQ(rl.scope_logs(0).scope().name(), "web");
-  ASSERT_EQ(rl.scope_logs(0).log_records_size(), 2);
-  const auto& a = rl.scope_logs(0).log_records(0);
-  EXPECT_EQ(a.time_unix_nano(), 1'700'000'000'123'456'789ull);
-  EXPECT_EQ(a.observed_time_unix_nano(), 1'700'000'000'123'456'789ull);
-  EXPECT_EQ(a.severity_number(), 13);
-  EXPECT_EQ(a.severity_text(), "WARN");
-  EXPECT_EQ(a.body().string_value(), "tool.executed");
-  EXPECT_EQ(a.trace_id(), std::string(reinterpret_cast<const char*>(trace.data()), 16));
-  EXPECT_EQ(a.span_id(), std::string(reinterpret_cast<const char*>(span.data()), 8));
-  EXPECT_EQ(a.flags(), 1u);
-  ASSERT_EQ(a.attributes_size(), 6);
-  EXPECT_EQ(a.attributes(0).value().string_value(), "t-1");
-  EXPECT_EQ(a.attributes(1).value().int_value(), -3);
-  EXPECT_EQ(a.attributes(2).value().double_value(), 0.5);
-  EXPECT_FALSE(a.attributes(3).value().bool_value());
-  EXPECT_TRUE(a.attributes(3).value().has_bool_value());
-  EXPECT_EQ(a.attributes(4).value().string_value(), "ä \"q\"");
-  EXPECT_EQ(a.attributes(5).key(), "correlation_id");
-  EXPECT_EQ(a.attributes(5).value().string_value(), "corr-1");
-  const auto& b = rl.scope_logs(0).log_records(1);
-  EXPECT_EQ(b.body().string_value(), "no span");
-  EXPECT_TRUE(b.trace_id().empty());
-  EXPECT_TRUE(b.span_id().empty());
-}
 
 const tracev1::Span& only_span(const otlpv1::ExportTraceServiceRequest& req) {
   return req.resource_spans(0).scope_spans(0).spans(0);

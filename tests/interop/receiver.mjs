@@ -1,15 +1,13 @@
 // An OTLP receiver built from the official OpenTelemetry JS packages, for tracekit's interop test.
 //
-// gRPC: @grpc/grpc-js serves opentelemetry.proto.collector.trace.v1.TraceService/Export and
-//       opentelemetry.proto.collector.logs.v1.LogsService/Export.
-// HTTP: node:http serves POST /v1/traces and /v1/logs with application/x-protobuf or
-//       application/json bodies, gzip or not.
+// gRPC: @grpc/grpc-js serves opentelemetry.proto.collector.trace.v1.TraceService/Export.
+// HTTP: node:http serves POST /v1/traces with application/x-protobuf or application/json bodies,
+//       gzip or not.
 // Requests are decoded with the protobufjs code that @opentelemetry/otlp-transformer 0.216.0
 // generated from opentelemetry-proto (JSON bodies through fromObject, after turning the hex ids
 // OTLP/JSON uses into bytes), then encoded again with the same code. For every request one line
 // goes to stdout:
 //   <transport> <content-type> <content-encoding> <base64 of the re-encoded request>
-// where transport is grpc or http for spans, grpc-logs or http-logs for log records.
 // so the C++ test can check every field with libprotobuf. The first line is "ports <grpc> <http>".
 // The process ends when its standard input closes, or after 120 s.
 import { createServer } from 'node:http';
@@ -23,9 +21,6 @@ const root = require('otlp-transformer-216/build/src/generated/root.js');
 const v1 = root.opentelemetry.proto.collector.trace.v1;
 const Request = v1.ExportTraceServiceRequest;
 const Response = v1.ExportTraceServiceResponse;
-const logsV1 = root.opentelemetry.proto.collector.logs.v1;
-const LogsRequest = logsV1.ExportLogsServiceRequest;
-const LogsResponse = logsV1.ExportLogsServiceResponse;
 
 function hexToBase64(hex, bytes) {
   if (typeof hex !== 'string' || hex.length !== 2 * bytes || !/^[0-9a-fA-F]*$/.test(hex)) {
@@ -55,22 +50,8 @@ function fromOtlpJson(text) {
   return Request.fromObject(obj);
 }
 
-// The same for an ExportLogsServiceRequest (a record's ids are optional).
-function fromOtlpLogsJson(text) {
-  const obj = JSON.parse(text);
-  for (const rl of obj.resourceLogs ?? []) {
-    for (const sl of rl.scopeLogs ?? []) {
-      for (const record of sl.logRecords ?? []) {
-        if (record.traceId) record.traceId = hexToBase64(record.traceId, 16);
-        if (record.spanId) record.spanId = hexToBase64(record.spanId, 8);
-      }
-    }
-  }
-  return LogsRequest.fromObject(obj);
-}
-
-function report(transport, contentType, encoding, message, type = Request) {
-  const bytes = Buffer.from(type.encode(message).finish());
+function report(transport, contentType, encoding, message) {
+  const bytes = Buffer.from(Request.encode(message).finish());
   process.stdout.write(`${transport} ${contentType || '-'} ${encoding || '-'} ${bytes.toString('base64')}\n`);
 }
 
@@ -86,30 +67,12 @@ const service = {
     responseDeserialize: (b) => Response.decode(b),
   },
 };
-const logsService = {
-  Export: {
-    path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (m) => Buffer.from(LogsRequest.encode(m).finish()),
-    requestDeserialize: (b) => LogsRequest.decode(b),
-    responseSerialize: (m) => Buffer.from(LogsResponse.encode(m).finish()),
-    responseDeserialize: (b) => LogsResponse.decode(b),
-  },
-};
 const grpcServer = new grpc.Server();
 grpcServer.addService(service, {
   Export(call, callback) {
     const encoding = call.metadata.get('grpc-encoding')[0] ?? '-';
     report('grpc', 'application/grpc', encoding, call.request);
     callback(null, Response.create({}));
-  },
-});
-grpcServer.addService(logsService, {
-  Export(call, callback) {
-    const encoding = call.metadata.get('grpc-encoding')[0] ?? '-';
-    report('grpc-logs', 'application/grpc', encoding, call.request, LogsRequest);
-    callback(null, LogsResponse.create({}));
   },
 });
 
@@ -121,17 +84,14 @@ const httpServer = createServer((req, res) => {
     const contentType = req.headers['content-type'] ?? '';
     const encoding = req.headers['content-encoding'] ?? '';
     try {
-      const logs = req.url === '/v1/logs';
-      if (req.method !== 'POST' || (req.url !== '/v1/traces' && !logs)) throw new Error(`unexpected ${req.method} ${req.url}`);
+      if (req.method !== 'POST' || req.url !== '/v1/traces') throw new Error(`unexpected ${req.method} ${req.url}`);
       let body = Buffer.concat(chunks);
       if (encoding === 'gzip') body = gunzipSync(body);
       const json = contentType.startsWith('application/json');
-      const type = logs ? LogsRequest : Request;
-      const message = json ? (logs ? fromOtlpLogsJson : fromOtlpJson)(body.toString('utf8')) : type.decode(body);
-      report(logs ? 'http-logs' : 'http', contentType, encoding, message, type);
-      const ResponseType = logs ? LogsResponse : Response;
+      const message = json ? fromOtlpJson(body.toString('utf8')) : Request.decode(body);
+      report('http', contentType, encoding, message);
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
-      res.end(json ? '{}' : Buffer.from(ResponseType.encode(ResponseType.create({})).finish()));
+      res.end(json ? '{}' : Buffer.from(Response.encode(Response.create({})).finish()));
     } catch (e) {
       process.stdout.write(`error ${contentType || '-'} ${encoding || '-'} ${Buffer.from(String(e)).toString('base64')}\n`);
       res.writeHead(400, { 'content-type': 'text/plain' });
