@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "tracekit/batch_span_processor.h"
+#include "tracekit/diagnostics.h"
 #include "tracekit/exporters/console.h"
 #include "tracekit/log/record.h"
 #include "tracekit/propagation/propagator.h"
@@ -15,46 +16,50 @@
 
 namespace tracekit {
 
-Result<void> configure_tracing() {
-  auto config = Config::from_env();
+Result<void> configure_tracing(const ConfigOptions& options) {
+  auto config = Config::from_env(options);
   if (!config) return config.error();
   return configure_tracing(*config);
 }
 
 namespace {
-Result<std::unique_ptr<SpanExporter>> make_exporter(const std::string& name, const Config& config) {
-  if (name == "console") {
+Result<std::unique_ptr<SpanExporter>> make_exporter(ExporterKind kind, const Config& config) {
+  if (kind == ExporterKind::kConsole) {
     if (config.console_path.empty())
       return std::unique_ptr<SpanExporter>(new ConsoleSpanExporter());
     auto file = ConsoleSpanExporter::open_file(config.console_path);
     if (!file) return Error{"TRACEKIT_CONSOLE_PATH: " + file.error().message};
     return std::unique_ptr<SpanExporter>(std::move(*file));
   }
-  if (name == "otlp") {
 #if TRACEKIT_WITH_OTLP
-    return otlp::make_exporter(config.otlp);
+  return otlp::make_exporter(config.otlp);
 #else
-    return Error{"OTEL_TRACES_EXPORTER=otlp: this build of tracekit has no OTLP exporter"};
+  return Error{"OTEL_TRACES_EXPORTER=otlp: this build of tracekit has no OTLP exporter"};
 #endif
-  }
-  return Error{"OTEL_TRACES_EXPORTER: unknown exporter \"" + name + "\""};
 }
 
-Result<std::unique_ptr<log::LogRecordExporter>> make_log_exporter(const std::string& name,
+// What was decided and why: conflicts as warnings, the effective configuration in one line
+// (info) and setting by setting with each origin (debug).
+void report_configuration(const Config& config) {
+  for (const auto& warning : config.warnings)
+    report_diagnostic(DiagnosticLevel::kWarning, warning);
+  report_diagnostic(DiagnosticLevel::kInfo, summary_line(config));
+  for (const auto& line : summary_details(config))
+    report_diagnostic(DiagnosticLevel::kDebug, line);
+}
+
+Result<std::unique_ptr<log::LogRecordExporter>> make_log_exporter(ExporterKind kind,
                                                                   const Config& config,
                                                                   const Resource& resource) {
-  if (name == "console") return log::console_log_exporter(resource);
-  if (name == "otlp") {
+  if (kind == ExporterKind::kConsole) return log::console_log_exporter(resource);
 #if TRACEKIT_WITH_OTLP
-    auto e = otlp::OtlpLogExporter::create(config.logs_otlp, resource);
-    if (!e) return e.error();
-    return std::unique_ptr<log::LogRecordExporter>(std::move(*e));
+  auto e = otlp::OtlpLogExporter::create(config.logs_otlp, resource);
+  if (!e) return e.error();
+  return std::unique_ptr<log::LogRecordExporter>(std::move(*e));
 #else
-    (void)config;
-    return Error{"OTEL_LOGS_EXPORTER=otlp: this build of tracekit has no OTLP exporter"};
+  (void)config;
+  return Error{"OTEL_LOGS_EXPORTER=otlp: this build of tracekit has no OTLP exporter"};
 #endif
-  }
-  return Error{"OTEL_LOGS_EXPORTER: unknown exporter \"" + name + "\""};
 }
 
 // Fans one record out to several processors (OTEL_LOGS_EXPORTER=otlp,console).
@@ -112,9 +117,8 @@ Result<std::shared_ptr<log::LogRecordProcessor>> make_log_processor(const Config
   batch.schedule_delay = config.log_batch.schedule_delay;
   batch.export_timeout = config.log_batch.export_timeout;
   std::vector<std::unique_ptr<log::LogRecordExporter>> exporters;
-  for (const auto& name : config.log_exporters) {
-    if (name == "none") continue;
-    auto exporter = make_log_exporter(name, config, resource);
+  for (ExporterKind kind : config.log_exporters) {
+    auto exporter = make_log_exporter(kind, config, resource);
     if (!exporter) return exporter.error();
     exporters.push_back(std::move(*exporter));
   }
@@ -130,21 +134,19 @@ Result<std::shared_ptr<log::LogRecordProcessor>> make_log_processor(const Config
 }  // namespace
 
 Result<void> configure_tracing(const Config& config) {
-  auto propagator = propagation::from_names(config.propagators);
-  if (!propagator) return propagator.error();
+  auto propagator = propagation::make(config.propagators);
   if (!config.enabled) {
-    propagation::set_global_propagator(std::move(*propagator));
+    report_configuration(config);
+    propagation::set_global_propagator(std::move(propagator));
     set_global_tracer_provider(nullptr);
     replace_log_processor(nullptr);
     return {};
   }
 
-  auto sampler = samplers::from_name(config.sampler, config.sampler_arg);
-  if (!sampler) return sampler.error();
-
   TracerProviderOptions options;
   OwnedAttributes seed;
-  seed.set("service.name", config.service_name);
+  seed.set("service.name",
+           config.service_name.empty() ? default_service_name() : config.service_name);
   if (!config.service_version.empty()) seed.set("service.version", config.service_version);
   if (!config.environment.empty()) seed.set("deployment.environment", config.environment);
   options.resource = Resource::sdk_default()
@@ -153,16 +155,16 @@ Result<void> configure_tracing(const Config& config) {
   // Log records carry the same resource as the spans.
   auto log_processor = make_log_processor(config, options.resource);
   if (!log_processor) return log_processor.error();
-  options.sampler = std::move(*sampler);
+  options.sampler = samplers::make(config.sampler);
   options.limits = config.limits;
-  for (const auto& name : config.exporters) {
-    if (name == "none") continue;
-    auto exporter = make_exporter(name, config);
+  for (ExporterKind kind : config.exporters) {
+    auto exporter = make_exporter(kind, config);
     if (!exporter) return exporter.error();
     options.processors.push_back(
         std::make_unique<BatchSpanProcessor>(std::move(*exporter), config.batch));
   }
-  propagation::set_global_propagator(std::move(*propagator));
+  report_configuration(config);
+  propagation::set_global_propagator(std::move(propagator));
   set_global_tracer_provider(std::make_shared<TracerProvider>(std::move(options)));
   replace_log_processor(std::move(*log_processor));
   return {};

@@ -1,4 +1,4 @@
-// The configuration parsers: tracekit::Config::from_env (the SDK's OTEL_* and the seed's
+// The configuration parsers: tracekit::Config::from_env (the SDK's OTEL_* and tracekit's own
 // variables) and the collector's parse_options (flags and TRACEKIT_COLLECTOR_* variables). Each
 // input line is "NAME=value" (an environment variable) or "--flag[=value]" (a collector
 // argument). A parse either gives a configuration that keeps its documented bounds, or an
@@ -58,11 +58,13 @@ void check_config(const std::map<std::string, std::string>& env) {
       FUZZ_CHECK(!k.empty());
     FUZZ_CHECK(otlp->client_key_file.empty() == otlp->client_certificate_file.empty());
   }
-  for (const auto& p : c->propagators)
-    FUZZ_CHECK(p == "tracecontext" || p == "baggage" || p == "none");
-  for (const auto* list : {&c->exporters, &c->log_exporters})
-    for (const auto& x : *list)
-      FUZZ_CHECK(x == "otlp" || x == "console" || x == "none");
+  // Typed values: a sampler ratio within [0, 1]; each warning names a variable that was set; the
+  // start-up summary can always be made.
+  FUZZ_CHECK(c->sampler.ratio >= 0 && c->sampler.ratio <= 1);
+  for (const auto& warning : c->warnings)
+    FUZZ_CHECK(names_one_of(warning, env, {}));
+  FUZZ_CHECK(!tracekit::summary_line(*c).empty());
+  FUZZ_CHECK(!tracekit::summary_details(*c).empty());
 }
 
 void check_collector_options(const std::map<std::string, std::string>& env,
