@@ -13,10 +13,12 @@ int main() {
   // The example always traces to the console; everything else comes from the environment.
   setenv("OTEL_TRACING_ENABLED", "true", 0);
   setenv("OTEL_TRACES_EXPORTER", "console", 0);
-  setenv("SERVICE_NAME", "skriptoteket-example", 0);
-  setenv("SERVICE_VERSION", "0.1.0", 0);
-  setenv("ENVIRONMENT", "development", 0);
-  if (auto configured = tracekit::configure_tracing(); !configured) {
+  setenv("OTEL_SERVICE_NAME", "skriptoteket-example", 0);
+  // The program's own values, handed over explicitly (the library reads no SERVICE_VERSION).
+  tracekit::ConfigOptions options;
+  options.service_version = tracekit::ProgramValue{"0.1.0", "example default"};
+  options.deployment_environment = tracekit::ProgramValue{"development", "example default"};
+  if (auto configured = tracekit::configure_tracing(options); !configured) {
     std::fprintf(stderr, "tracing set-up failed: %s\n", configured.error().message.c_str());
     return 2;
   }

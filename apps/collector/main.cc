@@ -4,16 +4,29 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collector.h"
 #include "options.h"
+#include "options_variables.h"
 
 int main(int argc, char** argv) {
   using namespace tracekit::collector;
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto options = parse_options(args, [](const char* name) { return std::getenv(name); });
+  // The collector's registered variables that are set (options_variables.h).
+  std::map<std::string, std::string, std::less<>> environment;
+  for (const auto& variable : kOptionVariables) {
+    if (auto value = tracekit::config::read_env(variable))
+      environment.emplace(variable.name, *value);
+  }
+  auto options = parse_options(args, [&environment](const char* name) -> const char* {
+    auto it = environment.find(std::string_view(name));
+    return it == environment.end() ? nullptr : it->second.c_str();
+  });
   if (!options) {
     std::fprintf(stderr, "tracekit-collector: %s\n", options.error().message.c_str());
     return 2;

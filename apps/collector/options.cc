@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "options_variables.h"
 #include "quantity.h"
 #include "query_api.h"
 #include "tracekit/http/request_guard.h"
@@ -107,11 +108,11 @@ Result<ListenAddress> parse_address(const std::string& what, const std::string& 
 }  // namespace
 
 Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
-                                       const std::function<const char*(const char*)>& getenv) {
+                                       const std::function<const char*(const char*)>& environment) {
   CollectorOptions o;
   struct Setting {
     const char* flag;
-    const char* env;
+    const config::Variable& env;
     std::function<Result<void>(const std::string& what, const std::string& value)> apply;
   };
   auto address = [](ListenAddress& target) {
@@ -162,16 +163,16 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
     };
   };
   std::vector<Setting> settings = {
-      {"--grpc-listen", "TRACEKIT_COLLECTOR_GRPC_LISTEN", address(o.grpc)},
-      {"--http-listen", "TRACEKIT_COLLECTOR_HTTP_LISTEN", address(o.http)},
-      {"--ui-listen", "TRACEKIT_COLLECTOR_UI_LISTEN", address(o.ui)},
-      {"--data", "TRACEKIT_COLLECTOR_DATA",
+      {"--grpc-listen", option_variable("TRACEKIT_COLLECTOR_GRPC_LISTEN"), address(o.grpc)},
+      {"--http-listen", option_variable("TRACEKIT_COLLECTOR_HTTP_LISTEN"), address(o.http)},
+      {"--ui-listen", option_variable("TRACEKIT_COLLECTOR_UI_LISTEN"), address(o.ui)},
+      {"--data", option_variable("TRACEKIT_COLLECTOR_DATA"),
        [&o](const std::string& what, const std::string& value) -> Result<void> {
          if (value.empty()) return Error{what + " is empty; it takes the path of the SQLite file"};
          o.data_path = value;
          return {};
        }},
-      {"--retention-age", "TRACEKIT_COLLECTOR_RETENTION_AGE",
+      {"--retention-age", option_variable("TRACEKIT_COLLECTOR_RETENTION_AGE"),
        [&o](const std::string& what, const std::string& value) -> Result<void> {
          int64_t ns = 0;
          if (!parse_duration_ns(value, ns)) {
@@ -182,7 +183,7 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
          if (ns > 0 && o.retention_age.count() == 0) o.retention_age = std::chrono::seconds(1);
          return {};
        }},
-      {"--retention-interval", "TRACEKIT_COLLECTOR_RETENTION_INTERVAL",
+      {"--retention-interval", option_variable("TRACEKIT_COLLECTOR_RETENTION_INTERVAL"),
        [&o](const std::string& what, const std::string& value) -> Result<void> {
          int64_t ns = 0;
          if (!parse_duration_ns(value, ns) || ns < 1'000'000) {
@@ -191,11 +192,11 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
          o.retention_interval = std::chrono::milliseconds(ns / 1'000'000);
          return {};
        }},
-      {"--retention-size", "TRACEKIT_COLLECTOR_RETENTION_SIZE",
+      {"--retention-size", option_variable("TRACEKIT_COLLECTOR_RETENTION_SIZE"),
        size(o.retention_bytes, "500MB or 2GiB", false)},
-      {"--max-request-size", "TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE",
+      {"--max-request-size", option_variable("TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE"),
        size(o.max_request_bytes, "16MiB", true)},
-      {"--ack", "TRACEKIT_COLLECTOR_ACK",
+      {"--ack", option_variable("TRACEKIT_COLLECTOR_ACK"),
        [&o](const std::string& what, const std::string& value) -> Result<void> {
          if (value != "commit" && value != "queue") {
            return Error{what + " \"" + value + "\" is neither commit nor queue"};
@@ -203,9 +204,9 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
          o.ack_after_commit = value == "commit";
          return {};
        }},
-      {"--max-queue-size", "TRACEKIT_COLLECTOR_MAX_QUEUE_SIZE",
+      {"--max-queue-size", option_variable("TRACEKIT_COLLECTOR_MAX_QUEUE_SIZE"),
        size(o.max_queue_bytes, "64MiB", true)},
-      {"--query-timeout", "TRACEKIT_COLLECTOR_QUERY_TIMEOUT",
+      {"--query-timeout", option_variable("TRACEKIT_COLLECTOR_QUERY_TIMEOUT"),
        [&o](const std::string& what, const std::string& value) -> Result<void> {
          int64_t ns = 0;
          if (!parse_duration_ns(value, ns)) {
@@ -216,23 +217,26 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
          if (ns > 0 && o.query_timeout.count() == 0) o.query_timeout = std::chrono::milliseconds(1);
          return {};
        }},
-      {"--max-attribute-length", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTE_LENGTH",
+      {"--max-attribute-length", option_variable("TRACEKIT_COLLECTOR_MAX_ATTRIBUTE_LENGTH"),
        size(o.max_attribute_length, "32KiB", false)},
-      {"--max-attributes", "TRACEKIT_COLLECTOR_MAX_ATTRIBUTES", count(o.max_attributes)},
-      {"--trace-page-spans", "TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS", count(o.trace_page_spans)},
-      {"--max-events", "TRACEKIT_COLLECTOR_MAX_EVENTS", count(o.max_events)},
-      {"--max-links", "TRACEKIT_COLLECTOR_MAX_LINKS", count(o.max_links)},
-      {"--allowed-hosts", "TRACEKIT_COLLECTOR_ALLOWED_HOSTS",
+      {"--max-attributes", option_variable("TRACEKIT_COLLECTOR_MAX_ATTRIBUTES"),
+       count(o.max_attributes)},
+      {"--trace-page-spans", option_variable("TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS"),
+       count(o.trace_page_spans)},
+      {"--max-events", option_variable("TRACEKIT_COLLECTOR_MAX_EVENTS"), count(o.max_events)},
+      {"--max-links", option_variable("TRACEKIT_COLLECTOR_MAX_LINKS"), count(o.max_links)},
+      {"--allowed-hosts", option_variable("TRACEKIT_COLLECTOR_ALLOWED_HOSTS"),
        [&o](const std::string&, const std::string& value) -> Result<void> {
          o.allowed_hosts = http::split_list(value);
          return {};
        }},
-      {"--api-token", "TRACEKIT_COLLECTOR_API_TOKEN", token(o.api_token)},
-      {"--ingest-token", "TRACEKIT_COLLECTOR_INGEST_TOKEN", token(o.ingest_token)},
+      {"--api-token", option_variable("TRACEKIT_COLLECTOR_API_TOKEN"), token(o.api_token)},
+      {"--ingest-token", option_variable("TRACEKIT_COLLECTOR_INGEST_TOKEN"), token(o.ingest_token)},
   };
   for (const Setting& s : settings) {
-    if (const char* v = getenv(s.env)) {
-      if (auto r = s.apply(s.env, v); !r) return r.error();
+    const std::string name(s.env.name);
+    if (const char* v = environment(name.c_str())) {
+      if (auto r = s.apply(name, v); !r) return r.error();
     }
   }
   for (size_t i = 0; i < args.size(); ++i) {

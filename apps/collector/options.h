@@ -46,9 +46,9 @@ struct CollectorOptions {
   bool help = false;
 };
 
-// `getenv` is injected for tests; nullptr from it means "not set".
+// `environment` is injected (main reads the registry, tests pass a map); nullptr means "not set".
 Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
-                                       const std::function<const char*(const char*)>& getenv);
+                                       const std::function<const char*(const char*)>& environment);
 
 // The --help text.
 std::string usage();

@@ -27,12 +27,13 @@ int main() {
   if (auto r = tracekit::log::configure_from_env(); !r) return fail(r.error().message);
   if (auto r = env::configure_service_tracing(); !r) return fail(r.failure().message);
 
-  auto port = env::number("SKRIPTOTEKET_RUNNER_PORT", 8081, 0, 65535);
-  auto workers = env::number("SKRIPTOTEKET_RUNNER_WORKERS", 8, 1, 256);
-  auto max_script = env::number("SKRIPTOTEKET_MAX_SCRIPT_BYTES", 64 * 1024, 1, 8 * 1024 * 1024);
-  auto max_limit = env::number("SKRIPTOTEKET_MAX_TIME_LIMIT_MS", 60000, 1, 3600000);
+  auto port = env::number(setting("SKRIPTOTEKET_RUNNER_PORT"), 8081, 0, 65535);
+  auto workers = env::number(setting("SKRIPTOTEKET_RUNNER_WORKERS"), 8, 1, 256);
+  auto max_script =
+      env::number(setting("SKRIPTOTEKET_MAX_SCRIPT_BYTES"), 64 * 1024, 1, 8 * 1024 * 1024);
+  auto max_limit = env::number(setting("SKRIPTOTEKET_MAX_TIME_LIMIT_MS"), 60000, 1, 3600000);
   auto output_limit =
-      env::number("SKRIPTOTEKET_OUTPUT_LIMIT_BYTES", 64 * 1024, 1, 16 * 1024 * 1024);
+      env::number(setting("SKRIPTOTEKET_OUTPUT_LIMIT_BYTES"), 64 * 1024, 1, 16 * 1024 * 1024);
   for (const Failure* f :
        {port.ok() ? nullptr : &port.failure(), workers.ok() ? nullptr : &workers.failure(),
         max_script.ok() ? nullptr : &max_script.failure(),
@@ -42,15 +43,15 @@ int main() {
   }
 
   SandboxRunnerOptions runner_options;
-  const std::string sandbox_text = env::text("SKRIPTOTEKET_RUNNER_SANDBOX", "bubblewrap");
+  const std::string sandbox_text = env::text(setting("SKRIPTOTEKET_RUNNER_SANDBOX"), "bubblewrap");
   const auto sandbox_mode = parse_sandbox_mode(sandbox_text);
   if (!sandbox_mode) {
     return fail("SKRIPTOTEKET_RUNNER_SANDBOX=\"" + sandbox_text +
                 "\" is not valid: expected bubblewrap or none");
   }
   runner_options.mode = *sandbox_mode;
-  runner_options.bwrap_path = env::text("SKRIPTOTEKET_BWRAP", "");
-  runner_options.cgroup_mode = env::text("SKRIPTOTEKET_SANDBOX_CGROUP", "auto");
+  runner_options.bwrap_path = env::text(setting("SKRIPTOTEKET_BWRAP"), "");
+  runner_options.cgroup_mode = env::text(setting("SKRIPTOTEKET_SANDBOX_CGROUP"), "auto");
   if (runner_options.cgroup_mode != "auto" && runner_options.cgroup_mode != "v1" &&
       runner_options.cgroup_mode != "v2" && runner_options.cgroup_mode != "none") {
     return fail("SKRIPTOTEKET_SANDBOX_CGROUP=\"" + runner_options.cgroup_mode +
@@ -58,10 +59,10 @@ int main() {
   }
   constexpr uint64_t kMiB = 1024 * 1024;
   auto memory =
-      env::number("SKRIPTOTEKET_SANDBOX_MEMORY_BYTES", 512 * kMiB, 16 * kMiB, 64ULL << 30);
-  auto processes = env::number("SKRIPTOTEKET_SANDBOX_MAX_PROCESSES", 64, 4, 100000);
-  auto volume = env::number("SKRIPTOTEKET_SANDBOX_VOLUME_BYTES", 64 * kMiB, kMiB, 64ULL << 30);
-  auto prepared = env::number("SKRIPTOTEKET_RUNNER_PREPARED_SANDBOXES", 2, 0, 64);
+      env::number(setting("SKRIPTOTEKET_SANDBOX_MEMORY_BYTES"), 512 * kMiB, 16 * kMiB, 64ULL << 30);
+  auto processes = env::number(setting("SKRIPTOTEKET_SANDBOX_MAX_PROCESSES"), 64, 4, 100000);
+  auto volume = env::number(setting("SKRIPTOTEKET_SANDBOX_VOLUME_BYTES"), 64 * kMiB, kMiB, 64ULL << 30);
+  auto prepared = env::number(setting("SKRIPTOTEKET_RUNNER_PREPARED_SANDBOXES"), 2, 0, 64);
   for (const Failure* f :
        {memory.ok() ? nullptr : &memory.failure(), processes.ok() ? nullptr : &processes.failure(),
         volume.ok() ? nullptr : &volume.failure(), prepared.ok() ? nullptr : &prepared.failure()}) {
@@ -71,8 +72,8 @@ int main() {
   runner_options.max_processes = processes.value();
   runner_options.volume_bytes = volume.value();
   runner_options.prepared_sandboxes = prepared.value();
-  const std::string data_dir = env::text("SKRIPTOTEKET_DATA_DIR", "data");
-  runner_options.work_root = env::text("SKRIPTOTEKET_WORK_DIR", data_dir + "/runs");
+  const std::string data_dir = env::text(setting("SKRIPTOTEKET_DATA_DIR"), "data");
+  runner_options.work_root = env::text(setting("SKRIPTOTEKET_WORK_DIR"), data_dir + "/runs");
   runner_options.stdout_limit = runner_options.stderr_limit = output_limit.value();
   runner_options.max_time_limit = std::chrono::milliseconds(max_limit.value());
 
@@ -96,7 +97,7 @@ int main() {
                         {.max_script_bytes = max_script.value(), .token = token.value()});
 
   tracekit::http::ServerOptions options;
-  options.address = env::text("SKRIPTOTEKET_RUNNER_ADDRESS", "127.0.0.1");
+  options.address = env::text(setting("SKRIPTOTEKET_RUNNER_ADDRESS"), "127.0.0.1");
   options.port = static_cast<uint16_t>(port.value());
   options.worker_threads = static_cast<unsigned>(workers.value());
   options.max_body_bytes = max_script.value() * 2 + 64 * 1024;
@@ -107,7 +108,8 @@ int main() {
   // DNS name (Host, Origin and JSON checks; docs/skriptoteket.md). Innermost, after the
   // service's own middleware, so refusals are counted, logged and traced.
   tracekit::http::RequestGuardOptions guard;
-  guard.allowed_hosts = tracekit::http::split_list(env::text("SKRIPTOTEKET_ALLOWED_HOSTS", ""));
+  guard.allowed_hosts =
+      tracekit::http::split_list(env::text(setting("SKRIPTOTEKET_ALLOWED_HOSTS"), ""));
   guard.public_prefixes = {"/healthz"};
   server.use(tracekit::http::request_guard(std::move(guard)));
   if (auto r = server.start(); !r) return fail(r.error().message, 1);

@@ -45,9 +45,9 @@ Outcome<std::string> read_token_file(const std::string& path) {
 }  // namespace
 
 RunnerTokenSource runner_token_source() {
-  const std::string data_dir = env::text("SKRIPTOTEKET_DATA_DIR", "data");
-  return {env::text("SKRIPTOTEKET_RUNNER_TOKEN", ""),
-          env::text("SKRIPTOTEKET_RUNNER_TOKEN_FILE", data_dir + "/runner.token")};
+  const std::string data_dir = env::text(setting("SKRIPTOTEKET_DATA_DIR"), "data");
+  return {env::text(setting("SKRIPTOTEKET_RUNNER_TOKEN"), ""),
+          env::text(setting("SKRIPTOTEKET_RUNNER_TOKEN_FILE"), data_dir + "/runner.token")};
 }
 
 Outcome<std::string> load_runner_token(const RunnerTokenSource& source) {

@@ -6,16 +6,24 @@
 #include <string>
 
 #include "domain.h"
+#include "settings_variables.h"
+#include "tracekit/config.h"
 
 namespace skriptoteket::env {
 
-std::string text(const char* name, std::string fallback);
-Outcome<uint64_t> number(const char* name, uint64_t fallback, uint64_t min, uint64_t max);
-Outcome<bool> flag(const char* name, bool fallback);
+using tracekit::config::Variable;
 
-// configure_tracing() with Skriptoteket's defaults, which the seed takes from its settings:
-// service.version is the build's version and deployment.environment "development" unless
-// SERVICE_VERSION / ENVIRONMENT (or OTEL_RESOURCE_ATTRIBUTES) say otherwise.
+// Read one registered variable (`setting("NAME")`); an empty value counts as unset.
+std::string text(const Variable& variable, std::string fallback);
+Outcome<uint64_t> number(const Variable& variable, uint64_t fallback, uint64_t min, uint64_t max);
+Outcome<bool> flag(const Variable& variable, bool fallback);
+
+// What Skriptoteket asks of tracekit explicitly, the seed's variables and defaults: service.name
+// from SERVICE_NAME (else "skriptoteket"), service.version from SERVICE_VERSION (else the
+// build's version), deployment.environment from ENVIRONMENT (else "development"). Set variables
+// beat OTEL_RESOURCE_ATTRIBUTES, the defaults do not; OTEL_SERVICE_NAME beats SERVICE_NAME.
+tracekit::ConfigOptions service_config_options();
+// configure_tracing() with service_config_options().
 Outcome<bool> configure_service_tracing();
 
 // Writes "<port>\n" to the file named by SKRIPTOTEKET_PORT_FILE, if set (atomically, so a

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "settings_variables.h"
 #include "tracekit/span.h"
 
 namespace skriptoteket {
@@ -177,9 +178,10 @@ ToolVersion read_version(const Query& q) {
 }  // namespace
 
 std::string Store::default_path() {
-  if (const char* p = std::getenv("SKRIPTOTEKET_DB_PATH"); p && *p) return p;
-  const char* dir = std::getenv("SKRIPTOTEKET_DATA_DIR");
-  return (std::filesystem::path(dir && *dir ? dir : "data") / "skriptoteket.db").string();
+  using tracekit::config::read_env;
+  if (auto p = read_env(setting("SKRIPTOTEKET_DB_PATH")); p && !p->empty()) return *p;
+  auto dir = read_env(setting("SKRIPTOTEKET_DATA_DIR"));
+  return (std::filesystem::path(dir && !dir->empty() ? *dir : "data") / "skriptoteket.db").string();
 }
 
 Store::Store(sqlite3* db, std::string path, tracekit::Tracer& tracer)

@@ -29,12 +29,14 @@ int main() {
   if (auto r = tracekit::log::configure_from_env(); !r) return fail(r.error().message);
   if (auto r = env::configure_service_tracing(); !r) return fail(r.failure().message);
 
-  auto port = env::number("SKRIPTOTEKET_WEB_PORT", 8080, 0, 65535);
-  auto workers = env::number("SKRIPTOTEKET_WORKERS", 8, 1, 256);
-  auto max_script = env::number("SKRIPTOTEKET_MAX_SCRIPT_BYTES", 64 * 1024, 1, 8 * 1024 * 1024);
-  auto max_limit = env::number("SKRIPTOTEKET_MAX_TIME_LIMIT_MS", 60000, 1, 3600000);
-  auto default_limit = env::number("SKRIPTOTEKET_DEFAULT_TIME_LIMIT_MS", 10000, 1, 3600000);
-  auto test_endpoint = env::flag("SKRIPTOTEKET_TRACECONTEXT_TEST", false);
+  auto port = env::number(setting("SKRIPTOTEKET_WEB_PORT"), 8080, 0, 65535);
+  auto workers = env::number(setting("SKRIPTOTEKET_WORKERS"), 8, 1, 256);
+  auto max_script =
+      env::number(setting("SKRIPTOTEKET_MAX_SCRIPT_BYTES"), 64 * 1024, 1, 8 * 1024 * 1024);
+  auto max_limit = env::number(setting("SKRIPTOTEKET_MAX_TIME_LIMIT_MS"), 60000, 1, 3600000);
+  auto default_limit =
+      env::number(setting("SKRIPTOTEKET_DEFAULT_TIME_LIMIT_MS"), 10000, 1, 3600000);
+  auto test_endpoint = env::flag(setting("SKRIPTOTEKET_TRACECONTEXT_TEST"), false);
   for (const Failure* f :
        {port.ok() ? nullptr : &port.failure(), workers.ok() ? nullptr : &workers.failure(),
         max_script.ok() ? nullptr : &max_script.failure(),
@@ -50,7 +52,8 @@ int main() {
   const std::string db_path = Store::default_path();
   auto store = Store::open(db_path, tracekit::get_tracer("skriptoteket.store"));
   if (!store) return fail(store.failure().message);
-  const std::string runner_url = env::text("SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:8081");
+  const std::string runner_url =
+      env::text(setting("SKRIPTOTEKET_RUNNER_URL"), "http://127.0.0.1:8081");
   RemoteRunner runner(runner_url, runner_token_source());
   WebOptions web_options{.max_script_bytes = max_script.value(),
                          .default_time_limit = std::chrono::milliseconds(default_limit.value()),
@@ -59,17 +62,18 @@ int main() {
   // Browsers on other sites (and DNS-rebound names) must not reach the API: see
   // docs/skriptoteket.md. The token is never logged.
   web_options.guard.allowed_hosts =
-      tracekit::http::split_list(env::text("SKRIPTOTEKET_ALLOWED_HOSTS", ""));
-  web_options.guard.token = env::text("SKRIPTOTEKET_API_TOKEN", "");
+      tracekit::http::split_list(env::text(setting("SKRIPTOTEKET_ALLOWED_HOSTS"), ""));
+  web_options.guard.token = env::text(setting("SKRIPTOTEKET_API_TOKEN"), "");
   WebService service(*store.value(), runner, web_options);
 
   tracekit::http::ServerOptions options;
-  options.address = env::text("SKRIPTOTEKET_WEB_ADDRESS", "127.0.0.1");
+  options.address = env::text(setting("SKRIPTOTEKET_WEB_ADDRESS"), "127.0.0.1");
   options.port = static_cast<uint16_t>(port.value());
   options.worker_threads = static_cast<unsigned>(workers.value());
   // Room above the script limit, so an oversized script gets this service's own 413 body.
   options.max_body_bytes = max_script.value() * 2 + 64 * 1024;
-  options.static_dir = env::text("SKRIPTOTEKET_STATIC_DIR", SKRIPTOTEKET_DEFAULT_STATIC_DIR);
+  options.static_dir =
+      env::text(setting("SKRIPTOTEKET_STATIC_DIR"), SKRIPTOTEKET_DEFAULT_STATIC_DIR);
   options.server_name = "skriptoteket-web";
   tracekit::http::Server server(options);
   service.install(server);
@@ -77,12 +81,13 @@ int main() {
   if (!env::write_port_file(server.port())) return fail("cannot write SKRIPTOTEKET_PORT_FILE", 1);
 
   tracekit::log::Logger log("skriptoteket.web");
-  log.info("service.started", {{"url", server.base_url()},
-                               {"runner_url", runner_url},
-                               {"database", db_path},
-                               {"allowed_hosts", env::text("SKRIPTOTEKET_ALLOWED_HOSTS", "")},
-                               {"api_token_required", !web_options.guard.token.empty()},
-                               {"tracecontext_test_endpoint", test_endpoint.value()}});
+  log.info("service.started",
+           {{"url", server.base_url()},
+            {"runner_url", runner_url},
+            {"database", db_path},
+            {"allowed_hosts", env::text(setting("SKRIPTOTEKET_ALLOWED_HOSTS"), "")},
+            {"api_token_required", !web_options.guard.token.empty()},
+            {"tracecontext_test_endpoint", test_endpoint.value()}});
   const int rc = server.run_until_signal();
   log.info("service.stopped", {{"exit_code", rc}});
   tracekit::shutdown_tracing();

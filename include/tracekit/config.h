@@ -1,6 +1,7 @@
-// Configuration from the environment: the seed's variables and the standard OTEL_* ones, read
-// once into a value. Every invalid value is an error naming the variable, the value and what is
-// allowed. docs/configuration.md lists them all and which wins when two name the same thing.
+// Configuration from the environment: the standard OTEL_* variables and tracekit's own, read once
+// into a typed value. Every invalid value is an error naming the variable, the value and what is
+// allowed. tracekit/config_variables.h lists them all; docs/configuration.md says which wins when
+// two name the same thing.
 #pragma once
 
 #include <chrono>
@@ -13,7 +14,9 @@
 
 #include "tracekit/attributes.h"
 #include "tracekit/batch_span_processor.h"
+#include "tracekit/propagation/propagator.h"
 #include "tracekit/result.h"
+#include "tracekit/sampler.h"
 #include "tracekit/span_limits.h"
 
 namespace tracekit {
@@ -36,27 +39,73 @@ struct OtlpConfig {
   std::string client_certificate_file;  // mTLS
 };
 
+enum class ExporterKind { kOtlp, kConsole };
+std::string_view to_string(ExporterKind kind) noexcept;
+
+// A value the program itself supplies for the resource (from its own settings: the library reads
+// no program-specific variable), and where it came from, for the start-up summary.
+struct ProgramValue {
+  std::string value;
+  std::string origin;  // a variable name such as "SERVICE_NAME", or "program default"
+  // true: beats the same key in OTEL_RESOURCE_ATTRIBUTES, as a dedicated variable does;
+  // false: a default, used only when nothing in the environment says otherwise.
+  bool overrides_resource_attributes = false;
+};
+
+// What a program asks of Config::from_env explicitly. The defaults are the OpenTelemetry
+// specification's: service.name from OTEL_SERVICE_NAME, else OTEL_RESOURCE_ATTRIBUTES, else
+// "unknown_service:<process name>".
+struct ConfigOptions {
+  std::optional<ProgramValue> service_name;  // OTEL_SERVICE_NAME still wins
+  std::optional<ProgramValue> service_version;
+  std::optional<ProgramValue> deployment_environment;  // the seed's attribute name
+};
+
+// One setting of the effective configuration, for the start-up summary: what it is, and what
+// said so (the variable that set it, "default", or the program's origin).
+struct ConfigOrigin {
+  std::string setting;  // "service.name", or a variable name
+  std::string value;
+  std::string origin;
+};
+
+// The typed, finalized configuration: every value parsed and checked, so configure_tracing()
+// applies it without reading text again. from_env() is the way to obtain one from the
+// environment; a program may also fill one in itself.
 struct Config {
   // OTEL_TRACING_ENABLED=true turns tracing on; OTEL_SDK_DISABLED=true turns it off again.
   bool enabled = false;
-  std::string service_name = "skriptoteket";
+  std::string service_name;  // empty: "unknown_service:<process name>"
   std::string service_version;
-  std::string environment;
+  std::string environment;              // deployment.environment
   OwnedAttributes resource_attributes;  // OTEL_RESOURCE_ATTRIBUTES, decoded
-  std::string sampler = "parentbased_always_on";
-  std::string sampler_arg;
-  std::vector<std::string> propagators = {"tracecontext", "baggage"};
-  std::vector<std::string> exporters = {"otlp"};  // otlp, console, none
-  std::string console_path;                       // TRACEKIT_CONSOLE_PATH: console to a file
+  samplers::Choice sampler;
+  std::vector<propagation::Kind> propagators = {propagation::Kind::kTraceContext,
+                                                propagation::Kind::kBaggage};
+  std::vector<ExporterKind> exporters = {ExporterKind::kOtlp};  // empty: none
+  std::string console_path;  // TRACEKIT_CONSOLE_PATH: console to a file
   BatchOptions batch;
   SpanLimits limits;
   OtlpConfig otlp;
 
+  // Filled by from_env: each value that the environment or the program set, and what set it.
+  std::vector<ConfigOrigin> origins;
+  // Filled by from_env: variables that contradict each other, and which one won. configure_tracing
+  // reports each once, as a warning.
+  std::vector<std::string> warnings;
+
   using Getter = std::function<std::optional<std::string>(std::string_view name)>;
   // Reads the process environment.
-  static Result<Config> from_env();
+  static Result<Config> from_env(const ConfigOptions& options = {});
   // Reads through `getter` (tests pass a map).
-  static Result<Config> from_env(const Getter& getter);
+  static Result<Config> from_env(const Getter& getter, const ConfigOptions& options = {});
 };
+
+// "unknown_service:<process name>" (OpenTelemetry's default service.name).
+std::string default_service_name();
+// One line of the effective configuration ("tracing on: service.name=..., sampler=..., ..."),
+// and one line per setting with its origin.
+std::string summary_line(const Config& config);
+std::vector<std::string> summary_details(const Config& config);
 
 }  // namespace tracekit

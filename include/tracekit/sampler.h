@@ -59,9 +59,30 @@ struct ParentBasedOptions {
 std::unique_ptr<Sampler> parent_based(std::unique_ptr<Sampler> root,
                                       ParentBasedOptions options = {});
 
+// The samplers OTEL_TRACES_SAMPLER names, as a value: what Config holds once parsed.
+enum class Kind {
+  kAlwaysOn,
+  kAlwaysOff,
+  kTraceIdRatio,
+  kParentBasedAlwaysOn,
+  kParentBasedAlwaysOff,
+  kParentBasedTraceIdRatio,
+};
+struct Choice {
+  Kind kind = Kind::kParentBasedAlwaysOn;
+  double ratio = 1.0;  // the traceidratio samplers' ratio, 0 to 1
+  bool operator==(const Choice&) const = default;
+};
+// The OTEL_TRACES_SAMPLER name of `kind` ("parentbased_always_on", ...).
+std::string_view to_string(Kind kind) noexcept;
+
 // OTEL_TRACES_SAMPLER values: always_on, always_off, traceidratio, parentbased_always_on,
-// parentbased_always_off, parentbased_traceidratio. `arg` is OTEL_TRACES_SAMPLER_ARG (the ratio;
-// empty means 1.0).
+// parentbased_always_off, parentbased_traceidratio (case-insensitive). `arg` is
+// OTEL_TRACES_SAMPLER_ARG (the ratio; empty means 1.0). An error names the variable.
+Result<Choice> parse(std::string_view name, std::string_view arg);
+// The sampler `choice` describes; it cannot fail.
+std::unique_ptr<Sampler> make(const Choice& choice);
+// make(parse(name, arg)).
 Result<std::unique_ptr<Sampler>> from_name(std::string_view name, std::string_view arg);
 }  // namespace samplers
 

@@ -8,12 +8,15 @@
 
 namespace tracekit {
 
-// Reads Config::from_env() and applies it. With tracing disabled (the default) only the
+// Reads Config::from_env(options) and applies it. With tracing disabled (the default) only the
 // propagators are set and every tracer stays a no-op. An invalid variable is an error naming it;
 // nothing is changed then.
-Result<void> configure_tracing();
+Result<void> configure_tracing(const ConfigOptions& options = {});
 // Applies `config`: resource, sampler, limits, one batch processor per exporter, the global
-// tracer provider and the global propagator.
+// tracer provider and the global propagator. Reports config.warnings once (warning), the
+// effective configuration in one line (info) and with each value's origin (debug) through
+// report_diagnostic. Fails only where the outside world does: a console file that cannot be
+// opened, an OTLP exporter that cannot be made.
 Result<void> configure_tracing(const Config& config);
 // Flushes and shuts the global provider down within `timeout`; spans started later do not record.
 bool shutdown_tracing(std::chrono::milliseconds timeout = std::chrono::seconds(5));

@@ -3,8 +3,10 @@
 #include <time.h>
 
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
+#include <string>
+
+#include "tracekit/config_variables.h"
+#include "tracekit/diagnostics.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -81,10 +83,22 @@ void publish(TscClock& c, uint64_t tsc, uint64_t ns, uint64_t mult) {
   c.current.store(next, std::memory_order_release);
 }
 
+// TRACEKIT_CLOCK: "system" or "tsc" (the default). The clock starts before any configuration is
+// read, so a bad value cannot fail anything here: it is reported and the default kept
+// (Config::from_env reports it as an error).
+bool use_system_clock() {
+  auto choice = config::read_env(config::library_variable("TRACEKIT_CLOCK"));
+  if (!choice || choice->empty() || *choice == "tsc") return false;
+  if (*choice == "system") return true;
+  report_diagnostic(DiagnosticLevel::kWarning, "TRACEKIT_CLOCK=\"" + *choice +
+                                                   "\" is not a clock: use system or tsc; "
+                                                   "using tsc");
+  return false;
+}
+
 TscClock* make_clock() {
   static TscClock c;
-  const char* choice = std::getenv("TRACEKIT_CLOCK");
-  if ((choice && std::strcmp(choice, "system") == 0) || !cpu_has_invariant_tsc()) return &c;
+  if (use_system_clock() || !cpu_has_invariant_tsc()) return &c;
   // First rate estimate from a 2 ms window; every re-anchor refines it over the whole run.
   uint64_t t0 = 0, n0 = 0, t1 = 0, n1 = 0;
   sample_pair(t0, n0);

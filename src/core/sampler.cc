@@ -1,5 +1,6 @@
 #include "tracekit/sampler.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -112,21 +113,67 @@ std::unique_ptr<Sampler> parent_based(std::unique_ptr<Sampler> root, ParentBased
   return std::make_unique<ParentBased>(std::move(root), std::move(options));
 }
 
-Result<std::unique_ptr<Sampler>> from_name(std::string_view name, std::string_view arg) {
-  if (name == "always_on") return always_on();
-  if (name == "always_off") return always_off();
-  if (name == "parentbased_always_on") return parent_based(always_on());
-  if (name == "parentbased_always_off") return parent_based(always_off());
-  if (name == "traceidratio" || name == "parentbased_traceidratio") {
-    auto ratio = parse_ratio(arg);
-    if (!ratio) return ratio.error();
-    auto sampler = trace_id_ratio(*ratio);
-    if (name == "traceidratio") return sampler;
-    return parent_based(std::move(sampler));
+std::string_view to_string(Kind kind) noexcept {
+  switch (kind) {
+    case Kind::kAlwaysOn:
+      return "always_on";
+    case Kind::kAlwaysOff:
+      return "always_off";
+    case Kind::kTraceIdRatio:
+      return "traceidratio";
+    case Kind::kParentBasedAlwaysOn:
+      return "parentbased_always_on";
+    case Kind::kParentBasedAlwaysOff:
+      return "parentbased_always_off";
+    case Kind::kParentBasedTraceIdRatio:
+      return "parentbased_traceidratio";
+  }
+  return "parentbased_always_on";
+}
+
+Result<Choice> parse(std::string_view name, std::string_view arg) {
+  std::string lower(name);
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (Kind kind :
+       {Kind::kAlwaysOn, Kind::kAlwaysOff, Kind::kTraceIdRatio, Kind::kParentBasedAlwaysOn,
+        Kind::kParentBasedAlwaysOff, Kind::kParentBasedTraceIdRatio}) {
+    if (lower != to_string(kind)) continue;
+    Choice choice{kind, 1.0};
+    if (kind == Kind::kTraceIdRatio || kind == Kind::kParentBasedTraceIdRatio) {
+      auto ratio = parse_ratio(arg);
+      if (!ratio) return ratio.error();
+      choice.ratio = *ratio;
+    }
+    return choice;
   }
   return Error{"OTEL_TRACES_SAMPLER=\"" + std::string(name) +
                "\" is not a known sampler: use always_on, always_off, traceidratio, "
                "parentbased_always_on, parentbased_always_off or parentbased_traceidratio"};
+}
+
+std::unique_ptr<Sampler> make(const Choice& choice) {
+  switch (choice.kind) {
+    case Kind::kAlwaysOn:
+      return always_on();
+    case Kind::kAlwaysOff:
+      return always_off();
+    case Kind::kTraceIdRatio:
+      return trace_id_ratio(choice.ratio);
+    case Kind::kParentBasedAlwaysOn:
+      return parent_based(always_on());
+    case Kind::kParentBasedAlwaysOff:
+      return parent_based(always_off());
+    case Kind::kParentBasedTraceIdRatio:
+      return parent_based(trace_id_ratio(choice.ratio));
+  }
+  return parent_based(always_on());
+}
+
+Result<std::unique_ptr<Sampler>> from_name(std::string_view name, std::string_view arg) {
+  auto choice = parse(name, arg);
+  if (!choice) return choice.error();
+  return make(*choice);
 }
 
 }  // namespace tracekit::samplers

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 
+#include "tracekit/config_variables.h"
 #include "tracekit/http/message.h"
 #include "tracekit/http/tracing.h"
 #include "tracekit/propagation/text_map.h"
@@ -72,8 +73,8 @@ Semconv parse_semconv(std::string_view opt_in) {
 }
 
 Semconv semconv_from_env() {
-  const char* v = std::getenv("OTEL_SEMCONV_STABILITY_OPT_IN");
-  return v ? parse_semconv(v) : Semconv::kOld;
+  auto v = config::read_env(config::library_variable("OTEL_SEMCONV_STABILITY_OPT_IN"));
+  return v ? parse_semconv(*v) : Semconv::kOld;
 }
 
 std::string redacted_url(std::string_view scheme, std::string_view host, std::string_view target,

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "tracekit/config_variables.h"
 #include "tracekit/context.h"
 #include "tracekit/otlp_json.h"
 
@@ -187,9 +188,9 @@ Level level() noexcept {
 }
 
 Result<void> configure_from_env() {
-  const char* v = std::getenv("LOG_LEVEL");
-  if (v == nullptr || *v == '\0') return {};
-  auto parsed = parse_level(v);
+  auto v = config::read_env(config::library_variable("LOG_LEVEL"));
+  if (!v || v->empty()) return {};
+  auto parsed = parse_level(*v);
   if (!parsed) return Error{"LOG_LEVEL: " + parsed.error().message};
   set_level(*parsed);
   return {};

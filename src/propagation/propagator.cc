@@ -31,24 +31,39 @@ std::vector<std::string> CompositePropagator::fields() const {
   return out;
 }
 
-Result<std::unique_ptr<TextMapPropagator>> from_names(std::span<const std::string> names) {
+std::string_view to_string(Kind kind) noexcept {
+  return kind == Kind::kBaggage ? "baggage" : "tracecontext";
+}
+
+std::unique_ptr<TextMapPropagator> make(std::span<const Kind> kinds) {
   std::vector<std::unique_ptr<TextMapPropagator>> parts;
   bool have_tracecontext = false, have_baggage = false;
+  for (Kind kind : kinds) {
+    if (kind == Kind::kTraceContext && !have_tracecontext) {
+      parts.push_back(std::make_unique<TraceContextPropagator>());
+      have_tracecontext = true;
+    } else if (kind == Kind::kBaggage && !have_baggage) {
+      parts.push_back(std::make_unique<BaggagePropagator>());
+      have_baggage = true;
+    }
+  }
+  return std::make_unique<CompositePropagator>(std::move(parts));
+}
+
+Result<std::unique_ptr<TextMapPropagator>> from_names(std::span<const std::string> names) {
+  std::vector<Kind> kinds;
   for (const auto& name : names) {
     if (name == "tracecontext") {
-      if (!have_tracecontext) parts.push_back(std::make_unique<TraceContextPropagator>());
-      have_tracecontext = true;
+      kinds.push_back(Kind::kTraceContext);
     } else if (name == "baggage") {
-      if (!have_baggage) parts.push_back(std::make_unique<BaggagePropagator>());
-      have_baggage = true;
-    } else if (name == "none") {
+      kinds.push_back(Kind::kBaggage);
+    } else if (name != "none") {
       // "none" contributes nothing; alone it means no propagation at all.
-    } else {
       return Error{"OTEL_PROPAGATORS: \"" + name +
                    "\" is not supported: use tracecontext, baggage or none"};
     }
   }
-  return std::unique_ptr<TextMapPropagator>(new CompositePropagator(std::move(parts)));
+  return make(kinds);
 }
 
 namespace {

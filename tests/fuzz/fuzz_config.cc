@@ -1,4 +1,4 @@
-// The configuration parsers: tracekit::Config::from_env (the SDK's OTEL_* and the seed's
+// The configuration parsers: tracekit::Config::from_env (the SDK's OTEL_* and tracekit's own
 // variables) and the collector's parse_options (flags and TRACEKIT_COLLECTOR_* variables). Each
 // input line is "NAME=value" (an environment variable) or "--flag[=value]" (a collector
 // argument). A parse either gives a configuration that keeps its documented bounds, or an
@@ -49,10 +49,13 @@ void check_config(const std::map<std::string, std::string>& env) {
   const std::string& e = c->otlp.endpoint;
   FUZZ_CHECK(e.starts_with("http://") || e.starts_with("https://"));
   FUZZ_CHECK(e.size() > (e.starts_with("http://") ? 7u : 8u));
-  for (const auto& p : c->propagators)
-    FUZZ_CHECK(p == "tracecontext" || p == "baggage" || p == "none");
-  for (const auto& x : c->exporters)
-    FUZZ_CHECK(x == "otlp" || x == "console" || x == "none");
+  // Typed values: a sampler ratio within [0, 1]; each warning names a variable that was set; the
+  // start-up summary can always be made.
+  FUZZ_CHECK(c->sampler.ratio >= 0 && c->sampler.ratio <= 1);
+  for (const auto& warning : c->warnings)
+    FUZZ_CHECK(names_one_of(warning, env, {}));
+  FUZZ_CHECK(!tracekit::summary_line(*c).empty());
+  FUZZ_CHECK(!tracekit::summary_details(*c).empty());
   for (const auto& [k, v] : c->otlp.headers)
     FUZZ_CHECK(!k.empty());
   FUZZ_CHECK(c->otlp.client_key_file.empty() == c->otlp.client_certificate_file.empty());

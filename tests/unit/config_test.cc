@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "support/core_test_support.h"
 #include "tracekit/config.h"
+#include "tracekit/config_variables.h"
 
 namespace tracekit {
 namespace {
@@ -11,12 +14,12 @@ namespace {
 using namespace std::chrono_literals;
 using Vars = std::map<std::string, std::string>;
 
-Result<Config> parse(Vars vars) {
-  return Config::from_env(testing::map_getter(std::move(vars)));
+Result<Config> parse(Vars vars, const ConfigOptions& options = {}) {
+  return Config::from_env(testing::map_getter(std::move(vars)), options);
 }
 
-Config parse_ok(Vars vars) {
-  auto c = parse(vars);
+Config parse_ok(Vars vars, const ConfigOptions& options = {}) {
+  auto c = parse(vars, options);
   EXPECT_TRUE(c.ok()) << c.error().message;
   return c.ok() ? std::move(*c) : Config{};
 }
@@ -36,14 +39,16 @@ std::string error_for(const std::string& name, const std::string& value, Vars ot
 TEST(Config, Defaults) {
   Config c = parse_ok({});
   EXPECT_FALSE(c.enabled);
-  EXPECT_EQ(c.service_name, "skriptoteket");
+  // The OpenTelemetry specification's default, not the reference service's name.
+  EXPECT_EQ(c.service_name, "unknown_service:config_test");
   EXPECT_EQ(c.service_version, "");
   EXPECT_EQ(c.environment, "");
   EXPECT_TRUE(c.resource_attributes.empty());
-  EXPECT_EQ(c.sampler, "parentbased_always_on");
-  EXPECT_EQ(c.sampler_arg, "");
-  EXPECT_EQ(c.propagators, (std::vector<std::string>{"tracecontext", "baggage"}));
-  EXPECT_EQ(c.exporters, (std::vector<std::string>{"otlp"}));
+  EXPECT_EQ(c.sampler, (samplers::Choice{samplers::Kind::kParentBasedAlwaysOn, 1.0}));
+  EXPECT_EQ(c.propagators, (std::vector<propagation::Kind>{propagation::Kind::kTraceContext,
+                                                           propagation::Kind::kBaggage}));
+  EXPECT_EQ(c.exporters, (std::vector<ExporterKind>{ExporterKind::kOtlp}));
+  EXPECT_TRUE(c.warnings.empty());
   EXPECT_EQ(c.console_path, "");
   EXPECT_EQ(c.batch.max_queue_size, 2048u);
   EXPECT_EQ(c.batch.max_export_batch_size, 512u);
@@ -69,9 +74,7 @@ TEST(Config, EveryVariableIsRead) {
   { std::ofstream(ca.path()) << "pem"; }
   Config c = parse_ok({
       {"OTEL_TRACING_ENABLED", "true"},
-      {"SERVICE_NAME", "runner"},
-      {"SERVICE_VERSION", "1.4.2"},
-      {"ENVIRONMENT", "staging"},
+      {"OTEL_SERVICE_NAME", "runner"},
       {"OTEL_RESOURCE_ATTRIBUTES", "team=core,region=eu%20north"},
       {"OTEL_TRACES_SAMPLER", "parentbased_traceidratio"},
       {"OTEL_TRACES_SAMPLER_ARG", "0.25"},
@@ -97,14 +100,11 @@ TEST(Config, EveryVariableIsRead) {
   });
   EXPECT_TRUE(c.enabled);
   EXPECT_EQ(c.service_name, "runner");
-  EXPECT_EQ(c.service_version, "1.4.2");
-  EXPECT_EQ(c.environment, "staging");
   EXPECT_EQ(c.resource_attributes.get("team")->as_string(), "core");
   EXPECT_EQ(c.resource_attributes.get("region")->as_string(), "eu north");
-  EXPECT_EQ(c.sampler, "parentbased_traceidratio");
-  EXPECT_EQ(c.sampler_arg, "0.25");
-  EXPECT_EQ(c.propagators, (std::vector<std::string>{"tracecontext"}));
-  EXPECT_EQ(c.exporters, (std::vector<std::string>{"console", "otlp"}));
+  EXPECT_EQ(c.sampler, (samplers::Choice{samplers::Kind::kParentBasedTraceIdRatio, 0.25}));
+  EXPECT_EQ(c.propagators, (std::vector<propagation::Kind>{propagation::Kind::kTraceContext}));
+  EXPECT_EQ(c.exporters, (std::vector<ExporterKind>{ExporterKind::kConsole, ExporterKind::kOtlp}));
   EXPECT_EQ(c.console_path, "/tmp/spans.jsonl");
   EXPECT_EQ(c.batch.max_queue_size, 4096u);
   EXPECT_EQ(c.batch.max_export_batch_size, 256u);
@@ -142,8 +142,8 @@ TEST(Config, EmptyValuesCountAsUnset) {
                        {"OTEL_BSP_MAX_QUEUE_SIZE", ""},
                        {"OTEL_TRACING_ENABLED", ""},
                        {"OTEL_EXPORTER_OTLP_ENDPOINT", ""}});
-  EXPECT_EQ(c.sampler, "parentbased_always_on");
-  EXPECT_EQ(c.service_name, "skriptoteket");
+  EXPECT_EQ(c.sampler.kind, samplers::Kind::kParentBasedAlwaysOn);
+  EXPECT_EQ(c.service_name, "unknown_service:config_test");
   EXPECT_EQ(c.batch.max_queue_size, 2048u);
   EXPECT_FALSE(c.enabled);
   EXPECT_EQ(c.otlp.endpoint, "http://localhost:4317");
@@ -224,7 +224,8 @@ TEST(Config, InvalidSampler) {
   error_for("OTEL_TRACES_SAMPLER_ARG", "half",
             {{"OTEL_TRACES_SAMPLER", "parentbased_traceidratio"}});
   // The sampler name is not case-sensitive.
-  EXPECT_EQ(parse_ok({{"OTEL_TRACES_SAMPLER", "AlWaYs_On"}}).sampler, "always_on");
+  EXPECT_EQ(parse_ok({{"OTEL_TRACES_SAMPLER", "AlWaYs_On"}}).sampler.kind,
+            samplers::Kind::kAlwaysOn);
 }
 
 TEST(Config, InvalidPropagatorsAndExporters) {
@@ -233,9 +234,9 @@ TEST(Config, InvalidPropagatorsAndExporters) {
   message = error_for("OTEL_TRACES_EXPORTER", "zipkin");
   EXPECT_NE(message.find("otlp, console or none"), std::string::npos) << message;
   EXPECT_EQ(parse_ok({{"OTEL_PROPAGATORS", " Baggage , none ,"}}).propagators,
-            (std::vector<std::string>{"baggage", "none"}));
-  EXPECT_EQ(parse_ok({{"OTEL_TRACES_EXPORTER", "none"}}).exporters,
-            (std::vector<std::string>{"none"}));
+            (std::vector<propagation::Kind>{propagation::Kind::kBaggage}));
+  EXPECT_TRUE(parse_ok({{"OTEL_PROPAGATORS", "none"}}).propagators.empty());
+  EXPECT_TRUE(parse_ok({{"OTEL_TRACES_EXPORTER", "none"}}).exporters.empty());
 }
 
 TEST(Config, InvalidOtlpSettings) {
@@ -301,15 +302,140 @@ TEST(Config, SdkDisabledWinsOverTracingEnabled) {
 
 TEST(Config, ServiceNamePrecedence) {
   const std::string attrs = "service.name=from-attributes,team=core";
-  EXPECT_EQ(parse_ok({{"OTEL_SERVICE_NAME", "otel"},
-                      {"SERVICE_NAME", "seed"},
-                      {"OTEL_RESOURCE_ATTRIBUTES", attrs}})
+  ConfigOptions seed;  // what Skriptoteket passes when SERVICE_NAME=seed
+  seed.service_name = ProgramValue{"seed", "SERVICE_NAME", true};
+  EXPECT_EQ(parse_ok({{"OTEL_SERVICE_NAME", "otel"}, {"OTEL_RESOURCE_ATTRIBUTES", attrs}}, seed)
                 .service_name,
             "otel");
-  EXPECT_EQ(parse_ok({{"SERVICE_NAME", "seed"}, {"OTEL_RESOURCE_ATTRIBUTES", attrs}}).service_name,
-            "seed");
+  EXPECT_EQ(parse_ok({{"OTEL_RESOURCE_ATTRIBUTES", attrs}}, seed).service_name, "seed");
   EXPECT_EQ(parse_ok({{"OTEL_RESOURCE_ATTRIBUTES", attrs}}).service_name, "from-attributes");
-  EXPECT_EQ(parse_ok({{"OTEL_RESOURCE_ATTRIBUTES", "team=core"}}).service_name, "skriptoteket");
+  EXPECT_EQ(parse_ok({{"OTEL_RESOURCE_ATTRIBUTES", "team=core"}}).service_name,
+            "unknown_service:config_test");
+  // A program's default loses to the attributes and wins over unknown_service.
+  ConfigOptions fallback;
+  fallback.service_name = ProgramValue{"skriptoteket", "skriptoteket default", false};
+  EXPECT_EQ(parse_ok({{"OTEL_RESOURCE_ATTRIBUTES", attrs}}, fallback).service_name,
+            "from-attributes");
+  EXPECT_EQ(parse_ok({}, fallback).service_name, "skriptoteket");
+}
+
+TEST(Config, TheLibraryReadsNoGenericVariables) {
+  // SERVICE_NAME, SERVICE_VERSION and ENVIRONMENT are common in containers for other purposes:
+  // only a program that asks for them (Skriptoteket) uses them.
+  std::vector<std::string> asked;
+  auto c = Config::from_env([&asked](std::string_view name) -> std::optional<std::string> {
+    asked.emplace_back(name);
+    if (name == "SERVICE_NAME" || name == "SERVICE_VERSION" || name == "ENVIRONMENT")
+      return "from-a-generic-variable";
+    return std::nullopt;
+  });
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->service_name, "unknown_service:config_test");
+  EXPECT_EQ(c->service_version, "");
+  EXPECT_EQ(c->environment, "");
+  for (const auto& name : {"SERVICE_NAME", "SERVICE_VERSION", "ENVIRONMENT"}) {
+    EXPECT_EQ(std::count(asked.begin(), asked.end(), name), 0) << name;
+  }
+}
+
+TEST(Config, ProgramValuesAgainstResourceAttributes) {
+  ConfigOptions options;
+  options.service_version = ProgramValue{"9.9.9", "SERVICE_VERSION", true};
+  options.deployment_environment = ProgramValue{"development", "skriptoteket default", false};
+  Config c = parse_ok(
+      {{"OTEL_RESOURCE_ATTRIBUTES", "service.version=1.0,deployment.environment=prod"}}, options);
+  EXPECT_EQ(c.service_version, "9.9.9") << "a set variable beats the attribute list";
+  EXPECT_EQ(c.environment, "") << "a default does not: the attribute stays";
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_EQ(c.warnings[0],
+            "SERVICE_VERSION=\"9.9.9\" wins over service.version=\"1.0\" in "
+            "OTEL_RESOURCE_ATTRIBUTES");
+  Config d = parse_ok({}, options);
+  EXPECT_EQ(d.environment, "development");
+}
+
+TEST(Config, EveryVariableReadIsRegisteredAndEveryRegisteredOneIsRead) {
+  std::set<std::string> asked;
+  auto c = Config::from_env([&asked](std::string_view name) -> std::optional<std::string> {
+    asked.emplace(name);
+    return std::nullopt;
+  });
+  ASSERT_TRUE(c.ok());
+  for (const auto& name : asked) {
+    EXPECT_NE(config::find_library_variable(name), nullptr) << name << " is not registered";
+  }
+  for (const auto& v : config::library_variables()) {
+    // http and log read theirs where they are used; the rest goes through Config.
+    if (v.component == "http" || v.component == "log") continue;
+    EXPECT_EQ(asked.count(std::string(v.name)), 1u) << v.name << " is registered but not read";
+  }
+}
+
+TEST(Config, ConflictingVariablesAreWarnedAboutOnceNamingTheWinner) {
+  Config c = parse_ok({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4317"},
+                       {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://specific:4317"},
+                       {"OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "20"},
+                       {"OTEL_ATTRIBUTE_COUNT_LIMIT", "10"},
+                       {"OTEL_TRACING_ENABLED", "true"},
+                       {"OTEL_SDK_DISABLED", "true"}});
+  EXPECT_EQ(c.otlp.endpoint, "http://specific:4317");
+  ASSERT_EQ(c.warnings.size(), 3u);
+  EXPECT_NE(std::find(c.warnings.begin(), c.warnings.end(),
+                      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=\"http://specific:4317\" wins over "
+                      "OTEL_EXPORTER_OTLP_ENDPOINT=\"http://generic:4317\""),
+            c.warnings.end());
+  EXPECT_NE(std::find(c.warnings.begin(), c.warnings.end(),
+                      "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=\"20\" wins over "
+                      "OTEL_ATTRIBUTE_COUNT_LIMIT=\"10\""),
+            c.warnings.end());
+  EXPECT_NE(std::find(c.warnings.begin(), c.warnings.end(),
+                      "OTEL_SDK_DISABLED=true wins over OTEL_TRACING_ENABLED=true: tracing is off"),
+            c.warnings.end());
+  // The same value twice is no conflict.
+  EXPECT_TRUE(parse_ok({{"OTEL_EXPORTER_OTLP_TIMEOUT", "100"},
+                        {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "100"}})
+                  .warnings.empty());
+  ConfigOptions seed;
+  seed.service_name = ProgramValue{"seed", "SERVICE_NAME", true};
+  Config s = parse_ok({{"OTEL_SERVICE_NAME", "otel"}}, seed);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_EQ(s.warnings[0], "OTEL_SERVICE_NAME=\"otel\" wins over SERVICE_NAME=\"seed\"");
+}
+
+TEST(Config, SummaryNamesEachValueAndItsOrigin) {
+  ConfigOptions options;
+  options.service_version = ProgramValue{"0.1.0", "skriptoteket default", false};
+  Config c = parse_ok({{"OTEL_TRACING_ENABLED", "true"},
+                       {"OTEL_SERVICE_NAME", "web"},
+                       {"OTEL_TRACES_SAMPLER", "traceidratio"},
+                       {"OTEL_TRACES_SAMPLER_ARG", "0.5"},
+                       {"OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer%20secret"}},
+                      options);
+  const std::string line = summary_line(c);
+  EXPECT_EQ(line.rfind("tracing on: service.name=web, propagators=tracecontext,baggage, "
+                       "sampler=traceidratio(0.5",
+                       0),
+            0u)
+      << line;
+  EXPECT_NE(line.find("exporters=otlp(grpc http://localhost:4317)"), std::string::npos) << line;
+  std::string details;
+  for (const auto& d : summary_details(c))
+    details += d + "\n";
+  EXPECT_NE(details.find("OTEL_SERVICE_NAME=\"web\" (from environment)"), std::string::npos)
+      << details;
+  EXPECT_NE(details.find("service.version=\"0.1.0\" (from skriptoteket default)"),
+            std::string::npos)
+      << details;
+  EXPECT_EQ(details.find("secret"), std::string::npos) << "header values never reach the log";
+  EXPECT_NE(details.find("authorization=<redacted>"), std::string::npos) << details;
+  EXPECT_EQ(summary_line(parse_ok({})).rfind("tracing off", 0), 0u);
+}
+
+TEST(Config, BadClockIsAnError) {
+  std::string message = error_for("TRACEKIT_CLOCK", "rdtsc");
+  EXPECT_NE(message.find("system or tsc"), std::string::npos) << message;
+  EXPECT_TRUE(parse({{"TRACEKIT_CLOCK", "system"}}).ok());
+  EXPECT_TRUE(parse({{"TRACEKIT_CLOCK", "tsc"}}).ok());
 }
 
 TEST(Config, InvalidResourceAttributes) {

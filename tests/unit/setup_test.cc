@@ -21,7 +21,7 @@ Config console_config(const TempFile& file) {
   c.service_name = "skriptoteket-test";
   c.service_version = "2.3.4";
   c.environment = "ci";
-  c.exporters = {"console"};
+  c.exporters = {ExporterKind::kConsole};
   c.console_path = file.path();
   c.batch.schedule_delay = 1h;  // only shutdown exports
   return c;
@@ -107,7 +107,7 @@ TEST(Setup, FromTheEnvironmentThroughAGetter) {
       {"OTEL_TRACING_ENABLED", "true"},
       {"OTEL_TRACES_EXPORTER", "console"},
       {"TRACEKIT_CONSOLE_PATH", file.path()},
-      {"SERVICE_NAME", "from-env"},
+      {"OTEL_SERVICE_NAME", "from-env"},
       {"OTEL_RESOURCE_ATTRIBUTES", "region=eu"},
       {"OTEL_TRACES_SAMPLER", "always_on"},
   }));
@@ -141,7 +141,7 @@ TEST(Setup, DisabledMeansNoOpTracersThatStillPassTheContextOn) {
 TEST(Setup, ExporterNoneRecordsButExportsNothing) {
   Config config;
   config.enabled = true;
-  config.exporters = {"none"};
+  config.exporters = {};
   ASSERT_TRUE(configure_tracing(config).ok());
   Span s = get_tracer("none.test").start_span("recorded");
   EXPECT_TRUE(s.is_recording());
@@ -159,19 +159,11 @@ TEST(Setup, InvalidConfigIsAnErrorAndChangesNothing) {
   const auto before = global_tracer_provider();
   ASSERT_NE(before, nullptr);
 
-  Config bad_sampler = console_config(file);
-  bad_sampler.sampler = "sometimes";
-  auto r = configure_tracing(bad_sampler);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("OTEL_TRACES_SAMPLER"), std::string::npos) << r.error().message;
-
-  Config bad_propagator = console_config(file);
-  bad_propagator.propagators = {"tracecontext", "xray"};
-  EXPECT_FALSE(configure_tracing(bad_propagator).ok());
-
+  // Sampler and propagator names are checked by Config::from_env (config_test); a Config holds
+  // them as values, so only the outside world can make configure_tracing fail.
   Config bad_path = console_config(file);
   bad_path.console_path = file.dir() + "/missing/dir/spans.jsonl";
-  r = configure_tracing(bad_path);
+  auto r = configure_tracing(bad_path);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("TRACEKIT_CONSOLE_PATH"), std::string::npos)
       << r.error().message;

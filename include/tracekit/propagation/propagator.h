@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tracekit/context.h"
@@ -36,6 +37,12 @@ class CompositePropagator final : public TextMapPropagator {
   std::vector<std::unique_ptr<TextMapPropagator>> parts_;
 };
 
+// The propagators OTEL_PROPAGATORS names, as values: what Config holds once parsed.
+enum class Kind { kTraceContext, kBaggage };
+// The OTEL_PROPAGATORS name of `kind`.
+std::string_view to_string(Kind kind) noexcept;
+// One composite of `kinds` in order (a repeated kind counts once; none: no propagation).
+std::unique_ptr<TextMapPropagator> make(std::span<const Kind> kinds);
 // From OTEL_PROPAGATORS names: tracecontext, baggage, none ("none" alone means no propagation).
 Result<std::unique_ptr<TextMapPropagator>> from_names(std::span<const std::string> names);
 
