@@ -100,10 +100,6 @@ def main():
     for script in list((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run", ROOT / "CMakeLists.txt"] + build_files:
         if script.exists():
             script_names |= set(NAME.findall(script.read_text()))
-    # Macros of the installed version header (TRACEKIT_VERSION_MAJOR, …) are not variables.
-    version_header = ROOT / "cmake" / "version.h.in"
-    if version_header.exists():
-        script_names |= set(re.findall(r"#\s*define\s+([A-Z0-9_]+)", version_header.read_text()))
     known = set(names) | NOT_READ | script_names
     for md in sorted(list((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]):
         for number, line in enumerate(md.read_text().splitlines(), 1):
