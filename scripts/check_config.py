@@ -93,15 +93,13 @@ def main():
                             "scripts/check_config.py --write (after building config_reference)")
 
     # Names the scripts and the build read are theirs, not the programs': CMake options
-    # (TRACEKIT_BUILD_*, TRACEKIT_WITH_*) and variables of scripts/*.sh and .ci/run.
+    # (TRACEKIT_BUILD_*, TRACEKIT_WITH_*), variables of scripts/*.sh and .ci/run, and what
+    # cmake/ defines (the TRACEKIT_VERSION_* macros of the generated tracekit/version.h).
     script_names = set()
-    for script in list((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run", ROOT / "CMakeLists.txt"]:
+    build_files = list((ROOT / "cmake").glob("*.cmake")) + list((ROOT / "cmake").glob("*.in"))
+    for script in list((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run", ROOT / "CMakeLists.txt"] + build_files:
         if script.exists():
             script_names |= set(NAME.findall(script.read_text()))
-    # Macros of the installed version header (TRACEKIT_VERSION_MAJOR, …) are not variables.
-    version_header = ROOT / "cmake" / "version.h.in"
-    if version_header.exists():
-        script_names |= set(re.findall(r"#\s*define\s+([A-Z0-9_]+)", version_header.read_text()))
     known = set(names) | NOT_READ | script_names
     for md in sorted(list((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]):
         for number, line in enumerate(md.read_text().splitlines(), 1):
