@@ -3,9 +3,12 @@
 // for a script (SandboxRunner): bubblewrap's start (namespaces, mounts, seccomp) then happens
 // between runs, not during one.
 //
-// The filler keeps `target` objects ready; a taken one is replaced at once. Used objects may be
-// handed back with dispose(): the filler destroys them, so whatever their destructors do (kill
-// what is left of a sandbox, remove its cgroup) is off the caller's path too. A failing `make`
+// The filler keeps `target` objects ready. A taken one is replaced once it is handed back with
+// dispose(), not at once: making one (bubblewrap's mounts, a cgroup) takes kernel locks that the
+// run still going on needs too, and would compete with it for the CPU. The filler destroys
+// used objects, so whatever their destructors do (kill what is left of a sandbox, remove its
+// cgroup) is off the caller's path too. Every taken object is disposed of exactly once (nullptr
+// when it is gone), or its place stays empty. A failing `make`
 // is retried after a pause (callers then make their own, and see the error themselves).
 #pragma once
 
@@ -52,17 +55,28 @@ class PreparedPool {
       if (ready_.empty()) return nullptr;
       out = std::move(ready_.front());
       ready_.pop_front();
+      ++taken_;
     }
-    changed_.notify_all();
     return out;
   }
 
-  // Destroys `used` on the filler thread.
-  void dispose(std::unique_ptr<T> used) {
-    if (!used) return;
+  // Destroys `other` (an object the pool did not make) on the filler thread.
+  void discard(std::unique_ptr<T> other) {
+    if (!other) return;
     {
       std::lock_guard lock(mutex_);
-      used_.push_back(std::move(used));
+      used_.push_back(std::move(other));
+    }
+    changed_.notify_all();
+  }
+
+  // Destroys `used` (a taken object, or nullptr for one that is gone) on the filler thread, and
+  // refills its place.
+  void dispose(std::unique_ptr<T> used) {
+    {
+      std::lock_guard lock(mutex_);
+      if (taken_ > 0) --taken_;
+      if (used) used_.push_back(std::move(used));
     }
     changed_.notify_all();
   }
@@ -82,7 +96,8 @@ class PreparedPool {
   void fill() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      changed_.wait(lock, [&] { return stopping_ || !used_.empty() || ready_.size() < target_; });
+      changed_.wait(
+          lock, [&] { return stopping_ || !used_.empty() || ready_.size() + taken_ < target_; });
       if (stopping_) return;
       if (!used_.empty()) {
         std::vector<std::unique_ptr<T>> used;
@@ -111,6 +126,7 @@ class PreparedPool {
   std::condition_variable changed_;
   std::deque<std::unique_ptr<T>> ready_;
   std::vector<std::unique_ptr<T>> used_;
+  size_t taken_ = 0;  // taken and not yet disposed of
   bool stopping_ = false;
   std::thread filler_;  // last: it starts once everything above exists
 };

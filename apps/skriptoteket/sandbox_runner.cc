@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <vector>
 
 #include "bwrap_command.h"
@@ -643,11 +644,25 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
   const bool sandboxed = options_.mode == SandboxMode::kBubblewrap;
   // A sandbox started ahead of time takes the script if it can (the launcher reads it as a shell
   // string, which ends at a NUL byte); otherwise one is started with the script in it.
+  // A sandbox taken from the pool goes back to it exactly once, so that its place is refilled:
+  // after the run, or on any early return (then as nullptr; it is destroyed here).
+  const bool from_pool = waiting && pool_;
+  bool given_back = false;
+  auto give_back = [&](std::unique_ptr<Sandbox> used) {
+    pool_->dispose(std::move(used));
+    given_back = true;
+  };
+  struct OnReturn {
+    std::function<void()> run;
+    ~OnReturn() { run(); }
+  } on_return{[&] {
+    if (from_pool && !given_back) pool_->dispose(nullptr);
+  }};
   std::unique_ptr<Sandbox> sandbox;
   if (waiting && job.source.find('\0') == std::string::npos && hand_over(*waiting, job)) {
     sandbox = std::move(waiting);
-  } else if (waiting && pool_) {
-    pool_->dispose(std::move(waiting));
+  } else if (from_pool) {
+    give_back(std::move(waiting));
   }
   const bool prepared = sandbox != nullptr;
   if (!sandbox) {
@@ -688,8 +703,10 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
                        static_cast<int64_t>((cgroup->cpu_time_ns() - cpu_before) / 1'000'000));
   }
   // Removing its cgroups and directory is not the request's business.
-  if (pool_) {
-    pool_->dispose(std::move(sandbox));
+  if (prepared && from_pool) {
+    give_back(std::move(sandbox));
+  } else if (pool_) {
+    pool_->discard(std::move(sandbox));
   } else {
     sandbox.reset();
   }
