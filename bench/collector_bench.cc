@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tracekit-collector: ingest into SQLite (the writer thread's rate, and OTLP decoding before
 // it), query of one 1,000-span trace, and a search, on a real file in the temp directory; the
 // same for log records (ingest, a trace's 1,000 logs).

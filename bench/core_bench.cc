@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Core SDK costs: starting and ending spans, scopes, W3C header parsing and formatting, and the
 // batch processor under one and two producer threads. Names are stable so results compare over
 // time (docs/benchmarks.md).

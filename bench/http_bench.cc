@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The per-request cost of tracing in the HTTP middleware, without sockets: what
 // tracing_middleware and a handler do for one request (BM_MiddlewarePath), and one correlated
 // JSON log line. The whole server under load is measured by scripts/load.sh.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The small service scripts/load.sh drives with wrk: GET /hello answers a JSON greeting.
 //   tracekit-http-load-server [--tracing] [--io-threads N]
 // With --tracing, tracing is configured from the environment (OTEL_TRACING_ENABLED,

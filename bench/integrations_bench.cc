@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the integrations add per call, traced vs untraced in the same run, over loopback:
 // a unary gRPC call through the client and server interceptors (BM_GrpcUnary), and a GET to a
 // cpp-httplib server through tracekit's adapter (BM_HttplibGet). The client, the server and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The logging thread's cost of one correlated log line: written to standard error only (what
 // tracekit::log did before OTLP logs), and with OTLP log export on as well (the record queued for
 // a batch processor whose OTLP/gRPC exporter sends to a receiver in this process). Issue 14's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP costs: encoding a 512-span batch (8 attributes and 2 events per span) with our protobuf
 // writer, with libprotobuf messages on an Arena (the alternative we measured against), and as
 // OTLP/JSON; then a sustained end-to-end export through the batch processor to a receiver on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An OTLP/gRPC receiver for load tests: accepts and counts spans, keeping nothing. Prints
 // "endpoint <url>"; on SIGUSR1 prints "count <n>" (the spans received so far, so a load script
 // can count each round's), and on SIGTERM/SIGINT prints "spans <n>" and exits.

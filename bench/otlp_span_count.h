@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Counting the spans of an OTLP ExportTraceServiceRequest without building message objects:
 // a walk down the wire format (resource_spans → scope_spans → spans) that skips everything
 // else. Used by tracekit-otlp-sink, the load test's receiver; tested in

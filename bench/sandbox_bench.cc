@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What Skriptoteket's sandbox costs per run: start-to-exit of `echo hi` (bash) and
 // `print(1)` (python3), sandboxed (bubblewrap, seccomp, a per-run cgroup) and as a plain child
 // process, with p50 and p99 over each repetition's runs; and ten concurrent runs, which must

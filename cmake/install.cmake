@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The installed package, generated from the tracekit_component() declarations
 # (cmake/tracekit_component.cmake): per component an exported target file, its third-party
 # dependencies for tracekitConfig.cmake, and a pkg-config file; the headers; the Debian

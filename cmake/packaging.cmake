@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # `cpack -G DEB` in a build directory: two Debian packages,
 #   libtracekit-dev  headers, libraries, CMake package and pkg-config files (install component
 #                    `library`), depending on the -dev packages of the components' dependencies

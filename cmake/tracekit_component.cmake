@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The installable parts of tracekit. Each library is a *component* that a user asks for with
 #   find_package(tracekit CONFIG REQUIRED COMPONENTS core http)
 # or, outside CMake, with `pkg-config --cflags --libs tracekit-core tracekit-http`. One call

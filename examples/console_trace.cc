@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small trace, printed by the console exporter as OTLP/JSON lines: the seed's shapes (a SERVER
 // span for "POST /tools/{id}/run", the business span `execute_tool_version`, and a runner span
 // with the three events of a run), configured the way a service would be, from the environment.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gRPC example: a client calls the "orders" gRPC service, whose handler calls the
 // "inventory" HTTP service (examples/httplib_service.cc) with libcurl. With each process
 // exporting to the embedded collector, the call is one trace tree across three services:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A cpp-httplib service traced with tracekit's adapter (tracekit/httplib/tracing.h): the
 // "inventory" service of the gRPC example, and the cpp-httplib recipe of the README.
 //

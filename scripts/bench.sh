@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the release preset, runs the Google Benchmark binaries (build/release/bench/
 # tracekit-bench-*) and the load test when it exists, and regenerates docs/benchmarks.md.
 #   scripts/bench.sh                 everything, 3 repetitions each (medians reported)

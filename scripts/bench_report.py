@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Renders docs/benchmarks.md from Google Benchmark JSON files (and load.md, if present) in the
 directory given as the only argument. Goals come from the issues; each row says whether the
 measured median meets its goal."""

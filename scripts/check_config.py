@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks the one registry of environment variables (run by CTest as config_registry_check).
 
 1. The variable tables of docs/configuration.md are what the registry generates: every

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The embedded collector for scripts: run it directly to build and start tracekit-collector in
 # the foreground (viewer on http://127.0.0.1:16686), or source it from another script:
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tracekit as a user gets it: installs a built tree (static libraries), a shared build of the
 # libraries and the Debian package (unpacked with dpkg -x), then builds and runs the small
 # programs of tests/consumer/ against each, with CMake (find_package(tracekit COMPONENTS …))

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Skriptoteket demo: builds what it needs, starts skriptoteket-runner and skriptoteket-web
 # with tracing on (console exporter, OTLP/JSON lines to a file per process), creates a tool and a
 # version, runs it, and shows the run's trace across both processes as an indented tree.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets (preset `fuzz`, clang) and runs each for a bounded time.
 #   scripts/fuzz.sh [seconds] [target...]   seconds per target (default 20), all targets when
 #                                           none is named

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The gRPC example end to end: the embedded collector, the "inventory" cpp-httplib service, the
 # "orders" gRPC service (which calls inventory with libcurl) and one "storefront" client call;
 # then checks that the collector holds the call as one trace tree across the three services.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package tracekit needs to build, test, benchmark and run its demo.
 # Idempotent: packages already installed are skipped, and nothing runs when all are there.
 set -euo pipefail

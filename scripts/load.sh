@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Load test: wrk against GET /hello of tracekit-http-load-server, tracing off and on (100 %
 # sampled, batch processor, OTLP/gRPC to a local receiver, tracekit-otlp-sink). Rounds
 # alternate off/on so drift on a shared machine hits both: the traced share is the median of

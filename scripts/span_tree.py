@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Reads OTLP/JSON lines (the console exporter's output) on stdin and prints each trace as an
 indented tree of spans with durations, events and statuses.
 

@@ -72,6 +72,9 @@ def add_tag(path):
 
 
 def main():
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+        print(__doc__)
+        return 0
     check = "--check" in sys.argv[1:]
     missing = []
     for p in files():

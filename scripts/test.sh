@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds tracekit and runs all its tests with CTest.
 #   scripts/test.sh                 release build (the README's test command), then the
 #                                   out-of-tree consumer test (scripts/consumer_test.sh)

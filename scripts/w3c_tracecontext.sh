@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs the official W3C trace-context test harness (github.com/w3c/trace-context, test/test.py)
 # against skriptoteket-web's POST /test endpoint. Optional: when the harness or its Python
 # dependency (aiohttp) is not available it says so and exits 0 ("skipped") unless

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Prints the one registry of environment variables (the library's and every app's table), one
 // variable a line, tab-separated: name, type, default, meaning, component, section.
 // scripts/check_config.py turns it into the tables of docs/configuration.md and checks them.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The whole collector in one object: the span store, the OTLP/gRPC receiver, the OTLP/HTTP
 // receiver and the viewer with its JSON API, each on its own listen address. main() runs one;
 // the tests run one in-process or as a process.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Writes OUTPUT: a C++ file with every file of FILES (in WEB_DIR) as a byte array, and a table
 # web_assets() looks them up in. Run by the build (cmake -P), no tool beyond CMake needed.
 set(_body "// Generated from apps/collector/web by embed_web.cmake; do not edit.\n#include \"web_assets.h\"\n\nnamespace tracekit::collector {\nnamespace {\n")

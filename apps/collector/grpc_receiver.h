@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP/gRPC: the TraceService/Export and LogsService/Export methods on a grpc++ server. Messages
 // arrive as raw bytes (the generated "raw callback" method), so a payload that is not an
 // ExportTraceServiceRequest gets INVALID_ARGUMENT with a message, rather than gRPC's generic

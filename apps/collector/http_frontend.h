@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's HTTP listeners (OTLP/HTTP on 4318, viewer and API on 16686) behind one small
 // interface: a handler from request to Response, whatever server library carries it.
 #pragma once

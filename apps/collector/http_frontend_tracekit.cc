@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's HTTP listeners on tracekit::http::Server (Boost.Beast with coroutines): every
 // method and path goes to one blocking handler on the server's worker pool (SQLite reads block).
 #include "http_frontend.h"

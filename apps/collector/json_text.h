@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Appending JSON text by hand: the collector writes a lot of small JSON values on the ingest path,
 // where building a DOM first would cost more than the strings themselves.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's JSON API for log records (all GET, all JSON):
 //   /api/traces/{traceId}/logs[?limit=]  {"traceId":..,"logs":[log,...]}  in time order
 //   /api/logs?service=&severity=&text=&start=&end=&lookback=&correlationId=&traceId=&limit=

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turning OTLP logs export requests into StoredLogs: protobuf bytes (OTLP/gRPC and OTLP/HTTP)
 // and OTLP/JSON (hex ids, lowerCamelCase or snake_case keys, unknown keys ignored), within the
 // same limits as spans.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One log record as the collector stores and serves it: ids as lower-case hex (empty when the
 // record has none), times in nanoseconds since the Unix epoch, the body as text (a string body
 // as is, any other AnyValue as its OTLP/JSON), attributes, scope and resource as OTLP/JSON text.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tracekit-collector: see options.cc (usage) and docs/collector.md.
 #include <malloc.h>
 #include <signal.h>

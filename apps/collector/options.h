@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's settings, from command-line flags and TRACEKIT_COLLECTOR_* environment
 // variables (a flag wins over its variable). Every bad value is an error naming the flag or
 // variable, the value, and what it takes.

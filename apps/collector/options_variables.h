@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every environment variable tracekit-collector reads, in the one registry
 // (tracekit/config_registry.h); each also has a flag, which wins (options.cc). To add one: add an
 // entry here and a setting in options.cc, and run `scripts/check_config.py --write`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turning OTLP export requests into StoredSpans: protobuf bytes (OTLP/gRPC and OTLP/HTTP), and
 // OTLP/JSON (hex trace and span ids rather than base64, enums as numbers or names, 64-bit
 // integers as strings or numbers, lowerCamelCase or the .proto's snake_case keys, unknown keys

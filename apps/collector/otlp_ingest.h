@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The receive path shared by OTLP/gRPC and OTLP/HTTP: decode, validate, queue for the store, and
 // say what happened in the protocol's terms (OTLP specification, "OTLP/HTTP Response" and
 // "Failures"): bad payloads are 400 / INVALID_ARGUMENT and not retried, a full write queue is

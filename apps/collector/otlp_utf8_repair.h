@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Invalid UTF-8 in an OTLP protobuf request, repaired value by value. protobuf refuses a whole
 // proto3 message when one string field holds invalid UTF-8; the collector would then refuse
 // every span of the request for one bad attribute. When a request does not parse, this rewrites

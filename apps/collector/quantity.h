@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // "<number><unit>" values from flags, environment and query strings: "10MiB", "1.5s", "250ms".
 #pragma once
 

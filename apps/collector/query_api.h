@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's JSON API (all GET, all JSON):
 //   /api/services                         {"data":["svc",...]}
 //   /api/services/{service}/operations    {"data":[{"name":..,"kind":"SERVER"},...]}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An HTTP response as the collector's handlers produce it, independent of the server library
 // that sends it.
 #pragma once

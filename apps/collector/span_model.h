@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One span as the collector stores and serves it: ids as lower-case hex, times in nanoseconds
 // since the Unix epoch, and the nested parts (attributes, events, links, resource attributes)
 // kept as OTLP/JSON text, so they round-trip without a schema of their own.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's span store: one SQLite file in WAL mode. Receivers hand decoded spans to
 // submit(); one writer thread inserts whatever has queued in a single transaction (group
 // commit: many requests, one transaction) and then tells each submitter that its spans are

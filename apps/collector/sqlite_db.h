@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A thin RAII layer over the SQLite C API: a connection and prepared statements that say what
 // failed, with the database's own message.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The web viewer's files (apps/collector/web), compiled into the binary.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON for the API: the domain's representations, error bodies {"error", "detail"}, and request
 // body parsing that tells a malformed body (400) from a well-formed but invalid one (422).
 #pragma once

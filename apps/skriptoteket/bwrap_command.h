@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bubblewrap command line of one sandboxed run: which namespaces, which parts of the host
 // (read-only), the run's volume and the limits on it. A pure function, so the layout can be read
 // and tested in one place.

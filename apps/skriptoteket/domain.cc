@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "domain.h"
 
 #include "tracekit/detail/utf8.h"

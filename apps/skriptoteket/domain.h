@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Skriptoteket's domain: tools, their versions (a script in one language) and runs of a version.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Prometheus metrics for a service: requests by route and status, a latency histogram by route,
 // and the tracer's own counters (TracerStats of the global provider).
 #pragma once

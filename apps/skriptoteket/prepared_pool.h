@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A few objects made ahead of time by a thread of their own, so that a caller takes a ready one
 // instead of paying for its making on its request path. Used for sandboxes started and waiting
 // for a script (SandboxRunner): bubblewrap's start (namespaces, mounts, seccomp) then happens

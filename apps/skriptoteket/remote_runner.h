@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The web service's side of the runner: a ScriptRunner that asks skriptoteket-runner over HTTP
 // with the instrumented client, so the call is a CLIENT span and carries traceparent.
 #pragma once

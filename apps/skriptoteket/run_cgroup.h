@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Control groups for whole sandboxes: one group per run, so memory, the number of processes and
 // CPU time are limited and measured for everything a script starts, not per process.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running a script: the interface the runner service serves (SandboxRunner) and the web service
 // calls (RemoteRunner), so either side can change without touching the callers.
 #pragma once

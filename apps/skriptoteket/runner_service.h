@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skriptoteket-runner: POST /execute runs one script with a ScriptRunner and answers its
 // outcome; the tracing middleware continues the caller's trace, so the runner's span is a child
 // of the web service's CLIENT span.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared secret that lets skriptoteket-web, and nothing else on the host, call the runner's
 // POST /execute (as `Authorization: Bearer <token>`).
 //

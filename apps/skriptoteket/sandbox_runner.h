@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs each script in a sandbox built with bubblewrap: its own user, PID, network, IPC, UTS,
 // mount and cgroup namespaces; a read-only minimal root (/usr and a few /etc files); the run's
 // volume, a size-capped tmpfs at /work holding the script; no network; no capabilities, an

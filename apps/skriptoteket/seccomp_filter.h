@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The seccomp deny-list every sandboxed script runs under, compiled once with libseccomp into a
 // classic BPF program that bubblewrap installs (`--seccomp FD`) just before it executes the
 // interpreter.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading a service's settings from the environment: each bad value is an error naming the
 // variable, the value and what is allowed (the convention of tracekit::Config).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every environment variable Skriptoteket's two processes read, in the one registry
 // (tracekit/config_registry.h). To add one: add an entry here, read it with
 // `env::text(setting("NAME"), ...)` (service_env.h), and run `scripts/check_config.py --write`.

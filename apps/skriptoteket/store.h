@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SQLite store of tools, versions and runs. One connection in WAL mode, guarded by a mutex;
 // the schema is migrated when the store opens. Every statement runs inside a CLIENT span
 // (db.system=sqlite, db.operation, db.statement): statements bind their values as parameters,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skriptoteket-web: the API. Settings come from the environment (docs/skriptoteket.md); tracing
 // from tracekit::configure_tracing() (the seed's variables); it stops on SIGTERM/SIGINT and
 // flushes its spans before exiting.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // skriptoteket-web: the JSON API over the store, running versions through a ScriptRunner (the
 // runner service, in production). Installs its middleware and routes on a tracekit::http::Server.
 #pragma once

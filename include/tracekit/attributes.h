@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Attribute values: a cheap non-owning view (what the API takes and what a span stores, pointing
 // into the span's own memory) and an owning form for long-lived sets such as a Resource.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // W3C Baggage: user-supplied name/value pairs that travel with a request. Immutable; copies share
 // one reference-counted block, and the empty baggage costs nothing.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The batch span processor: ending a span puts it on a bounded lock-free queue and returns;
 // one worker thread exports batches. A full queue drops the span and counts it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Wall-clock time for span timestamps. Reading the system clock costs ~26 ns here (two per span),
 // so on CPUs with an invariant TSC we read the TSC and scale it against the system clock,
 // re-anchoring every 100 ms; TRACEKIT_CLOCK=system forces the plain system clock.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Configuration from the environment: the standard OTEL_* variables and tracekit's own, read once
 // into a typed value. Every invalid value is an error naming the variable, the value and what is
 // allowed. tracekit/config_variables.h lists them all; docs/configuration.md says which wins when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one registry of environment variables: every variable tracekit and its apps read is an entry
 // in a table (the library's in tracekit/config_variables.h, each app's beside its settings), and
 // the only way to read one is through that entry. The tables also give the start-up summary its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every environment variable the library reads (core, otlp, http, log). To add one: add an entry
 // here (in the section of docs/configuration.md it belongs to), read it with
 // `read_env(library_variable("NAME"))` or through Config's parser, and run

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Context: the current span and baggage. Pass one explicitly to start_span, or make one current
 // on this thread with a Scope (the equivalent of Python's start_as_current_span).
 #pragma once

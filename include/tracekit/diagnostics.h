@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the SDK reports its own problems (a full queue, a failed export, a bad setting): one line
 // per event through a handler, by default to standard error with a "tracekit:" prefix. Callers on
 // the hot path never log; workers rate-limit what they report.

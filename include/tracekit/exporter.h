@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Span exporters send finished spans somewhere: memory, a console or file, an OTLP endpoint.
 #pragma once
 

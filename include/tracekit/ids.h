@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Trace and span identifiers, trace flags, and their lower-case hex forms (W3C Trace Context).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP/JSON encoding of spans (the protobuf JSON mapping with OTLP's rules: lower-case hex ids,
 // enums as numbers, 64-bit integers as strings, lowerCamelCase keys). Used by the console
 // exporter and the OTLP HTTP/JSON exporter.

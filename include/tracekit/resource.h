@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The entity that produces telemetry: service.name, service.version, deployment.environment,
 // telemetry.sdk.*, and whatever OTEL_RESOURCE_ATTRIBUTES adds.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small expected-style result type: telemetry code reports failures as values, never throws
 // into the application.
 #pragma once

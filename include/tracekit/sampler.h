@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Samplers decide, when a span starts, whether it records and whether it is sampled
 // (exported and flagged so downstream services record it too).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One call sets tracing up from the environment: the seed's configure_tracing().
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Span handles. A Span owns a running span and ends it when it goes out of scope; a SpanRef
 // refers to one without ending it (what current_span() gives). Both are cheap to pass around
 // and every call on them is safe from any thread. Calls on a span that is not recording

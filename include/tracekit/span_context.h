@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The part of a span that crosses process boundaries: ids, flags and tracestate.
 #pragma once
 

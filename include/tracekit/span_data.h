@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The record of one span as processors and exporters read it. Strings and attribute arrays live
 // in the span's own arena, so an exporter encodes straight from here without copying.
 #pragma once

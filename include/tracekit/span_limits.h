@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Limits on what one span keeps; what goes over is dropped and counted (OTEL_SPAN_*_LIMIT).
 #pragma once
 

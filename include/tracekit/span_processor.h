@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Span processors receive spans as they start and end, and hand them to exporters.
 #pragma once
 

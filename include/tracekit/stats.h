@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SDK's own counters: what happened to the spans it saw.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // W3C tracestate: an immutable, ordered list of vendor key/value pairs (Trace Context Level 2).
 // Copies share one reference-counted block; an empty TraceState is a null pointer and costs
 // nothing to copy.

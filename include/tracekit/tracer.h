@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tracers start spans. Get one from a TracerProvider (or the global one) by the name of the
 // instrumented library; keep the reference, it lives as long as its provider.
 #pragma once

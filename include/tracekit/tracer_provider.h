@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The TracerProvider owns the SDK's state: resource, sampler, limits, processors. Tracers and the
 // spans they start refer to it, so it must outlive them (the global provider always does).
 #pragma once

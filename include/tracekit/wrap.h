@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Carry the current trace context (and the log correlation id) into a callback that runs later
 // or on another thread: event loops, thread pools, grpc++'s callback and async APIs.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A bump allocator for one span's strings and arrays: the first bytes live inside the span
 // record itself; larger spans chain extra blocks from the record pool (so they are recycled
 // the same way as records), or from the heap when a single request is larger than a block.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tracekit/batch_span_processor.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTEL_EXPORTER_OTLP_* for traces and for logs: the signal-specific form of each variable
 // (OTEL_EXPORTER_OTLP_TRACES_*, OTEL_EXPORTER_OTLP_LOGS_*) wins over the generic one (OTLP
 // exporter specification).

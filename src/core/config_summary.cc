@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The start-up summary of the effective configuration: one line for the log at info, and one line
 // per setting with its origin for debug.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading registered variables for Config::from_env: trimmed values (empty counts as unset, as
 // the OpenTelemetry specification says), typed readers whose errors name the variable, the value
 // and what is allowed, and a record of every variable that was set, for the start-up summary.

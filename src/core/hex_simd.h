@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Inline hex decoding for the W3C parsers' hot path (the out-of-line hex::decode in ids.cc uses
 // the same method for any length).
 #pragma once

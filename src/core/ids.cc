@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tracekit/ids.h"
 
 #include "hex_simd.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Percent-encoding helpers shared by resource attributes, OTLP headers and baggage.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The batch processor's queue: one single-producer ring per producing thread, drained by the one
 // worker. A push is two plain stores (no locked instruction), so it neither waits for the cache
 // lines of the span it hands over to reach this core in exclusive state, nor fights other

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a TracerProvider shares with its tracers and their spans.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A counter bumped on the span hot path without a locked instruction: each thread adds to a
 // slot only it writes (plain load and store), and readers sum the slots. Threads beyond the
 // owned slots share one slot and add atomically.

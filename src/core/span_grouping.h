@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Groups a batch of spans by resource, then by instrumentation scope, keeping first-seen order:
 // the nesting of OTLP's ResourceSpans / ScopeSpans.
 #pragma once

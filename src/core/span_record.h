@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mutable side of a span record: its lock, arena and the operations spans perform.
 #pragma once
 

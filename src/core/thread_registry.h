@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-thread state for the span hot path: a counter slot that only this thread writes, and a
 // cache of span-record memory. Both are found through constinit thread-local pointers (one load,
 // no guard); the slow path on a thread's first span registers the thread, and its exit hands

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tracekit/tracer_provider.h"
 
 #include <cstdlib>

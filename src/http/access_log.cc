@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One JSON access-log line per request, with the request's trace ids and correlation id.
 #include <chrono>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The traced HTTP/1.1 client: CLIENT span, header injection, pooled keep-alive connections over
 // TCP or TLS, connect and total timeouts, errors as values.
 #include "tracekit/http/client.h"

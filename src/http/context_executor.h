@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An executor adapter that re-enters a request's trace context and correlation id around every
 // piece of work it runs. The server gives each connection's coroutine such an executor (over the
 // connection's strand), so each time that coroutine resumes -- at the start of a handler, after

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The request guard's text helpers, apart from the middleware so that code without a server
 // (the collector's option parser, the fuzz targets) can use them.
 #include <string>

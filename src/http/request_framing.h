@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Request framing checks that Beast's parser leaves to us (RFC 9112 §2.2, §3.2, §5.2, §6.1–6.3):
 // a request whose body length a proxy in front of us could read differently is refused, so the
 // bytes behind it are never taken for a request of their own (request smuggling).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // request_guard(): Host allow-list, Origin and Sec-Fetch-Site on state-changing requests, JSON
 // bodies, bearer token (header or cookie), security headers. See the header for the rules.
 #include "tracekit/http/request_guard.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Route patterns ("/tools/{id}", "/files/{path...}") and matching, with 404/405 decisions.
 #pragma once
 

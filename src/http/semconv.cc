@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTEL_SEMCONV_STABILITY_OPT_IN, URL redaction, and the shared attribute helpers.
 #include "semconv.h"
 

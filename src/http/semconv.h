@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the server middleware and the client for HTTP span attributes.
 #pragma once
 

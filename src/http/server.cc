@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The server: accept loop, one coroutine per connection (on its own strand, with a
 // ContextExecutor so request contexts are re-entered on every resume), the middleware chain and
 // its terminal step (handler, blocking handler on the pool, 404, 405, 413, static file), and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The framework-free server-span rules (see tracekit/http/server_span.h).
 #include "tracekit/http/server_span.h"
 

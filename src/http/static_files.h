@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Static files below a directory, with content types and no way out of it.
 #pragma once
 

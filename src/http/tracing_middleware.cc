@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tracing middleware: the Beast form of the framework-free rules in server_span.h.
 #include "tracekit/http/tracing.h"
 #include "tracekit/log/logger.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The batch log record processor: a log call puts its record on the bounded lock-free queue the
 // span processor uses (one ring per producing thread, src/core/producer_rings.h) and returns;
 // one worker thread exports batches. A full queue drops the record and counts it.

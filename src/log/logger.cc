@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON line formatter and the process-wide level/sink.
 #include "tracekit/log/logger.h"
 

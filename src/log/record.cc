@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Log records: the single-allocation record, the process-wide processor, severity mapping.
 #include "tracekit/log/record.h"
 

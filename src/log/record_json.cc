@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP/JSON encoding of log records (the protobuf JSON mapping with OTLP's rules: lower-case hex
 // ids, enums as numbers, 64-bit integers as strings), and the console exporter that prints it.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sinks: spdlog's thread-safe stderr and file sinks carry the finished lines (spdlog does the
 // locking, buffering and flushing; our formatter already made the JSON), and a memory sink.
 #include <spdlog/details/log_msg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The part of an OTLP exporter that does not depend on what it sends: the retry loop with
 // backoff, the export timeout, counters, rate-limited partial-success warnings and cancellation,
 // around one transport. The span exporter and the log exporter each own one.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP/gRPC with grpc++: the request body is our own protobuf encoding, sent through the generic
 // stub as bytes, so no message objects are built. gRPC's own retries are off: the exporter's
 // retry loop follows the OTLP rules and the export deadline.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP/HTTP (protobuf or JSON bodies) with libcurl: one reused connection, TLS and mutual TLS
 // through OpenSSL, gzip through zlib. The transfer runs in a curl multi handle so that
 // shutdown can wake and abandon it at once.

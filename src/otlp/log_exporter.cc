@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OTLP log exporter: a log payload over the span exporter's transports and retry loop.
 #include "tracekit/otlp/log_exporter.h"
 

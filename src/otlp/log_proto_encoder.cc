@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The protobuf wire format of ExportLogsServiceRequest, written straight from log records.
 #include <algorithm>
 #include <limits>

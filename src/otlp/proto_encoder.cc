@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The protobuf wire format of ExportTraceServiceRequest, written straight from span records
 // (the writer is proto_writer.h).
 #include "proto_writer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The protobuf wire-format writer the OTLP encoders share (spans: proto_encoder.cc, log records:
 // log_proto_encoder.cc), with the writers for OTLP's AnyValue and KeyValue lists.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading what a receiver answers: ExportTraceServiceResponse or ExportLogsServiceResponse (the
 // same field numbers; protobuf or JSON) and
 // google.rpc.Status with its RetryInfo. Small hand-written readers: the exporter needs three

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The transports under OtlpExporter: one request out, one outcome back. The exporter owns the
 // retry loop; a transport only says whether a failure may be retried and what delay the server
 // asked for.

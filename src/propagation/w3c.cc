@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tracekit/propagation/w3c.h"
 
 #include "hex_simd.h"

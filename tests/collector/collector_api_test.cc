@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON API's handler on a real store, parameter checking, the viewer's files, and options.
 #include <gtest/gtest.h>
 

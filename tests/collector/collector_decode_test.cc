@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP decoding: protobuf from our encoder checked field by field against the span records,
 // OTLP/JSON in every spelling the specification allows, gzip, and payloads that must be refused.
 #include <gtest/gtest.h>

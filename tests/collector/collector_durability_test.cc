@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What an exporter is told holds after a crash: the collector process is killed (SIGKILL) while
 // clients export over OTLP/gRPC and OTLP/HTTP, and every request that was answered with success
 // is in the file when it is opened again.

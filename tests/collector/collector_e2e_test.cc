@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector as users run it: the tracekit-collector binary in its own process on free ports
 // with a real SQLite file. Our exporters (gRPC, HTTP protobuf, HTTP JSON, gzip or not) send the
 // known spans and the API gives every field back; a restart keeps them; retention deletes them;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's listeners against hostile browsers and unauthenticated clients, with the
 // binary as users run it: the viewer/API refuse a foreign Host (DNS rebinding) and carry the
 // security headers; with tokens set, the API, the viewer (through its cookie login), OTLP/HTTP

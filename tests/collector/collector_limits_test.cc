@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's memory is bounded in bytes, whatever clients send or ask: the binary as a
 // process, its resident memory read from /proc/<pid>/status while a flood of 1 MB attributes
 // arrives, while gzip bombs arrive over gRPC, and while a 100,000-span trace is read.

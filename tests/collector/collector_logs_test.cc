@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Log records in the collector: the store (a trace's logs in time order, every search filter,
 // correlation ids, retention by age, resources shared with spans), and the binary fed by our
 // OTLP log exporter over gRPC, HTTP/protobuf and HTTP/JSON+gzip, with the same error answers

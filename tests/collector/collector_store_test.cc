@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SQLite store on real files: writes through the writer thread, every query filter, a span
 // sent twice, reopening the file, retention by age and by size, and a full write queue.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "collector_test_support.h"
 
 #include <curl/curl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the collector tests: the collector binary as a real process on free ports, a small
 // HTTP client (libcurl, every call bounded in time), and the way back from the API's JSON to an
 // OTLP request, so the OTLP tests' field-by-field checker can judge what the API returns.

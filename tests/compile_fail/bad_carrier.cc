@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Must NOT compile: a type that is no header carrier is refused with tracekit's message, not an
 // error deep inside text_map.h (CTest test carrier_concept_error checks the compiler's output).
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A failed check prints what failed and ends the program with status 1.
 #pragma once
 

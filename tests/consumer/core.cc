@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tracekit::core alone: a provider with the in-memory exporter, a parent and a child span
 // linked through the current context, traceparent injection, and the version macros.
 #include <map>

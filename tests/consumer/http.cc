@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tracekit::http: a server on a free loopback port with the tracing middleware, called by the
 // traced blocking client inside a span: the server's span continues the client's trace, and
 // the response names it in X-Trace-ID.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tracekit::log: a JSON line written inside a span carries that span's trace_id.
 #include <memory>
 #include <string>

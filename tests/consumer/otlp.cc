@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tracekit::otlp: one span sent over OTLP/HTTP (protobuf) and over OTLP/gRPC to the endpoints
 // given on the command line (scripts/consumer_test.sh starts the installed tracekit-collector);
 // both exports must be acknowledged.

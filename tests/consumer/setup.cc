@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tracekit::setup: configure_tracing() from the environment with the console exporter; the
 // span's OTLP/JSON line reaches stdout on shutdown.
 #include <cstdlib>

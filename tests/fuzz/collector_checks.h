@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every decoded OTLP request must satisfy, whichever way it came in (protobuf, JSON,
 // raw gRPC bytes): each span the request holds is either kept or counted as rejected, kept
 // spans have well-formed ids, and the JSON text the collector writes by hand for the nested

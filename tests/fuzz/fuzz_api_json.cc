@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Skriptoteket's API JSON reader (apps/skriptoteket/api_json.cc): a request body read as the
 // web service's three body-taking handlers read it (POST /tools, POST /tools/{id}/versions,
 // POST .../run; the first input byte picks one, the rest is the body). A malformed body is a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // baggage: parse the input's lines as header fields; check the result against the grammar and
 // the limits, that format -> parse gives it back, and that formatting is then stable. Then build
 // a Baggage through the API from the input (key, value, metadata per line triple) and check

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the fuzz targets share: a check that reports and aborts (libFuzzer then saves the input),
 // and splitting an input into header fields.
 #pragma once

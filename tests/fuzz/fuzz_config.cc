@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The configuration parsers: tracekit::Config::from_env (the SDK's OTEL_* and tracekit's own
 // variables) and the collector's parse_options (flags and TRACEKIT_COLLECTOR_* variables). Each
 // input line is "NAME=value" (an environment variable) or "--flag[=value]" (a collector

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gRPC raw-bytes path, without a server: a request message as gRPC hands it over (a
 // ByteBuffer of one or more slices; the first input byte picks how many) read by the
 // collector's receiver (decode_export_message) and by the load test's span counter

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP server's request handling up to the handler, without a socket: the raw bytes of a
 // request through Beast's parser with the server's settings (src/http/server.cc: header limit,
 // the body limit applied once the route is known), then what the server and middleware do with

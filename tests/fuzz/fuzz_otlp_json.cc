@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's OTLP/JSON decoder (apps/collector/otlp_decode.cc: Boost.JSON, hex ids turned
 // into base64, then protobuf's JSON parser). Where it accepts a body, every span must be kept
 // or counted as rejected, the JSON text written for the nested parts must parse, and the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The collector's OTLP protobuf decoder (apps/collector/otlp_decode.cc), the body of an
 // OTLP/HTTP request with Content-Type application/x-protobuf; a body that starts with the gzip
 // magic is inflated first with a 1 MiB bound, as the HTTP receiver does for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OTLP exporter's readers of what a receiver answers (src/otlp/response_decoder.cc): the
 // ExportTraceServiceResponse (protobuf and JSON) and google.rpc.Status with RetryInfo. The first
 // input byte picks the reader, the rest is the answer. Where libprotobuf (the generated

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // traceparent: parse; where it succeeds, format and re-parse and check nothing changed. The
 // first line is also fed to the TraceContextPropagator with the other lines as tracestate fields,
 // and extract -> inject -> extract must give the same context.

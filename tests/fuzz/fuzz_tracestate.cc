@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tracestate: parse the input's lines as header fields; where that succeeds, check the members
 // against the grammar, re-parse the formatted header and check it is the same, and check that
 // the fields joined by commas parse to the same thing. Then mutate with a key and value taken

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reference readings of the three grammars, written straight from the specifications' ABNF
 // for clarity rather than speed, with no code shared with the library. The fuzz targets compare
 // the library's parsers against them: a difference in what is accepted, or in what comes out,

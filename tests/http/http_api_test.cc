@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The public API compiles as documented: both handler forms, middleware, client calls.
 #include <gtest/gtest.h>
 

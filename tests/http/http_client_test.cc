@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client against real servers: reuse, timeouts, errors, limits, injection, and a traced
 // call from inside a handler (service -> service).
 #include <boost/asio/co_spawn.hpp>

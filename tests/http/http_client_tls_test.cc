@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client over https against a real TLS server (tls_test_server.h) with certificates made by
 // the openssl command: trace propagation, keep-alive, peer and host name verification, mutual
 // TLS, handshake timeouts, configuration errors, and the blocking client.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // 1,000 requests in flight at once, each handler co_awaiting and logging: every server span has
 // the right parent, every child span the right server span, every log line the right trace id
 // and correlation id. The core's current context is thread-local; this proves the server's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Request framing that RFC 9112 forbids (§2.2, §3.2, §5, §6.1–6.3), each sent over a real socket
 // with a second request pipelined behind it: the server must answer once (400, or 501 for a
 // transfer coding it does not implement) with Connection: close and then close, so that the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Connection limits and timeouts on real sockets: the per-client connection cap, a slow reader
 // cut at write_timeout, and what a response that fits in the socket buffers means for it.
 #include "http_test_support.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // request_guard() on a real server: Host allow-list (DNS rebinding), Origin and Sec-Fetch-Site
 // on state-changing requests, JSON bodies, the bearer token and its cookie login, security
 // headers.

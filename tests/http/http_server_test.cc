@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The server on real sockets: routing, limits, keep-alive, handler forms, errors, static files,
 // correlation ids, graceful stop.
 #include <boost/asio/steady_timer.hpp>

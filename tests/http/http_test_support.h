@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the HTTP tests: an in-memory tracing pipeline installed as the global provider, a
 // log capture, attribute lookup, and a raw TCP connection for sending bytes no client would.
 #pragma once

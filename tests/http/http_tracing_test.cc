@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tracing middleware on real sockets: span names, attributes, statuses, response headers,
 // excluded paths, propagation in and out, context in handlers, log correlation, semconv.
 #include <boost/asio/steady_timer.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON logger: format, escaping, levels, trace and correlation fields, sinks.
 #include <cstdlib>
 #include <fstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small HTTPS server for the client's TLS tests (Boost.Beast over Asio SSL), on 127.0.0.1 with
 // an ephemeral port and its own I/O thread. Every request is answered 200 with a JSON echo of
 // what the server saw: method, target, Host, traceparent, the TLS server name (SNI) and the

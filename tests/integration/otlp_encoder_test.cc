@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OTLP encoders against libprotobuf's generated classes: every field of a known set of spans
 // survives protobuf and JSON encoding, and our protobuf bytes are exactly what libprotobuf
 // itself would write for the same message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OTLP exporters against real receivers on loopback: every field arrives (gRPC, HTTP
 // protobuf, HTTP JSON), headers, gzip, retries by the OTLP rules (RetryInfo, Retry-After),
 // partial success, timeouts, cancellation on shutdown, TLS and mutual TLS.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interoperability with an implementation we did not write: tracekit's exporters send the known
 // spans to a receiver made of the official OpenTelemetry JS packages (@grpc/grpc-js, and the
 // protobufjs code @opentelemetry/otlp-transformer generated from opentelemetry-proto), over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OTLP log exporter against real receivers on loopback (gRPC LogsService, HTTP /v1/logs with
 // protobuf, JSON and gzip): every field of a record arrives; retries follow the OTLP rules; and
 // the whole path from Logger through the batch processor carries the current span's ids. Fault

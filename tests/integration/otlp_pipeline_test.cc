@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OTLP exporters under the batch span processor, as an application uses them: a flapping
 // receiver loses nothing, a receiver that is down costs the application nothing and every lost
 // span is counted, a slow receiver never hangs shutdown.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The load test's receiver counts spans by walking the wire format (bench/otlp_span_count.h);
 // here its count is checked against requests built and serialized by libprotobuf.
 #include <google/protobuf/io/coded_stream.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the OTLP integration tests: a known set of spans covering every field OTLP carries,
 // a checker that compares a decoded request with the span records field by field, OTLP/JSON to
 // protobuf conversion, gunzip; and (from tests/support) temporary directories and test

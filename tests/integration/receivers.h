@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP receivers for the tests, on 127.0.0.1 with a port the kernel picks: a grpc++ server of
 // the generated TraceService and LogsService, and an HTTP/1.1 server (Boost.Beast) for /v1/traces
 // and /v1/logs with protobuf

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The traced libcurl wrapper against tracekit's own traced server: the CLIENT span and its
 // attributes, parent/child across the hop through the injected headers, status rules, a
 // transfer that fails, credentials kept out of the URL; and curl_slist as a carrier.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gRPC interceptors on a real grpc++ server and client over loopback: parent/child across the
 // hop, attributes, status for OK and each error class, an exception, deadline exceeded,
 // cancellation, a streaming call, an invalid incoming traceparent, the callback API, and 1,000

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cpp-httplib adapter on a real cpp-httplib server: parent/child across the hop (tracekit's
 // traced client calls it), attributes, status rules, a throwing handler, excluded paths, an
 // invalid traceparent, and the X-Trace-ID / X-Span-ID headers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An OTLP receiver built from the official OpenTelemetry JS packages, for tracekit's interop test.
 //
 // gRPC: @grpc/grpc-js serves opentelemetry.proto.collector.trace.v1.TraceService/Export.

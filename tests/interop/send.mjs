@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sends one known set of spans with the official OpenTelemetry JS SDK and each of its OTLP trace
 // exporters (gRPC, HTTP/protobuf, HTTP/JSON) to the receivers tracekit's interop test runs.
 //   node send.mjs <grpc endpoint> <http url for protobuf> <http url for json>

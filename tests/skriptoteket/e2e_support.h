@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end support: start skriptoteket-web and skriptoteket-runner as real processes on
 // ephemeral ports, call them over HTTP, and read the spans their console exporters wrote.
 #pragma once

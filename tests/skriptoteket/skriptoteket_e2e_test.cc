@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Skriptoteket end to end: skriptoteket-runner and skriptoteket-web as real processes on
 // ephemeral ports, real SQLite, real scripts. One run request must give one trace across both
 // processes with the seed's spans and events, logs carrying its trace id, and every error path

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Prometheus exposition of HttpMetrics: counters by method/route/status, a cumulative
 // latency histogram per route, and the tracer's counters.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A hostile script against the sandbox, through the runner's own API: skriptoteket-runner and
 // skriptoteket-web run as real processes on loopback, with a real SQLite database and a secret
 // file in the data directory, and each test posts the script an attacker would write to

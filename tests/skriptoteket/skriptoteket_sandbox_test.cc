@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sandbox runner with real bubblewrap sandboxes and real python3 and bash: normal scripts,
 // non-zero exits, hangs (everything the script started is killed), output floods, the clean
 // environment and volume, resource limits, and the span sandbox_runner.execute with the seed's

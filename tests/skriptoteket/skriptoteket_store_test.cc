@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SQLite store on real files: the domain's rules, migrations, WAL, and one CLIENT span per
 // statement whose text holds no user data.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tracer provider that keeps every ended span in memory, and helpers to read spans.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the core's unit tests: an exporter the test can block, fail or make refuse
 // spans, bounded waiting, temporary files and a diagnostics recorder.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the OTLP and HTTP tests: a temporary directory, and test certificates made with the
 // openssl command (a CA, server and client certificates it signed, and an unrelated CA).
 #pragma once

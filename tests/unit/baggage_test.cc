@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // W3C Baggage: the Baggage type and the baggage header (baggage/HTTP_HEADER_FORMAT.md in
 // w3c/baggage): members, properties, OWS, percent-encoding, limits, several header fields.
 #include "tracekit/baggage.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // extract()/inject() on the header containers services have: std::map, std::unordered_map,
 // std::multimap (cpp-httplib's Headers), vectors of pairs, string_ref-like views; and the
 // concepts that refuse anything else at compile time (tests/compile_fail checks the message).

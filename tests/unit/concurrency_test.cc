@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many threads start, nest and end spans while the batch processor exports: the test the tracing
 // core issue asks for. Run it under the tsan preset for data races and under asan for leaks and
 // use-after-free; in every build it checks that no span is lost or counted twice.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The console exporter writes OTLP/JSON (one ExportTraceServiceRequest per line). These tests
 // parse what it wrote with Boost.JSON and check the shape field by field.
 #include <gtest/gtest.h>

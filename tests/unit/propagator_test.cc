@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The composite propagator, OTEL_PROPAGATORS names, carriers and the global propagator; and
 // propagation end to end through the SDK (extract -> child span -> inject).
 #include "tracekit/propagation/propagator.h"

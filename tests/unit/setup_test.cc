@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // configure_tracing() and shutdown_tracing() change process-wide state (the global tracer
 // provider and propagator); the tests here run in order and each sets what it needs.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TraceState: the tracestate header of W3C Trace Context Level 2 (key grammar with "@" anywhere
 // after the first character, 32 members, 256-character keys and values), parsed from one or
 // several header fields, and its mutation rules. One invalid member drops the whole header.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // W3C Trace Context: traceparent parsing and formatting, and the TraceContextPropagator. The
 // vectors follow spec/20-http_request_header_format.md and the cases of the W3C test harness
 // (test/test.py in w3c/trace-context); where the harness checks Level 1 behaviour that Level 2

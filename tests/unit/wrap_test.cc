@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // wrap()/bind(): the context and correlation id current at wrap() are current inside the
 // callback on another thread, and nothing leaks into that thread afterwards.
 #include "tracekit/wrap.h"

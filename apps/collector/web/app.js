@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tracekit collector's viewer: search, trace list, waterfall, span details, log records
 // (per span, per trace, and a log search).
 // Span data only ever reaches the page through textContent and attributes set by DOM calls,

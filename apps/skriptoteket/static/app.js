@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tool list. A file of its own, not inline: the service's Content-Security-Policy allows
 // scripts from itself only. Tool fields are set as text, never as markup.
 fetch('/tools', { headers: { Accept: 'application/json' } })

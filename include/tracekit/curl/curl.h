@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tracing for libcurl (target tracekit::curl): a traced wrapper around an easy handle, and
 // curl_slist* as a propagation carrier.
 //

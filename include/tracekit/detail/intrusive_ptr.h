@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A minimal intrusive reference-counted pointer: one atomic in the object, no control block,
 // no second allocation. T provides add_ref() and release() (release deletes at zero).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UTF-8 validation (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF), shared
 // by every encoder that must not emit invalid text: OTLP protobuf strings (proto3 receivers
 // reject them), JSON (OTLP/JSON, logs) and the reference service's captured script output.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes each exported batch as one OTLP/JSON ExportTraceServiceRequest object per line, to
 // standard output or a file (the format of the OpenTelemetry Collector's file exporter).
 #pragma once

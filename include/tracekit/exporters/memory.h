@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Keeps exported spans in memory, for tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tracing for grpc++ services and clients: server and client interceptors (target
 // tracekit::grpc).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // grpc++ metadata as propagation carriers.
 //
 // Received metadata (ServerContext::client_metadata(), a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An HTTP/1.1 client on Boost.Beast that traces its calls: each request is a CLIENT span, child
 // of the current context, named "{METHOD}" with http.method, http.url, http.status_code,
 // server.address, server.port (or the stable names, see Semconv), and the global propagator

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Everything in tracekit::http: server, middleware, client.
 #pragma once
 

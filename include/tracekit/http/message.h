@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Requests and responses as handlers see them. Both wrap Boost.Beast messages; the accessors
 // cover what handlers need, and beast() gives the underlying message for anything else.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A middleware that keeps browsers from being used against a service they can reach (one on
 // 127.0.0.1 included): DNS rebinding, cross-site requests that need no preflight, framing of
 // its pages; and an optional bearer token.

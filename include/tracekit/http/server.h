@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An HTTP/1.1 server on Boost.Beast with C++20 coroutines: a router with "{param}" patterns, a
 // middleware chain, coroutine handlers on the I/O threads and blocking handlers on a worker
 // pool, size limits, timeouts, keep-alive, static files and graceful shutdown.

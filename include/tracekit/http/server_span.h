@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP server-span rules without any HTTP framework: tracekit's own Beast middleware is built
 // on this, and so is any adapter for another server (cpp-httplib, Drogon, Crow, a home-grown one).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tracing and access-log middleware for tracekit::http::Server (the seed's §3, §7, §9, §10).
 // The tracing rules themselves are tracekit/http/server_span.h (framework-free, shared with the
 // adapters for other HTTP servers); this is their Beast form.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tracing for cpp-httplib servers (header-only here; include <httplib.h> first, link
 // tracekit::http and cpp-httplib).
 // A thin adapter over the framework-free rules in tracekit/http/server_span.h, the same rules

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Structured logging: one JSON object per line, correlated with the current trace and request.
 //
 //   tracekit::log::Logger log("skriptoteket.web");

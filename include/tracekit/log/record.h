@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Log records for export (OTLP logs): what Logger::log hands over besides its JSON line, the
 // exporter interface, and the batch processor that carries records to an exporter on its own
 // thread. This layer knows nothing of protobuf; tracekit::otlp implements the OTLP exporter.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP protobuf encoding of spans: writes the wire format of an ExportTraceServiceRequest
 // straight from the span records, with no intermediate message objects (docs/decisions.md has
 // the measurement that chose this over libprotobuf messages).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OTLP span exporters: gRPC (grpc++) and HTTP with protobuf or JSON bodies (libcurl), with the
 // OTLP specification's retry rules, TLS / mutual TLS and gzip. Pick one from an OtlpConfig (which
 // Config::from_env() fills from the OTEL_EXPORTER_OTLP_* variables) with make_exporter().

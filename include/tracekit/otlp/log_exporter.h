@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OTLP log exporter: log records from tracekit::log as an ExportLogsServiceRequest over the
 // span exporter's transports (gRPC LogsService/Export, HTTP /v1/logs with protobuf or JSON),
 // with the same retry rules, timeout, TLS and gzip. Nothing here throws.

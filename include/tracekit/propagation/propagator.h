@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Text-map propagators: read a Context out of incoming headers and write one into outgoing
 // headers. The global propagator is what OTEL_PROPAGATORS selects (default tracecontext,baggage).
 #pragma once

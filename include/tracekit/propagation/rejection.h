@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Why an incoming trace-context header was refused. Extraction never fails the request: a bad
 // traceparent starts a new trace and a bad tracestate is dropped whole (W3C Trace Context), but
 // each refusal is counted per reason (TracerStats::extract_rejected, Skriptoteket's /metrics)

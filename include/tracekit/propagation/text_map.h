@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Carriers: how propagators read and write header-like key/value containers. Adapters for the
 // standard containers are here; the HTTP layer adapts Boost.Beast's fields, and the integration
 // headers adapt grpc++'s ClientContext (tracekit/grpc/metadata.h) and libcurl's curl_slist

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // W3C Trace Context (Level 2): the traceparent and tracestate headers.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The traced libcurl easy-handle wrapper and the curl_slist carrier (see tracekit/curl/curl.h).
 #include "tracekit/curl/curl.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tracing interceptors for grpc++ (see tracekit/grpc/interceptors.h).
 #include "tracekit/grpc/interceptors.h"
 

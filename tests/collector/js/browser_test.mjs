@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The viewer in real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core):
 // search, open a trace from the list, the waterfall shows every span under its parent, span
 // details, paste-a-trace-id, the XSS probe stays text, and a 5,000-span trace renders (timed).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Starts tracekit-collector on free ports with a fresh data directory, for the JS tests.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

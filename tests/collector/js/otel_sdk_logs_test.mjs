@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The official OpenTelemetry JS SDK's log pipeline (packages from tests/interop) sends log
 // records to tracekit-collector with each of its OTLP log exporters (gRPC, HTTP/protobuf,
 // HTTP/JSON); the collector's API must give back every field.

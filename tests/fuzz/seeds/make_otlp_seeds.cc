@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes the OTLP seeds of tests/fuzz/corpus/ with the project's own encoders: real spans from a
 // TracerProvider (every attribute type, events, a link, a parent, an error status, two services)
 // encoded by tracekit::otlp::encode_request (protobuf) and tracekit::otlp_json (JSON), and the
