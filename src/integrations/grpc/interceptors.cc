@@ -109,9 +109,11 @@ std::string_view status_name(::grpc::StatusCode code) noexcept {
 }
 
 // The description for an ERROR status: the message, else the code's name.
-std::string_view description(const ::grpc::Status& s) noexcept {
-  return s.error_message().empty() ? status_name(s.error_code())
-                                   : std::string_view(s.error_message());
+// A copy: grpc++ 1.51's Status::error_message() returns a new string, so a view of it would
+// dangle (ASan found that).
+std::string description(const ::grpc::Status& s) {
+  std::string message = s.error_message();
+  return message.empty() ? std::string(status_name(s.error_code())) : message;
 }
 
 Span start_rpc_span(Tracer& tracer, std::string_view full_method, SpanKind kind,
