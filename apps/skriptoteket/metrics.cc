@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "tracekit/propagation/rejection.h"
 #include "tracekit/tracer_provider.h"
 
 namespace skriptoteket {
@@ -119,6 +120,17 @@ std::string HttpMetrics::render() const {
   counter(out, "tracekit_export_failures_total", "Export calls that failed.",
           stats.export_failures);
   counter(out, "tracekit_export_calls_total", "Export calls made.", stats.export_calls);
+  // Counted whether tracing is on or off: propagation runs either way.
+  const auto rejected = tracekit::propagation::rejection_counts();
+  out +=
+      "# HELP tracekit_extract_rejected_total Incoming trace-context headers refused, by reason.\n";
+  out += "# TYPE tracekit_extract_rejected_total counter\n";
+  for (size_t i = 0; i < rejected.size(); ++i) {
+    const auto reason = static_cast<tracekit::propagation::RejectReason>(i);
+    out += "tracekit_extract_rejected_total{reason=\"" +
+           std::string(tracekit::propagation::to_string(reason)) + "\"} " +
+           std::to_string(rejected[i]) + "\n";
+  }
   return out;
 }
 

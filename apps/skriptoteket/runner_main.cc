@@ -61,7 +61,8 @@ int main() {
   auto memory =
       env::number(setting("SKRIPTOTEKET_SANDBOX_MEMORY_BYTES"), 512 * kMiB, 16 * kMiB, 64ULL << 30);
   auto processes = env::number(setting("SKRIPTOTEKET_SANDBOX_MAX_PROCESSES"), 64, 4, 100000);
-  auto volume = env::number(setting("SKRIPTOTEKET_SANDBOX_VOLUME_BYTES"), 64 * kMiB, kMiB, 64ULL << 30);
+  auto volume =
+      env::number(setting("SKRIPTOTEKET_SANDBOX_VOLUME_BYTES"), 64 * kMiB, kMiB, 64ULL << 30);
   auto prepared = env::number(setting("SKRIPTOTEKET_RUNNER_PREPARED_SANDBOXES"), 2, 0, 64);
   for (const Failure* f :
        {memory.ok() ? nullptr : &memory.failure(), processes.ok() ? nullptr : &processes.failure(),

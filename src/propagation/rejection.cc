@@ -53,9 +53,8 @@ void record_rejection(RejectReason reason, std::string_view header_value) noexce
   counters()[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
   const int64_t now = steady_now_ns();
   int64_t next = g_next_report_ns.load(std::memory_order_relaxed);
-  if (now < next ||
-      !g_next_report_ns.compare_exchange_strong(next, now + kReportIntervalNs,
-                                                std::memory_order_relaxed)) {
+  if (now < next || !g_next_report_ns.compare_exchange_strong(next, now + kReportIntervalNs,
+                                                              std::memory_order_relaxed)) {
     return;
   }
   try {
