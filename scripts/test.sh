@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds tracekit and runs all its tests with CTest.
-#   scripts/test.sh                 release build (the README's test command)
+#   scripts/test.sh                 release build (the README's test command), then the
+#                                   out-of-tree consumer test (scripts/consumer_test.sh)
 #   scripts/test.sh asan tsan       the same tests under AddressSanitizer+UBSan, ThreadSanitizer
 #   scripts/test.sh debug           any configure preset from CMakePresets.json
 set -euo pipefail
@@ -20,4 +21,6 @@ for preset in "${presets[@]}"; do
   if [ "$preset" = tsan ]; then export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1}"; fi
   if [ "$preset" = asan ]; then export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"; fi
   ctest --preset "$preset" -j "$jobs"
+  # tracekit as a user gets it (install, shared build, Debian package, README samples).
+  if [ "$preset" = release ]; then "$(pwd)/scripts/consumer_test.sh" build/release; fi
 done

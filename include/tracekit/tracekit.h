@@ -28,3 +28,4 @@
 #include "tracekit/trace_state.h"
 #include "tracekit/tracer.h"
 #include "tracekit/tracer_provider.h"
+#include "tracekit/version.h"

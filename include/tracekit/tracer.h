@@ -48,7 +48,7 @@ class Parent {
 
 // Build options inside the start_span call: they refer to what they are given.
 struct SpanOptions {
-  SpanKind kind = SpanKind::kInternal;
+  SpanKind kind = SpanKind::kInternal;  // designated initializers in this order: .kind, .parent
   Parent parent = {};
   AttributeList attributes = {};  // known at start; samplers see them
   std::span<const Link> links = {};
