@@ -1,5 +1,6 @@
 // tracekit-collector: ingest into SQLite (the writer thread's rate, and OTLP decoding before
-// it), query of one 1,000-span trace, and a search, on a real file in the temp directory.
+// it), query of one 1,000-span trace, and a search, on a real file in the temp directory; the
+// same for log records (ingest, a trace's 1,000 logs).
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
@@ -250,6 +251,118 @@ void BM_CollectorSearch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CollectorSearch)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---- log records ----
+
+// A log record like Skriptoteket's: a few fields, trace ids, a correlation id.
+StoredLog realistic_log(std::mt19937_64& rng, const std::string& trace_id, int64_t time_ns, int i) {
+  StoredLog l;
+  l.trace_id = trace_id;
+  l.span_id = random_hex(rng, 8);
+  l.time_ns = l.observed_ns = time_ns;
+  l.severity_number = i % 10 == 0 ? 17 : 9;
+  l.severity_text = i % 10 == 0 ? "ERROR" : "INFO";
+  l.body = i % 2 ? "tool.executed" : "runner.started";
+  l.service = i % 3 == 0 ? "skriptoteket" : "runner";
+  l.correlation_id = "550e8400-e29b-41d4-a716-" + random_hex(rng, 6);
+  l.attributes_json =
+      R"([{"key":"tool_id","value":{"stringValue":"6f1c2a4e-9b1d-4c55-8f0e-2b7d0c3a9e11"}},{"key":"duration_ms","value":{"doubleValue":12.5}},{"key":"ok","value":{"boolValue":true}},{"key":"correlation_id","value":{"stringValue":")" +
+      l.correlation_id + R"("}}])";
+  l.scope_json =
+      R"({"name":"skriptoteket.web","version":"","attributes":[],"droppedAttributesCount":0,"schemaUrl":""})";
+  l.resource_json =
+      R"({"attributes":[{"key":"service.name","value":{"stringValue":"skriptoteket"}},{"key":"service.version","value":{"stringValue":"1.0.0"}},{"key":"deployment.environment","value":{"stringValue":"dev"}}],"droppedAttributesCount":0,"schemaUrl":""})";
+  return l;
+}
+
+// Logs of traces of 20 records each.
+std::vector<StoredLog> make_logs(std::mt19937_64& rng, size_t n, int64_t start_ns) {
+  std::vector<StoredLog> logs;
+  logs.reserve(n);
+  std::string trace_id;
+  for (size_t i = 0; i < n; ++i) {
+    if (i % 20 == 0) trace_id = random_hex(rng, 16);
+    logs.push_back(realistic_log(rng, trace_id, start_ns + static_cast<int64_t>(i) * 1000,
+                                 static_cast<int>(i)));
+  }
+  return logs;
+}
+
+// Log records per second into SQLite, acknowledged after commit as the receivers answer: 16
+// clients each submit a batch of 512 and wait for its commit; 50,000 records per iteration
+// (goal: 50,000 records/s).
+void BM_CollectorLogIngest(benchmark::State& state) {
+  TempFile tmp;
+  auto store = SpanStore::open({.path = tmp.path(), .max_age = 0s, .max_bytes = 0});
+  if (!store) {
+    state.SkipWithError(store.error().message.c_str());
+    return;
+  }
+  std::mt19937_64 rng(44);
+  constexpr size_t kPerIteration = 50'000, kBatch = 512, kClients = 16;
+  int64_t start = 1'700'000'000'000'000'000;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<std::vector<std::vector<StoredLog>>> per_client(kClients);
+    auto logs = make_logs(rng, kPerIteration, start);
+    start += 1'000'000'000;
+    for (size_t i = 0, n = 0; i < logs.size(); i += kBatch, ++n) {
+      per_client[n % kClients].emplace_back(
+          std::make_move_iterator(logs.begin() + static_cast<long>(i)),
+          std::make_move_iterator(logs.begin() +
+                                  static_cast<long>(std::min(logs.size(), i + kBatch))));
+    }
+    state.ResumeTiming();
+    std::vector<std::thread> clients;
+    for (auto& batches : per_client) {
+      clients.emplace_back([&store, &batches] {
+        for (auto& b : batches) {
+          while ((*store)->submit_logs_and_wait(std::move(b), 60s) == WriteOutcome::kRefused)
+            std::this_thread::yield();
+        }
+      });
+    }
+    for (auto& t : clients)
+      t.join();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kPerIteration));
+}
+BENCHMARK(BM_CollectorLogIngest)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(4);
+
+// A trace's 1,000 log records through the API (/api/traces/{id}/logs), among 200,000 other
+// records (goal: under 20 ms).
+void BM_CollectorQueryTraceLogs1000(benchmark::State& state) {
+  TempFile tmp;
+  auto store = SpanStore::open({.path = tmp.path(), .max_age = 0s, .max_bytes = 0});
+  if (!store) {
+    state.SkipWithError(store.error().message.c_str());
+    return;
+  }
+  std::mt19937_64 rng(8);
+  int64_t start = 1'700'000'000'000'000'000;
+  for (int i = 0; i < 4; ++i) {
+    auto logs = make_logs(rng, 50'000, start);
+    while (!(*store)->submit_logs(logs))
+      std::this_thread::sleep_for(10ms);
+    start += 1'000'000'000;
+  }
+  const std::string trace_id = random_hex(rng, 16);
+  std::vector<StoredLog> big;
+  for (int i = 0; i < 1000; ++i)
+    big.push_back(realistic_log(rng, trace_id, start + i * 1000, i));
+  while (!(*store)->submit_logs(big))
+    std::this_thread::sleep_for(10ms);
+  (*store)->flush(120s);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    Response r = handle_api("/api/traces/" + trace_id + "/logs", **store);
+    if (r.status != 200) state.SkipWithError("the trace's logs were not found");
+    bytes = r.body.size();
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["json_kb"] = static_cast<double>(bytes) / 1e3;
+}
+BENCHMARK(BM_CollectorQueryTraceLogs1000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace tracekit::collector

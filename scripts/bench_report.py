@@ -9,6 +9,15 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
+# Every row of this report by benchmark name, for goals relative to another benchmark.
+ROWS_BY_NAME = {}
+
+
+def at_most_times(other, factor):
+    """A check: this row's time is at most `factor` times `other`'s, measured in the same run."""
+    return lambda r: other in ROWS_BY_NAME and r["ns"] <= factor * ROWS_BY_NAME[other]["ns"]
+
+
 # name -> (goal text, check(row) -> bool). Times are in ns.
 GOALS = {
     "BM_SpanStartEnd/attrs:0": ("<= 60 ns", lambda r: r["ns"] <= 60),
@@ -24,6 +33,10 @@ GOALS = {
     "BM_OtlpEncode/json": (">= 1 M spans/s", lambda r: r.get("items_per_second", 0) >= 1e6),
     "BM_CollectorIngest": (">= 50,000 spans/s", lambda r: r.get("items_per_second", 0) >= 5e4),
     "BM_CollectorQueryTrace1000": ("< 50 ms", lambda r: r["ns"] < 50e6),
+    "BM_LogLineStderrAndOtlp": ("<= 1.5x BM_LogLineStderrOnly",
+                                at_most_times("BM_LogLineStderrOnly", 1.5)),
+    "BM_CollectorLogIngest": (">= 50,000 records/s", lambda r: r.get("items_per_second", 0) >= 5e4),
+    "BM_CollectorQueryTraceLogs1000": ("< 20 ms", lambda r: r["ns"] < 20e6),
 }
 # What the reference C++ SDK (opentelemetry-cpp) measured on this machine (shared/notes.md).
 REFERENCE = {
@@ -172,6 +185,7 @@ def main():
     by_binary = {}
     for r in rows:
         by_binary.setdefault(r["binary"], []).append(r)
+        ROWS_BY_NAME[r["name"]] = r
     for binary, items in by_binary.items():
         print(f"## {binary}\n")
         ctx = contexts.get(binary, {})
@@ -188,6 +202,9 @@ def main():
                   f"{fmt_rate(r['items_per_second'])} | {goal} | {met} | "
                   f"{REFERENCE.get(r['name'], '')} | {fmt_counters(r['counters'])} |")
         print()
+        if binary.endswith("log") and {"BM_LogLineStderrOnly", "BM_LogLineStderrAndOtlp"} <= ROWS_BY_NAME.keys():
+            ratio = ROWS_BY_NAME["BM_LogLineStderrAndOtlp"]["ns"] / ROWS_BY_NAME["BM_LogLineStderrOnly"]["ns"]
+            print(f"A log line with OTLP export on costs {ratio:.2f}x the stderr-only line (same run).\n")
     sandbox_section(rows)
     load_md = os.path.join(directory, "load.md")
     if os.path.exists(load_md):

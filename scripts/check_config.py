@@ -93,9 +93,11 @@ def main():
                             "scripts/check_config.py --write (after building config_reference)")
 
     # Names the scripts and the build read are theirs, not the programs': CMake options
-    # (TRACEKIT_BUILD_*, TRACEKIT_WITH_*) and variables of scripts/*.sh and .ci/run.
+    # (TRACEKIT_BUILD_*, TRACEKIT_WITH_*), variables of scripts/*.sh and .ci/run, and what
+    # cmake/ defines (the TRACEKIT_VERSION_* macros of the generated tracekit/version.h).
     script_names = set()
-    for script in list((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run", ROOT / "CMakeLists.txt"]:
+    build_files = list((ROOT / "cmake").glob("*.cmake")) + list((ROOT / "cmake").glob("*.in"))
+    for script in list((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run", ROOT / "CMakeLists.txt"] + build_files:
         if script.exists():
             script_names |= set(NAME.findall(script.read_text()))
     # Preprocessor macros (tracekit/version.h's TRACEKIT_VERSION_*) are not variables either.

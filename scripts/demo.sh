@@ -56,7 +56,9 @@ fi
 
 # Tracing for both processes: the seed's switch, the console exporter writing OTLP/JSON lines to
 # a file per process, and a short batch delay so the demo does not wait for the 5 s default.
-export OTEL_TRACING_ENABLED=true OTEL_TRACES_EXPORTER=console OTEL_BSP_SCHEDULE_DELAY=200
+# Log records go to the collector as OTLP logs when it runs (below), nowhere else.
+export OTEL_TRACING_ENABLED=true OTEL_TRACES_EXPORTER=console OTEL_BSP_SCHEDULE_DELAY=200 \
+  OTEL_LOGS_EXPORTER=none OTEL_BLRP_SCHEDULE_DELAY=200
 unset OTEL_SERVICE_NAME OTEL_SDK_DISABLED
 
 # ---------------------------------------------------------------------------------------------
@@ -75,7 +77,7 @@ if [ "${TRACEKIT_DEMO_COLLECTOR:-1}" != 0 ] && [ -x "$collector_bin" ]; then
   if collector_start "$work"; then
     pids+=("$collector_pid")
     collector=true
-    export OTEL_TRACES_EXPORTER=console,otlp OTEL_EXPORTER_OTLP_PROTOCOL=grpc
+    export OTEL_TRACES_EXPORTER=console,otlp OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_LOGS_EXPORTER=otlp
   else
     echo "demo.sh: going on without the collector (is one already running on its ports?)" >&2
   fi
@@ -149,9 +151,12 @@ echo
 echo "== the run's trace, across both processes"
 cat "${spans[@]}" 2>/dev/null | python3 scripts/span_tree.py --trace "$trace_id" \
   --require "execute_tool_version,sandbox_runner.execute,POST /execute" || complete=false
-echo
-echo "== log lines carrying the trace id"
-grep -h "$trace_id" "$work/skriptoteket-web.log" "$work/skriptoteket-runner.log" | head -n 8 || true
+if ! $collector; then
+  # Without the collector the log lines are only in the services' files.
+  echo
+  echo "== log lines carrying the trace id"
+  grep -h "$trace_id" "$work/skriptoteket-web.log" "$work/skriptoteket-runner.log" | head -n 8 || true
+fi
 
 if $collector; then
   echo
@@ -164,6 +169,32 @@ if $collector; then
     sleep 0.1
   done
   if $stored; then
+    # The services' log lines for this trace, as the collector stored them (OTLP logs), in
+    # time order: both processes, no files grepped.
+    echo
+    echo "== the run's log lines, from the collector's API ($collector_ui/api/traces/$trace_id/logs)"
+    logs_shown=false
+    for _ in $(seq 1 100); do
+      if curl -sf "$collector_ui/api/traces/$trace_id/logs" 2>/dev/null | python3 -c '
+import datetime, json, sys
+logs = json.load(sys.stdin)["logs"]
+services = {l["service"] for l in logs}
+if len(services) < 2: sys.exit(1)  # both processes have not exported theirs yet
+for l in logs:
+    attrs = " ".join(a["key"] + "=" + str(next(iter(a["value"].values()), ""))
+                     for a in l["attributes"] if a["key"] != "correlation_id")
+    at = datetime.datetime.fromtimestamp(int(l["timeUnixNano"]) / 1e9, datetime.timezone.utc)
+    print("   %s %-5s %-20s %s  span %s  %s" % (at.strftime("%H:%M:%S.%f")[:-3], l["severityText"],
+          l["service"], l["body"], l["spanId"] or "-", attrs))
+'; then
+        logs_shown=true; break
+      fi
+      sleep 0.1
+    done
+    if ! $logs_shown; then
+      echo "demo.sh: the collector has no log records from both services for the trace" >&2
+      complete=false
+    fi
     echo "   open $(collector_trace_url "$trace_id")"
   else
     echo "demo.sh: the collector did not receive the whole trace; its log: $work/collector.log" >&2

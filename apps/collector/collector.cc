@@ -16,18 +16,23 @@ Response method_not_allowed(std::string_view allow) {
   return r;
 }
 
-// OTLP/HTTP: POST /v1/traces only.
+// OTLP/HTTP: POST /v1/traces and /v1/logs only.
 Response handle_otlp_request(const HttpRequestView& req, SpanStore& store,
                              const IngestLimits& limits) {
-  if (req.path != "/v1/traces") {
+  const bool logs = req.path == "/v1/logs";
+  if (req.path != "/v1/traces" && !logs) {
     return {404, "application/json",
-            "{\"error\":\"not found; OTLP/HTTP traces go to POST /v1/traces\"}"};
+            "{\"error\":\"not found; OTLP/HTTP traces go to POST /v1/traces, logs to POST "
+            "/v1/logs\"}"};
   }
   if (req.method != "POST") return method_not_allowed("POST");
   if (req.body_too_large) {
     return otlp_http_error(
         413, "the body is larger than " + std::to_string(limits.max_body_bytes) + " bytes",
         is_json_media_type(req.content_type));
+  }
+  if (logs) {
+    return handle_otlp_logs_http(req.content_type, req.content_encoding, req.body, store, limits);
   }
   return handle_otlp_http(req.content_type, req.content_encoding, req.body, store, limits);
 }

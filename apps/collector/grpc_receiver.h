@@ -1,6 +1,7 @@
-// OTLP/gRPC: the TraceService/Export method on a grpc++ server. Messages arrive as raw bytes
-// (the generated "raw callback" method), so a payload that is not an ExportTraceServiceRequest
-// gets INVALID_ARGUMENT with a message, rather than gRPC's generic INTERNAL.
+// OTLP/gRPC: the TraceService/Export and LogsService/Export methods on a grpc++ server. Messages
+// arrive as raw bytes (the generated "raw callback" method), so a payload that is not an
+// ExportTraceServiceRequest gets INVALID_ARGUMENT with a message, rather than gRPC's generic
+// INTERNAL.
 #pragma once
 
 #include <memory>
@@ -23,6 +24,10 @@ namespace tracekit::collector {
 // ExportTraceServiceRequest. Separate so that it can be fuzzed (tests/fuzz/fuzz_grpc_raw.cc).
 grpc::Status decode_export_message(const grpc::ByteBuffer& request, const IngestLimits& limits,
                                    DecodedSpans& out);
+// The message's bytes, inflated within limits.max_body_bytes when compressed: what both
+// services (traces and logs) do before decoding.
+grpc::Status read_export_message(const grpc::ByteBuffer& request, const IngestLimits& limits,
+                                 std::string& bytes);
 // Whether a message's first bytes are a gzip or zlib header (grpc++ does not say).
 bool looks_compressed(std::string_view bytes);
 

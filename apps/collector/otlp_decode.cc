@@ -243,6 +243,54 @@ StoredSpan to_stored(const tracev1::Span& span, const std::string& service,
 
 }  // namespace
 
+uint32_t append_otlp_attributes(
+    std::string& out, const google::protobuf::RepeatedPtrField<commonv1::KeyValue>& attributes,
+    const SpanLimits& limits) {
+  return append_attributes(out, attributes, limits);
+}
+
+void append_otlp_any_value(std::string& out, const commonv1::AnyValue& value,
+                           const SpanLimits& limits) {
+  append_any_value(out, value, limits);
+}
+
+std::string truncated_text(std::string_view s, size_t max) {
+  return std::string(truncated(s, max));
+}
+
+std::string otlp_service_name(const opentelemetry::proto::resource::v1::Resource& resource) {
+  return service_name_of(resource);
+}
+
+std::string otlp_resource_json(const opentelemetry::proto::resource::v1::Resource& resource,
+                               std::string_view schema_url, const SpanLimits& limits) {
+  std::string resource_json = "{\"attributes\":";
+  const uint32_t dropped = append_attributes(resource_json, resource.attributes(), limits);
+  resource_json += ",\"droppedAttributesCount\":" +
+                   std::to_string(resource.dropped_attributes_count() + dropped) +
+                   ",\"schemaUrl\":";
+  append_json_string(resource_json, truncated(schema_url, limits.max_attribute_length));
+  resource_json += "}";
+  return resource_json;
+}
+
+std::string otlp_scope_json(const commonv1::InstrumentationScope& scope,
+                            std::string_view schema_url, const SpanLimits& limits) {
+  const size_t max_length = limits.max_attribute_length;
+  std::string scope_json = "{\"name\":";
+  append_json_string(scope_json, truncated(scope.name(), max_length));
+  scope_json += ",\"version\":";
+  append_json_string(scope_json, truncated(scope.version(), max_length));
+  scope_json += ",\"attributes\":";
+  const uint32_t scope_dropped = append_attributes(scope_json, scope.attributes(), limits);
+  scope_json += ",\"droppedAttributesCount\":" +
+                std::to_string(scope.dropped_attributes_count() + scope_dropped) +
+                ",\"schemaUrl\":";
+  append_json_string(scope_json, truncated(schema_url, max_length));
+  scope_json += "}";
+  return scope_json;
+}
+
 DecodedSpans spans_from_request(const otlpv1::ExportTraceServiceRequest& request,
                                 const SpanLimits& limits) {
   DecodedSpans out;
@@ -254,27 +302,9 @@ DecodedSpans spans_from_request(const otlpv1::ExportTraceServiceRequest& request
   out.spans.reserve(total);
   for (const auto& rs : request.resource_spans()) {
     const std::string service = service_name_of(rs.resource());
-    std::string resource_json = "{\"attributes\":";
-    const uint32_t dropped = append_attributes(resource_json, rs.resource().attributes(), limits);
-    resource_json += ",\"droppedAttributesCount\":" +
-                     std::to_string(rs.resource().dropped_attributes_count() + dropped) +
-                     ",\"schemaUrl\":";
-    append_json_string(resource_json, truncated(rs.schema_url(), limits.max_attribute_length));
-    resource_json += "}";
+    const std::string resource_json = otlp_resource_json(rs.resource(), rs.schema_url(), limits);
     for (const auto& ss : rs.scope_spans()) {
-      const auto& scope = ss.scope();
-      const size_t max_length = limits.max_attribute_length;
-      std::string scope_json = "{\"name\":";
-      append_json_string(scope_json, truncated(scope.name(), max_length));
-      scope_json += ",\"version\":";
-      append_json_string(scope_json, truncated(scope.version(), max_length));
-      scope_json += ",\"attributes\":";
-      const uint32_t scope_dropped = append_attributes(scope_json, scope.attributes(), limits);
-      scope_json += ",\"droppedAttributesCount\":" +
-                    std::to_string(scope.dropped_attributes_count() + scope_dropped) +
-                    ",\"schemaUrl\":";
-      append_json_string(scope_json, truncated(ss.schema_url(), max_length));
-      scope_json += "}";
+      const std::string scope_json = otlp_scope_json(ss.scope(), ss.schema_url(), limits);
       for (const auto& span : ss.spans()) {
         if (const char* why = invalid_span(span)) {
           if (out.rejected++ == 0) out.rejected_reason = why;
@@ -425,6 +455,23 @@ size_t repair_utf8(json::value& v) {
 }
 
 }  // namespace
+
+Result<void> otlp_json_hex_id_to_base64(boost::json::object& o, std::string_view camel,
+                                        std::string_view snake, size_t bytes, std::string& bad_id) {
+  return hex_id_to_base64(o, camel, snake, bytes, bad_id);
+}
+
+Result<boost::json::value> parse_otlp_json(std::string_view body, size_t* repaired) {
+  json::parse_options popts;
+  popts.max_depth = 128;            // AnyValue nests; protobuf's own limit (100) applies after this
+  popts.allow_invalid_utf8 = true;  // repaired below, value by value
+  boost::system::error_code ec;
+  json::value root = json::parse(json::string_view(body.data(), body.size()), ec, {}, popts);
+  if (ec) return Error{"the body is not valid JSON: " + ec.message()};
+  const size_t fixed = repair_utf8(root);
+  if (repaired) *repaired = fixed;
+  return root;
+}
 
 Result<otlpv1::ExportTraceServiceRequest> json_to_request(std::string_view body, size_t* repaired,
                                                           std::string* bad_id) {

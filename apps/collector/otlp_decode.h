@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/fwd.hpp>
+
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "span_model.h"
 #include "tracekit/result.h"
@@ -36,6 +38,28 @@ std::string partial_success_message(const DecodedSpans& decoded);
 Result<otlpv1::ExportTraceServiceRequest> json_to_request(std::string_view body,
                                                           size_t* repaired = nullptr,
                                                           std::string* bad_id = nullptr);
+
+// Pieces the logs decoder (log_decode.cc) shares with the span decoder.
+namespace commonv1 = opentelemetry::proto::common::v1;
+// Appends the first `limits.max_attributes` attributes as OTLP/JSON; returns how many were dropped.
+uint32_t append_otlp_attributes(
+    std::string& out, const google::protobuf::RepeatedPtrField<commonv1::KeyValue>& attributes,
+    const SpanLimits& limits);
+void append_otlp_any_value(std::string& out, const commonv1::AnyValue& value,
+                           const SpanLimits& limits);
+// At most `max` bytes of `s` (0: all), cut before a UTF-8 sequence rather than inside one.
+std::string truncated_text(std::string_view s, size_t max);
+std::string otlp_service_name(const opentelemetry::proto::resource::v1::Resource& resource);
+std::string otlp_resource_json(const opentelemetry::proto::resource::v1::Resource& resource,
+                               std::string_view schema_url, const SpanLimits& limits);
+std::string otlp_scope_json(const commonv1::InstrumentationScope& scope,
+                            std::string_view schema_url, const SpanLimits& limits);
+// Parses OTLP/JSON and repairs invalid UTF-8 (counted in `repaired`).
+Result<boost::json::value> parse_otlp_json(std::string_view body, size_t* repaired);
+// Replaces the hex id under `camel` (or `snake`) by base64 for protobuf's JSON parser; a bad id
+// becomes one byte (refused later) and its description goes to `bad_id`.
+Result<void> otlp_json_hex_id_to_base64(boost::json::object& o, std::string_view camel,
+                                        std::string_view snake, size_t bytes, std::string& bad_id);
 
 // Inflates gzip (or zlib) data. Fails on corrupt or truncated input, and when the result would
 // be larger than `max_bytes` (error.message then starts with "too large").

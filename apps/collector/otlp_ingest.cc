@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "google/rpc/status.pb.h"
+#include "log_decode.h"
 #include "otlp_decode.h"
 
 namespace tracekit::collector {
@@ -51,9 +52,9 @@ std::optional<std::string> write_failure_message(WriteOutcome outcome) {
     case WriteOutcome::kRefused:
       return "the collector's write queue is full; retry later";
     case WriteOutcome::kFailed:
-      return "the collector could not write the spans to its database; retry later";
+      return "the collector could not write to its database; retry later";
     case WriteOutcome::kTimedOut:
-      return "the collector's database did not commit the spans in time; retry later";
+      return "the collector's database did not commit in time; retry later";
   }
   return "unknown write outcome";
 }
@@ -70,10 +71,16 @@ Response otlp_http_error(int status, const std::string& message, bool json) {
   return encode_message(st, status, json);
 }
 
-Response handle_otlp_http(std::string_view content_type, std::string_view content_encoding,
-                          std::string_view body, SpanStore& store, const IngestLimits& limits) {
+namespace {
+
+// The checks every OTLP/HTTP body goes through (Content-Type, size, Content-Encoding, gzip
+// within the size bound): the error answer, or nullopt with `body` the plain bytes (inflated
+// into `inflated` when compressed) and `json` set.
+std::optional<Response> read_body(std::string_view content_type, std::string_view content_encoding,
+                                  std::string_view& body, std::string& inflated, bool& json,
+                                  const IngestLimits& limits) {
   const std::string type = media_type(content_type);
-  const bool json = type == "application/json";
+  json = type == "application/json";
   if (!json && type != "application/x-protobuf" && type != "application/protobuf") {
     return otlp_http_error(415,
                            "unsupported Content-Type \"" +
@@ -85,7 +92,6 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
     return otlp_http_error(
         413, "the body is larger than " + std::to_string(limits.max_body_bytes) + " bytes", json);
   }
-  std::string inflated;
   if (!content_encoding.empty() && !iequals(content_encoding, "identity")) {
     if (!iequals(content_encoding, "gzip")) {
       return otlp_http_error(415,
@@ -102,6 +108,27 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
     inflated = std::move(*plain);
     body = inflated;
   }
+  return std::nullopt;
+}
+
+// 503 with Retry-After for what could not be stored, or nullopt when it was.
+std::optional<Response> write_failure(WriteOutcome outcome, bool json) {
+  auto failure = write_failure_message(outcome);
+  if (!failure) return std::nullopt;
+  Response r = otlp_http_error(503, *failure, json);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+Response handle_otlp_http(std::string_view content_type, std::string_view content_encoding,
+                          std::string_view body, SpanStore& store, const IngestLimits& limits) {
+  std::string inflated;
+  bool json = false;
+  if (auto error = read_body(content_type, content_encoding, body, inflated, json, limits)) {
+    return *error;
+  }
   auto decoded =
       json ? decode_json(body, limits.span_limits) : decode_protobuf(body, limits.span_limits);
   if (!decoded) return otlp_http_error(400, decoded.error().message, json);
@@ -112,14 +139,37 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
           ? store.submit_and_wait(std::move(decoded->spans), limits.commit_timeout)
           : (store.submit(std::move(decoded->spans)) ? WriteOutcome::kCommitted
                                                      : WriteOutcome::kRefused);
-  if (auto failure = write_failure_message(outcome)) {
-    Response r = otlp_http_error(503, *failure, json);
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
-  }
+  if (auto failure = write_failure(outcome, json)) return *failure;
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
   if (!warning.empty()) {
     response.mutable_partial_success()->set_rejected_spans(rejected);
+    response.mutable_partial_success()->set_error_message(warning);
+  }
+  return encode_message(response, 200, json);
+}
+
+Response handle_otlp_logs_http(std::string_view content_type, std::string_view content_encoding,
+                               std::string_view body, SpanStore& store,
+                               const IngestLimits& limits) {
+  std::string inflated;
+  bool json = false;
+  if (auto error = read_body(content_type, content_encoding, body, inflated, json, limits)) {
+    return *error;
+  }
+  auto decoded = json ? decode_logs_json(body, limits.span_limits)
+                      : decode_logs_protobuf(body, limits.span_limits);
+  if (!decoded) return otlp_http_error(400, decoded.error().message, json);
+  const int64_t rejected = decoded->rejected;
+  const std::string warning = logs_partial_success_message(*decoded);
+  const WriteOutcome outcome =
+      limits.ack_after_commit
+          ? store.submit_logs_and_wait(std::move(decoded->logs), limits.commit_timeout)
+          : (store.submit_logs(std::move(decoded->logs)) ? WriteOutcome::kCommitted
+                                                         : WriteOutcome::kRefused);
+  if (auto failure = write_failure(outcome, json)) return *failure;
+  logsv1::ExportLogsServiceResponse response;
+  if (!warning.empty()) {
+    response.mutable_partial_success()->set_rejected_log_records(rejected);
     response.mutable_partial_success()->set_error_message(warning);
   }
   return encode_message(response, 200, json);

@@ -33,6 +33,10 @@ std::optional<std::string> write_failure_message(WriteOutcome outcome);
 Response handle_otlp_http(std::string_view content_type, std::string_view content_encoding,
                           std::string_view body, SpanStore& store, const IngestLimits& limits);
 
+// POST /v1/logs: the same checks, limits and answers for log records.
+Response handle_otlp_logs_http(std::string_view content_type, std::string_view content_encoding,
+                               std::string_view body, SpanStore& store, const IngestLimits& limits);
+
 // The OTLP/HTTP error body: a google.rpc.Status, in protobuf or JSON like the request.
 Response otlp_http_error(int status, const std::string& message, bool json);
 // Whether a Content-Type names OTLP/JSON (parameters and case ignored).

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "json_text.h"
+#include "log_api.h"
 #include "quantity.h"
 
 namespace tracekit::collector {
@@ -220,6 +221,7 @@ Response handle_api(std::string_view target, SpanStore& store, const ApiLimits& 
   for (auto seg : url.segments())
     segments.push_back(seg);
   // segments[0] == "api"
+  if (auto logs = handle_logs_api(url, segments, store)) return std::move(*logs);
   if (segments.size() == 2 && segments[1] == "services") {
     auto services = store.services();
     if (!services) return store_error(services.error());

@@ -58,7 +58,42 @@ CREATE TABLE IF NOT EXISTS operations (
 -- One row per write transaction: the highest span id it wrote and when. Age retention finds the
 -- cut-off id here instead of indexing every span's arrival time.
 CREATE TABLE IF NOT EXISTS ingest_batches (last_id INTEGER PRIMARY KEY, received_ns INTEGER NOT NULL);
+-- OTLP log records, beside the spans (a trace's logs are one index range away from its spans).
+CREATE TABLE IF NOT EXISTS logs (
+  id INTEGER PRIMARY KEY,            -- arrival order
+  time_ns INTEGER NOT NULL,
+  observed_ns INTEGER NOT NULL,
+  trace_id TEXT NOT NULL,            -- '' when the record has none
+  span_id TEXT NOT NULL,
+  severity_number INTEGER NOT NULL,
+  severity_text TEXT NOT NULL,
+  body TEXT NOT NULL,
+  event_name TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  correlation_id TEXT NOT NULL,      -- the correlation_id attribute, '' when none
+  attributes TEXT NOT NULL,
+  dropped_attributes INTEGER NOT NULL,
+  scope_id INTEGER NOT NULL,         -- scopes.id
+  resource_id INTEGER NOT NULL       -- resources.id
+);
+-- A trace's logs in time order; search by time, by service or severity over time, by
+-- correlation id. Records without a trace or correlation id stay out of those two indexes.
+CREATE INDEX IF NOT EXISTS logs_by_trace ON logs (trace_id, time_ns) WHERE trace_id <> '';
+CREATE INDEX IF NOT EXISTS logs_by_time ON logs (time_ns);
+CREATE INDEX IF NOT EXISTS logs_by_service ON logs (service, time_ns);
+CREATE INDEX IF NOT EXISTS logs_by_severity ON logs (severity_number, time_ns);
+CREATE INDEX IF NOT EXISTS logs_by_correlation ON logs (correlation_id, time_ns)
+  WHERE correlation_id <> '';
+-- Retention's check for resources and scopes still in use, as for spans.
+CREATE INDEX IF NOT EXISTS logs_by_resource ON logs (resource_id);
+CREATE INDEX IF NOT EXISTS logs_by_scope ON logs (scope_id);
 )sql";
+
+constexpr const char* kInsertLog =
+    "INSERT INTO logs (time_ns, observed_ns, trace_id, span_id, severity_number, severity_text, "
+    "body, event_name, flags, service, correlation_id, attributes, dropped_attributes, scope_id, "
+    "resource_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 constexpr const char* kInsertSpan =
     "INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, "
@@ -222,7 +257,7 @@ constexpr const char* kQueryTimeoutPrefix = "the query ran past its time budget"
 
 struct SpanStore::Writer {
   Database db;
-  Statement insert_span, insert_operation, insert_batch, extend_batch;
+  Statement insert_span, insert_operation, insert_batch, extend_batch, insert_log;
   InternedJson resources{"resources", {}, {}, {}};
   InternedJson scopes{"scopes", {}, {}, {}};
   BatchRow newest_batch;
@@ -317,6 +352,9 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   if (auto r = w->resources.prepare(w->db); !r) return r.error();
   if (auto r = w->scopes.prepare(w->db); !r) return r.error();
   w->insert_span = std::move(*ins);
+  auto ins_log = w->db.prepare(kInsertLog);
+  if (!ins_log) return ins_log.error();
+  w->insert_log = std::move(*ins_log);
   auto op = w->db.prepare("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?,?,?)");
   if (!op) return op.error();
   w->insert_operation = std::move(*op);
@@ -373,25 +411,39 @@ SpanStore::ReaderLease SpanStore::lease_reader() {
 }
 
 bool SpanStore::submit(std::vector<StoredSpan> spans, OnWritten on_written) {
-  if (spans.empty()) {
-    if (on_written) on_written(true);
+  uint64_t bytes = 0;
+  for (const StoredSpan& sp : spans)
+    bytes += span_memory_bytes(sp);
+  const size_t items = spans.size();
+  return enqueue({std::move(spans), {}, std::move(on_written), bytes}, items);
+}
+
+bool SpanStore::submit_logs(std::vector<StoredLog> logs, OnWritten on_written) {
+  uint64_t bytes = 0;
+  for (const StoredLog& l : logs)
+    bytes += log_memory_bytes(l);
+  const size_t items = logs.size();
+  return enqueue({{}, std::move(logs), std::move(on_written), bytes}, items);
+}
+
+bool SpanStore::enqueue(Pending pending, size_t items) {
+  if (items == 0) {
+    if (pending.on_written) pending.on_written(true);
     return true;
   }
-  uint64_t bytes = 0;
-  for (const StoredSpan& s : spans)
-    bytes += span_memory_bytes(s);
+  const uint64_t bytes = pending.bytes;
   {
     std::lock_guard lock(mu_);
     // One request larger than the byte bound still goes through an empty queue; otherwise it
     // could never be written.
     const bool over_bytes = queued_bytes_ > 0 && queued_bytes_ + bytes > options_.max_queued_bytes;
-    if (queued_spans_ + spans.size() > options_.max_queued_spans || over_bytes || stopping_) {
-      stats_.spans_refused += spans.size();
+    if (queued_spans_ + items > options_.max_queued_spans || over_bytes || stopping_) {
+      (pending.logs.empty() ? stats_.spans_refused : stats_.logs_refused) += items;
       return false;
     }
-    queued_spans_ += spans.size();
+    queued_spans_ += items;
     queued_bytes_ += bytes;
-    queue_.push_back({std::move(spans), std::move(on_written), bytes});
+    queue_.push_back(std::move(pending));
     ++submitted_batches_;
   }
   wake_writer_.notify_one();
@@ -400,13 +452,25 @@ bool SpanStore::submit(std::vector<StoredSpan> spans, OnWritten on_written) {
 
 WriteOutcome SpanStore::submit_and_wait(std::vector<StoredSpan> spans,
                                         std::chrono::milliseconds timeout) {
+  return wait_for_commit(timeout,
+                         [&](OnWritten done) { return submit(std::move(spans), std::move(done)); });
+}
+
+WriteOutcome SpanStore::submit_logs_and_wait(std::vector<StoredLog> logs,
+                                             std::chrono::milliseconds timeout) {
+  return wait_for_commit(
+      timeout, [&](OnWritten done) { return submit_logs(std::move(logs), std::move(done)); });
+}
+
+WriteOutcome SpanStore::wait_for_commit(std::chrono::milliseconds timeout,
+                                        const std::function<bool(OnWritten)>& submit_one) {
   struct Wait {
     std::mutex mu;
     std::condition_variable cv;
     std::optional<bool> committed;
   };
   auto wait = std::make_shared<Wait>();
-  const bool queued = submit(std::move(spans), [wait](bool committed) {
+  const bool queued = submit_one([wait](bool committed) {
     {
       std::lock_guard lock(wait->mu);
       wait->committed = committed;
@@ -439,7 +503,7 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
     Database& db, Statement& insert, InternedJson& resources, InternedJson& scopes,
     Statement& insert_operation, Statement& insert_batch, Statement& extend_batch, BatchRow& newest,
     int64_t granularity_ns, std::unordered_set<std::string>& known_operations, int64_t received_ns,
-    const Batches& batches) {
+    Statement& insert_log, uint64_t& logs_written, const Batches& batches) {
   if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
   auto fail = [&](Error e) -> Error {
     (void)db.exec("ROLLBACK");
@@ -518,6 +582,35 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       newest = {last_id, received_ns};
     }
   }
+  // Log records after the spans' bookkeeping above, which reads the last span row id.
+  for (const auto& pending : batches) {
+    for (const StoredLog& l : pending.logs) {
+      auto resource_id = resources.id_of(l.resource_json);
+      if (!resource_id) return fail(resource_id.error());
+      auto scope_id = scopes.id_of(l.scope_json);
+      if (!scope_id) return fail(scope_id.error());
+      insert_log.bind(1, l.time_ns);
+      insert_log.bind(2, l.observed_ns);
+      insert_log.bind(3, l.trace_id);
+      insert_log.bind(4, l.span_id);
+      insert_log.bind(5, static_cast<int64_t>(l.severity_number));
+      insert_log.bind(6, l.severity_text);
+      insert_log.bind(7, l.body);
+      insert_log.bind(8, l.event_name);
+      insert_log.bind(9, static_cast<int64_t>(l.flags));
+      insert_log.bind(10, l.service);
+      insert_log.bind(11, l.correlation_id);
+      insert_log.bind(12, l.attributes_json);
+      insert_log.bind(13, static_cast<int64_t>(l.dropped_attributes));
+      insert_log.bind(14, *scope_id);
+      insert_log.bind(15, *resource_id);
+      const int rc = insert_log.step();
+      insert_log.reset();
+      if (rc != SQLITE_DONE)
+        return fail(Error{"SQLite could not insert a log record: " + insert_log.error()});
+      ++logs_written;
+    }
+  }
   if (auto r = db.exec("COMMIT"); !r) return fail(r.error());
   return std::pair{written, duplicates};
 }
@@ -537,6 +630,7 @@ void SpanStore::writer_loop() {
     lock.unlock();
     Writer& w = *writer_;
     Result<std::pair<uint64_t, uint64_t>> result = std::pair<uint64_t, uint64_t>{0, 0};
+    uint64_t logs_written = 0;
     {
       std::lock_guard turn(write_turn_);
       if (w.caches_stale) {
@@ -551,12 +645,13 @@ void SpanStore::writer_loop() {
           w.extend_batch, w.newest_batch,
           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.arrival_granularity)
               .count(),
-          w.known_operations, w.last_received_ns, batches);
+          w.known_operations, w.last_received_ns, w.insert_log, logs_written, batches);
     }
     if (!result) std::fprintf(stderr, "tracekit-collector: %s\n", result.error().message.c_str());
     for (Pending& p : batches) {
       if (p.on_written) p.on_written(result.ok());
       std::vector<StoredSpan>().swap(p.spans);  // free the spans before taking the lock again
+      std::vector<StoredLog>().swap(p.logs);
     }
     batches.clear();
     lock.lock();
@@ -565,6 +660,7 @@ void SpanStore::writer_loop() {
     written_batches_ += batch_count;
     if (result) {
       stats_.spans_written += result->first;
+      stats_.logs_written += logs_written;
       stats_.duplicates += result->second;
     } else {
       ++stats_.write_errors;
@@ -650,6 +746,34 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
     std::lock_guard turn(write_turn_);
     return db.exec(sql);
   };
+  // Deletes log records oldest first, a step at a time: those older than `cutoff_ns` (by their
+  // own time), or the first `count` by arrival.
+  int64_t logs_deleted = 0;
+  auto delete_logs = [&](bool by_count, int64_t arg) -> Result<void> {
+    auto del = db.prepare(by_count ? "DELETE FROM logs WHERE id IN (SELECT id FROM logs ORDER BY "
+                                     "id LIMIT ?1)"
+                                   : "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE "
+                                     "time_ns < ?1 ORDER BY time_ns LIMIT ?2)");
+    if (!del) return del.error();
+    int64_t left = arg;
+    while (!stopping()) {
+      std::lock_guard turn(write_turn_);
+      if (by_count) {
+        del->bind(1, std::min(left, options_.retention_step));
+      } else {
+        del->bind(1, arg);
+        del->bind(2, options_.retention_step);
+      }
+      const int rc = del->step();
+      del->reset();
+      if (rc != SQLITE_DONE) return Error{"SQLite log retention: " + del->error()};
+      const int64_t n = db.changes();
+      logs_deleted += n;
+      if (by_count) left -= n;
+      if (n < options_.retention_step || (by_count && left <= 0)) break;
+    }
+    return {};
+  };
 
   if (options_.max_age.count() > 0) {
     const int64_t cutoff =
@@ -667,6 +791,10 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
         return r.error();
       }
     }
+    // Log records go by their own time (close to their arrival: exporters send within seconds).
+    if (auto r = delete_logs(/*by_count=*/false, cutoff); !r) {
+      return r.error();
+    }
   }
   if (options_.max_bytes > 0) {
     const auto target = static_cast<uint64_t>(static_cast<double>(options_.max_bytes) * 0.9);
@@ -677,9 +805,20 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
       if (*used <= target) break;
       auto total = db.query_int("SELECT count(*) FROM spans");
       if (!total) return total.error();
-      if (*total == 0) break;
-      // Spans are about the same size, so delete the share of them that is over the target.
+      auto total_logs = db.query_int("SELECT count(*) FROM logs");
+      if (!total_logs) return total_logs.error();
+      if (*total == 0 && *total_logs == 0) break;
+      // Rows are about the same size, so delete the share of spans and of log records that is
+      // over the target, oldest first.
       const double share = static_cast<double>(*used - target) / static_cast<double>(*used);
+      if (*total_logs > 0) {
+        const auto n_logs = std::max<int64_t>(
+            1, static_cast<int64_t>(std::ceil(share * static_cast<double>(*total_logs))));
+        if (auto r = delete_logs(/*by_count=*/true, n_logs); !r) {
+          return r.error();
+        }
+      }
+      if (*total == 0) continue;
       const auto n = std::max<int64_t>(
           1, static_cast<int64_t>(std::ceil(share * static_cast<double>(*total))));
       auto cut = db.prepare("SELECT id FROM spans ORDER BY id LIMIT 1 OFFSET ?");
@@ -697,7 +836,7 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
       return r.error();
     }
   }
-  if (deleted > 0) {
+  if (deleted > 0 || logs_deleted > 0) {
     {
       std::lock_guard turn(write_turn_);
       // Operations, resources and scopes whose last span went (an index probe each); the
@@ -706,8 +845,10 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
               "BEGIN; DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
               "s.service = operations.service AND s.name = operations.name AND s.kind = "
               "operations.kind); DELETE FROM resources WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
-              "resource_id = resources.id); DELETE FROM scopes WHERE NOT EXISTS (SELECT 1 FROM "
-              "spans WHERE scope_id = scopes.id); COMMIT");
+              "resource_id = resources.id) AND NOT EXISTS (SELECT 1 FROM logs WHERE resource_id "
+              "= resources.id); DELETE FROM scopes WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
+              "scope_id = scopes.id) AND NOT EXISTS (SELECT 1 FROM logs WHERE scope_id = "
+              "scopes.id); COMMIT");
           !r) {
         (void)db.exec("ROLLBACK");
         return r.error();
@@ -727,6 +868,7 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
     if (auto r = db.exec("PRAGMA wal_checkpoint(PASSIVE)"); !r) return r.error();
     std::lock_guard lock(mu_);
     stats_.spans_deleted += static_cast<uint64_t>(deleted);
+    stats_.logs_deleted += static_cast<uint64_t>(logs_deleted);
   }
   return deleted;
 }
@@ -919,6 +1061,110 @@ Result<int64_t> SpanStore::span_count() {
 Result<uint64_t> SpanStore::used_bytes() {
   ReaderLease reader = lease_reader();
   return used_bytes_of(reader->db);
+}
+
+// ---- log records (the read connection) ----
+
+namespace {
+
+constexpr const char* kSelectLog =
+    "SELECT l.trace_id, l.span_id, l.time_ns, l.observed_ns, l.severity_number, "
+    "l.severity_text, l.body, l.event_name, l.flags, l.service, l.correlation_id, l.attributes, "
+    "l.dropped_attributes, sc.json, r.json FROM logs l JOIN scopes sc ON sc.id = l.scope_id "
+    "JOIN resources r ON r.id = l.resource_id ";
+
+StoredLog log_from_row(const Statement& st) {
+  StoredLog l;
+  l.trace_id = st.text_at(0);
+  l.span_id = st.text_at(1);
+  l.time_ns = st.int_at(2);
+  l.observed_ns = st.int_at(3);
+  l.severity_number = static_cast<int>(st.int_at(4));
+  l.severity_text = st.text_at(5);
+  l.body = st.text_at(6);
+  l.event_name = st.text_at(7);
+  l.flags = static_cast<uint32_t>(st.int_at(8));
+  l.service = st.text_at(9);
+  l.correlation_id = st.text_at(10);
+  l.attributes_json = st.text_at(11);
+  l.dropped_attributes = static_cast<uint32_t>(st.int_at(12));
+  l.scope_json = st.text_at(13);
+  l.resource_json = st.text_at(14);
+  return l;
+}
+
+}  // namespace
+
+Result<std::vector<StoredLog>> SpanStore::trace_logs(const std::string& trace_id_hex,
+                                                     size_t limit) {
+  ReaderLease reader = lease_reader();
+  // The partial index (trace_id, time_ns) gives the rows in time order: no sort.
+  auto st = reader->db.prepare(std::string(kSelectLog) +
+                               "WHERE l.trace_id = ?1 AND l.trace_id <> '' ORDER BY l.time_ns, "
+                               "l.id LIMIT ?2");
+  if (!st) return st.error();
+  st->bind(1, trace_id_hex);
+  st->bind(2, static_cast<int64_t>(std::max<size_t>(1, limit)));
+  std::vector<StoredLog> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back(log_from_row(*st));
+  if (rc != SQLITE_DONE) return reader->step_error(*st);
+  return out;
+}
+
+Result<std::vector<StoredLog>> SpanStore::find_logs(const LogQuery& q) {
+  std::string sql = std::string(kSelectLog) + "WHERE 1";
+  if (!q.trace_id.empty()) sql += " AND l.trace_id = ? AND l.trace_id <> ''";
+  if (!q.correlation_id.empty()) sql += " AND l.correlation_id = ? AND l.correlation_id <> ''";
+  if (!q.service.empty()) sql += " AND l.service = ?";
+  if (q.min_severity > 0) sql += " AND l.severity_number >= ?";
+  if (q.start_ns) sql += " AND l.time_ns >= ?";
+  if (q.end_ns) sql += " AND l.time_ns <= ?";
+  // instr() rather than LIKE: the text is matched as typed, with no wildcard characters.
+  if (!q.text.empty()) sql += " AND instr(l.body, ?) > 0";
+  sql += " ORDER BY l.time_ns DESC, l.id DESC LIMIT ?";
+  ReaderLease reader = lease_reader();
+  auto st = reader->db.prepare(sql);
+  if (!st) return st.error();
+  int pos = 1;
+  if (!q.trace_id.empty()) st->bind(pos++, q.trace_id);
+  if (!q.correlation_id.empty()) st->bind(pos++, q.correlation_id);
+  if (!q.service.empty()) st->bind(pos++, q.service);
+  if (q.min_severity > 0) st->bind(pos++, static_cast<int64_t>(q.min_severity));
+  if (q.start_ns) st->bind(pos++, *q.start_ns);
+  if (q.end_ns) st->bind(pos++, *q.end_ns);
+  if (!q.text.empty()) st->bind(pos++, q.text);
+  st->bind(pos++, static_cast<int64_t>(std::max(1, q.limit)));
+  std::vector<StoredLog> out;
+  int rc;
+  while ((rc = st->step()) == SQLITE_ROW)
+    out.push_back(log_from_row(*st));
+  if (rc != SQLITE_DONE) return reader->step_error(*st);
+  return out;
+}
+
+Result<std::vector<std::string>> SpanStore::traces_for_correlation(
+    const std::string& correlation_id, size_t limit) {
+  ReaderLease reader = lease_reader();
+  auto st = reader->db.prepare(
+      "SELECT trace_id FROM logs WHERE correlation_id = ?1 AND correlation_id <> '' AND "
+      "trace_id <> '' ORDER BY time_ns DESC");
+  if (!st) return st.error();
+  st->bind(1, correlation_id);
+  std::vector<std::string> out;
+  int rc = SQLITE_DONE;
+  while (out.size() < std::max<size_t>(1, limit) && (rc = st->step()) == SQLITE_ROW) {
+    std::string id = st->text_at(0);
+    if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(std::move(id));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(*st);
+  return out;
+}
+
+Result<int64_t> SpanStore::log_count() {
+  ReaderLease reader = lease_reader();
+  return reader->db.query_int("SELECT count(*) FROM logs");
 }
 
 }  // namespace tracekit::collector

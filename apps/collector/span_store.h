@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "log_model.h"
 #include "span_model.h"
 #include "tracekit/result.h"
 
@@ -102,6 +103,20 @@ struct StoreStats {
   uint64_t duplicates = 0;     // same trace id and span id as a stored span
   uint64_t spans_deleted = 0;  // by retention
   uint64_t write_errors = 0;
+  uint64_t logs_written = 0;
+  uint64_t logs_refused = 0;
+  uint64_t logs_deleted = 0;
+};
+
+// A log search: every field narrows it; newest first.
+struct LogQuery {
+  std::string service;                      // empty: any
+  int min_severity = 0;                     // SeverityNumber; 0: any
+  std::string text;                         // a substring of the body; empty: any
+  std::optional<int64_t> start_ns, end_ns;  // the record's time in [start, end]
+  std::string correlation_id;               // empty: any
+  std::string trace_id;                     // empty: any
+  int limit = 100;
 };
 
 class SpanStore {
@@ -117,6 +132,9 @@ class SpanStore {
   bool submit(std::vector<StoredSpan> spans, OnWritten on_written = {});
   // submit(), then waits for the commit.
   WriteOutcome submit_and_wait(std::vector<StoredSpan> spans, std::chrono::milliseconds timeout);
+  // The same for log records (they share the queue, its bounds and the writer's transactions).
+  bool submit_logs(std::vector<StoredLog> logs, OnWritten on_written = {});
+  WriteOutcome submit_logs_and_wait(std::vector<StoredLog> logs, std::chrono::milliseconds timeout);
   // Waits until everything submitted before the call is committed; false on timeout.
   bool flush(std::chrono::milliseconds timeout);
   // Runs retention now, as if the clock read `now` (tests pass a time in the future).
@@ -134,6 +152,13 @@ class SpanStore {
   Result<TracePage> trace_page(const std::string& trace_id_hex, const std::string& after_span_id,
                                size_t max_spans, size_t max_bytes);
   Result<int64_t> span_count();
+  // A trace's log records in time order, at most `limit` (log_store.cc).
+  Result<std::vector<StoredLog>> trace_logs(const std::string& trace_id_hex, size_t limit);
+  Result<std::vector<StoredLog>> find_logs(const LogQuery& query);
+  // The trace ids of the newest records with this correlation id (newest first, distinct).
+  Result<std::vector<std::string>> traces_for_correlation(const std::string& correlation_id,
+                                                          size_t limit);
+  Result<int64_t> log_count();
   // Bytes of live data in the file (pages in use, free pages not counted).
   Result<uint64_t> used_bytes();
   StoreStats stats() const;
@@ -144,9 +169,13 @@ class SpanStore {
   struct Retainer;
   struct Pending {
     std::vector<StoredSpan> spans;
+    std::vector<StoredLog> logs;
     OnWritten on_written;
     uint64_t bytes = 0;
   };
+  bool enqueue(Pending pending, size_t items);
+  WriteOutcome wait_for_commit(std::chrono::milliseconds timeout,
+                               const std::function<bool(OnWritten)>& submit_one);
   class ReaderLease;
   explicit SpanStore(StoreOptions options);
   void writer_loop();
@@ -167,7 +196,7 @@ class SpanStore {
   std::condition_variable wake_writer_, written_, wake_retention_, reader_free_;
   std::deque<Pending> queue_;
   std::vector<Reader*> free_readers_;
-  size_t queued_spans_ = 0;
+  size_t queued_spans_ = 0;  // spans and log records
   uint64_t queued_bytes_ = 0;
   uint64_t submitted_batches_ = 0, written_batches_ = 0;
   struct RetentionRequest;

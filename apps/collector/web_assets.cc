@@ -14,7 +14,9 @@ std::string_view content_type_of(std::string_view path) {
 }  // namespace
 
 Response handle_web(std::string_view path) {
-  if (path == "/" || path.starts_with("/trace/") || path == "/search") path = "/index.html";
+  if (path == "/" || path.starts_with("/trace/") || path == "/search" || path == "/logs") {
+    path = "/index.html";
+  }
   for (const EmbeddedFile& f : embedded_web_files()) {
     if (f.path != path) continue;
     Response r;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "tracekit/log/record.h"
 #include "tracekit/propagation/rejection.h"
 #include "tracekit/tracer_provider.h"
 
@@ -120,6 +121,18 @@ std::string HttpMetrics::render() const {
   counter(out, "tracekit_export_failures_total", "Export calls that failed.",
           stats.export_failures);
   counter(out, "tracekit_export_calls_total", "Export calls made.", stats.export_calls);
+  // The same for log records exported as OTLP logs (zero while tracing is off).
+  const tracekit::log::LogExportStats logs = tracekit::log::record_stats();
+  counter(out, "tracekit_log_records_emitted_total", "Log records handed to the log exporter.",
+          logs.records_emitted);
+  counter(out, "tracekit_log_records_exported_total", "Log records accepted by an exporter.",
+          logs.records_exported);
+  counter(out, "tracekit_log_records_dropped_total",
+          "Log records lost (queue full, failed export, refused).", logs.records_dropped);
+  counter(out, "tracekit_log_records_dropped_queue_full_total",
+          "Log records dropped because the queue was full.", logs.records_dropped_queue_full);
+  counter(out, "tracekit_log_export_failures_total", "Log export calls that failed.",
+          logs.export_failures);
   // Counted whether tracing is on or off: propagation runs either way.
   const auto rejected = tracekit::propagation::rejection_counts();
   out +=

@@ -26,8 +26,8 @@ std::string_view to_string(OtlpProtocol protocol) noexcept;
 
 struct OtlpConfig {
   OtlpProtocol protocol = OtlpProtocol::kGrpc;
-  // The full URL to use: for HTTP it already ends in /v1/traces when it came from the generic
-  // OTEL_EXPORTER_OTLP_ENDPOINT; for gRPC it is scheme://host:port.
+  // The full URL to use: for HTTP it already ends in /v1/traces (or /v1/logs) when it came from
+  // the generic OTEL_EXPORTER_OTLP_ENDPOINT; for gRPC it is scheme://host:port.
   std::string endpoint = "http://localhost:4317";
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{10000};
@@ -87,6 +87,18 @@ struct Config {
   BatchOptions batch;
   SpanLimits limits;
   OtlpConfig otlp;
+  // Log export (tracekit::log records as OTLP logs), on when tracing is: OTEL_LOGS_EXPORTER,
+  // OTEL_BLRP_* and OTEL_EXPORTER_OTLP_LOGS_* (which win over the generic OTEL_EXPORTER_OTLP_*).
+  std::vector<ExporterKind> log_exporters = {ExporterKind::kOtlp};  // empty: none
+  BatchOptions log_batch = default_log_batch();
+  OtlpConfig logs_otlp;
+
+  // OTEL_BLRP_*'s defaults: as OTEL_BSP_*'s but a 1 s schedule delay.
+  static BatchOptions default_log_batch() {
+    BatchOptions b;
+    b.schedule_delay = std::chrono::milliseconds(1000);
+    return b;
+  }
 
   // Filled by from_env: each value that the environment or the program set, and what set it.
   std::vector<ConfigOrigin> origins;

@@ -25,6 +25,7 @@ inline constexpr Variable kLibraryVariables[] = {
   {"OTEL_PROPAGATORS", kList, "`tracecontext,baggage`", "`tracecontext`, `baggage`, `none`", "core", "propagation"},
   // section "exporters"
   {"OTEL_TRACES_EXPORTER", kList, "`otlp`", "`otlp`, `console`, `none`; a comma-separated list exports to each", "core", "exporters"},
+  {"OTEL_LOGS_EXPORTER", kList, "`otlp`", "where `tracekit::log` records go as OTLP log records while tracing is on: `otlp`, `console` (OTLP/JSON on standard output), `none`; a list exports to each", "core", "exporters"},
   {"TRACEKIT_CONSOLE_PATH", kFile, "standard output", "the console exporter appends OTLP/JSON lines to this file", "core", "exporters"},
   // section "otlp": the generic variable, then its traces-specific form, which wins
   {"OTEL_EXPORTER_OTLP_ENDPOINT", kUrl, "`http://localhost:4317` (grpc), `http://localhost:4318` (http)", "collector URL; for HTTP `/v1/traces` is appended", "otlp", "otlp"},
@@ -45,11 +46,24 @@ inline constexpr Variable kLibraryVariables[] = {
   {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", kFile, "unset", "the same, for traces", "otlp", "otlp"},
   {"OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", kFile, "none", "PEM certificate for mutual TLS (with the client key)", "otlp", "otlp"},
   {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", kFile, "unset", "the same, for traces", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", kUrl, "unset", "collector URL for log records, used exactly as given (the generic endpoint gets `/v1/logs` for HTTP)", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", kChoice, "unset", "the protocol, for log records", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_HEADERS", kKeyValues, "none", "headers for log records; its keys replace the generic ones", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", kDuration, "unset", "the timeout, for log records", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", kChoice, "unset", "the compression, for log records", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_INSECURE", kBoolean, "unset", "the same as INSECURE, for log records", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", kFile, "unset", "the CA file, for log records", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY", kFile, "unset", "the mTLS key, for log records", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", kFile, "unset", "the mTLS certificate, for log records", "otlp", "otlp"},
   // section "batch"
   {"OTEL_BSP_MAX_QUEUE_SIZE", kInteger, "`2048`", "spans waiting for export, all threads together (at most 16,777,216); when the queue is full, new spans are dropped and counted", "core", "batch"},
   {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", kInteger, "`512`", "spans per export call; at most the queue size", "core", "batch"},
   {"OTEL_BSP_SCHEDULE_DELAY", kDuration, "`5000`", "milliseconds between exports when fewer than a batch are queued", "core", "batch"},
   {"OTEL_BSP_EXPORT_TIMEOUT", kDuration, "`30000`", "milliseconds one export may take", "core", "batch"},
+  {"OTEL_BLRP_MAX_QUEUE_SIZE", kInteger, "`2048`", "log records waiting for export (at most 16,777,216); a full queue drops new records and counts them", "core", "batch"},
+  {"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", kInteger, "`512`", "log records per export call; at most the queue size", "core", "batch"},
+  {"OTEL_BLRP_SCHEDULE_DELAY", kDuration, "`1000`", "milliseconds between log exports when fewer than a batch are queued", "core", "batch"},
+  {"OTEL_BLRP_EXPORT_TIMEOUT", kDuration, "`30000`", "milliseconds one log export may take", "core", "batch"},
   // section "limits": the span-specific variable wins over the general one
   {"OTEL_ATTRIBUTE_COUNT_LIMIT", kInteger, "`128`", "attributes per span (general form)", "core", "limits"},
   {"OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", kInteger, "unlimited", "length of a string attribute value (general form)", "core", "limits"},

@@ -19,5 +19,8 @@ void encode_request(std::span<const SpanDataPtr> spans, std::string& out);
 void append_string(std::string& out, std::string_view text);
 // The same without the quotes: the escaped contents of a JSON string.
 void append_escaped(std::string& out, std::string_view text);
+// Appends the member "attributes":[{"key":…,"value":{…}},…] (the OTLP log encoder uses it for
+// the resource).
+void append_attribute_list(std::string& out, std::span<const KeyValue> attrs);
 
 }  // namespace tracekit::otlp_json

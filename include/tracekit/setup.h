@@ -18,7 +18,8 @@ Result<void> configure_tracing(const ConfigOptions& options = {});
 // report_diagnostic. Fails only where the outside world does: a console file that cannot be
 // opened, an OTLP exporter that cannot be made.
 Result<void> configure_tracing(const Config& config);
-// Flushes and shuts the global provider down within `timeout`; spans started later do not record.
+// Flushes and shuts the global provider and log record processor down within `timeout`; spans
+// started later do not record, and later log calls make no records.
 bool shutdown_tracing(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace tracekit

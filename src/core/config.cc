@@ -1,5 +1,7 @@
 #include "tracekit/config.h"
 
+#include <algorithm>
+
 #include <cerrno>
 
 #include "env_reader.h"
@@ -119,6 +121,24 @@ Result<void> parse_resource(const EnvReader& env, const ConfigOptions& options, 
   return {};
 }
 
+// OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER: a list of otlp, console, none.
+Result<void> parse_exporters(const EnvReader& env, const config::Variable& var,
+                             std::vector<ExporterKind>& out) {
+  auto v = env.get(var);
+  if (!v) return {};
+  out.clear();
+  for (const auto& e : EnvReader::list(*v)) {
+    if (e == "otlp") {
+      out.push_back(ExporterKind::kOtlp);
+    } else if (e == "console") {
+      out.push_back(ExporterKind::kConsole);
+    } else if (e != "none") {
+      return Error{quoted(var, *v) + ": \"" + e + "\" is not supported: use otlp, console or none"};
+    }
+  }
+  return {};
+}
+
 Result<void> parse_pipeline(const EnvReader& env, Config& c) {
   std::string sampler_name(to_string(c.sampler.kind));
   if (auto v = env.get(library_variable("OTEL_TRACES_SAMPLER"))) sampler_name = *v;
@@ -141,41 +161,43 @@ Result<void> parse_pipeline(const EnvReader& env, Config& c) {
       }
     }
   }
-  if (auto v = env.get(library_variable("OTEL_TRACES_EXPORTER"))) {
-    c.exporters.clear();
-    for (const auto& e : EnvReader::list(*v)) {
-      if (e == "otlp") {
-        c.exporters.push_back(ExporterKind::kOtlp);
-      } else if (e == "console") {
-        c.exporters.push_back(ExporterKind::kConsole);
-      } else if (e != "none") {
-        return Error{quoted(library_variable("OTEL_TRACES_EXPORTER"), *v) + ": \"" + e +
-                     "\" is not supported: use otlp, console or none"};
-      }
-    }
-  }
+  TRACEKIT_TRY(parse_exporters(env, library_variable("OTEL_TRACES_EXPORTER"), c.exporters));
+  TRACEKIT_TRY(parse_exporters(env, library_variable("OTEL_LOGS_EXPORTER"), c.log_exporters));
   if (auto v = env.get(library_variable("TRACEKIT_CONSOLE_PATH"))) c.console_path = *v;
   return {};
 }
 
-Result<void> parse_batch(const EnvReader& env, BatchOptions& batch) {
-  const auto& queue_var = library_variable("OTEL_BSP_MAX_QUEUE_SIZE");
-  TRACEKIT_TRY(
-      env.integer<size_t>(queue_var, batch.max_queue_size, 1, "a whole number, at least 1"));
+// OTEL_BSP_* (spans) or OTEL_BLRP_* (log records): the same four variables and rules.
+struct BatchVariables {
+  const config::Variable& queue;
+  const config::Variable& batch;
+  const config::Variable& delay;
+  const config::Variable& timeout;
+};
+constexpr BatchVariables kSpanBatch{
+    library_variable("OTEL_BSP_MAX_QUEUE_SIZE"), library_variable("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+    library_variable("OTEL_BSP_SCHEDULE_DELAY"), library_variable("OTEL_BSP_EXPORT_TIMEOUT")};
+constexpr BatchVariables kLogBatch{library_variable("OTEL_BLRP_MAX_QUEUE_SIZE"),
+                                   library_variable("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"),
+                                   library_variable("OTEL_BLRP_SCHEDULE_DELAY"),
+                                   library_variable("OTEL_BLRP_EXPORT_TIMEOUT")};
+
+Result<void> parse_batch(const EnvReader& env, const BatchVariables& v, BatchOptions& batch) {
+  TRACEKIT_TRY(env.integer<size_t>(v.queue, batch.max_queue_size, 1, "a whole number, at least 1"));
   // The queue is allocated up front (16 bytes a slot): refuse sizes no process could hold.
   if (batch.max_queue_size > kMaxQueueSize) {
-    return Error{"OTEL_BSP_MAX_QUEUE_SIZE=\"" + std::to_string(batch.max_queue_size) +
+    return Error{std::string(v.queue.name) + "=\"" + std::to_string(batch.max_queue_size) +
                  "\" is too large: at most " + std::to_string(kMaxQueueSize)};
   }
-  TRACEKIT_TRY(env.integer<size_t>(library_variable("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
-                                   batch.max_export_batch_size, 1, "a whole number, at least 1"));
+  TRACEKIT_TRY(
+      env.integer<size_t>(v.batch, batch.max_export_batch_size, 1, "a whole number, at least 1"));
   if (batch.max_export_batch_size > batch.max_queue_size) {
-    return Error{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE=" + std::to_string(batch.max_export_batch_size) +
-                 " is larger than OTEL_BSP_MAX_QUEUE_SIZE=" + std::to_string(batch.max_queue_size) +
-                 ": it must be at most the queue size"};
+    return Error{std::string(v.batch.name) + "=" + std::to_string(batch.max_export_batch_size) +
+                 " is larger than " + std::string(v.queue.name) + "=" +
+                 std::to_string(batch.max_queue_size) + ": it must be at most the queue size"};
   }
-  TRACEKIT_TRY(env.millis(library_variable("OTEL_BSP_SCHEDULE_DELAY"), batch.schedule_delay, 1));
-  TRACEKIT_TRY(env.millis(library_variable("OTEL_BSP_EXPORT_TIMEOUT"), batch.export_timeout, 1));
+  TRACEKIT_TRY(env.millis(v.delay, batch.schedule_delay, 1));
+  TRACEKIT_TRY(env.millis(v.timeout, batch.export_timeout, 1));
   return {};
 }
 
@@ -237,9 +259,16 @@ Result<Config> Config::from_env(const Getter& getter, const ConfigOptions& optio
   TRACEKIT_TRY(parse_enabled(env, c));
   TRACEKIT_TRY(parse_resource(env, options, c));
   TRACEKIT_TRY(parse_pipeline(env, c));
-  TRACEKIT_TRY(parse_batch(env, c.batch));
+  TRACEKIT_TRY(parse_batch(env, kSpanBatch, c.batch));
+  TRACEKIT_TRY(parse_batch(env, kLogBatch, c.log_batch));
   TRACEKIT_TRY(parse_limits(env, c.limits));
   TRACEKIT_TRY(detail::parse_otlp(env, c.otlp));
+  // The logs' OTLP settings are read only when logs go to OTLP: an mTLS pair completed by
+  // ..._TRACES_* variables alone is no error while log export is off.
+  if (std::find(c.log_exporters.begin(), c.log_exporters.end(), ExporterKind::kOtlp) !=
+      c.log_exporters.end()) {
+    TRACEKIT_TRY(detail::parse_logs_otlp(env, c.logs_otlp));
+  }
   TRACEKIT_TRY(check_clock(env));
   return c;
 }

@@ -71,5 +71,7 @@ class EnvReader {
 
 // OTEL_EXPORTER_OTLP_* and OTEL_EXPORTER_OTLP_TRACES_* into `otlp`.
 Result<void> parse_otlp(const EnvReader& env, OtlpConfig& otlp);
+// OTEL_EXPORTER_OTLP_* and OTEL_EXPORTER_OTLP_LOGS_* into `otlp` (HTTP path /v1/logs).
+Result<void> parse_logs_otlp(const EnvReader& env, OtlpConfig& otlp);
 
 }  // namespace tracekit::detail

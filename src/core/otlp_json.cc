@@ -274,6 +274,10 @@ void append_escaped(std::string& out, std::string_view text) {
   }
 }
 
+void append_attribute_list(std::string& out, std::span<const KeyValue> attrs) {
+  append_attributes(out, attrs);
+}
+
 void encode_request(std::span<const SpanDataPtr> spans, std::string& out) {
   out += "{\"resourceSpans\":[";
   bool first_resource = true;

@@ -232,5 +232,6 @@ size_t ProducerRings<T>::size_seq_cst() noexcept {
 }
 
 template class ProducerRings<const SpanData>;
+template class ProducerRings<void>;  // the batch log record processor (src/log) queues records
 
 }  // namespace tracekit::detail

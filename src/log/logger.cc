@@ -8,11 +8,17 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "tracekit/clock.h"
 #include "tracekit/config_variables.h"
 #include "tracekit/context.h"
+#include "tracekit/log/record.h"
 #include "tracekit/otlp_json.h"
 
 namespace tracekit::log {
+
+namespace detail {
+extern std::atomic<bool> g_has_processor;  // record.cc
+}
 
 namespace {
 
@@ -40,10 +46,8 @@ bool is_reserved(std::string_view key) noexcept {
 
 // "2026-11-25T09:30:00.123Z". The date-and-seconds prefix is cached per thread: gmtime_r runs at
 // most once a second per thread.
-void append_timestamp(std::string& out) {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms_total =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+void append_timestamp(std::string& out, uint64_t time_ns) {
+  const auto ms_total = static_cast<int64_t>(time_ns / 1'000'000);
   const int64_t secs = ms_total >= 0 ? ms_total / 1000 : (ms_total - 999) / 1000;
   const int ms = static_cast<int>(ms_total - secs * 1000);
   thread_local int64_t cached_secs = INT64_MIN;
@@ -102,10 +106,10 @@ void append_value(std::string& out, const FieldValue& v) {
   }
 }
 
-void format_into(std::string& out, Level level, std::string_view logger, std::string_view event,
-                 Fields fields) {
+void format_into(std::string& out, uint64_t time_ns, const SpanContext& sc, Level level,
+                 std::string_view logger, std::string_view event, Fields fields) {
   out.append("{\"timestamp\":\"");
-  append_timestamp(out);
+  append_timestamp(out, time_ns);
   out.append("\",\"level\":\"");
   out.append(level_name(level));
   out.append("\",\"event\":");
@@ -125,7 +129,6 @@ void format_into(std::string& out, Level level, std::string_view logger, std::st
     out.push_back(':');
     append_value(out, f.value);
   }
-  const SpanContext& sc = Context::current().span_context();
   if (sc.is_valid()) {
     char hex[32];
     out.append(",\"trace_id\":\"");
@@ -217,7 +220,8 @@ CorrelationScope::~CorrelationScope() {
 std::string format_line(Level level, std::string_view logger, std::string_view event,
                         Fields fields) {
   std::string out;
-  format_into(out, level, logger, event, fields);
+  format_into(out, clock::now_ns(), Context::current().span_context(), level, logger, event,
+              fields);
   return out;
 }
 
@@ -227,9 +231,18 @@ void Logger::log(Level l, std::string_view event, Fields fields) const noexcept 
     // One buffer per thread: a log call allocates only while the buffer grows.
     thread_local std::string buffer;
     buffer.clear();
-    format_into(buffer, l, name_, event, fields);
+    const uint64_t time_ns = clock::now_ns();
+    const SpanContext& sc = Context::current().span_context();
+    format_into(buffer, time_ns, sc, l, name_, event, fields);
     sink()->write(buffer);
     if (buffer.capacity() > 64 * 1024) std::string().swap(buffer);
+    // The same call as an OTLP log record, when an exporter is set up (tracing on).
+    if (detail::g_has_processor.load(std::memory_order_acquire)) {
+      if (auto processor = record_processor()) {
+        processor->on_emit(LogRecord::make(time_ns, l, name_, event, fields.items(), sc.trace_id(),
+                                           sc.span_id(), sc.flags(), correlation_now()));
+      }
+    }
   } catch (...) {
     // Logging never throws into the application (out of memory while formatting).
   }

@@ -14,7 +14,10 @@ namespace tracekit::otlp::detail {
 
 namespace {
 
-constexpr const char* kExportMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const char* export_method(Signal signal) {
+  return signal == Signal::kLogs ? "/opentelemetry.proto.collector.logs.v1.LogsService/Export"
+                                 : "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+}
 
 struct Target {
   bool tls = false;
@@ -117,14 +120,13 @@ bool valid_metadata(const std::string& key, const std::string& value) {
 
 class GrpcTransport final : public Transport {
  public:
-  GrpcTransport(std::shared_ptr<grpc::Channel> channel, const OtlpConfig& config)
-      : stub_(std::make_unique<grpc::GenericStub>(std::move(channel))),
+  GrpcTransport(std::shared_ptr<grpc::Channel> channel, const OtlpConfig& config, Signal signal)
+      : method_(export_method(signal)),
+        stub_(std::make_unique<grpc::GenericStub>(std::move(channel))),
         headers_(config.headers),
         gzip_(config.gzip) {}
 
-  void encode(std::span<const SpanDataPtr> spans, std::string& body) override {
-    encode_request(spans, body);
-  }
+  void encode(const Payload& payload, std::string& body) override { payload.write_protobuf(body); }
 
   Attempt send(const std::string& body, Deadline deadline) noexcept override {
     try {
@@ -171,7 +173,7 @@ class GrpcTransport final : public Transport {
       if (cancelled_) return Attempt::permanent("the exporter is shut down");
       active_ = &ctx;
     }
-    stub_->UnaryCall(&ctx, kExportMethod, grpc::StubOptions(), &request, &response,
+    stub_->UnaryCall(&ctx, method_, grpc::StubOptions(), &request, &response,
                      [completion](grpc::Status status) {
                        std::lock_guard lock(completion->mutex);
                        completion->status = std::move(status);
@@ -219,6 +221,7 @@ class GrpcTransport final : public Transport {
     return Attempt::permanent(std::move(why));
   }
 
+  const char* const method_;
   std::unique_ptr<grpc::GenericStub> stub_;
   const std::vector<std::pair<std::string, std::string>> headers_;
   const bool gzip_;
@@ -230,7 +233,8 @@ class GrpcTransport final : public Transport {
 }  // namespace
 
 Result<std::unique_ptr<Transport>> make_grpc_transport(const OtlpConfig& config,
-                                                       const ExporterOptions& /*options*/) {
+                                                       const ExporterOptions& /*options*/,
+                                                       Signal signal) {
   auto target = parse_endpoint(config.endpoint);
   if (!target) return target.error();
   for (const auto& [k, v] : config.headers) {
@@ -273,7 +277,7 @@ Result<std::unique_ptr<Transport>> make_grpc_transport(const OtlpConfig& config,
   args.SetInt(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, 4 * 1024 * 1024);
   auto channel = grpc::CreateCustomChannel(target->authority, creds, args);
   if (!channel) return Error{"OTLP/gRPC: cannot create a channel to " + target->authority};
-  return std::unique_ptr<Transport>(new GrpcTransport(std::move(channel), config));
+  return std::unique_ptr<Transport>(new GrpcTransport(std::move(channel), config, signal));
 }
 
 }  // namespace tracekit::otlp::detail

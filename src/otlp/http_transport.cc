@@ -11,7 +11,6 @@
 #include <ctime>
 #include <mutex>
 
-#include "tracekit/otlp_json.h"
 #include "transport.h"
 
 namespace tracekit::otlp::detail {
@@ -152,13 +151,13 @@ class HttpTransport final : public Transport {
     return {};
   }
 
-  void encode(std::span<const SpanDataPtr> spans, std::string& body) override {
+  void encode(const Payload& payload, std::string& body) override {
     std::string& raw = gzip_ ? scratch_ : body;
     raw.clear();
     if (json_) {
-      otlp_json::encode_request(spans, raw);
+      payload.write_json(raw);
     } else {
-      encode_request(spans, raw);
+      payload.write_protobuf(raw);
     }
     if (gzip_ && !gzip_compress(raw, body, gzip_level_)) throw std::bad_alloc();
   }

@@ -1,4 +1,5 @@
-// Reading what a receiver answers: ExportTraceServiceResponse (protobuf or JSON) and
+// Reading what a receiver answers: ExportTraceServiceResponse or ExportLogsServiceResponse (the
+// same field numbers; protobuf or JSON) and
 // google.rpc.Status with its RetryInfo. Small hand-written readers: the exporter needs three
 // fields, and a malformed answer must never crash it.
 #include <cctype>
@@ -278,7 +279,8 @@ bool decode_json_response(std::string_view json, PartialSuccess& out) {
         do {
           std::string k;
           if (!r.string(&k) || !r.eat(':')) return false;
-          if (k == "rejectedSpans" || k == "rejected_spans") {
+          if (k == "rejectedSpans" || k == "rejected_spans" || k == "rejectedLogRecords" ||
+              k == "rejected_log_records") {
             std::string v;
             if (r.peek('"') ? !r.string(&v) : !r.number(&v)) return false;
             int64_t n = 0;

@@ -16,6 +16,19 @@
 
 namespace tracekit::otlp::detail {
 
+// Which OTLP service a transport talks to: the gRPC method, and the path the HTTP endpoint ends
+// in (OtlpConfig::endpoint already has it).
+enum class Signal : uint8_t { kTraces, kLogs };
+
+// The request for one batch, written in the encoding the transport asks for: spans and log
+// records travel over the same transports.
+class Payload {
+ public:
+  virtual ~Payload() = default;
+  virtual void write_protobuf(std::string& out) const = 0;
+  virtual void write_json(std::string& out) const = 0;
+};
+
 struct Attempt {
   enum class Kind : uint8_t { kOk, kRetryable, kPermanent };
   Kind kind = Kind::kOk;
@@ -38,7 +51,7 @@ class Transport {
   virtual ~Transport() = default;
   // Writes the request body for a batch (compressed where the transport does that itself).
   // May throw std::bad_alloc; the exporter catches it.
-  virtual void encode(std::span<const SpanDataPtr> spans, std::string& body) = 0;
+  virtual void encode(const Payload& payload, std::string& body) = 0;
   // Sends one request and returns by `deadline`.
   virtual Attempt send(const std::string& body, Deadline deadline) noexcept = 0;
   // From any thread: a send() in flight returns soon, and later ones return at once.
@@ -46,7 +59,9 @@ class Transport {
 };
 
 Result<std::unique_ptr<Transport>> make_grpc_transport(const OtlpConfig& config,
-                                                       const ExporterOptions& options);
+                                                       const ExporterOptions& options,
+                                                       Signal signal);
+// The HTTP endpoint already names the signal's path (/v1/traces, /v1/logs).
 Result<std::unique_ptr<Transport>> make_http_transport(const OtlpConfig& config,
                                                        const ExporterOptions& options);
 

@@ -1,12 +1,17 @@
 #include "tracekit/setup.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "tracekit/batch_span_processor.h"
 #include "tracekit/diagnostics.h"
 #include "tracekit/exporters/console.h"
+#include "tracekit/log/record.h"
 #include "tracekit/propagation/propagator.h"
 #include "tracekit/tracer_provider.h"
 #if TRACEKIT_WITH_OTLP
 #include "tracekit/otlp/exporter.h"
+#include "tracekit/otlp/log_exporter.h"
 #endif
 
 namespace tracekit {
@@ -42,6 +47,90 @@ void report_configuration(const Config& config) {
   for (const auto& line : summary_details(config))
     report_diagnostic(DiagnosticLevel::kDebug, line);
 }
+
+Result<std::unique_ptr<log::LogRecordExporter>> make_log_exporter(ExporterKind kind,
+                                                                  const Config& config,
+                                                                  const Resource& resource) {
+  if (kind == ExporterKind::kConsole) return log::console_log_exporter(resource);
+#if TRACEKIT_WITH_OTLP
+  auto e = otlp::OtlpLogExporter::create(config.logs_otlp, resource);
+  if (!e) return e.error();
+  return std::unique_ptr<log::LogRecordExporter>(std::move(*e));
+#else
+  (void)config;
+  return Error{"OTEL_LOGS_EXPORTER=otlp: this build of tracekit has no OTLP exporter"};
+#endif
+}
+
+// Fans one record out to several processors (OTEL_LOGS_EXPORTER=otlp,console).
+class FanOutLogProcessor final : public log::LogRecordProcessor {
+ public:
+  explicit FanOutLogProcessor(std::vector<std::unique_ptr<log::LogRecordProcessor>> processors)
+      : processors_(std::move(processors)) {}
+  void on_emit(log::LogRecordPtr record) noexcept override {
+    // Every processor but the last gets a copy.
+    for (size_t i = 0; i + 1 < processors_.size(); ++i) {
+      try {
+        const log::LogRecord& r = *record;
+        processors_[i]->on_emit(log::LogRecord::make(r.time_ns(), r.level(), r.logger(), r.body(),
+                                                     r.attributes(), r.trace_id(), r.span_id(),
+                                                     r.flags(), {}));
+      } catch (...) {
+      }
+    }
+    processors_.back()->on_emit(std::move(record));
+  }
+  bool force_flush(std::chrono::milliseconds timeout) noexcept override {
+    bool ok = true;
+    for (auto& p : processors_)
+      ok = p->force_flush(timeout) && ok;
+    return ok;
+  }
+  bool shutdown(std::chrono::milliseconds timeout) noexcept override {
+    bool ok = true;
+    for (auto& p : processors_)
+      ok = p->shutdown(timeout) && ok;
+    return ok;
+  }
+  void add_stats(log::LogExportStats& stats) const noexcept override {
+    for (const auto& p : processors_)
+      p->add_stats(stats);
+  }
+
+ private:
+  std::vector<std::unique_ptr<log::LogRecordProcessor>> processors_;
+};
+
+// Replaces the global log record processor, shutting the previous one down briefly (records it
+// still holds are flushed if the receiver answers within the bound).
+void replace_log_processor(std::shared_ptr<log::LogRecordProcessor> next) {
+  auto previous = log::record_processor();
+  log::set_record_processor(std::move(next));
+  if (previous) previous->shutdown(std::chrono::seconds(2));
+}
+
+Result<std::shared_ptr<log::LogRecordProcessor>> make_log_processor(const Config& config,
+                                                                    const Resource& resource) {
+  log::LogBatchOptions batch;
+  batch.max_queue_size = config.log_batch.max_queue_size;
+  batch.max_export_batch_size = config.log_batch.max_export_batch_size;
+  batch.schedule_delay = config.log_batch.schedule_delay;
+  batch.export_timeout = config.log_batch.export_timeout;
+  std::vector<std::unique_ptr<log::LogRecordExporter>> exporters;
+  for (ExporterKind kind : config.log_exporters) {
+    auto exporter = make_log_exporter(kind, config, resource);
+    if (!exporter) return exporter.error();
+    exporters.push_back(std::move(*exporter));
+  }
+  if (exporters.empty()) return std::shared_ptr<log::LogRecordProcessor>();
+  std::vector<std::unique_ptr<log::LogRecordProcessor>> processors;
+  for (auto& e : exporters)
+    processors.push_back(std::make_unique<log::BatchLogRecordProcessor>(std::move(e), batch));
+  if (processors.size() == 1)
+    return std::shared_ptr<log::LogRecordProcessor>(std::move(processors[0]));
+  return std::shared_ptr<log::LogRecordProcessor>(
+      std::make_shared<FanOutLogProcessor>(std::move(processors)));
+}
 }  // namespace
 
 Result<void> configure_tracing(const Config& config) {
@@ -50,6 +139,7 @@ Result<void> configure_tracing(const Config& config) {
     report_configuration(config);
     propagation::set_global_propagator(std::move(propagator));
     set_global_tracer_provider(nullptr);
+    replace_log_processor(nullptr);
     return {};
   }
 
@@ -62,6 +152,9 @@ Result<void> configure_tracing(const Config& config) {
   options.resource = Resource::sdk_default()
                          .merge(Resource(config.resource_attributes))
                          .merge(Resource(std::move(seed)));
+  // Log records carry the same resource as the spans.
+  auto log_processor = make_log_processor(config, options.resource);
+  if (!log_processor) return log_processor.error();
   options.sampler = samplers::make(config.sampler);
   options.limits = config.limits;
   for (ExporterKind kind : config.exporters) {
@@ -73,12 +166,21 @@ Result<void> configure_tracing(const Config& config) {
   report_configuration(config);
   propagation::set_global_propagator(std::move(propagator));
   set_global_tracer_provider(std::make_shared<TracerProvider>(std::move(options)));
+  replace_log_processor(std::move(*log_processor));
   return {};
 }
 
 bool shutdown_tracing(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto provider = global_tracer_provider();
-  return provider ? provider->shutdown(timeout) : true;
+  bool ok = provider ? provider->shutdown(timeout) : true;
+  if (auto logs = log::record_processor()) {
+    log::set_record_processor(nullptr);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    ok = logs->shutdown(std::max(left, std::chrono::milliseconds(0))) && ok;
+  }
+  return ok;
 }
 
 }  // namespace tracekit

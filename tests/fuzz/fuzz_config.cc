@@ -41,14 +41,23 @@ void check_config(const std::map<std::string, std::string>& env) {
     FUZZ_CHECK(names_one_of(c.error().message, env, {}));
     return;
   }
-  FUZZ_CHECK(c->batch.max_queue_size >= 1 && c->batch.max_queue_size <= (size_t{1} << 24));
-  FUZZ_CHECK(c->batch.max_export_batch_size >= 1);
-  FUZZ_CHECK(c->batch.max_export_batch_size <= c->batch.max_queue_size);
-  FUZZ_CHECK(c->batch.schedule_delay.count() >= 1 && c->batch.export_timeout.count() >= 1);
-  FUZZ_CHECK(c->otlp.timeout.count() >= 1);
-  const std::string& e = c->otlp.endpoint;
-  FUZZ_CHECK(e.starts_with("http://") || e.starts_with("https://"));
-  FUZZ_CHECK(e.size() > (e.starts_with("http://") ? 7u : 8u));
+  // Spans and log records (OTEL_BSP_* / OTEL_BLRP_*, OTEL_EXPORTER_OTLP_[TRACES_|LOGS_]*) follow
+  // the same rules.
+  for (const tracekit::BatchOptions* b : {&c->batch, &c->log_batch}) {
+    FUZZ_CHECK(b->max_queue_size >= 1 && b->max_queue_size <= (size_t{1} << 24));
+    FUZZ_CHECK(b->max_export_batch_size >= 1);
+    FUZZ_CHECK(b->max_export_batch_size <= b->max_queue_size);
+    FUZZ_CHECK(b->schedule_delay.count() >= 1 && b->export_timeout.count() >= 1);
+  }
+  for (const tracekit::OtlpConfig* otlp : {&c->otlp, &c->logs_otlp}) {
+    FUZZ_CHECK(otlp->timeout.count() >= 1);
+    const std::string& e = otlp->endpoint;
+    FUZZ_CHECK(e.starts_with("http://") || e.starts_with("https://"));
+    FUZZ_CHECK(e.size() > (e.starts_with("http://") ? 7u : 8u));
+    for (const auto& [k, v] : otlp->headers)
+      FUZZ_CHECK(!k.empty());
+    FUZZ_CHECK(otlp->client_key_file.empty() == otlp->client_certificate_file.empty());
+  }
   // Typed values: a sampler ratio within [0, 1]; each warning names a variable that was set; the
   // start-up summary can always be made.
   FUZZ_CHECK(c->sampler.ratio >= 0 && c->sampler.ratio <= 1);
@@ -56,9 +65,6 @@ void check_config(const std::map<std::string, std::string>& env) {
     FUZZ_CHECK(names_one_of(warning, env, {}));
   FUZZ_CHECK(!tracekit::summary_line(*c).empty());
   FUZZ_CHECK(!tracekit::summary_details(*c).empty());
-  for (const auto& [k, v] : c->otlp.headers)
-    FUZZ_CHECK(!k.empty());
-  FUZZ_CHECK(c->otlp.client_key_file.empty() == c->otlp.client_certificate_file.empty());
 }
 
 void check_collector_options(const std::map<std::string, std::string>& env,

@@ -4,6 +4,7 @@
 
 #include "google/rpc/retry_info.pb.h"
 #include "google/rpc/status.pb.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "receivers.h"
 
@@ -22,9 +23,11 @@ struct GrpcReceiver::Impl final : otlpv1::TraceService::Service {
   bool stopping = false;
   std::unique_ptr<grpc::Server> server;
 
-  grpc::Status Export(grpc::ServerContext* context,
-                      const otlpv1::ExportTraceServiceRequest* request,
-                      otlpv1::ExportTraceServiceResponse* response) override {
+  // Answers one Export call (traces or logs) by the script. `keep` stores the request;
+  // `set_partial` fills the response's partial_success.
+  template <class Keep, class SetPartial>
+  grpc::Status answer(grpc::ServerContext* context, size_t n, Keep&& keep,
+                      SetPartial&& set_partial) {
     GrpcReply reply;
     {
       std::lock_guard lock(mutex);
@@ -43,12 +46,11 @@ struct GrpcReceiver::Impl final : otlpv1::TraceService::Service {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    const size_t n = count_spans(*request);
     {
       std::lock_guard lock(mutex);
       if (options.keep_requests) {
         GrpcReceived r;
-        r.request = *request;
+        keep(r);
         for (const auto& [k, v] : context->client_metadata()) {
           r.metadata.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
         }
@@ -74,11 +76,36 @@ struct GrpcReceiver::Impl final : otlpv1::TraceService::Service {
       return grpc::Status(static_cast<grpc::StatusCode>(reply.code), reply.message, details);
     }
     if (reply.rejected || !reply.partial_message.empty()) {
-      response->mutable_partial_success()->set_rejected_spans(reply.rejected);
-      response->mutable_partial_success()->set_error_message(reply.partial_message);
+      set_partial(reply.rejected, reply.partial_message);
     }
     return grpc::Status::OK;
   }
+
+  grpc::Status Export(grpc::ServerContext* context,
+                      const otlpv1::ExportTraceServiceRequest* request,
+                      otlpv1::ExportTraceServiceResponse* response) override {
+    return answer(
+        context, count_spans(*request), [&](GrpcReceived& r) { r.request = *request; },
+        [&](int64_t rejected, const std::string& message) {
+          response->mutable_partial_success()->set_rejected_spans(rejected);
+          response->mutable_partial_success()->set_error_message(message);
+        });
+  }
+
+  // The logs service on the same server, with the same script.
+  struct Logs final : logsv1::LogsService::Service {
+    Impl* impl = nullptr;
+    grpc::Status Export(grpc::ServerContext* context,
+                        const logsv1::ExportLogsServiceRequest* request,
+                        logsv1::ExportLogsServiceResponse* response) override {
+      return impl->answer(
+          context, count_log_records(*request), [&](GrpcReceived& r) { r.logs = *request; },
+          [&](int64_t rejected, const std::string& message) {
+            response->mutable_partial_success()->set_rejected_log_records(rejected);
+            response->mutable_partial_success()->set_error_message(message);
+          });
+    }
+  } logs;
 };
 
 GrpcReceiver::GrpcReceiver() : GrpcReceiver(Options{}) {}
@@ -100,6 +127,8 @@ GrpcReceiver::GrpcReceiver(Options options) : impl_(std::make_unique<Impl>()) {
   }
   builder.AddListeningPort("127.0.0.1:0", creds, &port_);
   builder.RegisterService(impl_.get());
+  impl_->logs.impl = impl_.get();
+  builder.RegisterService(&impl_->logs);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   if (!options.accept_gzip) {
     // Only "identity" is enabled: a gzip-compressed request is refused with UNIMPLEMENTED.

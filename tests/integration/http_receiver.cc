@@ -67,7 +67,14 @@ struct HttpReceiver::Impl {
       rec.body = rec.raw_body;
     }
     const bool json = header("content-type").starts_with("application/json");
-    if (rec.decode_error.empty()) {
+    const bool logs = rec.target.ends_with("/v1/logs");
+    if (rec.decode_error.empty() && logs) {
+      if (json) {
+        rec.decode_error = json_to_request(rec.body, &rec.logs);
+      } else if (!rec.logs.ParseFromString(rec.body)) {
+        rec.decode_error = "not a protobuf ExportLogsServiceRequest";
+      }
+    } else if (rec.decode_error.empty()) {
       if (json) {
         rec.decode_error = json_to_request(rec.body, &rec.request);
       } else if (!rec.request.ParseFromString(rec.body)) {
@@ -105,7 +112,9 @@ struct HttpReceiver::Impl {
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
 
-    const size_t n = rec.decode_error.empty() ? count_spans(rec.request) : 0;
+    const size_t n = !rec.decode_error.empty() ? 0
+                     : logs                    ? count_log_records(rec.logs)
+                                               : count_spans(rec.request);
     {
       std::lock_guard lock(mutex);
       if (rec.status == 200) accepted += n - static_cast<size_t>(reply.rejected);
@@ -193,6 +202,11 @@ HttpReceiver::~HttpReceiver() {
 std::string HttpReceiver::url() const {
   return std::string(impl_->options.tls ? "https" : "http") +
          "://127.0.0.1:" + std::to_string(port_) + "/v1/traces";
+}
+
+std::string HttpReceiver::logs_url() const {
+  return std::string(impl_->options.tls ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(port_) + "/v1/logs";
 }
 
 void HttpReceiver::script(std::vector<HttpReply> replies) {

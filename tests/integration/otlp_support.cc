@@ -300,7 +300,28 @@ std::string base64(const std::string& bytes) {
 
 }  // namespace
 
+namespace {
+std::string json_to_message(std::string_view json, google::protobuf::Message* out);
+}
+
 std::string json_to_request(std::string_view json, otlpv1::ExportTraceServiceRequest* out) {
+  return json_to_message(json, out);
+}
+
+std::string json_to_request(std::string_view json, logsv1::ExportLogsServiceRequest* out) {
+  return json_to_message(json, out);
+}
+
+size_t count_log_records(const logsv1::ExportLogsServiceRequest& request) {
+  size_t n = 0;
+  for (const auto& rl : request.resource_logs())
+    for (const auto& sl : rl.scope_logs())
+      n += static_cast<size_t>(sl.log_records_size());
+  return n;
+}
+
+namespace {
+std::string json_to_message(std::string_view json, google::protobuf::Message* out) {
   std::string text;
   text.reserve(json.size());
   struct Key {
@@ -349,6 +370,7 @@ std::string json_to_request(std::string_view json, otlpv1::ExportTraceServiceReq
   if (!st.ok()) return st.ToString();
   return {};
 }
+}  // namespace
 
 bool gunzip(std::string_view in, std::string& out) {
   z_stream zs{};

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "support/test_certificates.h"
 #include "tracekit/tracekit.h"
@@ -19,6 +20,7 @@ namespace tracekit::testing {
 namespace otlpv1 = opentelemetry::proto::collector::trace::v1;
 namespace tracev1 = opentelemetry::proto::trace::v1;
 namespace commonv1 = opentelemetry::proto::common::v1;
+namespace logsv1 = opentelemetry::proto::collector::logs::v1;
 
 // Spans made through the public API with fixed times: server, client, consumer (remote parent
 // with tracestate), producer in a second scope, links, events, error status, dropped counts,
@@ -40,6 +42,11 @@ size_t expect_request_matches(const otlpv1::ExportTraceServiceRequest& request,
 // enums as numbers, 64-bit integers as strings) is checked by protobuf's own JSON parser, which
 // rejects unknown keys. Returns an error text, empty on success.
 std::string json_to_request(std::string_view json, otlpv1::ExportTraceServiceRequest* out);
+// The same for an ExportLogsServiceRequest.
+std::string json_to_request(std::string_view json, logsv1::ExportLogsServiceRequest* out);
+
+// Counts log records in a request.
+size_t count_log_records(const logsv1::ExportLogsServiceRequest& request);
 
 // Counts spans in a request.
 size_t count_spans(const otlpv1::ExportTraceServiceRequest& request);

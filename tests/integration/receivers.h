@@ -1,5 +1,6 @@
 // OTLP receivers for the tests, on 127.0.0.1 with a port the kernel picks: a grpc++ server of
-// the generated TraceService, and an HTTP/1.1 server (Boost.Beast) for /v1/traces with protobuf
+// the generated TraceService and LogsService, and an HTTP/1.1 server (Boost.Beast) for /v1/traces
+// and /v1/logs with protobuf
 // and JSON bodies, gzip, TLS and mutual TLS. Both answer from a script, then with success, and
 // keep what they received.
 #pragma once
@@ -34,7 +35,8 @@ struct GrpcReply {
 };
 
 struct GrpcReceived {
-  otlpv1::ExportTraceServiceRequest request;
+  otlpv1::ExportTraceServiceRequest request;  // a TraceService call
+  logsv1::ExportLogsServiceRequest logs;      // a LogsService call
   std::multimap<std::string, std::string> metadata;
   int code = 0;  // what we answered
 };
@@ -55,7 +57,7 @@ class GrpcReceiver {
   std::string endpoint() const;  // http:// or https://127.0.0.1:port
   void script(std::vector<GrpcReply> replies);
   std::vector<GrpcReceived> received() const;
-  size_t spans_accepted() const;  // in requests answered OK (minus rejected)
+  size_t spans_accepted() const;  // spans or log records in requests answered OK (minus rejected)
   size_t calls() const;
   bool wait_for_spans(size_t n, std::chrono::milliseconds timeout) const;
 
@@ -84,6 +86,7 @@ struct HttpReceived {
   std::string raw_body;                        // as received
   std::string body;                            // after gunzip when Content-Encoding: gzip
   otlpv1::ExportTraceServiceRequest request;   // decoded (protobuf or JSON)
+  logsv1::ExportLogsServiceRequest logs;       // decoded instead, for a target ending in /v1/logs
   std::string decode_error;                    // empty when decoding worked
   int status = 0;                              // what we answered
 };
@@ -100,7 +103,8 @@ class HttpReceiver {
   ~HttpReceiver();
 
   int port() const { return port_; }
-  std::string url() const;  // http(s)://127.0.0.1:port/v1/traces
+  std::string url() const;       // http(s)://127.0.0.1:port/v1/traces
+  std::string logs_url() const;  // http(s)://127.0.0.1:port/v1/logs
   void script(std::vector<HttpReply> replies);
   std::vector<HttpReceived> received() const;
   size_t spans_accepted() const;

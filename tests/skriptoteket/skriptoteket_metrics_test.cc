@@ -57,8 +57,11 @@ TEST(HttpMetricsTest, LabelValuesAreEscaped) {
 
 TEST(HttpMetricsTest, TheTracersCountersAreThereEvenWithTracingOff) {
   const std::string text = HttpMetrics("svc").render();
-  for (const char* name : {"tracekit_spans_exported_total", "tracekit_spans_dropped_total",
-                           "tracekit_export_failures_total", "tracekit_spans_started_total"}) {
+  for (const char* name :
+       {"tracekit_spans_exported_total", "tracekit_spans_dropped_total",
+        "tracekit_export_failures_total", "tracekit_spans_started_total",
+        "tracekit_log_records_exported_total", "tracekit_log_records_dropped_total",
+        "tracekit_log_records_dropped_queue_full_total"}) {
     EXPECT_TRUE(has_line(text, "# TYPE " + std::string(name) + " counter")) << name;
     EXPECT_TRUE(has_line(text, std::string(name) + " 0")) << name;
   }

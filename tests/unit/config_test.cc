@@ -289,9 +289,18 @@ TEST(Config, CertificateFiles) {
             0u)
       << lone.error().message;
   Config both = parse_ok({{"OTEL_EXPORTER_OTLP_CLIENT_KEY", key.path()},
-                          {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", cert.path()}});
+                          {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", cert.path()},
+                          {"OTEL_LOGS_EXPORTER", "none"}});
   EXPECT_EQ(both.otlp.client_key_file, key.path());
   EXPECT_EQ(both.otlp.client_certificate_file, cert.path());
+  // With log export on, the logs' pair is incomplete (the generic key, no certificate): an
+  // error naming the logs' variables, not a log exporter that silently lacks its certificate.
+  auto logs_pair = parse({{"OTEL_EXPORTER_OTLP_CLIENT_KEY", key.path()},
+                          {"OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", cert.path()}});
+  ASSERT_FALSE(logs_pair.ok());
+  EXPECT_NE(logs_pair.error().message.find("OTEL_EXPORTER_OTLP_[LOGS_]CLIENT_CERTIFICATE"),
+            std::string::npos)
+      << logs_pair.error().message;
 }
 
 TEST(Config, SdkDisabledWinsOverTracingEnabled) {
@@ -525,6 +534,79 @@ TEST(Config, InsecureFollowsTheSchemeUnlessSet) {
   EXPECT_FALSE(parse_ok({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4317"},
                          {"OTEL_EXPORTER_OTLP_INSECURE", "false"}})
                    .otlp.insecure);
+}
+
+TEST(Config, LogsDefaults) {
+  Config c = parse_ok({});
+  EXPECT_EQ(c.log_exporters, std::vector<ExporterKind>{ExporterKind::kOtlp});
+  EXPECT_EQ(c.log_batch.max_queue_size, 2048u);
+  EXPECT_EQ(c.log_batch.max_export_batch_size, 512u);
+  EXPECT_EQ(c.log_batch.schedule_delay, 1000ms) << "OTEL_BLRP_SCHEDULE_DELAY's default";
+  EXPECT_EQ(c.log_batch.export_timeout, 30000ms);
+  EXPECT_EQ(c.logs_otlp.protocol, OtlpProtocol::kGrpc);
+  EXPECT_EQ(c.logs_otlp.endpoint, "http://localhost:4317");
+  EXPECT_EQ(parse_ok({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}}).logs_otlp.endpoint,
+            "http://localhost:4318/v1/logs");
+}
+
+TEST(Config, LogsSpecificOtlpVariablesWinOverGenericOnes) {
+  testing::TempFile generic_ca, specific_ca;
+  { std::ofstream(generic_ca.path()) << "a"; }
+  { std::ofstream(specific_ca.path()) << "b"; }
+  Config c = parse_ok({{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"},
+                       {"OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/json"},
+                       {"OTEL_EXPORTER_OTLP_ENDPOINT", "http://generic:4318"},
+                       {"OTEL_EXPORTER_OTLP_HEADERS", "a=1,b=2"},
+                       {"OTEL_EXPORTER_OTLP_LOGS_HEADERS", "b=3"},
+                       {"OTEL_EXPORTER_OTLP_TIMEOUT", "1000"},
+                       {"OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "3000"},
+                       {"OTEL_EXPORTER_OTLP_COMPRESSION", "none"},
+                       {"OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "gzip"},
+                       {"OTEL_EXPORTER_OTLP_CERTIFICATE", generic_ca.path()},
+                       {"OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", specific_ca.path()}});
+  EXPECT_EQ(c.logs_otlp.protocol, OtlpProtocol::kHttpJson);
+  EXPECT_EQ(c.logs_otlp.endpoint, "http://generic:4318/v1/logs") << "the generic endpoint + path";
+  const std::vector<std::pair<std::string, std::string>> headers = {{"a", "1"}, {"b", "3"}};
+  EXPECT_EQ(c.logs_otlp.headers, headers);
+  EXPECT_EQ(c.logs_otlp.timeout, 3000ms);
+  EXPECT_TRUE(c.logs_otlp.gzip);
+  EXPECT_EQ(c.logs_otlp.certificate_file, specific_ca.path());
+  // The trace settings keep the generic values: each signal reads only its own variables.
+  EXPECT_EQ(c.otlp.protocol, OtlpProtocol::kGrpc);
+  EXPECT_EQ(c.otlp.timeout, 1000ms);
+  EXPECT_FALSE(c.otlp.gzip);
+  EXPECT_EQ(c.otlp.certificate_file, generic_ca.path());
+  EXPECT_EQ(parse_ok({{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"},
+                      {"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs:4318/x"}})
+                .logs_otlp.endpoint,
+            "http://logs:4318/x")
+      << "the logs endpoint is used as is";
+}
+
+TEST(Config, LogsVariablesAreCheckedLikeTheTraceOnes) {
+  error_for("OTEL_LOGS_EXPORTER", "loki");
+  error_for("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/xml");
+  error_for("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "collector:4317");
+  error_for("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "-5");
+  error_for("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "brotli");
+  error_for("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "novalue");
+  error_for("OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE", "/nonexistent/ca.pem");
+  error_for("OTEL_BLRP_MAX_QUEUE_SIZE", "0");
+  error_for("OTEL_BLRP_MAX_QUEUE_SIZE", "999999999999");
+  error_for("OTEL_BLRP_SCHEDULE_DELAY", "soon");
+  error_for("OTEL_BLRP_EXPORT_TIMEOUT", "0");
+  error_for("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "100", {{"OTEL_BLRP_MAX_QUEUE_SIZE", "10"}});
+  Config c = parse_ok({{"OTEL_LOGS_EXPORTER", "console, none"},
+                       {"OTEL_BLRP_MAX_QUEUE_SIZE", "100"},
+                       {"OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", "10"},
+                       {"OTEL_BLRP_SCHEDULE_DELAY", "50"},
+                       {"OTEL_BLRP_EXPORT_TIMEOUT", "700"}});
+  EXPECT_EQ(c.log_exporters, std::vector<ExporterKind>{ExporterKind::kConsole});
+  EXPECT_EQ(c.log_batch.max_queue_size, 100u);
+  EXPECT_EQ(c.log_batch.max_export_batch_size, 10u);
+  EXPECT_EQ(c.log_batch.schedule_delay, 50ms);
+  EXPECT_EQ(c.log_batch.export_timeout, 700ms);
+  EXPECT_EQ(c.batch.max_queue_size, 2048u) << "OTEL_BLRP_* leave the span batch alone";
 }
 
 }  // namespace

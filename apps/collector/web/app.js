@@ -1,4 +1,5 @@
-// The tracekit collector's viewer: search, trace list, waterfall, span details.
+// The tracekit collector's viewer: search, trace list, waterfall, span details, log records
+// (per span, per trace, and a log search).
 // Span data only ever reaches the page through textContent and attributes set by DOM calls,
 // never as markup, so a span named "<script>..." is shown as those characters.
 'use strict';
@@ -118,6 +119,7 @@ function searchParams() {
 }
 
 async function search(pushHistory = true) {
+  $('logs-view').hidden = true;
   const params = searchParams();
   if (pushHistory) history.pushState({}, '', `/search?${params}`);
   showMessage('');
@@ -224,14 +226,66 @@ function showSpanDetails(span, traceStart) {
     target.addEventListener('click', (ev) => { ev.preventDefault(); openTrace(l.traceId); });
     links.append(el('div', { className: 'link' }, target, keyValueTable(l.attributes)));
   }
+  const spanLogs = span.logs || [];
   d.replaceChildren(
     el('h3', { id: 'detail-name', text: span.name }),
     summary,
+    el('h4', { text: `Logs (${spanLogs.length})` }), logTable(spanLogs, traceStart, false),
     el('h4', { text: `Attributes (${span.attributes.length})` }), keyValueTable(span.attributes),
     el('h4', { text: `Events (${span.events.length})` }), events,
     el('h4', { text: `Links (${span.links.length})` }), links,
     el('h4', { text: 'Resource' }), keyValueTable(span.resource.attributes));
   d.hidden = false;
+}
+
+// ---- log records ----
+
+function severityClass(log) {
+  const n = Number(log.severityNumber) || 0;
+  return n >= 17 ? 'sev-error' : n >= 13 ? 'sev-warn' : 'sev-info';
+}
+
+function logAttributesText(log) {
+  return (log.attributes || []).map((kv) => `${kv.key}=${anyValueText(kv.value)}`).join(' ');
+}
+
+// A table of log records: time (after the trace start when one is given), severity, service,
+// body and attributes; with `linkSpans`, each row's span id selects that span in the waterfall.
+function logTable(logs, traceStart, linkSpans) {
+  const table = el('table', { className: 'logs' });
+  for (const log of logs) {
+    const when = traceStart != null
+      ? `+${formatDuration(Number(BigInt(log.timeUnixNano) - traceStart))}`
+      : formatTime(log.timeUnixNano);
+    const row = el('tr', { className: `log-row ${severityClass(log)}`, 'data-span-id': log.spanId || '' },
+      el('td', { className: 'log-time', text: when, title: formatTime(log.timeUnixNano) }),
+      el('td', { className: 'log-severity', text: log.severityText || String(log.severityNumber) }),
+      el('td', { className: 'log-service', text: log.service }),
+      el('td', { className: 'log-body', text: log.body }),
+      el('td', { className: 'log-attributes', text: logAttributesText(log) }));
+    if (linkSpans && log.spanId) {
+      const link = el('a', { href: '#', className: 'log-span', text: log.spanId });
+      link.addEventListener('click', (ev) => { ev.preventDefault(); selectSpan(log.spanId); });
+      row.append(el('td', {}, link));
+    } else if (linkSpans) {
+      row.append(el('td', { text: '' }));
+    } else if (log.traceId) {
+      const link = el('a', { href: `/trace/${log.traceId}`, className: 'log-trace', text: log.traceId });
+      link.addEventListener('click', (ev) => { ev.preventDefault(); openTrace(log.traceId); });
+      row.append(el('td', {}, link));
+    }
+    table.append(row);
+  }
+  return table;
+}
+
+// Selects a span's row as a click on it would (from a log's span link).
+function selectSpan(spanId) {
+  const row = document.querySelector(`#span-rows .span-row[data-span-id="${CSS.escape(spanId)}"]`);
+  if (row) {
+    row.click();
+    row.scrollIntoView({ block: 'nearest' });
+  }
 }
 
 function renderTrace(trace) {
@@ -247,6 +301,13 @@ function renderTrace(trace) {
     if (s.end > traceEnd) traceEnd = s.end;
   }
   const total = Number(traceEnd - traceStart) || 1;
+  const logs = trace.logs || [];
+  const bySpan = new Map(spans.map((s) => [s.spanId, s]));
+  for (const s of spans) s.logs = [];
+  for (const log of logs) {
+    const owner = bySpan.get(log.spanId);
+    if (owner) owner.logs.push(log);
+  }
   const ordered = treeOrder(spans);
   const root = ordered[0].span;
   const services = new Set(spans.map((s) => s.service));
@@ -286,7 +347,15 @@ function renderTrace(trace) {
       el('div', { className: 'label-col', style: { paddingLeft: `${6 + depth * 14}px` }, title: `${span.service}: ${span.name}` },
         el('span', { className: 'service', text: `${span.service}: ` }),
         el('span', { className: 'name', text: span.name })),
-      el('div', { className: 'bar-col' }, bar, label));
+      el('div', { className: 'bar-col' }, bar, label, ...span.logs.map((log) => {
+        // A mark where the record was written, in the span's row; its body as the tooltip.
+        const at = (Number(BigInt(log.timeUnixNano) - traceStart) / total) * 100;
+        return el('span', {
+          className: `log-mark ${severityClass(log)}`,
+          title: `${log.severityText} ${log.body}`,
+          style: { left: `${Math.min(100, Math.max(0, at))}%` },
+        });
+      })));
     row.addEventListener('click', () => {
       if (selected) selected.classList.remove('selected');
       selected = row;
@@ -296,9 +365,33 @@ function renderTrace(trace) {
     fragment.append(row);
   }
   $('span-rows').replaceChildren(fragment);
+  $('trace-logs-title').textContent = `Logs (${logs.length})`;
+  $('trace-logs').replaceChildren(logTable(logs, traceStart, true));
   $('span-details').hidden = true;
   $('results').hidden = true;
+  $('logs-view').hidden = true;
   $('trace-view').hidden = false;
+}
+
+// The top box: a trace id opens the trace; anything else is looked up as a correlation id.
+async function openTraceOrCorrelation(text) {
+  const value = text.trim();
+  if (/^[0-9a-fA-F]{32}$/.test(value)) return openTrace(value);
+  if (!value) return;
+  let traces;
+  try {
+    traces = (await getJson(`/api/correlations/${encodeURIComponent(value)}`)).data;
+  } catch (e) {
+    showMessage(`Correlation id "${value}": ${e.message}`);
+    return;
+  }
+  if (traces.length === 0) {
+    showMessage(`"${value}" is neither a trace id (32 hex digits) nor a correlation id seen in any log.`);
+    return;
+  }
+  if (traces.length === 1) return openTrace(traces[0]);
+  showMessage(`Correlation id "${value}" was logged in ${traces.length} traces; showing its logs.`);
+  searchLogs({ correlationId: value });
 }
 
 async function openTrace(traceId, pushHistory = true) {
@@ -322,6 +415,12 @@ async function openTrace(traceId, pushHistory = true) {
       const start = (s) => BigInt(s.startTimeUnixNano);
       trace.spans.sort((a, b) => (start(a) < start(b) ? -1 : start(a) > start(b) ? 1 : 0));
     }
+    // The trace's log records, in time order; a trace without any still renders.
+    try {
+      trace.logs = (await getJson(`/api/traces/${id}/logs`)).logs;
+    } catch (e) {
+      trace.logs = [];
+    }
   } catch (e) {
     $('trace-view').hidden = true;
     showMessage(`Trace ${id}: ${e.message}`);
@@ -334,11 +433,41 @@ async function openTrace(traceId, pushHistory = true) {
   document.body.dataset.renderedTrace = id;
 }
 
+// ---- the logs search page ----
+
+// Runs a log search from the form (or `preset` values) and shows it; the URL is /logs?....
+async function searchLogs(preset = null, pushHistory = true) {
+  const fields = [['service', 'logs-service'], ['severity', 'logs-severity'], ['text', 'logs-text'],
+    ['lookback', 'logs-lookback'], ['correlationId', 'logs-correlation'], ['limit', 'logs-limit']];
+  if (preset) for (const [key, id] of fields) $(id).value = preset[key] || (key === 'lookback' ? 'all' : key === 'limit' ? '100' : '');
+  const params = new URLSearchParams();
+  for (const [key, id] of fields) if ($(id).value) params.set(key, $(id).value);
+  if (pushHistory) history.pushState({}, '', `/logs?${params}`);
+  $('results').hidden = true;
+  $('trace-view').hidden = true;
+  $('logs-view').hidden = false;
+  let logs;
+  try {
+    logs = (await getJson(`/api/logs?${params}`)).data;
+  } catch (e) {
+    showMessage(`Log search: ${e.message}`);
+    $('log-list').replaceChildren();
+    return;
+  }
+  if (!preset) showMessage('');
+  $('logs-title').textContent = `Log records (${logs.length}, newest first)`;
+  $('log-list').replaceChildren(logTable(logs, null, false));
+  document.body.dataset.renderedLogs = String(logs.length);
+}
+
 // ---- start ----
 
 function route() {
   const path = location.pathname;
-  if (path.startsWith('/trace/')) {
+  if (path === '/logs') {
+    const p = new URLSearchParams(location.search);
+    searchLogs(Object.fromEntries(p.entries()), false);
+  } else if (path.startsWith('/trace/')) {
     openTrace(decodeURIComponent(path.slice('/trace/'.length)), false);
   } else if (path === '/search') {
     const p = new URLSearchParams(location.search);
@@ -363,7 +492,9 @@ function route() {
 
 document.addEventListener('DOMContentLoaded', () => {
   $('search-form').addEventListener('submit', (e) => { e.preventDefault(); search(); });
-  $('open-form').addEventListener('submit', (e) => { e.preventDefault(); openTrace($('open-trace-id').value); });
+  $('open-form').addEventListener('submit', (e) => { e.preventDefault(); openTraceOrCorrelation($('open-trace-id').value); });
+  $('logs-form').addEventListener('submit', (e) => { e.preventDefault(); searchLogs(); });
+  $('logs-link').addEventListener('click', (e) => { e.preventDefault(); searchLogs(); });
   $('service').addEventListener('change', loadOperations);
   window.addEventListener('popstate', route);
   loadServices().then(route);

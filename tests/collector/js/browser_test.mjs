@@ -57,6 +57,25 @@ async function post(url, body) {
   assert.equal(r.status, 200, await r.text());
 }
 
+// Log records of the known trace (OTLP/JSON to /v1/logs): two under docker_runner.execute (one an
+// XSS probe in its body and attributes), one under the root, all with a correlation id.
+const CORRELATION = `corr-${hex(4)}`;
+function logRecord(spanId, offsetNs, severityNumber, severityText, body, attributes = []) {
+  return {
+    timeUnixNano: String(T0 + BigInt(offsetNs)), observedTimeUnixNano: String(T0 + BigInt(offsetNs)),
+    severityNumber, severityText, body: { stringValue: body }, traceId, spanId, flags: 1,
+    attributes: [{ key: 'correlation_id', value: { stringValue: CORRELATION } }, ...attributes],
+  };
+}
+function logsRequest(service, records) {
+  return {
+    resourceLogs: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+      scopeLogs: [{ scope: { name: 'browser-test' }, logRecords: records }],
+    }],
+  };
+}
+
 // The known trace: web GET /tools/{id} > execute_tool_version > docker_runner.execute > XSS probe,
 // plus db SELECT (an error) under the root. Two services, five spans.
 const traceId = hex(16);
@@ -118,6 +137,13 @@ try {
   await post(collector.otlp_url, request('db', dbSpans));
   await post(collector.otlp_url, request('bulk', bigSpans));
   await waitForJson(`${collector.ui_url}/api/traces/${traceId}`, (t) => t.spans.length === 5);
+  const logsUrl = collector.otlp_url.replace('/v1/traces', '/v1/logs');
+  await post(logsUrl, logsRequest('web', [logRecord(ids.root, 1_000_000, 9, 'INFO', 'request.received')]));
+  await post(logsUrl, logsRequest('runner', [
+    logRecord(ids.docker, 6_000_000, 9, 'INFO', 'container.started', [{ key: 'container_id', value: { stringValue: '3f2a9c' } }]),
+    logRecord(ids.docker, 7_000_000, 17, 'ERROR', XSS_NAME, [{ key: 'probe', value: { stringValue: XSS_VALUE } }]),
+  ]));
+  await waitForJson(`${collector.ui_url}/api/traces/${traceId}/logs`, (t) => t.logs.length === 3);
   await waitForJson(`${collector.ui_url}/api/traces/${bigTraceId}`, (t) => t.spans.length === 2000 && t.next);
 
   browser = await chromium.launch({
@@ -206,6 +232,51 @@ try {
     await page.screenshot({ path: join(artifactDir, 'collector-trace.png'), fullPage: true });
   });
 
+  await check('a span shows its logs in its details and as marks on its bar; the trace lists all its logs', async () => {
+    await page.goto(`${collector.ui_url}/trace/${traceId}`);
+    await page.waitForSelector(`body[data-rendered-trace="${traceId}"]`);
+    assert.equal(await page.locator(`.span-row[data-span-id="${ids.docker}"] .log-mark`).count(), 2);
+    assert.equal(await page.locator(`.span-row[data-span-id="${ids.root}"] .log-mark`).count(), 1);
+    assert.equal(await page.locator(`.span-row[data-span-id="${ids.docker}"] .log-mark.sev-error`).count(), 1);
+    // The trace's logs in time order, each linked to its span.
+    const bodies = await page.$$eval('#trace-logs .log-body', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(bodies, ['request.received', 'container.started', XSS_NAME]);
+    await page.click(`#trace-logs tr.log-row:nth-child(2) .log-span`);
+    assert.equal(await page.locator('#detail-name').textContent(), 'docker_runner.execute');
+    const details = await page.locator('#span-details').textContent();
+    assert.ok(details.includes('Logs (2)') && details.includes('container.started') && details.includes('container_id=3f2a9c'), details);
+    // Log bodies and attributes are text, never markup.
+    assert.ok(details.includes(XSS_VALUE));
+    assert.equal(await page.locator('#content img').count(), 0);
+    assert.equal(await page.locator('script').count(), 1, 'only app.js');
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    assert.deepEqual(dialogs, []);
+  });
+
+  await check('the logs page searches by severity, text and service', async () => {
+    await page.goto(`${collector.ui_url}/logs?severity=error`);
+    await page.waitForSelector('body[data-rendered-logs]');
+    assert.deepEqual(await page.$$eval('#log-list .log-body', (els) => els.map((e) => e.textContent)), [XSS_NAME]);
+    await page.fill('#logs-text', 'container');
+    await page.selectOption('#logs-severity', '');
+    await page.click('#logs-button');
+    await page.waitForFunction(() => document.querySelectorAll('#log-list .log-body').length === 1 &&
+      document.querySelector('#log-list .log-body').textContent === 'container.started');
+    // A record's trace link opens the trace.
+    await page.click('#log-list .log-trace');
+    await page.waitForSelector(`body[data-rendered-trace="${traceId}"]`);
+  });
+
+  await check('a correlation id pasted in the top box opens its trace', async () => {
+    await page.goto(collector.ui_url + '/');
+    await page.fill('#open-trace-id', CORRELATION);
+    await page.press('#open-trace-id', 'Enter');
+    await page.waitForSelector(`body[data-rendered-trace="${traceId}"]`);
+    await page.fill('#open-trace-id', 'no-such-correlation');
+    await page.press('#open-trace-id', 'Enter');
+    await page.waitForFunction(() => document.getElementById('message').textContent.includes('neither a trace id'));
+  });
+
   await check('a pasted trace id (any case) opens its trace; a bad one says why', async () => {
     await page.goto(collector.ui_url + '/');
     await page.fill('#open-trace-id', ` ${traceId.toUpperCase()} `);
@@ -214,7 +285,7 @@ try {
     assert.equal(await page.locator('#span-rows .span-row').count(), 5);
     await page.fill('#open-trace-id', 'not-a-trace');
     await page.press('#open-trace-id', 'Enter');
-    assert.ok((await page.locator('#message').textContent()).includes('32 hex digits'));
+    await page.waitForFunction(() => document.getElementById('message').textContent.includes('32 hex digits'));
     await page.fill('#open-trace-id', '0'.repeat(31) + '1');
     await page.press('#open-trace-id', 'Enter');
     await page.waitForFunction(() => document.getElementById('message').textContent.includes('no trace'));

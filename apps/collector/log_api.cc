@@ -1,0 +1,197 @@
+#include "log_api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+
+#include "json_text.h"
+#include "query_api.h"
+
+namespace tracekit::collector {
+
+namespace {
+
+Response json_error(int status, const std::string& message) {
+  Response r;
+  r.status = status;
+  r.body = "{\"error\":";
+  append_json_string(r.body, message);
+  r.body += "}";
+  return r;
+}
+
+Response store_error(const Error& e) {
+  if (is_query_timeout(e)) {
+    Response r = json_error(503, e.message);
+    r.headers.emplace_back("Retry-After", "5");
+    return r;
+  }
+  return json_error(500, e.message);
+}
+
+bool parse_int(std::string_view text, int64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool lower_hex(std::string& id, size_t digits) {
+  if (id.size() != digits) return false;
+  for (char& c : id) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// "warn" -> 13 (the lowest number of the range); a number 1-24 as is; 0 when invalid.
+int parse_severity(std::string text) {
+  for (char& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::pair<const char*, int> names[] = {{"trace", 1}, {"debug", 5},    {"info", 9},
+                                               {"warn", 13}, {"warning", 13}, {"error", 17},
+                                               {"fatal", 21}};
+  for (const auto& [name, number] : names)
+    if (text == name) return number;
+  int64_t n = 0;
+  if (parse_int(text, n) && n >= 1 && n <= 24) return static_cast<int>(n);
+  return 0;
+}
+
+void append_log(std::string& out, const StoredLog& l) {
+  out += "{\"timeUnixNano\":";
+  append_json_int_string(out, l.time_ns);
+  out += ",\"observedTimeUnixNano\":";
+  append_json_int_string(out, l.observed_ns);
+  out += ",\"severityNumber\":" + std::to_string(l.severity_number) + ",\"severityText\":";
+  append_json_string(out, l.severity_text);
+  out += ",\"body\":";
+  append_json_string(out, l.body);
+  out += ",\"eventName\":";
+  append_json_string(out, l.event_name);
+  out += ",\"traceId\":\"" + l.trace_id + "\",\"spanId\":\"" + l.span_id +
+         "\",\"flags\":" + std::to_string(l.flags) + ",\"service\":";
+  append_json_string(out, l.service);
+  out += ",\"correlationId\":";
+  append_json_string(out, l.correlation_id);
+  out += ",\"attributes\":" + l.attributes_json +
+         ",\"droppedAttributesCount\":" + std::to_string(l.dropped_attributes) +
+         ",\"scope\":" + l.scope_json + ",\"resource\":" + l.resource_json + "}";
+}
+
+std::string logs_array(const std::vector<StoredLog>& logs) {
+  std::string out = "[";
+  for (size_t i = 0; i < logs.size(); ++i) {
+    if (i) out += ',';
+    append_log(out, logs[i]);
+  }
+  out += ']';
+  return out;
+}
+
+Response search_logs(const boost::urls::url_view& url, SpanStore& store) {
+  LogQuery q;
+  for (auto param : url.params()) {
+    const std::string& key = param.key;
+    std::string value = param.value;
+    int64_t n = 0;
+    if (key == "service") {
+      q.service = value;
+    } else if (key == "severity") {
+      if (value.empty()) continue;
+      q.min_severity = parse_severity(value);
+      if (q.min_severity == 0) {
+        return json_error(400, "severity \"" + value.substr(0, 64) +
+                                   "\" is not one of trace, debug, info, warn, error, fatal "
+                                   "or a number from 1 to 24");
+      }
+    } else if (key == "text") {
+      q.text = value;
+    } else if (key == "correlationId") {
+      q.correlation_id = value;
+    } else if (key == "traceId") {
+      if (value.empty()) continue;
+      if (!lower_hex(value, 32)) {
+        return json_error(
+            400, "traceId \"" + value.substr(0, 64) + "\" is not a trace id (32 hex digits)");
+      }
+      q.trace_id = value;
+    } else if (key == "start" || key == "end") {
+      if (value.empty()) continue;
+      if (!parse_int(value, n) || n < 0 || n > INT64_MAX / 1000) {
+        return json_error(
+            400, key + " \"" + value.substr(0, 64) + "\" is not a Unix time in microseconds");
+      }
+      (key == "start" ? q.start_ns : q.end_ns) = n * 1000;
+    } else if (key == "lookback") {
+      if (value.empty() || value == "all") continue;
+      if (!parse_duration_ns(value, n)) {
+        return json_error(400, "lookback \"" + value.substr(0, 64) +
+                                   "\" is not a duration such as 15m, 1h or 2d");
+      }
+      q.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count() -
+                   n;
+    } else if (key == "limit") {
+      if (!parse_int(value, n) || n < 1 || n > 1000) {
+        return json_error(400,
+                          "limit \"" + value.substr(0, 64) + "\" is not a number from 1 to 1000");
+      }
+      q.limit = static_cast<int>(n);
+    } else {
+      return json_error(400, "unknown parameter \"" + key.substr(0, 64) +
+                                 "\"; the log search takes service, severity, text, start, end, "
+                                 "lookback, correlationId, traceId and limit");
+    }
+  }
+  auto logs = store.find_logs(q);
+  if (!logs) return store_error(logs.error());
+  Response r;
+  r.body = "{\"data\":" + logs_array(*logs) + "}";
+  return r;
+}
+
+}  // namespace
+
+std::string trace_logs_json(const std::string& trace_id, const std::vector<StoredLog>& logs) {
+  return "{\"traceId\":\"" + trace_id + "\",\"logs\":" + logs_array(logs) + "}";
+}
+
+std::optional<Response> handle_logs_api(const boost::urls::url_view& url,
+                                        const std::vector<std::string>& segments,
+                                        SpanStore& store) {
+  if (segments.size() == 2 && segments[1] == "logs") return search_logs(url, store);
+  if (segments.size() == 4 && segments[1] == "traces" && segments[3] == "logs") {
+    std::string id = segments[2];
+    if (!lower_hex(id, 32)) {
+      return json_error(400, "\"" + id.substr(0, 64) + "\" is not a trace id (32 hex digits)");
+    }
+    int64_t limit = 10'000;
+    for (auto param : url.params()) {
+      if (param.key != "limit" || !parse_int(param.value, limit) || limit < 1 || limit > 100'000) {
+        return json_error(400, "a trace's logs take only limit (a number from 1 to 100000)");
+      }
+    }
+    auto logs = store.trace_logs(id, static_cast<size_t>(limit));
+    if (!logs) return store_error(logs.error());
+    Response r;
+    r.body = trace_logs_json(id, *logs);
+    return r;
+  }
+  if (segments.size() == 3 && segments[1] == "correlations") {
+    auto traces = store.traces_for_correlation(segments[2], 20);
+    if (!traces) return store_error(traces.error());
+    Response r;
+    r.body = "{\"data\":[";
+    for (size_t i = 0; i < traces->size(); ++i) {
+      if (i) r.body += ',';
+      r.body += "\"" + (*traces)[i] + "\"";
+    }
+    r.body += "]}";
+    return r;
+  }
+  return std::nullopt;
+}
+
+}  // namespace tracekit::collector

@@ -1,0 +1,67 @@
+// The OTLP log exporter: a log payload over the span exporter's transports and retry loop.
+#include "tracekit/otlp/log_exporter.h"
+
+#include "export_loop.h"
+
+namespace tracekit::otlp {
+
+namespace {
+
+class LogPayload final : public detail::Payload {
+ public:
+  LogPayload(std::span<const log::LogRecordPtr> records, const Resource& resource)
+      : records_(records), resource_(resource) {}
+  void write_protobuf(std::string& out) const override {
+    encode_logs_request(records_, resource_, out);
+  }
+  void write_json(std::string& out) const override {
+    log::encode_json_request(records_, resource_, out);
+  }
+
+ private:
+  std::span<const log::LogRecordPtr> records_;
+  const Resource& resource_;
+};
+
+}  // namespace
+
+struct OtlpLogExporter::State {
+  Resource resource;
+  detail::ExportLoop loop;
+};
+
+OtlpLogExporter::OtlpLogExporter(std::unique_ptr<State> state) noexcept
+    : state_(std::move(state)) {}
+
+OtlpLogExporter::~OtlpLogExporter() {
+  shutdown(std::chrono::milliseconds(0));
+}
+
+Result<std::unique_ptr<OtlpLogExporter>> OtlpLogExporter::create(const OtlpConfig& config,
+                                                                 Resource resource,
+                                                                 const ExporterOptions& options) {
+  try {
+    auto transport = detail::make_transport(config, options, detail::Signal::kLogs);
+    if (!transport) return transport.error();
+    return std::unique_ptr<OtlpLogExporter>(new OtlpLogExporter(std::unique_ptr<State>(
+        new State{std::move(resource),
+                  detail::ExportLoop(config, options, std::move(*transport), "log records")})));
+  } catch (const std::exception& e) {
+    return Error{std::string("OTLP log exporter: ") + e.what()};
+  }
+}
+
+ExportResult OtlpLogExporter::export_records(std::span<const log::LogRecordPtr> records,
+                                             Deadline deadline) noexcept {
+  return state_->loop.export_batch(LogPayload(records, state_->resource), records.size(), deadline);
+}
+
+bool OtlpLogExporter::shutdown(std::chrono::milliseconds timeout) noexcept {
+  return state_->loop.shutdown(timeout);
+}
+
+ExporterStats OtlpLogExporter::stats() const noexcept {
+  return state_->loop.stats();
+}
+
+}  // namespace tracekit::otlp

@@ -1,0 +1,372 @@
+// The OTLP log exporter against real receivers on loopback (gRPC LogsService, HTTP /v1/logs with
+// protobuf, JSON and gzip): every field of a record arrives; retries follow the OTLP rules; and
+// the whole path from Logger through the batch processor carries the current span's ids. Fault
+// tests: with the receiver down, slow or answering UNAVAILABLE/503, logging never blocks and
+// the lost records are counted.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "receivers.h"
+#include "tracekit/log/record.h"
+#include "tracekit/otlp/log_exporter.h"
+
+namespace tracekit::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace logsdata = opentelemetry::proto::logs::v1;
+
+otlp::ExporterOptions fast_retries() {
+  otlp::ExporterOptions o;
+  o.retry.initial_backoff = 20ms;
+  o.retry.max_backoff = 100ms;
+  return o;
+}
+
+Resource test_resource() {
+  OwnedAttributes a;
+  a.set("service.name", "log-test");
+  a.set("service.version", "1.2.3");
+  return Resource(std::move(a));
+}
+
+std::unique_ptr<otlp::OtlpLogExporter> make(const OtlpConfig& c,
+                                            const otlp::ExporterOptions& o = fast_retries()) {
+  auto e = otlp::OtlpLogExporter::create(c, test_resource(), o);
+  EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message);
+  return e.ok() ? std::move(*e) : nullptr;
+}
+
+OtlpConfig config_for(OtlpProtocol protocol, const std::string& endpoint, bool gzip = false) {
+  OtlpConfig c;
+  c.protocol = protocol;
+  c.endpoint = endpoint;
+  c.timeout = 5s;
+  c.gzip = gzip;
+  return c;
+}
+
+const TraceId kTrace = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").value();
+const SpanId kSpan = SpanId::from_hex("00f067aa0ba902b7").value();
+
+// Two loggers (two scopes), one record inside a span with every kind of field, one outside.
+std::vector<log::LogRecordPtr> known_records() {
+  std::vector<log::LogRecordPtr> records;
+  const log::Field fields[] = {
+      {"tool_id", "t-1"}, {"count", int64_t{-7}}, {"big", uint64_t{1} << 40}, {"ratio", 0.25},
+      {"ok", true},       {"nothing", nullptr},   {"text", "ä \"quoted\" \n"}};
+  records.push_back(log::LogRecord::make(1'700'000'000'123'456'789ull, log::Level::kWarn,
+                                         "skriptoteket.web", "tool.executed", fields, kTrace, kSpan,
+                                         TraceFlags(1), "corr-42"));
+  records.push_back(log::LogRecord::make(1'700'000'001'000'000'000ull, log::Level::kError,
+                                         "skriptoteket.runner", "runner.failed", {}, TraceId(),
+                                         SpanId(), TraceFlags(), ""));
+  return records;
+}
+
+std::map<std::string, commonv1::AnyValue> attributes_of(const logsdata::LogRecord& r) {
+  std::map<std::string, commonv1::AnyValue> m;
+  for (const auto& kv : r.attributes())
+    m[kv.key()] = kv.value();
+  return m;
+}
+
+// Checks a received request against known_records().
+void expect_known(const logsv1::ExportLogsServiceRequest& req) {
+  ASSERT_EQ(req.resource_logs_size(), 1);
+  const auto& rl = req.resource_logs(0);
+  std::map<std::string, std::string> resource;
+  for (const auto& kv : rl.resource().attributes())
+    resource[kv.key()] = kv.value().string_value();
+  EXPECT_EQ(resource["service.name"], "log-test");
+  EXPECT_EQ(resource["service.version"], "1.2.3");
+  ASSERT_EQ(rl.scope_logs_size(), 2);
+  EXPECT_EQ(rl.scope_logs(0).scope().name(), "skriptoteket.web");
+  EXPECT_EQ(rl.scope_logs(1).scope().name(), "skriptoteket.runner");
+  ASSERT_EQ(rl.scope_logs(0).log_records_size(), 1);
+  ASSERT_EQ(rl.scope_logs(1).log_records_size(), 1);
+
+  const auto& a = rl.scope_logs(0).log_records(0);
+  EXPECT_EQ(a.time_unix_nano(), 1'700'000'000'123'456'789ull);
+  EXPECT_EQ(a.observed_time_unix_nano(), 1'700'000'000'123'456'789ull);
+  EXPECT_EQ(a.severity_number(), logsdata::SEVERITY_NUMBER_WARN);
+  EXPECT_EQ(a.severity_text(), "WARN");
+  EXPECT_EQ(a.body().string_value(), "tool.executed");
+  EXPECT_EQ(a.trace_id(), std::string(reinterpret_cast<const char*>(kTrace.data()), 16));
+  EXPECT_EQ(a.span_id(), std::string(reinterpret_cast<const char*>(kSpan.data()), 8));
+  EXPECT_EQ(a.flags(), 1u);
+  auto attrs = attributes_of(a);
+  EXPECT_EQ(attrs.size(), 8u);
+  EXPECT_EQ(attrs["tool_id"].string_value(), "t-1");
+  EXPECT_EQ(attrs["count"].int_value(), -7);
+  EXPECT_EQ(attrs["big"].int_value(), int64_t{1} << 40);
+  EXPECT_EQ(attrs["ratio"].double_value(), 0.25);
+  EXPECT_TRUE(attrs["ok"].bool_value());
+  EXPECT_EQ(attrs["nothing"].value_case(), commonv1::AnyValue::VALUE_NOT_SET);
+  EXPECT_EQ(attrs["text"].string_value(), "ä \"quoted\" \n");
+  EXPECT_EQ(attrs["correlation_id"].string_value(), "corr-42");
+
+  const auto& b = rl.scope_logs(1).log_records(0);
+  EXPECT_EQ(b.severity_number(), logsdata::SEVERITY_NUMBER_ERROR);
+  EXPECT_EQ(b.severity_text(), "ERROR");
+  EXPECT_EQ(b.body().string_value(), "runner.failed");
+  EXPECT_TRUE(b.trace_id().empty()) << "no span was current";
+  EXPECT_TRUE(b.span_id().empty());
+  EXPECT_EQ(b.attributes_size(), 0);
+}
+
+struct Transport {
+  const char* name;
+  OtlpProtocol protocol;
+  bool gzip;
+};
+
+class EveryTransport : public ::testing::TestWithParam<Transport> {};
+
+TEST_P(EveryTransport, EveryFieldArrives) {
+  const Transport t = GetParam();
+  std::unique_ptr<GrpcReceiver> grpc;
+  std::unique_ptr<HttpReceiver> http;
+  std::string endpoint;
+  if (t.protocol == OtlpProtocol::kGrpc) {
+    grpc = std::make_unique<GrpcReceiver>();
+    endpoint = grpc->endpoint();
+  } else {
+    http = std::make_unique<HttpReceiver>();
+    endpoint = http->logs_url();
+  }
+  auto exporter = make(config_for(t.protocol, endpoint, t.gzip));
+  ASSERT_TRUE(exporter);
+  auto records = known_records();
+  ExportResult r = exporter->export_records(records, Clock::now() + 10s);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(exporter->stats().spans_exported, 2u);
+  if (grpc) {
+    auto got = grpc->received();
+    ASSERT_EQ(got.size(), 1u);
+    expect_known(got[0].logs);
+  } else {
+    auto got = http->received();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].target, "/v1/logs");
+    ASSERT_EQ(got[0].decode_error, "") << got[0].body;
+    EXPECT_EQ(got[0].headers["content-type"], t.protocol == OtlpProtocol::kHttpJson
+                                                  ? "application/json"
+                                                  : "application/x-protobuf");
+    EXPECT_EQ(got[0].headers.count("content-encoding"), t.gzip ? 1u : 0u);
+    expect_known(got[0].logs);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Logs, EveryTransport,
+    ::testing::Values(Transport{"grpc", OtlpProtocol::kGrpc, false},
+                      Transport{"grpc_gzip", OtlpProtocol::kGrpc, true},
+                      Transport{"http_protobuf", OtlpProtocol::kHttpProtobuf, false},
+                      Transport{"http_json", OtlpProtocol::kHttpJson, false},
+                      Transport{"http_json_gzip", OtlpProtocol::kHttpJson, true}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(OtlpLogExporter, GrpcGzipIsReallyCompressed) {
+  // A server that only accepts identity encoding refuses the compressed call: proof of gzip.
+  GrpcReceiver::Options identity_only;
+  identity_only.accept_gzip = false;
+  GrpcReceiver grpc(identity_only);
+  auto records = known_records();
+  auto gzip = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint(), true));
+  EXPECT_FALSE(gzip->export_records(records, Clock::now() + 10s).ok());
+  auto plain = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint(), false));
+  EXPECT_TRUE(plain->export_records(records, Clock::now() + 10s).ok());
+}
+
+TEST(OtlpLogExporter, RetriesUnavailableAndHonoursRetryAfter) {
+  GrpcReceiver grpc;
+  grpc.script({{14, "busy"}, {14, "busy", 30}});  // UNAVAILABLE twice, then OK
+  auto g = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint()));
+  auto records = known_records();
+  ExportResult r = g->export_records(records, Clock::now() + 10s);
+  EXPECT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(grpc.calls(), 3u);
+  EXPECT_EQ(g->stats().retries, 2u);
+
+  HttpReceiver http;
+  HttpReply unavailable;
+  unavailable.status = 503;
+  unavailable.retry_after = "0";
+  http.script({unavailable});
+  auto h = make(config_for(OtlpProtocol::kHttpProtobuf, http.logs_url()));
+  r = h->export_records(records, Clock::now() + 10s);
+  EXPECT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(http.calls(), 2u);
+
+  HttpReply bad;
+  bad.status = 400;
+  http.script({bad});
+  r = h->export_records(records, Clock::now() + 10s);
+  EXPECT_FALSE(r.ok()) << "400 is not retried";
+  EXPECT_NE(r.error.find("400"), std::string::npos) << r.error;
+}
+
+TEST(OtlpLogExporter, PartialSuccessCountsRejectedRecords) {
+  GrpcReceiver grpc;
+  GrpcReply partial;
+  partial.rejected = 1;
+  partial.partial_message = "one too old";
+  grpc.script({partial});
+  auto g = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint()));
+  auto records = known_records();
+  ExportResult r = g->export_records(records, Clock::now() + 10s);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.rejected_spans, 1u);
+  EXPECT_NE(r.error.find("log records rejected"), std::string::npos) << r.error;
+}
+
+// Logger -> BatchLogRecordProcessor -> OTLP: the record carries the current span and
+// correlation id, and the JSON line still goes to its sink.
+TEST(OtlpLogPipeline, LoggerRecordsCarryTheCurrentSpan) {
+  HttpReceiver http;
+  auto exporter = make(config_for(OtlpProtocol::kHttpProtobuf, http.logs_url()));
+  auto processor = std::make_shared<log::BatchLogRecordProcessor>(std::move(exporter));
+  auto lines = std::make_shared<log::MemorySink>();
+  log::set_sink(lines);
+  log::set_record_processor(processor);
+
+  auto store = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions options;
+  options.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  TracerProvider provider(std::move(options));
+  SpanContext ctx;
+  {
+    auto span = provider.get_tracer("test").start_span("request");
+    ctx = span.context();
+    Scope scope(span);
+    log::CorrelationScope correlation(std::string_view("corr-7"));
+    log::Logger("pipeline").info("inside", {{"n", 1}});
+    span.end();
+  }
+  log::Logger("pipeline").debug("not enabled at info");
+  log::Logger("pipeline").error("outside");
+  ASSERT_TRUE(processor->force_flush(10s));
+  log::set_record_processor(nullptr);
+  log::set_sink(nullptr);
+
+  EXPECT_EQ(lines->size(), 2u);
+  ASSERT_TRUE(http.wait_for_spans(2, 10s));
+  std::vector<logsdata::LogRecord> got;
+  for (const auto& req : http.received())
+    for (const auto& rl : req.logs.resource_logs())
+      for (const auto& sl : rl.scope_logs()) {
+        EXPECT_EQ(sl.scope().name(), "pipeline");
+        for (const auto& r : sl.log_records())
+          got.push_back(r);
+      }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].body().string_value(), "inside");
+  EXPECT_EQ(got[0].trace_id(),
+            std::string(reinterpret_cast<const char*>(ctx.trace_id().data()), 16));
+  EXPECT_EQ(got[0].span_id(), std::string(reinterpret_cast<const char*>(ctx.span_id().data()), 8));
+  EXPECT_EQ(got[0].flags(), static_cast<uint32_t>(ctx.flags().bits()));
+  auto attrs = attributes_of(got[0]);
+  EXPECT_EQ(attrs["correlation_id"].string_value(), "corr-7");
+  EXPECT_EQ(attrs["n"].int_value(), 1);
+  EXPECT_EQ(got[1].body().string_value(), "outside");
+  EXPECT_TRUE(got[1].trace_id().empty());
+
+  log::LogExportStats st;
+  processor->add_stats(st);
+  EXPECT_EQ(st.records_emitted, 2u);
+  EXPECT_EQ(st.records_exported, 2u);
+  EXPECT_EQ(st.records_dropped, 0u);
+}
+
+// A free loopback port nobody listens on.
+int dead_port() {
+  HttpReceiver r;
+  return r.port();
+}
+
+// Logs `n` lines through a small queue to `config`; returns the time the logging took.
+struct FaultRun {
+  std::chrono::nanoseconds logging_time;
+  log::LogExportStats stats;
+};
+FaultRun log_through(const OtlpConfig& config, size_t n) {
+  otlp::ExporterOptions o = fast_retries();
+  auto exporter = make(config, o);
+  log::LogBatchOptions batch;
+  batch.max_queue_size = 64;
+  batch.max_export_batch_size = 16;
+  batch.schedule_delay = 10ms;
+  batch.export_timeout = 300ms;
+  auto processor = std::make_shared<log::BatchLogRecordProcessor>(std::move(exporter), batch);
+  log::set_sink(std::make_shared<log::MemorySink>());
+  log::set_record_processor(processor);
+  const auto start = Clock::now();
+  log::Logger logger("fault");
+  for (size_t i = 0; i < n; ++i)
+    logger.info("line", {{"i", i}});
+  const auto took = Clock::now() - start;
+  log::set_record_processor(nullptr);
+  log::set_sink(nullptr);
+  processor->shutdown(2s);
+  FaultRun run{took, {}};
+  processor->add_stats(run.stats);
+  return run;
+}
+
+// Every record is accounted for: exported, or dropped for a counted reason.
+void expect_accounted(const log::LogExportStats& st, size_t n) {
+  EXPECT_EQ(st.records_emitted, n);
+  EXPECT_EQ(st.records_exported + st.records_dropped, n)
+      << "exported " << st.records_exported << ", dropped " << st.records_dropped;
+}
+
+// Upper bounds are loose (a loaded 2-core machine, sanitizers): what they catch is a logging
+// thread that waits for the network, which would take seconds here.
+constexpr auto kNeverBlocks = 3s;
+
+TEST(OtlpLogFaults, CollectorDown) {
+  auto c = config_for(OtlpProtocol::kHttpProtobuf,
+                      "http://127.0.0.1:" + std::to_string(dead_port()) + "/v1/logs");
+  auto run = log_through(c, 5000);
+  EXPECT_LT(run.logging_time, kNeverBlocks);
+  expect_accounted(run.stats, 5000);
+  EXPECT_EQ(run.stats.records_exported, 0u);
+  EXPECT_GT(run.stats.records_dropped_queue_full, 0u) << "a 64-record queue cannot hold 5000";
+  EXPECT_GT(run.stats.export_failures, 0u);
+}
+
+TEST(OtlpLogFaults, CollectorSlow) {
+  GrpcReceiver grpc;
+  GrpcReply slow;
+  slow.delay = 1s;  // longer than the export timeout
+  grpc.script({slow, slow, slow, slow, slow, slow});
+  auto run = log_through(config_for(OtlpProtocol::kGrpc, grpc.endpoint()), 5000);
+  EXPECT_LT(run.logging_time, kNeverBlocks);
+  expect_accounted(run.stats, 5000);
+  EXPECT_GT(run.stats.records_dropped_queue_full, 0u);
+}
+
+TEST(OtlpLogFaults, CollectorUnavailableThenBack) {
+  GrpcReceiver grpc;
+  std::vector<GrpcReply> unavailable(30, GrpcReply{14, "overloaded"});
+  grpc.script(unavailable);
+  auto run = log_through(config_for(OtlpProtocol::kGrpc, grpc.endpoint()), 2000);
+  EXPECT_LT(run.logging_time, kNeverBlocks);
+  expect_accounted(run.stats, 2000);
+
+  HttpReceiver http;
+  HttpReply busy;
+  busy.status = 503;
+  http.script(std::vector<HttpReply>(30, busy));
+  run = log_through(config_for(OtlpProtocol::kHttpJson, http.logs_url()), 2000);
+  EXPECT_LT(run.logging_time, kNeverBlocks);
+  expect_accounted(run.stats, 2000);
+  EXPECT_GT(run.stats.export_failures + run.stats.records_dropped_queue_full, 0u);
+}
+
+}  // namespace
+}  // namespace tracekit::testing
