@@ -100,10 +100,6 @@ def main():
     for script in list((ROOT / "scripts").glob("*.sh")) + [ROOT / ".ci" / "run", ROOT / "CMakeLists.txt"] + build_files:
         if script.exists():
             script_names |= set(NAME.findall(script.read_text()))
-    # Preprocessor macros (tracekit/version.h's TRACEKIT_VERSION_*) are not variables either.
-    macro_files = list((ROOT / "cmake").glob("*.in")) + list((ROOT / "include").rglob("*.h"))
-    for header in macro_files:
-        script_names |= set(re.findall(r"#\s*define\s+(\w+)", header.read_text()))
     known = set(names) | NOT_READ | script_names
     for md in sorted(list((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]):
         for number, line in enumerate(md.read_text().splitlines(), 1):
