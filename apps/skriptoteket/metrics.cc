@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "tracekit/log/record.h"
+#include "tracekit/propagation/rejection.h"
 #include "tracekit/tracer_provider.h"
 
 namespace skriptoteket {
@@ -133,6 +134,17 @@ std::string HttpMetrics::render() const {
           "Log records dropped because the queue was full.", logs.records_dropped_queue_full);
   counter(out, "tracekit_log_export_failures_total", "Log export calls that failed.",
           logs.export_failures);
+  // Counted whether tracing is on or off: propagation runs either way.
+  const auto rejected = tracekit::propagation::rejection_counts();
+  out +=
+      "# HELP tracekit_extract_rejected_total Incoming trace-context headers refused, by reason.\n";
+  out += "# TYPE tracekit_extract_rejected_total counter\n";
+  for (size_t i = 0; i < rejected.size(); ++i) {
+    const auto reason = static_cast<tracekit::propagation::RejectReason>(i);
+    out += "tracekit_extract_rejected_total{reason=\"" +
+           std::string(tracekit::propagation::to_string(reason)) + "\"} " +
+           std::to_string(rejected[i]) + "\n";
+  }
   return out;
 }
 

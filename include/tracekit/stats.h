@@ -2,7 +2,10 @@
 // The SDK's own counters: what happened to the spans it saw.
 #pragma once
 
+#include <array>
 #include <cstdint>
+
+#include "tracekit/propagation/rejection.h"
 
 namespace tracekit {
 
@@ -18,6 +21,9 @@ struct TracerStats {
   uint64_t spans_rejected = 0;   // OTLP partial_success
   uint64_t export_failures = 0;  // export calls that failed
   uint64_t export_calls = 0;
+  // Incoming traceparent/tracestate headers refused, per propagation::RejectReason (process-wide:
+  // extraction runs before any provider sees the request).
+  std::array<uint64_t, propagation::kRejectReasonCount> extract_rejected{};
 };
 
 }  // namespace tracekit

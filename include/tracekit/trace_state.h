@@ -37,9 +37,11 @@ class TraceState {
   // drops the later ones; the list is otherwise kept. Returns nullopt when any member is
   // malformed or more than 32 non-empty members arrive (repeats counted): the whole header is
   // then to be dropped.
-  static std::optional<TraceState> parse(std::string_view header);
+  enum class ParseError : uint8_t { kBadMember, kTooManyMembers };
+  static std::optional<TraceState> parse(std::string_view header, ParseError* why = nullptr);
   // Several header fields are combined as RFC 7230 says: in order, joined by commas.
-  static std::optional<TraceState> parse(std::span<const std::string_view> fields);
+  static std::optional<TraceState> parse(std::span<const std::string_view> fields,
+                                         ParseError* why = nullptr);
 
   // Level 2 key: (lcalpha / DIGIT) 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@").
   static bool is_valid_key(std::string_view key) noexcept;

@@ -104,7 +104,8 @@ struct MemberBuffer {
 // non-empty members seen so far, repeats included); false when any member is invalid or more
 // than 32 arrive. A key seen before is skipped: the spec allows one entry per key, and the
 // left-most is the most recent position (mutated members move to the front).
-bool parse_field(std::string_view header, TraceState::Member* out, size_t& n, size_t& received) {
+bool parse_field(std::string_view header, TraceState::Member* out, size_t& n, size_t& received,
+                 TraceState::ParseError& why) {
   size_t pos = 0;
   while (pos <= header.size()) {
     size_t comma = header.find(',', pos);
@@ -117,10 +118,12 @@ bool parse_field(std::string_view header, TraceState::Member* out, size_t& n, si
       member.remove_suffix(1);
     if (member.empty()) continue;
     size_t eq = member.find('=');
+    why = TraceState::ParseError::kBadMember;
     if (eq == std::string_view::npos) return false;
     std::string_view key = member.substr(0, eq);
     std::string_view value = member.substr(eq + 1);
     if (!TraceState::is_valid_key(key) || !TraceState::is_valid_value(value)) return false;
+    why = TraceState::ParseError::kTooManyMembers;
     if (++received > TraceState::kMaxMembers) return false;
     bool repeated = false;
     for (size_t i = 0; i < n && !repeated; ++i)
@@ -131,15 +134,20 @@ bool parse_field(std::string_view header, TraceState::Member* out, size_t& n, si
 }
 }  // namespace
 
-std::optional<TraceState> TraceState::parse(std::string_view header) {
-  return parse(std::span<const std::string_view>(&header, 1));
+std::optional<TraceState> TraceState::parse(std::string_view header, ParseError* why) {
+  return parse(std::span<const std::string_view>(&header, 1), why);
 }
 
-std::optional<TraceState> TraceState::parse(std::span<const std::string_view> fields) {
+std::optional<TraceState> TraceState::parse(std::span<const std::string_view> fields,
+                                            ParseError* why) {
   MemberBuffer members;
   size_t n = 0, received = 0;
+  ParseError error = ParseError::kBadMember;
   for (auto field : fields) {
-    if (!parse_field(field, members.data(), n, received)) return std::nullopt;
+    if (!parse_field(field, members.data(), n, received, error)) {
+      if (why) *why = error;
+      return std::nullopt;
+    }
   }
   if (n == 0) return TraceState();
   return build(std::span<const Member>(members.data(), n));

@@ -90,6 +90,7 @@ TracerStats TracerProvider::stats() const noexcept {
     p->add_stats(s);
   const uint64_t after_shutdown = state_->spans_dropped_after_shutdown.load();
   s.spans_dropped += after_shutdown;
+  s.extract_rejected = propagation::rejection_counts();
   return s;
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tracekit/propagation/w3c.h"
 
+#include "tracekit/propagation/rejection.h"
+
 #include "hex_simd.h"
 
 #include <array>
@@ -29,44 +31,66 @@ std::string_view trim_ows(std::string_view s) {
 
 }  // namespace
 
-std::optional<SpanContext> parse_traceparent(std::string_view value) noexcept {
+std::optional<SpanContext> parse_traceparent(std::string_view value, RejectReason& why) noexcept {
   if (value.size() != kTraceparentSize) value = trim_ows(value);
   // version "-" trace-id "-" parent-id "-" flags: dashes at 2, 35 and 52.
-  if (value.size() < kTraceparentSize) return std::nullopt;
+  if (value.size() < kTraceparentSize) {
+    why = RejectReason::kTraceparentBadLength;
+    return std::nullopt;
+  }
   const char* p = value.data();
   if (!is_lower_hex(p[0]) || !is_lower_hex(p[1]) || p[2] != '-' || p[35] != '-' || p[52] != '-' ||
       !is_lower_hex(p[53]) || !is_lower_hex(p[54])) {
+    why = RejectReason::kTraceparentBadFormat;
     return std::nullopt;
   }
   const int version = lower_hex_value(p[0]) * 16 + lower_hex_value(p[1]);
-  if (version == 0xff) return std::nullopt;
+  if (version == 0xff) {
+    why = RejectReason::kInvalidVersion;
+    return std::nullopt;
+  }
   if (version == 0) {
-    if (value.size() != kTraceparentSize) return std::nullopt;
+    if (value.size() != kTraceparentSize) {
+      why = RejectReason::kTraceparentBadLength;
+      return std::nullopt;
+    }
   } else if (value.size() > kTraceparentSize && p[kTraceparentSize] != '-') {
     // A future version may append fields, always after a dash.
+    why = RejectReason::kInvalidVersion;
     return std::nullopt;
   }
   std::array<uint8_t, 16> trace;
   std::array<uint8_t, 8> span;
 #if TRACEKIT_HAVE_DECODE_HEX16
-  if (!detail::decode_hex16(p + 3, trace.data(), true) ||
-      !detail::decode_hex16(p + 19, trace.data() + 8, true) ||
-      !detail::decode_hex16(p + 36, span.data(), true)) {
-    return std::nullopt;
-  }
+  const bool trace_ok = detail::decode_hex16(p + 3, trace.data(), true) &&
+                        detail::decode_hex16(p + 19, trace.data() + 8, true);
+  const bool span_ok = detail::decode_hex16(p + 36, span.data(), true);
 #else
-  if (!hex::decode(p + 3, 16, trace.data(), true) || !hex::decode(p + 36, 8, span.data(), true)) {
+  const bool trace_ok = hex::decode(p + 3, 16, trace.data(), true);
+  const bool span_ok = hex::decode(p + 36, 8, span.data(), true);
+#endif
+  uint64_t t0 = 0, t1 = 0, s0 = 0;
+  if (trace_ok) {
+    std::memcpy(&t0, trace.data(), 8);
+    std::memcpy(&t1, trace.data() + 8, 8);
+  }
+  if (span_ok) std::memcpy(&s0, span.data(), 8);
+  if ((t0 | t1) == 0) {  // not hex, or all zeros (invalid)
+    why = RejectReason::kBadTraceId;
     return std::nullopt;
   }
-#endif
-  uint64_t t0, t1, s0;
-  std::memcpy(&t0, trace.data(), 8);
-  std::memcpy(&t1, trace.data() + 8, 8);
-  std::memcpy(&s0, span.data(), 8);
-  if ((t0 | t1) == 0 || s0 == 0) return std::nullopt;  // all-zero ids are invalid
+  if (s0 == 0) {
+    why = RejectReason::kBadSpanId;
+    return std::nullopt;
+  }
   const auto flags = static_cast<uint8_t>(lower_hex_value(p[53]) * 16 + lower_hex_value(p[54]));
   return SpanContext(TraceId(trace), SpanId(span), TraceFlags(flags & TraceFlags::kKnownMask),
                      true);
+}
+
+std::optional<SpanContext> parse_traceparent(std::string_view value) noexcept {
+  RejectReason ignored{};
+  return parse_traceparent(value, ignored);
 }
 
 void format_traceparent(const SpanContext& context, char* out) noexcept {
@@ -91,22 +115,37 @@ Context TraceContextPropagator::extract(const TextMapGetter& carrier,
                                         const Context& context) const noexcept {
   std::string_view traceparent[2];
   // Exactly one traceparent: two of them cannot both be the parent.
-  if (carrier.get_all("traceparent", traceparent) != 1) return context;
-  std::optional<SpanContext> parent = parse_traceparent(traceparent[0]);
-  if (!parent) return context;
+  const size_t count = carrier.get_all("traceparent", traceparent);
+  if (count == 0) return context;
+  if (count > 1) {
+    record_rejection(RejectReason::kTraceparentRepeated, traceparent[0]);
+    return context;
+  }
+  RejectReason why{};
+  std::optional<SpanContext> parent = parse_traceparent(traceparent[0], why);
+  if (!parent) {
+    record_rejection(why, traceparent[0]);
+    return context;
+  }
   try {
     std::array<std::string_view, 8> fields;
     const size_t n = carrier.get_all("tracestate", fields);
     if (n == 0) return context.with_span_context(*parent);
     std::optional<TraceState> state;
+    TraceState::ParseError error{};
     if (n <= fields.size()) {
-      state = TraceState::parse(std::span<const std::string_view>(fields.data(), n));
+      state = TraceState::parse(std::span<const std::string_view>(fields.data(), n), &error);
     } else {
       std::vector<std::string_view> many(n);
       carrier.get_all("tracestate", many);
-      state = TraceState::parse(many);
+      state = TraceState::parse(many, &error);
     }
-    if (state && !state->empty()) {
+    if (!state) {
+      record_rejection(error == TraceState::ParseError::kTooManyMembers
+                           ? RejectReason::kTracestateTooLong
+                           : RejectReason::kTracestateBadMember,
+                       fields[0]);
+    } else if (!state->empty()) {
       parent = SpanContext(parent->trace_id(), parent->span_id(), parent->flags(), true,
                            std::move(*state));
     }

@@ -440,6 +440,11 @@ TEST_F(SkriptoteketE2E, HealthMetricsAndStaticPage) {
   EXPECT_FALSE(health.header("X-Trace-ID").has_value());  // excluded from tracing (seed §9)
   create_tool("metrics");
   http_.call("GET", url("/tools"));
+  // A refused traceparent (version ff) is counted by reason; the request itself is served.
+  auto refused =
+      http_.call("GET", url("/tools"), {},
+                 {{"traceparent", "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}});
+  EXPECT_EQ(refused.status, 200);
   auto metrics = http_.call("GET", url("/metrics"));
   ASSERT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("# TYPE skriptoteket_http_requests_total counter"),
@@ -456,6 +461,9 @@ TEST_F(SkriptoteketE2E, HealthMetricsAndStaticPage) {
   EXPECT_NE(metrics.body.find("tracekit_spans_dropped_total "), std::string::npos);
   EXPECT_NE(metrics.body.find("tracekit_export_failures_total "), std::string::npos);
   EXPECT_EQ(metrics.body.find("tracekit_spans_started_total 0\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("tracekit_extract_rejected_total{reason=\"invalid_version\"} 1\n"),
+            std::string::npos)
+      << metrics.body;
   auto page = http_.call("GET", url("/static/index.html"));
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("Skriptoteket"), std::string::npos);

@@ -66,6 +66,12 @@ TEST(HttpMetricsTest, TheTracersCountersAreThereEvenWithTracingOff) {
     EXPECT_TRUE(has_line(text, "# TYPE " + std::string(name) + " counter")) << name;
     EXPECT_TRUE(has_line(text, std::string(name) + " 0")) << name;
   }
+  EXPECT_TRUE(has_line(text, "# TYPE tracekit_extract_rejected_total counter"));
+  for (const char* reason : {"invalid_version", "bad_trace_id", "tracestate_too_long"}) {
+    EXPECT_TRUE(
+        has_line(text, "tracekit_extract_rejected_total{reason=\"" + std::string(reason) + "\"} 0"))
+        << reason;
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "tracekit/propagation/propagator.h"
+#include "tracekit/propagation/rejection.h"
 #include "tracekit/span_context.h"
 
 namespace tracekit::propagation {
@@ -19,6 +20,8 @@ inline constexpr size_t kTraceparentSize = 55;
 // upper-case hex, all-zero ids and anything else malformed give nullopt. The result is remote
 // and keeps the sampled and random flags.
 std::optional<SpanContext> parse_traceparent(std::string_view value) noexcept;
+// The same, saying in `why` what was wrong when it gives nullopt.
+std::optional<SpanContext> parse_traceparent(std::string_view value, RejectReason& why) noexcept;
 
 // Writes "00-<trace-id>-<span-id>-<flags>" (55 characters) to out.
 void format_traceparent(const SpanContext& context, char* out) noexcept;
