@@ -38,7 +38,7 @@ SandboxRunner& runner(SandboxMode mode, Start start = Start::kPrepared) {
     if (m == SandboxMode::kNone) options.cgroup_mode = "none";
     auto created = SandboxRunner::create(options, tracekit::get_tracer("bench.sandbox"));
     if (!created) {
-      std::fprintf(stderr, "sandbox bench: %s\n", created.failure().message.c_str());
+      std::fprintf(stderr, "sandbox bench: %s\n", created.error().message.c_str());
       std::exit(1);
     }
     return std::move(created).value();

@@ -72,20 +72,20 @@ tracekit::http::Response error(int status, std::string_view code, std::string_vi
   return json(status, json_ns::object{{"error", code}, {"detail", detail}});
 }
 
-tracekit::http::Response from_failure(const Failure& failure) {
-  switch (failure.kind) {
-    case Failure::Kind::kNotFound:
-      return error(404, "not_found", failure.message);
-    case Failure::Kind::kConflict:
-      return error(409, "conflict", failure.message);
-    case Failure::Kind::kInvalid:
-      return error(422, "validation_failed", failure.message);
-    case Failure::Kind::kUnavailable:
-      return error(502, "runner_unavailable", failure.message);
-    case Failure::Kind::kInternal:
+tracekit::http::Response from_error(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kNotFound:
+      return error(404, "not_found", e.message);
+    case ErrorCode::kConflict:
+      return error(409, "conflict", e.message);
+    case ErrorCode::kInvalid:
+      return error(422, "validation_failed", e.message);
+    case ErrorCode::kUnavailable:
+      return error(502, "runner_unavailable", e.message);
+    case ErrorCode::kInternal:
       break;
   }
-  return error(500, "internal", failure.message);
+  return error(500, "internal", e.message);
 }
 
 std::optional<json_ns::object> parse_object(const tracekit::http::Request& request,

@@ -26,8 +26,10 @@ tracekit::http::Response json(int status, const boost::json::value& body);
 // {"error": code, "detail": detail}: code is a stable machine-readable word, detail says what
 // exactly is wrong in words.
 tracekit::http::Response error(int status, std::string_view code, std::string_view detail);
-// The status and code for a Failure from the store or runner.
-tracekit::http::Response from_failure(const Failure& failure);
+// The status and code for an error from the store or runner: kNotFound 404 "not_found",
+// kConflict 409 "conflict", kInvalid 422 "validation_failed", kUnavailable 502
+// "runner_unavailable", kInternal 500 "internal".
+tracekit::http::Response from_error(const Error& error);
 
 // The body as a JSON object. nullopt and `problem` set (a ready 400 response) when it is not
 // JSON or not an object; an empty body counts as {} when `empty_ok`.

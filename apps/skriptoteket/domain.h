@@ -8,6 +8,8 @@
 #include <string_view>
 #include <variant>
 
+#include "tracekit/result.h"
+
 namespace skriptoteket {
 
 enum class Language { kPython3, kBash };
@@ -65,31 +67,11 @@ int64_t now_ms() noexcept;
 // 2026-11-25T09:14:46.123Z
 std::string format_time_ms(int64_t ms);
 
-// What went wrong, and what kind of wrong: the web layer maps kinds to HTTP statuses.
-struct Failure {
-  enum class Kind { kNotFound, kConflict, kInvalid, kUnavailable, kInternal };
-  Kind kind = Kind::kInternal;
-  std::string message;
-};
-
-// A value or a Failure.
-template <class T>
-class Outcome {
- public:
-  Outcome(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
-  Outcome(Failure failure) : state_(std::in_place_index<1>, std::move(failure)) {}  // NOLINT
-  bool ok() const noexcept { return state_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-  T& value() & { return std::get<0>(state_); }
-  const T& value() const& { return std::get<0>(state_); }
-  T&& value() && { return std::get<0>(std::move(state_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  const Failure& failure() const { return std::get<1>(state_); }
-
- private:
-  std::variant<T, Failure> state_;
-};
+// Failures are tracekit's typed errors: the store and the runner return Result<T>, and the web
+// layer maps each ErrorCode to an HTTP status (api::from_error).
+using tracekit::Error;
+using tracekit::ErrorCode;
+using tracekit::Result;
 
 }  // namespace skriptoteket
 

@@ -16,7 +16,7 @@ RemoteRunner::RemoteRunner(std::string base_url, RunnerTokenSource token)
     base_url_.pop_back();
 }
 
-Outcome<std::string> RemoteRunner::token() {
+Result<std::string> RemoteRunner::token() {
   std::lock_guard lock(token_mutex_);
   if (token_.empty()) {
     auto loaded = load_runner_token(token_source_);
@@ -26,7 +26,7 @@ Outcome<std::string> RemoteRunner::token() {
   return token_;
 }
 
-Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
+Result<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
   const std::string body = json::serialize(json::object{{"language", to_string(job.language)},
                                                         {"source", job.source},
                                                         {"time_limit_ms", job.time_limit.count()}});
@@ -35,8 +35,7 @@ Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
   options.total_timeout = job.time_limit + std::chrono::seconds(15);
   auto secret = token();
   if (!secret) {
-    return Failure{Failure::Kind::kUnavailable,
-                   "no token for the runner: " + secret.failure().message};
+    return Error{ErrorCode::kUnavailable, "no token for the runner: " + secret.error().message};
   }
   tracekit::http::HeaderList headers = {{"Content-Type", "application/json"},
                                         {"Authorization", "Bearer " + secret.value()}};
@@ -53,9 +52,8 @@ Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
     token_.clear();
   }
   if (!response.ok()) {
-    return Failure{
-        Failure::Kind::kUnavailable,
-        "the runner at " + base_url_ + " could not be reached: " + response.error().message};
+    return Error{ErrorCode::kUnavailable, "the runner at " + base_url_ +
+                                              " could not be reached: " + response.error().message};
   }
   std::error_code ec;
   json::value parsed = json::parse(response->body, ec);
@@ -66,11 +64,11 @@ Outcome<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
         detail = std::string(d->get_string());
       }
     }
-    return Failure{Failure::Kind::kUnavailable,
-                   "the runner answered " + std::to_string(response->status) + ": " + detail};
+    return Error{ErrorCode::kUnavailable,
+                 "the runner answered " + std::to_string(response->status) + ": " + detail};
   }
   if (ec || !parsed.is_object()) {
-    return Failure{Failure::Kind::kUnavailable, "the runner's answer is not a JSON object"};
+    return Error{ErrorCode::kUnavailable, "the runner's answer is not a JSON object"};
   }
   const json::object& o = parsed.as_object();
   auto integer = [&](std::string_view key) -> int64_t {

@@ -19,12 +19,12 @@ class RemoteRunner final : public ScriptRunner {
   RemoteRunner(std::string base_url, RunnerTokenSource token);
 
   // kUnavailable when the runner cannot be reached or answers with an error.
-  Outcome<ScriptOutcome> execute(const ScriptJob& job) override;
+  Result<ScriptOutcome> execute(const ScriptJob& job) override;
   std::string_view name() const noexcept override { return "remote_runner"; }
   const std::string& base_url() const noexcept { return base_url_; }
 
  private:
-  Outcome<std::string> token();
+  Result<std::string> token();
 
   std::string base_url_;
   RunnerTokenSource token_source_;

@@ -78,8 +78,8 @@ std::optional<OwnGroup> own_group(std::string_view controller) {
   return std::nullopt;
 }
 
-Failure unavailable(std::string message) {
-  return Failure{Failure::Kind::kUnavailable, std::move(message)};
+Error unavailable(std::string message) {
+  return Error{ErrorCode::kUnavailable, std::move(message)};
 }
 
 std::string runner_dir_name() {
@@ -163,8 +163,8 @@ void RunCgroup::kill_all() {
 
 // --- CgroupManager ---------------------------------------------------------------------------
 
-Outcome<std::unique_ptr<CgroupManager>> CgroupManager::detect(const std::string& mode,
-                                                              std::string& reason) {
+Result<std::unique_ptr<CgroupManager>> CgroupManager::detect(const std::string& mode,
+                                                             std::string& reason) {
   if (mode == "none") {
     reason = "SKRIPTOTEKET_SANDBOX_CGROUP=none";
     return unavailable(reason);
@@ -176,17 +176,17 @@ Outcome<std::unique_ptr<CgroupManager>> CgroupManager::detect(const std::string&
   // A root process elsewhere (a login session, a service without Delegate=yes) would be
   // rearranging groups systemd manages: that takes SKRIPTOTEKET_SANDBOX_CGROUP=v2.
   auto v2 = v2_is_delegated() ? detect_v2()
-                              : Outcome<std::unique_ptr<CgroupManager>>(unavailable(
+                              : Result<std::unique_ptr<CgroupManager>>(unavailable(
                                     "the runner's v2 group is not delegated to it (set "
                                     "SKRIPTOTEKET_SANDBOX_CGROUP=v2 in a unit with Delegate=yes)"));
   if (v2) return v2;
   auto v1 = detect_v1();
   if (v1) return v1;
-  reason = "cgroup v2: " + v2.failure().message + "; cgroup v1: " + v1.failure().message;
+  reason = "cgroup v2: " + v2.error().message + "; cgroup v1: " + v1.error().message;
   return unavailable(reason);
 }
 
-Outcome<std::unique_ptr<CgroupManager>> CgroupManager::detect_v1() {
+Result<std::unique_ptr<CgroupManager>> CgroupManager::detect_v1() {
   std::unique_ptr<CgroupManager> manager(new CgroupManager());
   struct Wanted {
     const char* controller;
@@ -213,7 +213,7 @@ Outcome<std::unique_ptr<CgroupManager>> CgroupManager::detect_v1() {
   return manager;
 }
 
-Outcome<std::unique_ptr<CgroupManager>> CgroupManager::detect_v2() {
+Result<std::unique_ptr<CgroupManager>> CgroupManager::detect_v2() {
   const fs::path mount = "/sys/fs/cgroup";
   if (!fs::exists(mount / "cgroup.controllers")) {
     return unavailable("/sys/fs/cgroup is not a cgroup v2 mount");
@@ -264,8 +264,8 @@ CgroupManager::~CgroupManager() {
   }
 }
 
-Outcome<std::unique_ptr<RunCgroup>> CgroupManager::create(const std::string& name,
-                                                          const CgroupLimits& limits) {
+Result<std::unique_ptr<RunCgroup>> CgroupManager::create(const std::string& name,
+                                                         const CgroupLimits& limits) {
   std::unique_ptr<RunCgroup> group(new RunCgroup());
   group->v2_ = v2_;
   auto make = [&](const fs::path& root, fs::path& out) -> bool {

@@ -61,8 +61,8 @@ class CgroupManager {
  public:
   // mode: "auto" (v2 delegated, else v1, else none), "v1", "v2" or "none". A failure explains
   // why the asked-for layout cannot be used; with "auto", `reason` says why none was found.
-  static Outcome<std::unique_ptr<CgroupManager>> detect(const std::string& mode,
-                                                        std::string& reason);
+  static Result<std::unique_ptr<CgroupManager>> detect(const std::string& mode,
+                                                       std::string& reason);
   ~CgroupManager();
   CgroupManager(const CgroupManager&) = delete;
   CgroupManager& operator=(const CgroupManager&) = delete;
@@ -71,12 +71,12 @@ class CgroupManager {
   std::string_view version() const noexcept { return v2_ ? "v2" : "v1"; }
   // The directory the runs' groups go in (the memory hierarchy's on v1).
   const std::filesystem::path& root() const noexcept { return memory_root_; }
-  Outcome<std::unique_ptr<RunCgroup>> create(const std::string& name, const CgroupLimits& limits);
+  Result<std::unique_ptr<RunCgroup>> create(const std::string& name, const CgroupLimits& limits);
 
  private:
   CgroupManager() = default;
-  static Outcome<std::unique_ptr<CgroupManager>> detect_v1();
-  static Outcome<std::unique_ptr<CgroupManager>> detect_v2();
+  static Result<std::unique_ptr<CgroupManager>> detect_v1();
+  static Result<std::unique_ptr<CgroupManager>> detect_v2();
 
   bool v2_ = false;
   std::filesystem::path memory_root_, pids_root_, cpu_root_;

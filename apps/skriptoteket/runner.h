@@ -41,7 +41,7 @@ class ScriptRunner {
   virtual ~ScriptRunner() = default;
   // A script that fails, hangs or floods its output is an outcome, not an error; an error means
   // the runner itself could not run it (no interpreter, no disk space, fork failed).
-  virtual Outcome<ScriptOutcome> execute(const ScriptJob& job) = 0;
+  virtual Result<ScriptOutcome> execute(const ScriptJob& job) = 0;
   // The prefix of the runner's span, `<name>.execute`.
   virtual std::string_view name() const noexcept = 0;
 };

@@ -26,7 +26,7 @@ int fail(const std::string& message, int code = 2) {
 int main() {
   using namespace skriptoteket;
   if (auto r = tracekit::log::configure_from_env(); !r) return fail(r.error().message);
-  if (auto r = env::configure_service_tracing(); !r) return fail(r.failure().message);
+  if (auto r = env::configure_service_tracing(); !r) return fail(r.error().message);
 
   auto port = env::number(setting("SKRIPTOTEKET_RUNNER_PORT"), 8081, 0, 65535);
   auto workers = env::number(setting("SKRIPTOTEKET_RUNNER_WORKERS"), 8, 1, 256);
@@ -35,11 +35,11 @@ int main() {
   auto max_limit = env::number(setting("SKRIPTOTEKET_MAX_TIME_LIMIT_MS"), 60000, 1, 3600000);
   auto output_limit =
       env::number(setting("SKRIPTOTEKET_OUTPUT_LIMIT_BYTES"), 64 * 1024, 1, 16 * 1024 * 1024);
-  for (const Failure* f :
-       {port.ok() ? nullptr : &port.failure(), workers.ok() ? nullptr : &workers.failure(),
-        max_script.ok() ? nullptr : &max_script.failure(),
-        max_limit.ok() ? nullptr : &max_limit.failure(),
-        output_limit.ok() ? nullptr : &output_limit.failure()}) {
+  for (const Error* f :
+       {port.ok() ? nullptr : &port.error(), workers.ok() ? nullptr : &workers.error(),
+        max_script.ok() ? nullptr : &max_script.error(),
+        max_limit.ok() ? nullptr : &max_limit.error(),
+        output_limit.ok() ? nullptr : &output_limit.error()}) {
     if (f) return fail(f->message);
   }
 
@@ -65,9 +65,9 @@ int main() {
   auto volume =
       env::number(setting("SKRIPTOTEKET_SANDBOX_VOLUME_BYTES"), 64 * kMiB, kMiB, 64ULL << 30);
   auto prepared = env::number(setting("SKRIPTOTEKET_RUNNER_PREPARED_SANDBOXES"), 2, 0, 64);
-  for (const Failure* f :
-       {memory.ok() ? nullptr : &memory.failure(), processes.ok() ? nullptr : &processes.failure(),
-        volume.ok() ? nullptr : &volume.failure(), prepared.ok() ? nullptr : &prepared.failure()}) {
+  for (const Error* f :
+       {memory.ok() ? nullptr : &memory.error(), processes.ok() ? nullptr : &processes.error(),
+        volume.ok() ? nullptr : &volume.error(), prepared.ok() ? nullptr : &prepared.error()}) {
     if (f) return fail(f->message);
   }
   runner_options.memory_bytes = memory.value();
@@ -81,9 +81,9 @@ int main() {
 
   tracekit::log::Logger log("skriptoteket.runner");
   auto token = load_or_create_runner_token(runner_token_source());
-  if (!token) return fail(token.failure().message);
+  if (!token) return fail(token.error().message);
   auto runner = SandboxRunner::create(runner_options, tracekit::get_tracer("skriptoteket.runner"));
-  if (!runner) return fail(runner.failure().message);
+  if (!runner) return fail(runner.error().message);
   if (runner_options.mode == SandboxMode::kNone) {
     std::fprintf(stderr,
                  "skriptoteket-runner: WARNING: SKRIPTOTEKET_RUNNER_SANDBOX=none: scripts run as "

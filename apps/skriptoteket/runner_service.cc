@@ -70,8 +70,8 @@ Response RunnerService::execute(Request& request) {
 
   auto outcome = runner_.execute({*language, *source, std::chrono::milliseconds(*limit_ms)});
   if (!outcome) {
-    log_.error("script.execution_failed", {{"error", outcome.failure().message}});
-    return api::from_failure(outcome.failure());
+    log_.error("script.execution_failed", {{"error", outcome.error().message}});
+    return api::from_error(outcome.error());
   }
   log_.info("script.executed", {{"runner", runner_.name()},
                                 {"language", to_string(*language)},

@@ -28,17 +28,17 @@ bool plausible(std::string_view token) {
   return true;
 }
 
-Outcome<std::string> read_token_file(const std::string& path) {
+Result<std::string> read_token_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    return Failure{Failure::Kind::kUnavailable,
-                   "cannot read the runner token file " + path + ": " + std::strerror(errno)};
+    return Error{ErrorCode::kUnavailable,
+                 "cannot read the runner token file " + path + ": " + std::strerror(errno)};
   }
   std::string token;
   std::getline(in, token);
   if (!plausible(token)) {
-    return Failure{Failure::Kind::kInvalid,
-                   "the runner token in " + path + " is not 16 to 512 printable characters"};
+    return Error{ErrorCode::kInvalid,
+                 "the runner token in " + path + " is not 16 to 512 printable characters"};
   }
   return token;
 }
@@ -51,25 +51,25 @@ RunnerTokenSource runner_token_source() {
           env::text(setting("SKRIPTOTEKET_RUNNER_TOKEN_FILE"), data_dir + "/runner.token")};
 }
 
-Outcome<std::string> load_runner_token(const RunnerTokenSource& source) {
+Result<std::string> load_runner_token(const RunnerTokenSource& source) {
   if (!source.token.empty()) {
     if (!plausible(source.token)) {
-      return Failure{Failure::Kind::kInvalid,
-                     "SKRIPTOTEKET_RUNNER_TOKEN is not valid: expected 16 to 512 printable "
-                     "characters without spaces"};
+      return Error{ErrorCode::kInvalid,
+                   "SKRIPTOTEKET_RUNNER_TOKEN is not valid: expected 16 to 512 printable "
+                   "characters without spaces"};
     }
     return source.token;
   }
   return read_token_file(source.file);
 }
 
-Outcome<std::string> load_or_create_runner_token(const RunnerTokenSource& source) {
+Result<std::string> load_or_create_runner_token(const RunnerTokenSource& source) {
   if (!source.token.empty() || ::access(source.file.c_str(), F_OK) == 0) {
     return load_runner_token(source);
   }
   unsigned char random[kTokenBytes];
   if (::getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
-    return Failure{Failure::Kind::kInternal, std::string("getrandom: ") + std::strerror(errno)};
+    return Error{ErrorCode::kInternal, std::string("getrandom: ") + std::strerror(errno)};
   }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string token;
@@ -85,15 +85,14 @@ Outcome<std::string> load_or_create_runner_token(const RunnerTokenSource& source
   const int fd = ::open(source.file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return load_runner_token(source);
-    return Failure{Failure::Kind::kUnavailable, "cannot create the runner token file " +
-                                                    source.file + ": " + std::strerror(errno)};
+    return Error{ErrorCode::kUnavailable, "cannot create the runner token file " + source.file +
+                                              ": " + std::strerror(errno)};
   }
   const std::string line = token + "\n";
   const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   ::close(fd);
   if (!written) {
-    return Failure{Failure::Kind::kUnavailable,
-                   "cannot write the runner token file " + source.file};
+    return Error{ErrorCode::kUnavailable, "cannot write the runner token file " + source.file};
   }
   return token;
 }

@@ -22,8 +22,8 @@ struct RunnerTokenSource {
 // The settings above, from the environment.
 RunnerTokenSource runner_token_source();
 // The runner's side: the token, creating the file with a new random one when it is missing.
-Outcome<std::string> load_or_create_runner_token(const RunnerTokenSource& source);
+Result<std::string> load_or_create_runner_token(const RunnerTokenSource& source);
 // The web service's side: the token, or a failure saying where it was looked for.
-Outcome<std::string> load_runner_token(const RunnerTokenSource& source);
+Result<std::string> load_runner_token(const RunnerTokenSource& source);
 
 }  // namespace skriptoteket

@@ -54,8 +54,8 @@ class Fd {
   int fd_ = -1;
 };
 
-Failure os_failure(std::string what) {
-  return Failure{Failure::Kind::kInternal, std::move(what) + ": " + std::strerror(errno)};
+Error os_failure(std::string what) {
+  return Error{ErrorCode::kInternal, std::move(what) + ": " + std::strerror(errno)};
 }
 
 // The first of `candidates` that is an executable file.
@@ -206,7 +206,7 @@ struct SupervisedRun {
 // Watches a run until its main process exits or its time or CPU limit passes, then ends
 // everything it started and reads what is left of its output. Returns the main process's wait
 // status.
-Outcome<int> supervise(const SupervisedRun& run, ScriptOutcome& result) {
+Result<int> supervise(const SupervisedRun& run, ScriptOutcome& result) {
   const pid_t pid = run.pid;
   Fd pidfd(open_pidfd(pid));
   bool out_open = true, err_open = true, exited = false;
@@ -365,40 +365,38 @@ std::optional<SandboxMode> parse_sandbox_mode(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-Outcome<std::unique_ptr<SandboxRunner>> SandboxRunner::create(SandboxRunnerOptions options,
-                                                              tracekit::Tracer& tracer) {
+Result<std::unique_ptr<SandboxRunner>> SandboxRunner::create(SandboxRunnerOptions options,
+                                                             tracekit::Tracer& tracer) {
   std::unique_ptr<SandboxRunner> runner(new SandboxRunner(std::move(options), tracer));
   const SandboxRunnerOptions& o = runner->options_;
   // Fixed system paths rather than PATH: version managers put shims first on PATH that do not
   // work in the clean environment (nor exist in the sandbox, which sees only /usr).
   runner->python_ = find_executable({"/usr/bin/python3", "/usr/local/bin/python3"});
   runner->bash_ = find_executable({"/usr/bin/bash", "/usr/local/bin/bash", "/bin/bash"});
-  if (runner->python_.empty())
-    return Failure{Failure::Kind::kUnavailable, "python3 is not installed"};
-  if (runner->bash_.empty()) return Failure{Failure::Kind::kUnavailable, "bash is not installed"};
+  if (runner->python_.empty()) return Error{ErrorCode::kUnavailable, "python3 is not installed"};
+  if (runner->bash_.empty()) return Error{ErrorCode::kUnavailable, "bash is not installed"};
 
   if (o.mode == SandboxMode::kNone) {
     std::error_code ec;
     fs::create_directories(o.work_root, ec);
     if (ec) {
-      return Failure{Failure::Kind::kInternal, "cannot create the runner's work directory " +
-                                                   o.work_root.string() + ": " + ec.message()};
+      return Error{ErrorCode::kInternal, "cannot create the runner's work directory " +
+                                             o.work_root.string() + ": " + ec.message()};
     }
   } else {
     runner->bwrap_ = o.bwrap_path.empty()
                          ? find_executable({"/usr/bin/bwrap", "/usr/local/bin/bwrap"})
                          : find_executable({o.bwrap_path.c_str()});
     if (runner->bwrap_.empty()) {
-      return Failure{
-          Failure::Kind::kUnavailable,
-          "bubblewrap (" + (o.bwrap_path.empty() ? std::string("bwrap") : o.bwrap_path) +
-              ") is not installed: install it (apt-get install bubblewrap; "
-              "scripts/install-deps.sh does), or set SKRIPTOTEKET_RUNNER_SANDBOX=none to "
-              "run scripts without a sandbox (unsafe: trusted scripts only)"};
+      return Error{ErrorCode::kUnavailable,
+                   "bubblewrap (" + (o.bwrap_path.empty() ? std::string("bwrap") : o.bwrap_path) +
+                       ") is not installed: install it (apt-get install bubblewrap; "
+                       "scripts/install-deps.sh does), or set SKRIPTOTEKET_RUNNER_SANDBOX=none to "
+                       "run scripts without a sandbox (unsafe: trusted scripts only)"};
     }
     runner->prlimit_ = find_executable({"/usr/bin/prlimit"});
     auto filter = compile_seccomp_filter();
-    if (!filter) return filter.failure();
+    if (!filter) return filter.error();
     runner->seccomp_program_ = std::move(filter).value();
   }
 
@@ -406,9 +404,9 @@ Outcome<std::unique_ptr<SandboxRunner>> SandboxRunner::create(SandboxRunnerOptio
   if (cgroups) {
     runner->cgroups_ = std::move(cgroups).value();
   } else if (o.cgroup_mode == "v1" || o.cgroup_mode == "v2") {
-    return cgroups.failure();  // asked for explicitly
+    return cgroups.error();  // asked for explicitly
   } else if (runner->cgroup_reason_.empty()) {
-    runner->cgroup_reason_ = cgroups.failure().message;
+    runner->cgroup_reason_ = cgroups.error().message;
   }
 
   if (o.mode == SandboxMode::kBubblewrap) {
@@ -421,13 +419,13 @@ Outcome<std::unique_ptr<SandboxRunner>> SandboxRunner::create(SandboxRunnerOptio
       std::unique_ptr<Sandbox> waiting;
       if (ahead_of_time) {
         auto started = runner->start(nullptr);
-        if (!started) return started.failure();
+        if (!started) return started.error();
         waiting = std::move(started).value();
       }
       auto trial = runner->run(trial_job, no_span, std::move(waiting));
-      if (!trial) return trial.failure();
+      if (!trial) return trial.error();
       if (trial->exit_code != 0) {
-        return Failure{Failure::Kind::kUnavailable, explain_sandbox_failure(trial->stderr_text)};
+        return Error{ErrorCode::kUnavailable, explain_sandbox_failure(trial->stderr_text)};
       }
     }
     if (o.prepared_sandboxes > 0) {
@@ -459,7 +457,7 @@ std::string_view SandboxRunner::cgroup_version() const noexcept {
   return cgroups_ ? cgroups_->version() : "none";
 }
 
-Outcome<ScriptOutcome> SandboxRunner::execute(const ScriptJob& job) {
+Result<ScriptOutcome> SandboxRunner::execute(const ScriptJob& job) {
   auto span = tracer_.start_span("sandbox_runner.execute");
   span.set_attributes({{"runner.language", to_string(job.language)},
                        {"runner.time_limit_ms", static_cast<int64_t>(job.time_limit.count())},
@@ -467,22 +465,22 @@ Outcome<ScriptOutcome> SandboxRunner::execute(const ScriptJob& job) {
                        {"runner.sandbox", to_string(options_.mode)},
                        {"runner.cgroup", cgroup_version()}});
   if (job.time_limit.count() <= 0 || job.time_limit > options_.max_time_limit) {
-    Failure f{Failure::Kind::kInvalid, "time limit " + std::to_string(job.time_limit.count()) +
-                                           " ms is outside 1.." +
-                                           std::to_string(options_.max_time_limit.count()) + " ms"};
+    Error f{ErrorCode::kInvalid, "time limit " + std::to_string(job.time_limit.count()) +
+                                     " ms is outside 1.." +
+                                     std::to_string(options_.max_time_limit.count()) + " ms"};
     span.set_status(tracekit::StatusCode::kError, f.message);
     return f;
   }
-  Outcome<ScriptOutcome> outcome = run(job, span, pool_ ? pool_->take() : nullptr);
+  Result<ScriptOutcome> outcome = run(job, span, pool_ ? pool_->take() : nullptr);
   if (!outcome) {
-    span.set_status(tracekit::StatusCode::kError, outcome.failure().message);
+    span.set_status(tracekit::StatusCode::kError, outcome.error().message);
   } else {
     span.set_attribute("process.exit_code", static_cast<int64_t>(outcome->exit_code));
   }
   return outcome;
 }
 
-Outcome<std::unique_ptr<SandboxRunner::Sandbox>> SandboxRunner::start(const ScriptJob* job) {
+Result<std::unique_ptr<SandboxRunner::Sandbox>> SandboxRunner::start(const ScriptJob* job) {
   const bool sandboxed = options_.mode == SandboxMode::kBubblewrap;
   auto sandbox = std::make_unique<Sandbox>();
   sandbox->id = new_sandbox_id();
@@ -569,7 +567,7 @@ Outcome<std::unique_ptr<SandboxRunner::Sandbox>> SandboxRunner::start(const Scri
   if (cgroups_) {
     auto created = cgroups_->create(sandbox->id, {.memory_bytes = options_.memory_bytes,
                                                   .max_processes = options_.max_processes});
-    if (!created) return created.failure();
+    if (!created) return created.error();
     sandbox->cgroup = std::move(created).value();
   }
 
@@ -640,8 +638,8 @@ bool SandboxRunner::hand_over(Sandbox& sandbox, const ScriptJob& job) {
   return sent;
 }
 
-Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& span,
-                                          std::unique_ptr<Sandbox> waiting) {
+Result<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& span,
+                                         std::unique_ptr<Sandbox> waiting) {
   const bool sandboxed = options_.mode == SandboxMode::kBubblewrap;
   // A sandbox started ahead of time takes the script if it can (the launcher reads it as a shell
   // string, which ends at a NUL byte); otherwise one is started with the script in it.
@@ -668,7 +666,7 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
   const bool prepared = sandbox != nullptr;
   if (!sandbox) {
     auto started = start(&job);
-    if (!started) return started.failure();
+    if (!started) return started.error();
     sandbox = std::move(started).value();
   }
   const auto started = Clock::now();
@@ -692,7 +690,7 @@ Outcome<ScriptOutcome> SandboxRunner::run(const ScriptJob& job, tracekit::Span& 
        .cpu_budget_ns = cpu_before + static_cast<uint64_t>(job.time_limit.count()) * 1'000'000},
       result);
   sandbox->reaped = true;  // supervise() waits for the main process in every case
-  if (!status) return status.failure();
+  if (!status) return status.error();
   result.duration = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
   apply_wait_status(status.value(), sandboxed, result);
   if (const RunCgroup* cgroup = sandbox->cgroup.get()) {

@@ -65,11 +65,11 @@ class SandboxRunner final : public ScriptRunner {
   // Finds the interpreters (and bwrap), compiles the seccomp filter, sets up the cgroups, and
   // runs a trial script in the sandbox: a runner that cannot sandbox refuses to start, with an
   // error naming the cause and the fix.
-  static Outcome<std::unique_ptr<SandboxRunner>> create(SandboxRunnerOptions options,
-                                                        tracekit::Tracer& tracer);
+  static Result<std::unique_ptr<SandboxRunner>> create(SandboxRunnerOptions options,
+                                                       tracekit::Tracer& tracer);
   ~SandboxRunner() override;
 
-  Outcome<ScriptOutcome> execute(const ScriptJob& job) override;
+  Result<ScriptOutcome> execute(const ScriptJob& job) override;
   std::string_view name() const noexcept override { return "sandbox_runner"; }
   const SandboxRunnerOptions& options() const noexcept { return options_; }
   // "v1" or "v2" when whole-sandbox limits come from cgroups; "none" otherwise, and
@@ -85,11 +85,11 @@ class SandboxRunner final : public ScriptRunner {
   struct Sandbox;
   SandboxRunner(SandboxRunnerOptions options, tracekit::Tracer& tracer);
   // Starts a sandbox for `job`, or (nullptr) one whose launcher waits for a script.
-  Outcome<std::unique_ptr<Sandbox>> start(const ScriptJob* job);
+  Result<std::unique_ptr<Sandbox>> start(const ScriptJob* job);
   bool hand_over(Sandbox& sandbox, const ScriptJob& job);
   // Runs `job` in `waiting` when given and able to take it, else in a sandbox started for it.
-  Outcome<ScriptOutcome> run(const ScriptJob& job, tracekit::Span& span,
-                             std::unique_ptr<Sandbox> waiting);
+  Result<ScriptOutcome> run(const ScriptJob& job, tracekit::Span& span,
+                            std::unique_ptr<Sandbox> waiting);
 
   SandboxRunnerOptions options_;
   tracekit::Tracer& tracer_;

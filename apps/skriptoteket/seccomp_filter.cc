@@ -39,9 +39,9 @@ struct ContextDeleter {
 };
 using Context = std::unique_ptr<void, ContextDeleter>;
 
-Failure seccomp_failure(const std::string& what, int rc) {
-  return Failure{Failure::Kind::kUnavailable,
-                 "seccomp filter: " + what + ": " + std::strerror(rc < 0 ? -rc : rc)};
+Error seccomp_failure(const std::string& what, int rc) {
+  return Error{ErrorCode::kUnavailable,
+               "seccomp filter: " + what + ": " + std::strerror(rc < 0 ? -rc : rc)};
 }
 
 }  // namespace
@@ -50,9 +50,9 @@ std::span<const std::string_view> denied_syscalls() noexcept {
   return kDenied;
 }
 
-Outcome<std::string> compile_seccomp_filter() {
+Result<std::string> compile_seccomp_filter() {
   Context ctx(seccomp_init(SCMP_ACT_ALLOW));
-  if (!ctx) return Failure{Failure::Kind::kUnavailable, "seccomp filter: seccomp_init failed"};
+  if (!ctx) return Error{ErrorCode::kUnavailable, "seccomp filter: seccomp_init failed"};
   const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
   for (std::string_view name : kDenied) {
     const int nr = seccomp_syscall_resolve_name(std::string(name).c_str());

@@ -22,6 +22,6 @@ std::span<const std::string_view> denied_syscalls() noexcept;
 // The compiled filter (for the native architecture; system calls of any other ABI kill the
 // process), ready to be written to the descriptor bubblewrap reads. Fails when libseccomp
 // cannot build it.
-Outcome<std::string> compile_seccomp_filter();
+Result<std::string> compile_seccomp_filter();
 
 }  // namespace skriptoteket

@@ -15,7 +15,7 @@ std::string text(const Variable& variable, std::string fallback) {
   return v && !v->empty() ? std::move(*v) : std::move(fallback);
 }
 
-Outcome<uint64_t> number(const Variable& variable, uint64_t fallback, uint64_t min, uint64_t max) {
+Result<uint64_t> number(const Variable& variable, uint64_t fallback, uint64_t min, uint64_t max) {
   const std::string name(variable.name);
   auto v = read_env(variable);
   if (!v || v->empty()) return fallback;
@@ -27,14 +27,14 @@ Outcome<uint64_t> number(const Variable& variable, uint64_t fallback, uint64_t m
     if (ok) n = n * 10 + static_cast<uint64_t>(c - '0');
   }
   if (!ok || n < min || n > max) {
-    return Failure{Failure::Kind::kInvalid, name + "=\"" + s +
-                                                "\" is not valid: expected a whole number from " +
-                                                std::to_string(min) + " to " + std::to_string(max)};
+    return Error{ErrorCode::kInvalid, name + "=\"" + s +
+                                          "\" is not valid: expected a whole number from " +
+                                          std::to_string(min) + " to " + std::to_string(max)};
   }
   return n;
 }
 
-Outcome<bool> flag(const Variable& variable, bool fallback) {
+Result<bool> flag(const Variable& variable, bool fallback) {
   const std::string name(variable.name);
   auto v = read_env(variable);
   if (!v || v->empty()) return fallback;
@@ -43,8 +43,7 @@ Outcome<bool> flag(const Variable& variable, bool fallback) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
   if (s == "false" || s == "0" || s == "no" || s == "off") return false;
-  return Failure{Failure::Kind::kInvalid,
-                 name + "=\"" + *v + "\" is not valid: expected true or false"};
+  return Error{ErrorCode::kInvalid, name + "=\"" + *v + "\" is not valid: expected true or false"};
 }
 
 namespace {
@@ -66,11 +65,11 @@ tracekit::ConfigOptions service_config_options() {
   return options;
 }
 
-Outcome<bool> configure_service_tracing() {
+Result<bool> configure_service_tracing() {
   auto config = tracekit::Config::from_env(service_config_options());
-  if (!config) return Failure{Failure::Kind::kInvalid, config.error().message};
+  if (!config) return Error{ErrorCode::kInvalid, config.error().message};
   if (auto r = tracekit::configure_tracing(*config); !r) {
-    return Failure{Failure::Kind::kInvalid, r.error().message};
+    return Error{ErrorCode::kInvalid, r.error().message};
   }
   return true;
 }

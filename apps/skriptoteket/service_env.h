@@ -16,8 +16,8 @@ using tracekit::config::Variable;
 
 // Read one registered variable (`setting("NAME")`); an empty value counts as unset.
 std::string text(const Variable& variable, std::string fallback);
-Outcome<uint64_t> number(const Variable& variable, uint64_t fallback, uint64_t min, uint64_t max);
-Outcome<bool> flag(const Variable& variable, bool fallback);
+Result<uint64_t> number(const Variable& variable, uint64_t fallback, uint64_t min, uint64_t max);
+Result<bool> flag(const Variable& variable, bool fallback);
 
 // What Skriptoteket asks of tracekit explicitly, the seed's variables and defaults: service.name
 // from SERVICE_NAME (else "skriptoteket"), service.version from SERVICE_VERSION (else the
@@ -25,7 +25,7 @@ Outcome<bool> flag(const Variable& variable, bool fallback);
 // beat OTEL_RESOURCE_ATTRIBUTES, the defaults do not; OTEL_SERVICE_NAME beats SERVICE_NAME.
 tracekit::ConfigOptions service_config_options();
 // configure_tracing() with service_config_options().
-Outcome<bool> configure_service_tracing();
+Result<bool> configure_service_tracing();
 
 // Writes "<port>\n" to the file named by SKRIPTOTEKET_PORT_FILE, if set (atomically, so a
 // reader never sees half a number): how tests and scripts learn an ephemeral port.

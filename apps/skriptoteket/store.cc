@@ -55,8 +55,8 @@ constexpr const char* kMigrations[] = {
 };
 static_assert(std::size(kMigrations) == Store::kSchemaVersion);
 
-Failure internal(std::string what, sqlite3* db) {
-  return Failure{Failure::Kind::kInternal, std::move(what) + ": " + sqlite3_errmsg(db)};
+Error internal(std::string what, sqlite3* db) {
+  return Error{ErrorCode::kInternal, std::move(what) + ": " + sqlite3_errmsg(db)};
 }
 
 }  // namespace
@@ -127,7 +127,7 @@ class Query {
   int rc() const noexcept { return rc_; }
   // The extended code distinguishes a UNIQUE violation from other constraint failures.
   int extended_rc() const noexcept { return sqlite3_extended_errcode(db_); }
-  Failure failure(std::string what) const { return internal(std::move(what), db_); }
+  Error failure(std::string what) const { return internal(std::move(what), db_); }
 
  private:
   void fail() {
@@ -195,28 +195,28 @@ Store::~Store() {
   sqlite3_close_v2(db_);
 }
 
-Outcome<std::unique_ptr<Store>> Store::open(const std::string& path, tracekit::Tracer& tracer) {
-  if (path.empty()) return Failure{Failure::Kind::kInvalid, "the database path is empty"};
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, tracekit::Tracer& tracer) {
+  if (path.empty()) return Error{ErrorCode::kInvalid, "the database path is empty"};
   // The start-up work (PRAGMAs, migrations) is one trace under this span, not a trace per
   // statement that would bury the requests in the viewer's list.
   return tracer.in_span("store.open", [&](tracekit::ScopedSpan& span) {
     span.set_attributes(
         {{"db.system", "sqlite"}, {"db.name", std::filesystem::path(path).filename().string()}});
     auto opened = open_traced(path, tracer);
-    if (!opened) span.set_status(tracekit::StatusCode::kError, opened.failure().message);
+    if (!opened) span.set_status(tracekit::StatusCode::kError, opened.error().message);
     return opened;
   });
 }
 
-Outcome<std::unique_ptr<Store>> Store::open_traced(const std::string& path,
-                                                   tracekit::Tracer& tracer) {
+Result<std::unique_ptr<Store>> Store::open_traced(const std::string& path,
+                                                  tracekit::Tracer& tracer) {
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
     if (ec) {
-      return Failure{Failure::Kind::kInternal,
-                     "cannot create the data directory " + parent.string() + ": " + ec.message()};
+      return Error{ErrorCode::kInternal,
+                   "cannot create the data directory " + parent.string() + ": " + ec.message()};
     }
   }
   sqlite3* db = nullptr;
@@ -226,7 +226,7 @@ Outcome<std::unique_ptr<Store>> Store::open_traced(const std::string& path,
     std::string message =
         "cannot open the database " + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close_v2(db);
-    return Failure{Failure::Kind::kInternal, std::move(message)};
+    return Error{ErrorCode::kInternal, std::move(message)};
   }
   std::unique_ptr<Store> store(new Store(db, path, tracer));
   // Another process (a second web instance, the sqlite3 shell) may hold the write lock briefly.
@@ -234,15 +234,15 @@ Outcome<std::unique_ptr<Store>> Store::open_traced(const std::string& path,
   {
     Query wal(*store, "PRAGMA", "", "PRAGMA journal_mode=WAL");
     if (wal.step() != SQLITE_ROW || wal.text(0) != "wal") {
-      return Failure{Failure::Kind::kInternal,
-                     "cannot switch " + path + " to WAL mode: " + std::string(sqlite3_errmsg(db))};
+      return Error{ErrorCode::kInternal,
+                   "cannot switch " + path + " to WAL mode: " + std::string(sqlite3_errmsg(db))};
     }
   }
   if (!Query(*store, "PRAGMA", "", "PRAGMA foreign_keys=ON").run() ||
       !Query(*store, "PRAGMA", "", "PRAGMA synchronous=NORMAL").run()) {
     return internal("cannot configure " + path, db);
   }
-  if (auto migrated = store->migrate(); !migrated) return migrated.failure();
+  if (auto migrated = store->migrate(); !migrated) return migrated.error();
   return store;
 }
 
@@ -252,7 +252,7 @@ int Store::schema_version() {
   return q.step() == SQLITE_ROW ? static_cast<int>(q.int64(0)) : -1;
 }
 
-Outcome<bool> Store::migrate() {
+Result<bool> Store::migrate() {
   auto span = tracer_.start_as_current_span("store.migrate");  // a child of store.open
   int current = 0;
   {
@@ -262,9 +262,9 @@ Outcome<bool> Store::migrate() {
   }
   span.set_attribute("db.schema.from", static_cast<int64_t>(current));
   if (current > kSchemaVersion) {
-    return Failure{Failure::Kind::kInternal,
-                   path_ + " has schema version " + std::to_string(current) +
-                       ", newer than this program's " + std::to_string(kSchemaVersion)};
+    return Error{ErrorCode::kInternal, path_ + " has schema version " + std::to_string(current) +
+                                           ", newer than this program's " +
+                                           std::to_string(kSchemaVersion)};
   }
   for (int v = current; v < kSchemaVersion; ++v) {
     Transaction tx(*this);
@@ -279,8 +279,8 @@ Outcome<bool> Store::migrate() {
                            {"db.statement", kMigrations[v]}});
       char* error = nullptr;
       if (sqlite3_exec(db_, kMigrations[v], nullptr, nullptr, &error) != SQLITE_OK) {
-        Failure f{Failure::Kind::kInternal, "migration to schema version " + std::to_string(v + 1) +
-                                                " failed: " + (error ? error : "unknown error")};
+        Error f{ErrorCode::kInternal, "migration to schema version " + std::to_string(v + 1) +
+                                          " failed: " + (error ? error : "unknown error")};
         step.set_status(tracekit::StatusCode::kError, f.message);
         sqlite3_free(error);
         return f;
@@ -296,7 +296,7 @@ Outcome<bool> Store::migrate() {
   return true;
 }
 
-Outcome<Tool> Store::create_tool(const NewTool& tool) {
+Result<Tool> Store::create_tool(const NewTool& tool) {
   std::lock_guard lock(mutex_);
   Tool created{new_uuid(), tool.slug, tool.title, tool.description, now_ms()};
   Query q(*this, "INSERT", "tools",
@@ -305,14 +305,14 @@ Outcome<Tool> Store::create_tool(const NewTool& tool) {
   q.bind(5, created.created_at_ms);
   if (!q.run()) {
     if (q.extended_rc() == SQLITE_CONSTRAINT_UNIQUE) {
-      return Failure{Failure::Kind::kConflict, "a tool with slug '" + tool.slug + "' exists"};
+      return Error{ErrorCode::kConflict, "a tool with slug '" + tool.slug + "' exists"};
     }
     return q.failure("cannot create the tool");
   }
   return created;
 }
 
-Outcome<std::vector<Tool>> Store::list_tools() {
+Result<std::vector<Tool>> Store::list_tools() {
   std::lock_guard lock(mutex_);
   const std::string sql =
       std::string("SELECT ") + kToolColumns + " FROM tools ORDER BY created_at_ms, slug";
@@ -325,19 +325,19 @@ Outcome<std::vector<Tool>> Store::list_tools() {
   return tools;
 }
 
-Outcome<Tool> Store::get_tool(const std::string& id) {
+Result<Tool> Store::get_tool(const std::string& id) {
   std::lock_guard lock(mutex_);
   const std::string sql = std::string("SELECT ") + kToolColumns + " FROM tools WHERE id = ?";
   Query q(*this, "SELECT", "tools", sql.c_str());
   q.bind(1, id);
   const int rc = q.step();
   if (rc == SQLITE_ROW) return read_tool(q);
-  if (rc == SQLITE_DONE) return Failure{Failure::Kind::kNotFound, "no tool with id " + id};
+  if (rc == SQLITE_DONE) return Error{ErrorCode::kNotFound, "no tool with id " + id};
   return q.failure("cannot read the tool");
 }
 
-Outcome<ToolVersion> Store::create_version(const std::string& tool_id, Language language,
-                                           const std::string& source) {
+Result<ToolVersion> Store::create_version(const std::string& tool_id, Language language,
+                                          const std::string& source) {
   std::lock_guard lock(mutex_);
   Transaction tx(*this);
   if (!tx.began()) return internal("cannot begin a transaction", db_);
@@ -345,7 +345,7 @@ Outcome<ToolVersion> Store::create_version(const std::string& tool_id, Language 
     Query exists(*this, "SELECT", "tools", "SELECT 1 FROM tools WHERE id = ?");
     exists.bind(1, tool_id);
     const int rc = exists.step();
-    if (rc == SQLITE_DONE) return Failure{Failure::Kind::kNotFound, "no tool with id " + tool_id};
+    if (rc == SQLITE_DONE) return Error{ErrorCode::kNotFound, "no tool with id " + tool_id};
     if (rc != SQLITE_ROW) return exists.failure("cannot read the tool");
   }
   ToolVersion created{new_uuid(), tool_id, language, source, now_ms()};
@@ -359,7 +359,7 @@ Outcome<ToolVersion> Store::create_version(const std::string& tool_id, Language 
   return created;
 }
 
-Outcome<ToolVersion> Store::get_version(const std::string& tool_id, const std::string& version_id) {
+Result<ToolVersion> Store::get_version(const std::string& tool_id, const std::string& version_id) {
   std::lock_guard lock(mutex_);
   const std::string sql =
       std::string("SELECT ") + kVersionColumns + " FROM tool_versions WHERE id = ? AND tool_id = ?";
@@ -368,12 +368,12 @@ Outcome<ToolVersion> Store::get_version(const std::string& tool_id, const std::s
   const int rc = q.step();
   if (rc == SQLITE_ROW) return read_version(q);
   if (rc == SQLITE_DONE) {
-    return Failure{Failure::Kind::kNotFound, "no version " + version_id + " of tool " + tool_id};
+    return Error{ErrorCode::kNotFound, "no version " + version_id + " of tool " + tool_id};
   }
   return q.failure("cannot read the version");
 }
 
-Outcome<Run> Store::create_run(const ToolVersion& version) {
+Result<Run> Store::create_run(const ToolVersion& version) {
   std::lock_guard lock(mutex_);
   Run run;
   run.id = new_uuid();
@@ -388,14 +388,14 @@ Outcome<Run> Store::create_run(const ToolVersion& version) {
   q.bind(5, run.queued_at_ms);
   if (!q.run()) {
     if ((q.extended_rc() & 0xFF) == SQLITE_CONSTRAINT) {
-      return Failure{Failure::Kind::kNotFound, "no version " + version.id};
+      return Error{ErrorCode::kNotFound, "no version " + version.id};
     }
     return q.failure("cannot create the run");
   }
   return run;
 }
 
-Outcome<Run> Store::start_run(const std::string& run_id) {
+Result<Run> Store::start_run(const std::string& run_id) {
   std::lock_guard lock(mutex_);
   Query q(*this, "UPDATE", "runs",
           "UPDATE runs SET status = ?, started_at_ms = ? WHERE id = ? AND status = ?");
@@ -403,12 +403,12 @@ Outcome<Run> Store::start_run(const std::string& run_id) {
   q.bind(4, to_string(RunStatus::kQueued));
   if (!q.run()) return q.failure("cannot start the run");
   if (sqlite3_changes(db_) != 1) {
-    return Failure{Failure::Kind::kConflict, "run " + run_id + " is not queued"};
+    return Error{ErrorCode::kConflict, "run " + run_id + " is not queued"};
   }
   return load_run(run_id);
 }
 
-Outcome<Run> Store::finish_run(const std::string& run_id, const RunResult& result) {
+Result<Run> Store::finish_run(const std::string& run_id, const RunResult& result) {
   std::lock_guard lock(mutex_);
   Query q(*this, "UPDATE", "runs",
           "UPDATE runs SET status = ?, exit_code = ?, stdout = ?, stderr = ?, stdout_truncated = ?,"
@@ -425,24 +425,24 @@ Outcome<Run> Store::finish_run(const std::string& run_id, const RunResult& resul
   q.bind(14, to_string(RunStatus::kRunning));
   if (!q.run()) return q.failure("cannot finish the run");
   if (sqlite3_changes(db_) != 1) {
-    return Failure{Failure::Kind::kConflict, "run " + run_id + " is not running"};
+    return Error{ErrorCode::kConflict, "run " + run_id + " is not running"};
   }
   return load_run(run_id);
 }
 
-Outcome<Run> Store::get_run(const std::string& id) {
+Result<Run> Store::get_run(const std::string& id) {
   std::lock_guard lock(mutex_);
   return load_run(id);
 }
 
-Outcome<Run> Store::load_run(const std::string& id) {
+Result<Run> Store::load_run(const std::string& id) {
   Query q(*this, "SELECT", "runs",
           "SELECT id, tool_id, version_id, status, exit_code, stdout, stderr, stdout_truncated,"
           " stderr_truncated, error, queued_at_ms, started_at_ms, finished_at_ms, signal,"
           " oom_killed, cpu_limit_exceeded, process_limit_reached FROM runs WHERE id = ?");
   q.bind(1, id);
   const int rc = q.step();
-  if (rc == SQLITE_DONE) return Failure{Failure::Kind::kNotFound, "no run with id " + id};
+  if (rc == SQLITE_DONE) return Error{ErrorCode::kNotFound, "no run with id " + id};
   if (rc != SQLITE_ROW) return q.failure("cannot read the run");
   Run run;
   run.id = q.text(0);

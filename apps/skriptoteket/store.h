@@ -49,36 +49,36 @@ class Store {
 
   // Opens (creating the file and its directory if needed) and migrates. `tracer` must outlive
   // the store.
-  static Outcome<std::unique_ptr<Store>> open(const std::string& path, tracekit::Tracer& tracer);
+  static Result<std::unique_ptr<Store>> open(const std::string& path, tracekit::Tracer& tracer);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  Outcome<Tool> create_tool(const NewTool& tool);  // kConflict when the slug is taken
-  Outcome<std::vector<Tool>> list_tools();
-  Outcome<Tool> get_tool(const std::string& id);  // kNotFound
+  Result<Tool> create_tool(const NewTool& tool);  // kConflict when the slug is taken
+  Result<std::vector<Tool>> list_tools();
+  Result<Tool> get_tool(const std::string& id);  // kNotFound
   // kNotFound when the tool does not exist.
-  Outcome<ToolVersion> create_version(const std::string& tool_id, Language language,
-                                      const std::string& source);
+  Result<ToolVersion> create_version(const std::string& tool_id, Language language,
+                                     const std::string& source);
   // kNotFound unless the version exists and belongs to the tool.
-  Outcome<ToolVersion> get_version(const std::string& tool_id, const std::string& version_id);
+  Result<ToolVersion> get_version(const std::string& tool_id, const std::string& version_id);
   // A new run of `version`, queued.
-  Outcome<Run> create_run(const ToolVersion& version);
+  Result<Run> create_run(const ToolVersion& version);
   // queued -> running. kConflict if the run is not queued.
-  Outcome<Run> start_run(const std::string& run_id);
+  Result<Run> start_run(const std::string& run_id);
   // running -> a final status. kConflict if the run is not running.
-  Outcome<Run> finish_run(const std::string& run_id, const RunResult& result);
-  Outcome<Run> get_run(const std::string& id);
+  Result<Run> finish_run(const std::string& run_id, const RunResult& result);
+  Result<Run> get_run(const std::string& id);
 
   int schema_version();
   const std::string& path() const noexcept { return path_; }
 
  private:
-  static Outcome<std::unique_ptr<Store>> open_traced(const std::string& path,
-                                                     tracekit::Tracer& tracer);
+  static Result<std::unique_ptr<Store>> open_traced(const std::string& path,
+                                                    tracekit::Tracer& tracer);
   Store(sqlite3* db, std::string path, tracekit::Tracer& tracer);
-  Outcome<bool> migrate();
-  Outcome<Run> load_run(const std::string& id);  // mutex held
+  Result<bool> migrate();
+  Result<Run> load_run(const std::string& id);  // mutex held
   friend class Query;
 
   sqlite3* db_;

@@ -28,7 +28,7 @@ int fail(const std::string& message, int code = 2) {
 int main() {
   using namespace skriptoteket;
   if (auto r = tracekit::log::configure_from_env(); !r) return fail(r.error().message);
-  if (auto r = env::configure_service_tracing(); !r) return fail(r.failure().message);
+  if (auto r = env::configure_service_tracing(); !r) return fail(r.error().message);
 
   auto port = env::number(setting("SKRIPTOTEKET_WEB_PORT"), 8080, 0, 65535);
   auto workers = env::number(setting("SKRIPTOTEKET_WORKERS"), 8, 1, 256);
@@ -38,12 +38,12 @@ int main() {
   auto default_limit =
       env::number(setting("SKRIPTOTEKET_DEFAULT_TIME_LIMIT_MS"), 10000, 1, 3600000);
   auto test_endpoint = env::flag(setting("SKRIPTOTEKET_TRACECONTEXT_TEST"), false);
-  for (const Failure* f :
-       {port.ok() ? nullptr : &port.failure(), workers.ok() ? nullptr : &workers.failure(),
-        max_script.ok() ? nullptr : &max_script.failure(),
-        max_limit.ok() ? nullptr : &max_limit.failure(),
-        default_limit.ok() ? nullptr : &default_limit.failure(),
-        test_endpoint.ok() ? nullptr : &test_endpoint.failure()}) {
+  for (const Error* f :
+       {port.ok() ? nullptr : &port.error(), workers.ok() ? nullptr : &workers.error(),
+        max_script.ok() ? nullptr : &max_script.error(),
+        max_limit.ok() ? nullptr : &max_limit.error(),
+        default_limit.ok() ? nullptr : &default_limit.error(),
+        test_endpoint.ok() ? nullptr : &test_endpoint.error()}) {
     if (f) return fail(f->message);
   }
   if (default_limit.value() > max_limit.value()) {
@@ -52,7 +52,7 @@ int main() {
 
   const std::string db_path = Store::default_path();
   auto store = Store::open(db_path, tracekit::get_tracer("skriptoteket.store"));
-  if (!store) return fail(store.failure().message);
+  if (!store) return fail(store.error().message);
   const std::string runner_url =
       env::text(setting("SKRIPTOTEKET_RUNNER_URL"), "http://127.0.0.1:8081");
   RemoteRunner runner(runner_url, runner_token_source());

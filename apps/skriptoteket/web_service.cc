@@ -141,7 +141,7 @@ void WebService::install(tracekit::http::Server& server) {
 
 Response WebService::list_tools(Request&) {
   auto tools = store_.list_tools();
-  if (!tools) return api::from_failure(tools.failure());
+  if (!tools) return api::from_error(tools.error());
   json::array items;
   for (const auto& t : tools.value())
     items.push_back(api::to_json(t));
@@ -164,7 +164,7 @@ Response WebService::create_tool(Request& request) {
   }
   if (!fields.ok()) return fields.response();
   auto tool = store_.create_tool({*slug, *title, description.value_or("")});
-  if (!tool) return api::from_failure(tool.failure());
+  if (!tool) return api::from_error(tool.error());
   tracekit::current_span().set_attribute("tool.id", tool->id);
   log_.info("tool.created", {{"tool_id", tool->id}, {"slug", tool->slug}});
   return api::json(201, api::to_json(tool.value()));
@@ -176,7 +176,7 @@ Response WebService::get_tool(Request& request) {
   if (!uuid_param(request, "id", id, problem)) return problem;
   tracekit::current_span().set_attribute("tool.id", id);
   auto tool = store_.get_tool(id);
-  if (!tool) return api::from_failure(tool.failure());
+  if (!tool) return api::from_error(tool.error());
   return api::json(200, api::to_json(tool.value()));
 }
 
@@ -205,7 +205,7 @@ Response WebService::create_version(Request& request) {
   if (source && source->empty()) fields.problem("source must not be empty");
   if (!fields.ok()) return fields.response();
   auto version = store_.create_version(tool_id, *language, *source);
-  if (!version) return api::from_failure(version.failure());
+  if (!version) return api::from_error(version.error());
   tracekit::current_span().set_attribute("version.id", version->id);
   log_.info("version.created", {{"tool_id", tool_id}, {"version_id", version->id}});
   return api::json(201, api::to_json(version.value()));
@@ -219,7 +219,7 @@ Response WebService::get_version(Request& request) {
     return problem;
   }
   auto version = store_.get_version(tool_id, version_id);
-  if (!version) return api::from_failure(version.failure());
+  if (!version) return api::from_error(version.error());
   return api::json(200, api::to_json(version.value()));
 }
 
@@ -251,17 +251,17 @@ Response WebService::execute_tool_version(tracekit::Span& span, const std::strin
 
   // A step that fails ends the operation: ERROR with the reason, as the seed's `with` block
   // records an exception.
-  auto failed = [&span](const Failure& failure) {
+  auto failed = [&span](const Error& failure) {
     span.set_status(tracekit::StatusCode::kError, failure.message);
     span.record_exception("skriptoteket::Failure", failure.message);
-    return api::from_failure(failure);
+    return api::from_error(failure);
   };
   auto version = store_.get_version(tool_id, version_id);
-  if (!version) return failed(version.failure());
+  if (!version) return failed(version.error());
   auto queued = store_.create_run(version.value());
-  if (!queued) return failed(queued.failure());
+  if (!queued) return failed(queued.error());
   auto running = store_.start_run(queued->id);
-  if (!running) return failed(running.failure());
+  if (!running) return failed(running.error());
 
   auto outcome =
       runner_.execute({version->language, version->source, std::chrono::milliseconds(limit_ms)});
@@ -280,21 +280,21 @@ Response WebService::execute_tool_version(tracekit::Span& span, const std::strin
   } else {
     // The run is recorded as failed either way: no run stays "running" forever.
     result.status = RunStatus::kFailed;
-    result.error = outcome.failure().message;
+    result.error = outcome.error().message;
   }
   auto finished = store_.finish_run(queued->id, result);
-  if (!finished) return failed(finished.failure());
+  if (!finished) return failed(finished.error());
 
   span.set_attribute("run.id", finished->id);
   span.set_attribute("run.status", to_string(finished->status));
   if (!outcome) {
-    span.set_status(tracekit::StatusCode::kError, outcome.failure().message);
+    span.set_status(tracekit::StatusCode::kError, outcome.error().message);
     log_.error("tool_version.execution_failed", {{"tool_id", tool_id},
                                                  {"version_id", version_id},
                                                  {"run_id", finished->id},
-                                                 {"error", outcome.failure().message}});
+                                                 {"error", outcome.error().message}});
     json::object body_out{{"error", "runner_unavailable"},
-                          {"detail", outcome.failure().message},
+                          {"detail", outcome.error().message},
                           {"run", api::to_json(finished.value())}};
     return api::json(502, body_out);
   }
@@ -314,7 +314,7 @@ Response WebService::get_run(Request& request) {
   if (!uuid_param(request, "id", id, problem)) return problem;
   tracekit::current_span().set_attribute("run.id", id);
   auto run = store_.get_run(id);
-  if (!run) return api::from_failure(run.failure());
+  if (!run) return api::from_error(run.error());
   return api::json(200, api::to_json(run.value()));
 }
 

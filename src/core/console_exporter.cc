@@ -17,7 +17,8 @@ Result<std::unique_ptr<ConsoleSpanExporter>> ConsoleSpanExporter::open_file(
     const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "a");
   if (!f) {
-    return Error{"cannot open \"" + path + "\" for the console exporter: " + std::strerror(errno)};
+    return Error{ErrorCode::kUnavailable,
+                 "cannot open \"" + path + "\" for the console exporter: " + std::strerror(errno)};
   }
   return std::unique_ptr<ConsoleSpanExporter>(new ConsoleSpanExporter(f, true));
 }

@@ -368,8 +368,10 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Client::Impl::connect(
     auto [rec, results] = co_await resolver->async_resolve(u.host, std::to_string(u.port), kTuple);
     timer.cancel();
     if (rec) {
-      co_return Error{"resolve " + where + " failed: " +
-                      reason(rec == asio::error::operation_aborted ? beast::error::timeout : rec)};
+      co_return Error{
+          ErrorCode::kUnavailable,
+          "resolve " + where + " failed: " +
+              reason(rec == asio::error::operation_aborted ? beast::error::timeout : rec)};
     }
     for (const auto& r : results)
       endpoints.push_back(r.endpoint());
@@ -377,7 +379,7 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Client::Impl::connect(
   beast::tcp_stream stream(executor);
   stream.expires_at(connect_deadline);
   auto [cec, ep] = co_await stream.async_connect(endpoints, kTuple);
-  if (cec) co_return Error{"connect " + where + " failed: " + reason(cec)};
+  if (cec) co_return Error{ErrorCode::kUnavailable, "connect " + where + " failed: " + reason(cec)};
   peer_ip = ep.address().to_string();
   stream.socket().set_option(tcp::no_delay(true), ec);
   if (!tls_ctx) co_return std::make_unique<Connection>(std::move(stream));
@@ -391,8 +393,8 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Client::Impl::connect(
   // times out like one that never accepts.
   auto [hec] = co_await tls_stream.async_handshake(asio::ssl::stream_base::client, kTuple);
   if (hec) {
-    co_return Error{"TLS handshake with " + where +
-                    " failed: " + handshake_failure(tls_stream, hec)};
+    co_return Error{ErrorCode::kUnavailable, "TLS handshake with " + where +
+                                                 " failed: " + handshake_failure(tls_stream, hec)};
   }
   co_return conn;
 }
@@ -435,7 +437,7 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
     span.set_status(StatusCode::kError, message);
     if (stable_names) span.set_attribute("error.type", "request_failed");
     span.end();
-    return Error{std::move(message)};
+    return Error{ErrorCode::kUnavailable, std::move(message)};
   };
 
   std::shared_ptr<asio::ssl::context> tls_ctx;

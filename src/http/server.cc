@@ -633,7 +633,7 @@ void Server::add_blocking_route(std::string_view method, std::string_view patter
 
 Result<void> Server::start() {
   Impl& s = *impl_;
-  if (s.started.load()) return Error{"server already started"};
+  if (s.started.load()) return Error{ErrorCode::kConflict, "server already started"};
   if (!s.router.first_error().empty()) return Error{s.router.first_error()};
   if (!s.options.static_dir.empty()) {
     std::error_code ec;
@@ -655,9 +655,9 @@ Result<void> Server::start() {
   s.acceptor.open(endpoint.protocol(), ec);
   if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) s.acceptor.bind(endpoint, ec);
-  if (ec) return Error{"cannot bind " + where + ": " + ec.message()};
+  if (ec) return Error{ErrorCode::kUnavailable, "cannot bind " + where + ": " + ec.message()};
   s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Error{"cannot listen on " + where + ": " + ec.message()};
+  if (ec) return Error{ErrorCode::kUnavailable, "cannot listen on " + where + ": " + ec.message()};
   s.bound_port = s.acceptor.local_endpoint().port();
   s.workers.emplace(std::max(1u, s.options.worker_threads));
   s.work.emplace(s.io.get_executor());

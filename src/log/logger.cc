@@ -195,7 +195,7 @@ Result<void> configure_from_env() {
   auto v = config::read_env(config::library_variable("LOG_LEVEL"));
   if (!v || v->empty()) return {};
   auto parsed = parse_level(*v);
-  if (!parsed) return Error{"LOG_LEVEL: " + parsed.error().message};
+  if (!parsed) return parsed.error().with_prefix("LOG_LEVEL: ");
   set_level(*parsed);
   return {};
 }

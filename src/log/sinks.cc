@@ -51,7 +51,7 @@ Result<std::shared_ptr<Sink>> file_sink(const std::string& path) {
     return std::shared_ptr<Sink>(std::make_shared<SpdlogSink>(
         std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false)));
   } catch (const std::exception& e) {
-    return Error{"cannot open log file '" + path + "': " + e.what()};
+    return Error{ErrorCode::kUnavailable, "cannot open log file '" + path + "': " + e.what()};
   }
 }
 

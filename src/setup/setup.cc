@@ -29,7 +29,7 @@ Result<std::unique_ptr<SpanExporter>> make_exporter(ExporterKind kind, const Con
     if (config.console_path.empty())
       return std::unique_ptr<SpanExporter>(new ConsoleSpanExporter());
     auto file = ConsoleSpanExporter::open_file(config.console_path);
-    if (!file) return Error{"TRACEKIT_CONSOLE_PATH: " + file.error().message};
+    if (!file) return file.error().with_prefix("TRACEKIT_CONSOLE_PATH: ");
     return std::unique_ptr<SpanExporter>(std::move(*file));
   }
 #if TRACEKIT_WITH_OTLP

@@ -49,7 +49,7 @@ class RunnerTest : public ::testing::TestWithParam<bool> {
     options.stderr_limit = 500;
     options.max_time_limit = 20s;
     auto created = SandboxRunner::create(options, tracing_.tracer());
-    ASSERT_TRUE(created.ok()) << created.failure().message;
+    ASSERT_TRUE(created.ok()) << created.error().message;
     runner_ = std::move(created).value();
   }
   ScriptOutcome run(Language language, std::string source, std::chrono::milliseconds limit = 10s) {
@@ -63,7 +63,7 @@ class RunnerTest : public ::testing::TestWithParam<bool> {
     }
     tracing_.spans->clear();
     auto outcome = runner.execute(job);
-    EXPECT_TRUE(outcome.ok()) << (outcome.ok() ? "" : outcome.failure().message);
+    EXPECT_TRUE(outcome.ok()) << (outcome.ok() ? "" : outcome.error().message);
     auto span = tracing_.spans->find("sandbox_runner.execute");
     EXPECT_TRUE(span);
     if (span && runner.options().mode == SandboxMode::kBubblewrap) {
@@ -160,7 +160,7 @@ TEST_P(RunnerTest, WithoutACgroupTheLimitsAreRlimitsInsideTheSandbox) {
   options.memory_bytes = 256ULL << 20;
   options.prepared_sandboxes = prepared() ? 1 : 0;
   auto created = SandboxRunner::create(options, tracing_.tracer());
-  ASSERT_TRUE(created.ok()) << created.failure().message;
+  ASSERT_TRUE(created.ok()) << created.error().message;
   EXPECT_EQ(created.value()->cgroup_version(), "none");
   auto outcome = run_on(
       *created.value(),
@@ -176,7 +176,7 @@ TEST_P(RunnerTest, WithoutASandboxTheScriptRunsInADirectoryOnDisk) {
   options.cgroup_mode = "none";
   options.work_root = dir_.path() / "plain-runs";
   auto created = SandboxRunner::create(options, tracing_.tracer());
-  ASSERT_TRUE(created.ok()) << created.failure().message;
+  ASSERT_TRUE(created.ok()) << created.error().message;
   auto outcome =
       created.value()->execute({Language::kPython3, "import os\nprint(os.getcwd())\n", 10s});
   ASSERT_TRUE(outcome.ok());
@@ -236,10 +236,10 @@ TEST_P(RunnerTest, BinaryOutputBecomesValidUtf8) {
 TEST_P(RunnerTest, ATimeLimitOutsideTheAllowedRangeIsRefused) {
   auto zero = runner_->execute({Language::kBash, "true", 0ms});
   ASSERT_FALSE(zero.ok());
-  EXPECT_EQ(zero.failure().kind, Failure::Kind::kInvalid);
+  EXPECT_EQ(zero.error().code, ErrorCode::kInvalid);
   auto huge = runner_->execute({Language::kBash, "true", 1h});
   ASSERT_FALSE(huge.ok());
-  EXPECT_EQ(huge.failure().kind, Failure::Kind::kInvalid);
+  EXPECT_EQ(huge.error().code, ErrorCode::kInvalid);
 }
 
 TEST_P(RunnerTest, TheSpanTellsTheRunsLifeInThreeEvents) {

@@ -21,7 +21,7 @@ class StoreTest : public ::testing::Test {
  protected:
   std::unique_ptr<Store> open_store() {
     auto opened = Store::open(path_, tracing_.tracer());
-    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.failure().message);
+    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message);
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
   Tool make_tool(Store& store, const std::string& slug) {
@@ -89,20 +89,20 @@ TEST_F(StoreTest, ADuplicateSlugIsAConflictAndWritesNothing) {
   make_tool(*store, "same");
   auto again = store->create_tool({"same", "Other", ""});
   ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.failure().kind, Failure::Kind::kConflict);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
   EXPECT_EQ(store->list_tools()->size(), 1u);
 }
 
 TEST_F(StoreTest, UnknownIdsAreNotFound) {
   auto store = open_store();
   const std::string missing = new_uuid();
-  EXPECT_EQ(store->get_tool(missing).failure().kind, Failure::Kind::kNotFound);
-  EXPECT_EQ(store->get_run(missing).failure().kind, Failure::Kind::kNotFound);
+  EXPECT_EQ(store->get_tool(missing).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store->get_run(missing).error().code, ErrorCode::kNotFound);
   auto version = store->create_version(missing, Language::kBash, "echo hi");
   ASSERT_FALSE(version.ok());
-  EXPECT_EQ(version.failure().kind, Failure::Kind::kNotFound);
+  EXPECT_EQ(version.error().code, ErrorCode::kNotFound);
   Tool tool = make_tool(*store, "t");
-  EXPECT_EQ(store->get_version(tool.id, missing).failure().kind, Failure::Kind::kNotFound);
+  EXPECT_EQ(store->get_version(tool.id, missing).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(StoreTest, AVersionBelongsToItsToolOnly) {
@@ -115,7 +115,7 @@ TEST_F(StoreTest, AVersionBelongsToItsToolOnly) {
   ASSERT_TRUE(read.ok());
   EXPECT_EQ(read->source, "print('hi')\n");
   EXPECT_EQ(read->language, Language::kPython3);
-  EXPECT_EQ(store->get_version(b.id, version->id).failure().kind, Failure::Kind::kNotFound);
+  EXPECT_EQ(store->get_version(b.id, version->id).error().code, ErrorCode::kNotFound);
 }
 
 TEST_F(StoreTest, ARunMovesFromQueuedToRunningToItsFinalStatusOnce) {
@@ -127,12 +127,12 @@ TEST_F(StoreTest, ARunMovesFromQueuedToRunningToItsFinalStatusOnce) {
   ASSERT_TRUE(run.ok());
   EXPECT_EQ(run->status, RunStatus::kQueued);
   // Finishing a run that never started is refused.
-  EXPECT_EQ(store->finish_run(run->id, {}).failure().kind, Failure::Kind::kConflict);
+  EXPECT_EQ(store->finish_run(run->id, {}).error().code, ErrorCode::kConflict);
   auto running = store->start_run(run->id);
   ASSERT_TRUE(running.ok());
   EXPECT_EQ(running->status, RunStatus::kRunning);
   EXPECT_TRUE(running->started_at_ms.has_value());
-  EXPECT_EQ(store->start_run(run->id).failure().kind, Failure::Kind::kConflict);
+  EXPECT_EQ(store->start_run(run->id).error().code, ErrorCode::kConflict);
 
   RunResult result;
   result.status = RunStatus::kFailed;
@@ -153,7 +153,7 @@ TEST_F(StoreTest, ARunMovesFromQueuedToRunningToItsFinalStatusOnce) {
   EXPECT_EQ(read->version_id, version->id);
   EXPECT_EQ(read->tool_id, tool.id);
   EXPECT_TRUE(read->finished_at_ms.has_value());
-  EXPECT_EQ(store->finish_run(run->id, result).failure().kind, Failure::Kind::kConflict);
+  EXPECT_EQ(store->finish_run(run->id, result).error().code, ErrorCode::kConflict);
 }
 
 TEST_F(StoreTest, EveryStatementIsAClientSpanWithoutLiteralValues) {
@@ -250,7 +250,7 @@ TEST_F(StoreTest, AFileFromANewerProgramIsRefused) {
   }
   auto opened = Store::open(path_, tracing_.tracer());
   ASSERT_FALSE(opened.ok());
-  EXPECT_NE(opened.failure().message.find("newer"), std::string::npos);
+  EXPECT_NE(opened.error().message.find("newer"), std::string::npos);
 }
 
 TEST_F(StoreTest, AnUnusablePathIsAClearError) {
@@ -258,8 +258,7 @@ TEST_F(StoreTest, AnUnusablePathIsAClearError) {
   { std::ofstream(file) << std::string(8192, 'x'); }  // not an SQLite file
   auto opened = Store::open(file + "/db.sqlite", tracing_.tracer());
   ASSERT_FALSE(opened.ok());
-  EXPECT_NE(opened.failure().message.find("plain-file"), std::string::npos)
-      << opened.failure().message;
+  EXPECT_NE(opened.error().message.find("plain-file"), std::string::npos) << opened.error().message;
   auto not_a_db = Store::open(file, tracing_.tracer());
   ASSERT_FALSE(not_a_db.ok());
 }
