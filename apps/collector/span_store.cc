@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "sqlite_db.h"
@@ -12,9 +15,14 @@ namespace tracekit::collector {
 
 namespace {
 
-// auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention give
-// freed pages back to the file system.
+// auto_vacuum and page_size must be chosen before the first table exists (a file that has
+// tables keeps what it has); INCREMENTAL lets retention give freed pages back to the file
+// system. 16 KiB pages: a span row (~700 bytes) and the index entries of a transaction fill a
+// quarter as many pages as with the default 4 KiB, and SQLite writes each page of a commit to
+// the WAL, and again at the checkpoint, with a system call of its own (the writer spent a third
+// of its time in pwrite with 4 KiB pages; docs/decisions.md).
 constexpr const char* kSchema = R"sql(
+PRAGMA page_size = 16384;
 PRAGMA auto_vacuum = INCREMENTAL;
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS spans (
@@ -46,13 +54,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans (trace_id, span_id);
 -- Search by service (and operation) over a time range, newest first.
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans (service, name, start_ns);
 CREATE INDEX IF NOT EXISTS spans_by_time ON spans (start_ns);
--- Retention's check for resources and scopes that no span uses any more: one probe each.
-CREATE INDEX IF NOT EXISTS spans_by_resource ON spans (resource_id);
-CREATE INDEX IF NOT EXISTS spans_by_scope ON spans (scope_id);
 -- A process sends the same resource and scope with every span: each is stored once (as its
 -- OTLP/JSON text) and spans refer to it, which keeps a third of a typical row out of the file.
-CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS scopes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
+-- last_span_id and last_log_id are the highest span and log row ids of a transaction that used
+-- the row: once retention has deleted every row up to them, nothing refers to it any more (two
+-- numbers per resource instead of an index entry per span and per log record).
+CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE,
+  last_span_id INTEGER NOT NULL DEFAULT 0, last_log_id INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS scopes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE,
+  last_span_id INTEGER NOT NULL DEFAULT 0, last_log_id INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS operations (
   service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
   PRIMARY KEY (service, name, kind)) WITHOUT ROWID;
@@ -86,9 +96,26 @@ CREATE INDEX IF NOT EXISTS logs_by_service ON logs (service, time_ns);
 CREATE INDEX IF NOT EXISTS logs_by_severity ON logs (severity_number, time_ns);
 CREATE INDEX IF NOT EXISTS logs_by_correlation ON logs (correlation_id, time_ns)
   WHERE correlation_id <> '';
--- Retention's check for resources and scopes still in use, as for spans.
-CREATE INDEX IF NOT EXISTS logs_by_resource ON logs (resource_id);
-CREATE INDEX IF NOT EXISTS logs_by_scope ON logs (scope_id);
+)sql";
+
+// Files written before resources and scopes knew their last use had an index on spans and on
+// logs for retention's clean-up; the columns are added and set to the newest rows, so that
+// what exists now counts as in use until retention has deleted it.
+constexpr const char* kMigrateLastUse = R"sql(
+BEGIN;
+ALTER TABLE resources ADD COLUMN last_span_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE resources ADD COLUMN last_log_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scopes ADD COLUMN last_span_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scopes ADD COLUMN last_log_id INTEGER NOT NULL DEFAULT 0;
+UPDATE resources SET last_span_id = (SELECT coalesce(max(id), 0) FROM spans),
+  last_log_id = (SELECT coalesce(max(id), 0) FROM logs);
+UPDATE scopes SET last_span_id = (SELECT coalesce(max(id), 0) FROM spans),
+  last_log_id = (SELECT coalesce(max(id), 0) FROM logs);
+DROP INDEX IF EXISTS spans_by_resource;
+DROP INDEX IF EXISTS spans_by_scope;
+DROP INDEX IF EXISTS logs_by_resource;
+DROP INDEX IF EXISTS logs_by_scope;
+COMMIT;
 )sql";
 
 constexpr const char* kInsertLog =
@@ -135,6 +162,8 @@ SELECT o.id, o.trace_id, o.span_id, o.parent_span_id, o.service, o.name, o.kind,
   o.attributes, o.events, o.links, r.id, o.dropped_attributes, o.dropped_events, o.dropped_links
 FROM spans_inline_resources o JOIN scopes sc ON sc.json = o.scope
   JOIN resources r ON r.json = o.resource;
+UPDATE resources SET last_span_id = (SELECT coalesce(max(id), 0) FROM spans);
+UPDATE scopes SET last_span_id = (SELECT coalesce(max(id), 0) FROM spans);
 DROP TABLE spans_inline_resources;
 COMMIT;
 )sql";
@@ -157,6 +186,14 @@ Result<void> open_schema(Database& db) {
     }
   }
   if (auto r = db.exec(kSchema); !r) return r.error();
+  auto last_use = has_column(db, "resources", "last_span_id");
+  if (!last_use) return last_use.error();
+  if (!*last_use) {
+    if (auto r = db.exec(kMigrateLastUse); !r) {
+      (void)db.exec("ROLLBACK");
+      return Error{"migrating the span database: " + r.error().message};
+    }
+  }
   auto unfinished = has_column(db, "spans_inline_resources", "resource");
   if (!unfinished) return unfinished.error();
   if (*unfinished) {
@@ -216,25 +253,69 @@ struct BatchRow {
   int64_t received_ns = 0;
 };
 
-// The rows of `resources` or `scopes`, by their JSON text, as the writer knows them.
+// The rows of `resources` or `scopes`, by their JSON text, as the writer knows them, and which
+// of them the current transaction's spans and log records use.
 struct InternedJson {
   const char* table;
-  Statement insert, select;
+  Statement insert, select, touch_spans, touch_logs;
   std::unordered_map<std::string, int64_t> ids;
+  // The previous lookup: consecutive spans nearly always share their resource and scope, and
+  // comparing the text is cheaper than hashing it.
+  std::string last_json;
+  int64_t last_id = 0;
+  std::unordered_set<int64_t> used_by_spans, used_by_logs;  // in this transaction
 
   Result<void> prepare(Database& db) {
     auto ins = db.prepare(std::string("INSERT OR IGNORE INTO ") + table + " (json) VALUES (?)");
     if (!ins) return ins.error();
     auto sel = db.prepare(std::string("SELECT id FROM ") + table + " WHERE json = ?");
     if (!sel) return sel.error();
+    auto ts = db.prepare(std::string("UPDATE ") + table + " SET last_span_id = ?1 WHERE id = ?2");
+    if (!ts) return ts.error();
+    auto tl = db.prepare(std::string("UPDATE ") + table + " SET last_log_id = ?1 WHERE id = ?2");
+    if (!tl) return tl.error();
     insert = std::move(*ins);
     select = std::move(*sel);
+    touch_spans = std::move(*ts);
+    touch_logs = std::move(*tl);
     return {};
   }
 
   // The id of the row holding `json`, added when there is none (inside the writer's
   // transaction, so a rolled-back batch must forget() what it added).
   Result<int64_t> id_of(const std::string& json) {
+    if (last_id != 0 && json == last_json) return last_id;
+    auto id = lookup(json);
+    if (!id) return id;
+    last_json = json;
+    last_id = *id;
+    return id;
+  }
+  // Before the commit: the rows used in this transaction were last used by spans up to
+  // `last_span_id` and log records up to `last_log_id`.
+  Result<void> record_use(int64_t last_span_id, int64_t last_log_id) {
+    for (auto [used, statement, last] : {std::tuple{&used_by_spans, &touch_spans, last_span_id},
+                                         std::tuple{&used_by_logs, &touch_logs, last_log_id}}) {
+      for (const int64_t id : *used) {
+        statement->bind(1, last);
+        statement->bind(2, id);
+        const int rc = statement->step();
+        statement->reset();
+        if (rc != SQLITE_DONE) return Error{std::string("SQLite could not update ") + table};
+      }
+      used->clear();
+    }
+    return {};
+  }
+  void forget() {
+    ids.clear();
+    last_id = 0;
+    used_by_spans.clear();
+    used_by_logs.clear();
+  }
+
+ private:
+  Result<int64_t> lookup(const std::string& json) {
     if (auto it = ids.find(json); it != ids.end()) return it->second;
     insert.bind(1, json);
     const int rc = insert.step();
@@ -248,7 +329,6 @@ struct InternedJson {
     ids.emplace(json, id);
     return id;
   }
-  void forget() { ids.clear(); }
 };
 }  // namespace
 
@@ -348,6 +428,18 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   // returns, so a crash of the process loses nothing committed; a power cut may lose the last
   // transactions, never corrupt the file.
   if (auto r = w->db.exec("PRAGMA synchronous = NORMAL"); !r) return r.error();
+  // The writer's page cache holds the indexes' hot pages between transactions (SQLite's 2 MB
+  // default made it read them back from the file at every commit), and a checkpoint runs once
+  // the WAL holds about 64 MiB rather than 4 MiB: a page that many commits rewrite (an index
+  // page of random trace ids) is copied into the file once per checkpoint, and each checkpoint
+  // costs an fsync. Both are measured in docs/benchmarks-notes.md.
+  auto page_size = w->db.query_int("PRAGMA page_size");
+  if (!page_size) return page_size.error();
+  if (auto r = w->db.exec("PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = " +
+                          std::to_string((64 << 20) / std::max<int64_t>(*page_size, 512)));
+      !r) {
+    return r.error();
+  }
   auto ins = w->db.prepare(kInsertSpan);
   if (!ins) return ins.error();
   if (auto r = w->resources.prepare(w->db); !r) return r.error();
@@ -514,6 +606,7 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
     return e;
   };
   uint64_t written = 0, duplicates = 0;
+  int64_t last_span_rowid = 0, last_log_rowid = 0;
   std::string op_key;
   for (const auto& pending : batches) {
     for (const StoredSpan& s : pending.spans) {
@@ -551,6 +644,9 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
         continue;
       }
       ++written;
+      last_span_rowid = sqlite3_last_insert_rowid(db.handle());
+      resources.used_by_spans.insert(*resource_id);
+      scopes.used_by_spans.insert(*scope_id);
       op_key.assign(s.service).push_back('\0');
       op_key.append(s.name).push_back('\0');
       op_key.append(std::to_string(s.kind));
@@ -565,7 +661,7 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
   }
   if (written > 0) {
     // At most one row per granularity: a busy collector writes many transactions a second.
-    const int64_t last_id = sqlite3_last_insert_rowid(db.handle());
+    const int64_t last_id = last_span_rowid;
     bool extended = false;
     if (newest.last_id > 0 && received_ns - newest.received_ns < granularity_ns) {
       extend_batch.bind(1, last_id);
@@ -610,8 +706,13 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       if (rc != SQLITE_DONE)
         return fail(Error{"SQLite could not insert a log record: " + insert_log.error()});
       ++logs_written;
+      last_log_rowid = sqlite3_last_insert_rowid(db.handle());
+      resources.used_by_logs.insert(*resource_id);
+      scopes.used_by_logs.insert(*scope_id);
     }
   }
+  if (auto r = resources.record_use(last_span_rowid, last_log_rowid); !r) return fail(r.error());
+  if (auto r = scopes.record_use(last_span_rowid, last_log_rowid); !r) return fail(r.error());
   if (auto r = db.exec("COMMIT"); !r) return fail(r.error());
   return std::pair{written, duplicates};
 }
@@ -715,6 +816,15 @@ Result<int64_t> SpanStore::run_retention(std::chrono::system_clock::time_point n
   written_.wait(lock, [&] { return request->done; });
   return request->result;
 }
+
+namespace {
+// Deletes the rows of `resources` or `scopes` that no span or log record refers to any more.
+std::string unused_rows(const std::string& table) {
+  return "DELETE FROM " + table +
+         " WHERE last_span_id < (SELECT coalesce(min(id), 1 << 62) FROM spans) AND "
+         "last_log_id < (SELECT coalesce(min(id), 1 << 62) FROM logs); ";
+}
+}  // namespace
 
 // Runs on the retention thread, with its own connection. Every change is a small transaction
 // taken in turn with the writer (write_turn_), so a new batch waits for one step at most.
@@ -840,16 +950,15 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
   if (deleted > 0 || logs_deleted > 0) {
     {
       std::lock_guard turn(write_turn_);
-      // Operations, resources and scopes whose last span went (an index probe each); the
-      // writer's caches of them are rebuilt from what is left.
-      if (auto r = db.exec(
-              "BEGIN; DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
-              "s.service = operations.service AND s.name = operations.name AND s.kind = "
-              "operations.kind); DELETE FROM resources WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
-              "resource_id = resources.id) AND NOT EXISTS (SELECT 1 FROM logs WHERE resource_id "
-              "= resources.id); DELETE FROM scopes WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
-              "scope_id = scopes.id) AND NOT EXISTS (SELECT 1 FROM logs WHERE scope_id = "
-              "scopes.id); COMMIT");
+      // Operations whose last span went (an index probe each), and resources and scopes whose
+      // last use is older than every span and log record left (retention deletes rows in id
+      // order, except log records by age, which only keeps a resource longer); the writer's
+      // caches of them are rebuilt from what is left.
+      if (auto r =
+              db.exec("BEGIN; DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
+                      "s.service = operations.service AND s.name = operations.name AND s.kind = "
+                      "operations.kind); " +
+                      unused_rows("resources") + unused_rows("scopes") + "COMMIT");
           !r) {
         (void)db.exec("ROLLBACK");
         return r.error();
