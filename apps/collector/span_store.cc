@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <limits>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -330,6 +332,45 @@ struct InternedJson {
     return id;
   }
 };
+
+// The resource and scope rows one span or log record refers to.
+struct Refs {
+  int64_t resource = 0, scope = 0;
+};
+
+// Resources and scopes together, as spans and log records use them.
+struct SharedRows {
+  InternedJson resources{"resources", {}, {}, {}, {}, {}};
+  InternedJson scopes{"scopes", {}, {}, {}, {}, {}};
+
+  Result<void> prepare(Database& db) {
+    if (auto r = resources.prepare(db); !r) return r;
+    return scopes.prepare(db);
+  }
+  Result<Refs> refs_of(const std::string& resource_json, const std::string& scope_json) {
+    auto resource = resources.id_of(resource_json);
+    if (!resource) return resource.error();
+    auto scope = scopes.id_of(scope_json);
+    if (!scope) return scope.error();
+    return Refs{*resource, *scope};
+  }
+  void used_by_span(Refs refs) {
+    resources.used_by_spans.insert(refs.resource);
+    scopes.used_by_spans.insert(refs.scope);
+  }
+  void used_by_log(Refs refs) {
+    resources.used_by_logs.insert(refs.resource);
+    scopes.used_by_logs.insert(refs.scope);
+  }
+  Result<void> record_use(int64_t last_span_id, int64_t last_log_id) {
+    if (auto r = resources.record_use(last_span_id, last_log_id); !r) return r;
+    return scopes.record_use(last_span_id, last_log_id);
+  }
+  void forget() {
+    resources.forget();
+    scopes.forget();
+  }
+};
 }  // namespace
 
 namespace {
@@ -339,8 +380,7 @@ constexpr const char* kQueryTimeoutPrefix = "the query ran past its time budget"
 struct SpanStore::Writer {
   Database db;
   Statement insert_span, insert_operation, insert_batch, extend_batch, insert_log;
-  InternedJson resources{"resources", {}, {}, {}};
-  InternedJson scopes{"scopes", {}, {}, {}};
+  SharedRows shared;  // resources and scopes
   BatchRow newest_batch;
   std::unordered_set<std::string> known_operations;  // service \0 name \0 kind
   int64_t last_received_ns = 0;
@@ -442,8 +482,7 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   }
   auto ins = w->db.prepare(kInsertSpan);
   if (!ins) return ins.error();
-  if (auto r = w->resources.prepare(w->db); !r) return r.error();
-  if (auto r = w->scopes.prepare(w->db); !r) return r.error();
+  if (auto r = w->shared.prepare(w->db); !r) return r.error();
   w->insert_span = std::move(*ins);
   auto ins_log = w->db.prepare(kInsertLog);
   if (!ins_log) return ins_log.error();
@@ -593,15 +632,14 @@ namespace {
 // Inserts every span of `batches` in one transaction; returns {written, duplicates}.
 template <class Batches>
 Result<std::pair<uint64_t, uint64_t>> write_batches(
-    Database& db, Statement& insert, InternedJson& resources, InternedJson& scopes,
-    Statement& insert_operation, Statement& insert_batch, Statement& extend_batch, BatchRow& newest,
-    int64_t granularity_ns, std::unordered_set<std::string>& known_operations, int64_t received_ns,
-    Statement& insert_log, uint64_t& logs_written, const Batches& batches) {
+    Database& db, Statement& insert, SharedRows& shared, Statement& insert_operation,
+    Statement& insert_batch, Statement& extend_batch, BatchRow& newest, int64_t granularity_ns,
+    std::unordered_set<std::string>& known_operations, int64_t received_ns, Statement& insert_log,
+    uint64_t& logs_written, const Batches& batches) {
   if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
   auto fail = [&](Error e) -> Error {
     (void)db.exec("ROLLBACK");
-    resources.forget();  // ids added in this transaction are gone with it
-    scopes.forget();
+    shared.forget();  // ids added in this transaction are gone with it
     known_operations.clear();
     return e;
   };
@@ -610,10 +648,8 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
   std::string op_key;
   for (const auto& pending : batches) {
     for (const StoredSpan& s : pending.spans) {
-      auto resource_id = resources.id_of(s.resource_json);
-      if (!resource_id) return fail(resource_id.error());
-      auto scope_id = scopes.id_of(s.scope_json);
-      if (!scope_id) return fail(scope_id.error());
+      auto refs = shared.refs_of(s.resource_json, s.scope_json);
+      if (!refs) return fail(refs.error());
       insert.bind(1, s.trace_id);
       insert.bind(2, s.span_id);
       insert.bind(3, s.parent_span_id);
@@ -626,11 +662,11 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       insert.bind(10, s.status_message);
       insert.bind(11, s.trace_state);
       insert.bind(12, static_cast<int64_t>(s.flags));
-      insert.bind(13, *scope_id);
+      insert.bind(13, refs->scope);
       insert.bind(14, s.attributes_json);
       insert.bind(15, s.events_json);
       insert.bind(16, s.links_json);
-      insert.bind(17, *resource_id);
+      insert.bind(17, refs->resource);
       insert.bind(18, static_cast<int64_t>(s.dropped_attributes));
       insert.bind(19, static_cast<int64_t>(s.dropped_events));
       insert.bind(20, static_cast<int64_t>(s.dropped_links));
@@ -645,8 +681,7 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       }
       ++written;
       last_span_rowid = sqlite3_last_insert_rowid(db.handle());
-      resources.used_by_spans.insert(*resource_id);
-      scopes.used_by_spans.insert(*scope_id);
+      shared.used_by_span(*refs);
       op_key.assign(s.service).push_back('\0');
       op_key.append(s.name).push_back('\0');
       op_key.append(std::to_string(s.kind));
@@ -682,10 +717,8 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
   // Log records after the spans' bookkeeping above, which reads the last span row id.
   for (const auto& pending : batches) {
     for (const StoredLog& l : pending.logs) {
-      auto resource_id = resources.id_of(l.resource_json);
-      if (!resource_id) return fail(resource_id.error());
-      auto scope_id = scopes.id_of(l.scope_json);
-      if (!scope_id) return fail(scope_id.error());
+      auto refs = shared.refs_of(l.resource_json, l.scope_json);
+      if (!refs) return fail(refs.error());
       insert_log.bind(1, l.time_ns);
       insert_log.bind(2, l.observed_ns);
       insert_log.bind(3, l.trace_id);
@@ -699,20 +732,18 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       insert_log.bind(11, l.correlation_id);
       insert_log.bind(12, l.attributes_json);
       insert_log.bind(13, static_cast<int64_t>(l.dropped_attributes));
-      insert_log.bind(14, *scope_id);
-      insert_log.bind(15, *resource_id);
+      insert_log.bind(14, refs->scope);
+      insert_log.bind(15, refs->resource);
       const int rc = insert_log.step();
       insert_log.reset();
       if (rc != SQLITE_DONE)
         return fail(Error{"SQLite could not insert a log record: " + insert_log.error()});
       ++logs_written;
       last_log_rowid = sqlite3_last_insert_rowid(db.handle());
-      resources.used_by_logs.insert(*resource_id);
-      scopes.used_by_logs.insert(*scope_id);
+      shared.used_by_log(*refs);
     }
   }
-  if (auto r = resources.record_use(last_span_rowid, last_log_rowid); !r) return fail(r.error());
-  if (auto r = scopes.record_use(last_span_rowid, last_log_rowid); !r) return fail(r.error());
+  if (auto r = shared.record_use(last_span_rowid, last_log_rowid); !r) return fail(r.error());
   if (auto r = db.exec("COMMIT"); !r) return fail(r.error());
   return std::pair{written, duplicates};
 }
@@ -737,14 +768,13 @@ void SpanStore::writer_loop() {
       std::lock_guard turn(write_turn_);
       if (w.caches_stale) {
         w.known_operations.clear();
-        w.resources.forget();
-        w.scopes.forget();
+        w.shared.forget();
         w.caches_stale = false;
       }
       w.last_received_ns = std::max(w.last_received_ns, to_ns(std::chrono::system_clock::now()));
       result = write_batches(
-          w.db, w.insert_span, w.resources, w.scopes, w.insert_operation, w.insert_batch,
-          w.extend_batch, w.newest_batch,
+          w.db, w.insert_span, w.shared, w.insert_operation, w.insert_batch, w.extend_batch,
+          w.newest_batch,
           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.arrival_granularity)
               .count(),
           w.known_operations, w.last_received_ns, w.insert_log, logs_written, batches);
@@ -836,53 +866,56 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
     return stopping_;
   };
   // Deletes the spans with id <= last_id, oldest first, a step at a time.
-  auto delete_through = [&](int64_t last_id) -> Result<void> {
-    auto del = db.prepare(
-        "DELETE FROM spans WHERE id IN (SELECT id FROM spans WHERE id <= ?1 ORDER BY id LIMIT ?2)");
+  // Runs a DELETE of at most `limit` rows (its last parameter; `bind` sets the others) a step at
+  // a time, each step in turn with the writer, until a step deletes less than it could or
+  // `max_rows` are gone. Spans and log records both go this way.
+  auto delete_in_steps =
+      [&](const char* sql, const std::function<void(Statement&)>& bind, int limit_param,
+          int64_t max_rows = std::numeric_limits<int64_t>::max()) -> Result<int64_t> {
+    auto del = db.prepare(sql);
     if (!del) return del.error();
-    while (!stopping()) {
+    int64_t total = 0;
+    while (!stopping() && total < max_rows) {
       std::lock_guard turn(write_turn_);
-      del->bind(1, last_id);
-      del->bind(2, options_.retention_step);
+      const int64_t limit = std::min(options_.retention_step, max_rows - total);
+      bind(*del);
+      del->bind(limit_param, limit);
       const int rc = del->step();
       del->reset();
       if (rc != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
       const int64_t n = db.changes();
-      deleted += n;
-      if (n < options_.retention_step) break;
+      total += n;
+      if (n < limit) break;
     }
+    return total;
+  };
+  // Deletes the spans with id <= last_id, oldest first.
+  auto delete_through = [&](int64_t last_id) -> Result<void> {
+    auto n = delete_in_steps(
+        "DELETE FROM spans WHERE id IN (SELECT id FROM spans WHERE id <= ?1 ORDER BY id LIMIT ?2)",
+        [&](Statement& st) { st.bind(1, last_id); }, 2);
+    if (!n) return n.error();
+    deleted += *n;
     return {};
   };
   auto exec_in_turn = [&](const std::string& sql) {
     std::lock_guard turn(write_turn_);
     return db.exec(sql);
   };
-  // Deletes log records oldest first, a step at a time: those older than `cutoff_ns` (by their
-  // own time), or the first `count` by arrival.
+  // Deletes log records oldest first: those older than `cutoff_ns` (by their own time), or the
+  // first `count` by arrival.
   int64_t logs_deleted = 0;
   auto delete_logs = [&](bool by_count, int64_t arg) -> Result<void> {
-    auto del = db.prepare(by_count ? "DELETE FROM logs WHERE id IN (SELECT id FROM logs ORDER BY "
-                                     "id LIMIT ?1)"
-                                   : "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE "
-                                     "time_ns < ?1 ORDER BY time_ns LIMIT ?2)");
-    if (!del) return del.error();
-    int64_t left = arg;
-    while (!stopping()) {
-      std::lock_guard turn(write_turn_);
-      if (by_count) {
-        del->bind(1, std::min(left, options_.retention_step));
-      } else {
-        del->bind(1, arg);
-        del->bind(2, options_.retention_step);
-      }
-      const int rc = del->step();
-      del->reset();
-      if (rc != SQLITE_DONE) return Error{"SQLite log retention: " + del->error()};
-      const int64_t n = db.changes();
-      logs_deleted += n;
-      if (by_count) left -= n;
-      if (n < options_.retention_step || (by_count && left <= 0)) break;
-    }
+    auto n = by_count
+                 ? delete_in_steps(
+                       "DELETE FROM logs WHERE id IN (SELECT id FROM logs ORDER BY id LIMIT ?1)",
+                       [](Statement&) {}, 1, arg)
+                 : delete_in_steps(
+                       "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ns < ?1 "
+                       "ORDER BY time_ns LIMIT ?2)",
+                       [&](Statement& st) { st.bind(1, arg); }, 2);
+    if (!n) return n.error();
+    logs_deleted += *n;
     return {};
   };
 
