@@ -5,7 +5,9 @@
 // /logs?....
 // Span data only ever reaches the page through textContent and attributes set by DOM calls,
 // never as markup, so a span named "<script>..." is shown as those characters.
+import { dependencyTable, operationsTable, renderDependencyGraph } from './analytics.js';
 import { serviceColour } from './colour.js';
+import { diffTraces, renderDiff } from './compare.js';
 import { anyValueText, el, formatDuration, formatTime, isPlainClick } from './format.js';
 import { fromOtlpJson, toOtlpJson } from './otlp_json.js';
 import { renderScatter } from './scatter.js';
@@ -26,12 +28,16 @@ async function getJson(url) {
   return body;
 }
 
-// Which page is shown: 'search', 'trace' or 'logs' (the search form is only beside the search).
+// Which page is shown: 'search', 'trace', 'logs', 'dependencies', 'operations' or 'compare'
+// (the search form is only beside the search).
 function showView(view) {
   document.body.dataset.view = view;
   $('results').hidden = view !== 'search';
   $('trace-view').hidden = view !== 'trace';
   $('logs-view').hidden = view !== 'logs';
+  $('dependencies-view').hidden = view !== 'dependencies';
+  $('operations-view').hidden = view !== 'operations';
+  $('compare-view').hidden = view !== 'compare';
 }
 
 function serviceTag(service) {
@@ -310,6 +316,22 @@ async function openTraceOrCorrelation(text) {
   searchLogs({ correlationId: value });
 }
 
+// Every span of a trace: a large trace comes in pages (so the server's memory stays bounded),
+// each in start order.
+async function loadTrace(id) {
+  const trace = await getJson(`/api/traces/${id}`);
+  if (trace.next) {
+    for (let next = trace.next; next; ) {
+      const page = await getJson(`/api/traces/${id}?after=${encodeURIComponent(next)}`);
+      for (const span of page.spans) trace.spans.push(span);
+      next = page.next;
+    }
+    const start = (s) => BigInt(s.startTimeUnixNano);
+    trace.spans.sort((a, b) => (start(a) < start(b) ? -1 : start(a) > start(b) ? 1 : 0));
+  }
+  return trace;
+}
+
 async function openTrace(traceId, pushHistory = true, spanId = null) {
   const id = traceId.trim().toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(id)) {
@@ -325,17 +347,7 @@ async function openTrace(traceId, pushHistory = true, spanId = null) {
   showMessage('');
   let trace;
   try {
-    trace = await getJson(`/api/traces/${id}`);
-    // A large trace comes in pages (so the server's memory stays bounded), each in start order.
-    if (trace.next) {
-      for (let next = trace.next; next; ) {
-        const page = await getJson(`/api/traces/${id}?after=${encodeURIComponent(next)}`);
-        for (const span of page.spans) trace.spans.push(span);
-        next = page.next;
-      }
-      const start = (s) => BigInt(s.startTimeUnixNano);
-      trace.spans.sort((a, b) => (start(a) < start(b) ? -1 : start(a) > start(b) ? 1 : 0));
-    }
+    trace = await loadTrace(id);
     // The trace's log records, in time order; a trace without any still renders.
     try {
       trace.logs = (await getJson(`/api/traces/${id}/logs`)).logs;
@@ -396,6 +408,74 @@ function findInTrace(jump) {
   }
 }
 
+// ---- compare two traces ----
+
+async function compareTraces(idA, idB, pushHistory = true) {
+  const [a, b] = [idA, idB].map((t) => t.trim().toLowerCase());
+  for (const id of [a, b]) {
+    if (!/^[0-9a-f]{32}$/.test(id)) {
+      showMessage(`"${id}" is not a trace id: it takes 32 hex digits.`);
+      return;
+    }
+  }
+  if (pushHistory) history.pushState({}, '', `/compare/${a}/${b}`);
+  showMessage('');
+  showView('compare');
+  $('compare-a').textContent = a;
+  $('compare-a').href = `/trace/${a}`;
+  $('compare-b').textContent = b;
+  $('compare-b').href = `/trace/${b}`;
+  let traces;
+  try {
+    traces = await Promise.all([loadTrace(a), loadTrace(b)]);
+  } catch (e) {
+    showMessage(`Compare: ${e.message}`);
+    $('compare-result').replaceChildren();
+    return;
+  }
+  renderDiff($('compare-result'), diffTraces(traces[0].spans, traces[1].spans));
+  document.body.dataset.renderedCompare = `${a}/${b}`;
+}
+
+// ---- dependencies and operation statistics ----
+
+async function showDependencies(pushHistory = true) {
+  const lookback = $('dependencies-lookback').value;
+  if (pushHistory) history.pushState({}, '', `/dependencies?lookback=${encodeURIComponent(lookback)}`);
+  showMessage('');
+  showView('dependencies');
+  let edges;
+  try {
+    edges = (await getJson(`/api/dependencies?lookback=${encodeURIComponent(lookback)}`)).data;
+  } catch (e) {
+    showMessage(`Dependencies: ${e.message}`);
+    return;
+  }
+  $('dependencies-title').textContent = edges.length ? `${edges.length} caller → callee pairs` : 'No calls between services in this time range';
+  renderDependencyGraph($('dependencies-graph'), edges, Math.max(400, $('dependencies-view').clientWidth));
+  $('dependencies-list').replaceChildren(dependencyTable(edges));
+  document.body.dataset.renderedDependencies = String(edges.length);
+}
+
+async function showOperations(pushHistory = true) {
+  const lookback = $('operations-lookback').value;
+  const service = $('operations-service').value.trim();
+  const params = new URLSearchParams({ lookback });
+  if (service) params.set('service', service);
+  if (pushHistory) history.pushState({}, '', `/operations?${params}`);
+  showMessage('');
+  showView('operations');
+  let ops;
+  try {
+    ops = (await getJson(`/api/operations/stats?${params}`)).data;
+  } catch (e) {
+    showMessage(`Operations: ${e.message}`);
+    return;
+  }
+  $('operations-list').replaceChildren(operationsTable(ops, lookback));
+  document.body.dataset.renderedOperations = String(ops.length);
+}
+
 // ---- the logs search page ----
 
 // Runs a log search from the form (or `preset` values) and shows it; the URL is /logs?....
@@ -428,6 +508,16 @@ function route() {
   const p = new URLSearchParams(location.search);
   if (path === '/logs') {
     searchLogs(Object.fromEntries(p.entries()), false);
+  } else if (path === '/dependencies') {
+    if (p.has('lookback')) $('dependencies-lookback').value = p.get('lookback');
+    showDependencies(false);
+  } else if (path === '/operations') {
+    if (p.has('lookback')) $('operations-lookback').value = p.get('lookback');
+    $('operations-service').value = p.get('service') || '';
+    showOperations(false);
+  } else if (path.startsWith('/compare/')) {
+    const [a, b] = path.slice('/compare/'.length).split('/').map(decodeURIComponent);
+    compareTraces(a || '', b || '', false);
   } else if (path.startsWith('/trace/')) {
     openTrace(decodeURIComponent(path.slice('/trace/'.length)), false, p.get('span'));
   } else if (path === '/search') {
@@ -463,6 +553,14 @@ document.addEventListener('DOMContentLoaded', () => {
   $('collapse-all').addEventListener('click', () => current && current.waterfall.collapseAll(true));
   $('expand-all').addEventListener('click', () => current && current.waterfall.collapseAll(false));
   $('download-trace').addEventListener('click', downloadTrace);
+  $('compare-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (current && !current.local) compareTraces(current.traceId, $('compare-with').value);
+  });
+  $('dependencies-link').addEventListener('click', (e) => { if (isPlainClick(e)) { e.preventDefault(); showDependencies(); } });
+  $('operations-link').addEventListener('click', (e) => { if (isPlainClick(e)) { e.preventDefault(); showOperations(); } });
+  $('dependencies-form').addEventListener('submit', (e) => { e.preventDefault(); showDependencies(); });
+  $('operations-form').addEventListener('submit', (e) => { e.preventDefault(); showOperations(); });
   $('open-file').addEventListener('change', () => { if ($('open-file').files[0]) openFile($('open-file').files[0]); });
   document.addEventListener('dragover', (e) => { if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) e.preventDefault(); });
   document.addEventListener('drop', (e) => {

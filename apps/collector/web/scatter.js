@@ -5,7 +5,7 @@ import { formatDuration, formatTime, svg } from './format.js';
 
 export function renderScatter(container, traces, width) {
   const height = 180;
-  const pad = { left: 64, right: 12, top: 10, bottom: 26 };
+  const pad = { left: 64, right: 14, top: 14, bottom: 26 };
   const plot = svg('svg', {
     id: 'scatter', role: 'img', 'aria-label': `Durations of ${traces.length} traces over time`,
     width: String(width), height: String(height), viewBox: `0 0 ${width} ${height}`,

@@ -7,7 +7,8 @@
 // download and file open, paste-a-trace-id, the XSS probes stay text, and a 5,000-span trace
 // renders (timed).
 //   node browser_test.mjs <tracekit-collector binary> <artifact dir>
-// Writes <artifact dir>/collector-trace.png and collector_render.json.
+// Writes <artifact dir>/collector-{trace,search,dependencies,operations}.png and
+// collector_render.json.
 // Exit 0: passed, 1: failed, 77: skipped (playwright-core or chromium missing).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -139,6 +140,32 @@ const cpSpans = [
   otlpSpan(cpTraceId, cp.d, cp.b, 'D', 50e6, 30e6, { kind: 1 }),
 ];
 
+// Two recent traces (for the last-hour pages): gateway GET /order > orders create > payments
+// charge. In the second, everything but charge is slower, create fails, a refund (named as an
+// XSS probe) is added and orders' audit is missing.
+const NOW = BigInt(Date.now()) * 1000000n - 60000000000n;
+const nowTraces = [hex(16), hex(16)];
+function nowSpan(trace, spanId, parent, name, offsetMs, durationMs, error = false) {
+  return {
+    traceId: trace, spanId, parentSpanId: parent, name, kind: 2,
+    startTimeUnixNano: String(NOW + BigInt(offsetMs * 1e6)),
+    endTimeUnixNano: String(NOW + BigInt((offsetMs + durationMs) * 1e6)),
+    ...(error ? { status: { code: 2 } } : {}),
+  };
+}
+const nowIds = nowTraces.map(() => ({ root: hex(8), create: hex(8), charge: hex(8), extra: hex(8) }));
+const gatewaySpans = nowTraces.map((t, i) => nowSpan(t, nowIds[i].root, '', 'GET /order', 0, i ? 200 : 100));
+const ordersSpans = [
+  nowSpan(nowTraces[0], nowIds[0].create, nowIds[0].root, 'create', 10, 80),
+  nowSpan(nowTraces[0], nowIds[0].extra, nowIds[0].create, 'audit', 85, 4),
+  nowSpan(nowTraces[1], nowIds[1].create, nowIds[1].root, 'create', 10, 180, true),
+];
+const paymentsSpans = [
+  nowSpan(nowTraces[0], nowIds[0].charge, nowIds[0].create, 'charge', 20, 20),
+  nowSpan(nowTraces[1], nowIds[1].charge, nowIds[1].create, 'charge', 20, 20),
+  nowSpan(nowTraces[1], nowIds[1].extra, nowIds[1].create, XSS_NAME, 50, 10),
+];
+
 // WCAG 2 contrast of two CSS colours "rgb(r, g, b)" (computed styles).
 function contrastRatio(fg, bg) {
   const rgb = (c) => c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
@@ -169,6 +196,9 @@ try {
   await post(collector.otlp_url, request('db', dbSpans));
   await post(collector.otlp_url, request('bulk', bigSpans));
   await post(collector.otlp_url, request('checkout', cpSpans));
+  await post(collector.otlp_url, request('gateway', gatewaySpans));
+  await post(collector.otlp_url, request('orders', ordersSpans));
+  await post(collector.otlp_url, request('payments', paymentsSpans));
   await waitForJson(`${collector.ui_url}/api/traces/${traceId}`, (t) => t.spans.length === 5);
   const logsUrl = collector.otlp_url.replace('/v1/traces', '/v1/logs');
   await post(logsUrl, logsRequest('web', [logRecord(ids.root, 1_000_000, 9, 'INFO', 'request.received')]));
@@ -344,6 +374,7 @@ try {
       title: a.querySelector('title').textContent,
     })));
     const rows = await page.locator('tr.trace-row').count();
+    await page.screenshot({ path: join(artifactDir, 'collector-search.png') });
     assert.equal(points.length, rows, 'one point per listed trace');
     const known = points.find((p) => p.id === traceId);
     assert.equal(known.href, `/trace/${traceId}`);
@@ -494,6 +525,66 @@ try {
     assert.equal(await page.locator(`.span-row[data-span-id="${ids.xss}"] .name`).textContent(), XSS_NAME);
     await page.setInputFiles('#open-file', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"x":1}') });
     await page.waitForFunction(() => document.getElementById('message').textContent.includes('no resourceSpans'));
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+  });
+
+  await check('dependencies: the graph and list show calls and failures between services', async () => {
+    await page.goto(`${collector.ui_url}/dependencies?lookback=1h`);
+    await page.waitForSelector('body[data-rendered-dependencies]');
+    const edges = await page.$$eval('#dependency-graph g.edge', (gs) => gs.map((g) => ({
+      parent: g.dataset.parent, child: g.dataset.child, error: g.classList.contains('error'),
+      label: g.querySelector('.edge-label').textContent,
+    })));
+    edges.sort((a, b) => a.parent.localeCompare(b.parent));
+    assert.deepEqual(edges, [
+      { parent: 'gateway', child: 'orders', error: true, label: '2 (1 failed)' },
+      { parent: 'orders', child: 'payments', error: false, label: '3' },
+    ]);
+    const nodes = await page.$$eval('#dependency-graph a.service-node', (as) => as.map((a) => [a.dataset.service, a.getAttribute('href')]));
+    assert.deepEqual(nodes.map((n) => n[0]).sort(), ['gateway', 'orders', 'payments']);
+    assert.ok(nodes.every(([s, href]) => href === `/search?service=${s}&lookback=1h`));
+    assert.equal(await page.locator('#dependency-table tr.dependency-row').count(), 2);
+    await page.screenshot({ path: join(artifactDir, 'collector-dependencies.png') });
+    // A node's text is drawn on the service's colour with AA contrast.
+    const [fg, bg] = await page.$eval('#dependency-graph a.service-node text', (t) =>
+      [getComputedStyle(t).fill, getComputedStyle(t.parentElement.querySelector('circle')).fill]);
+    assert.ok(contrastRatio(fg, bg) >= 4.5, `${fg} on ${bg}`);
+    assert.equal(await page.locator('#search-panel').isVisible(), false);
+  });
+
+  await check('operations: rate, error ratio and percentiles per service and operation', async () => {
+    await page.goto(`${collector.ui_url}/operations?lookback=1h`);
+    await page.waitForSelector('body[data-rendered-operations]');
+    const row = page.locator('tr.operation-row[data-service="gateway"][data-operation="GET /order"]');
+    assert.equal(await row.locator('td').nth(2).textContent(), '2');
+    assert.equal(await row.locator('.p50').textContent(), '100.0 ms');
+    assert.equal(await row.locator('.p99').textContent(), '200.0 ms');
+    const create = page.locator('tr.operation-row[data-service="orders"][data-operation="create"]');
+    assert.equal(await create.locator('td').nth(4).textContent(), '50.0 %');
+    assert.equal(await page.locator(`tr.operation-row[data-operation="${XSS_NAME}"] .operation-link`).textContent(), XSS_NAME);
+    assert.equal(await row.locator('.operation-link').getAttribute('href'), '/search?service=gateway&operation=GET+%2Forder&lookback=1h');
+    await page.screenshot({ path: join(artifactDir, 'collector-operations.png') });
+    await page.fill('#operations-service', 'payments');
+    await page.press('#operations-service', 'Enter');
+    await page.waitForFunction(() => location.search.includes('service=payments'));
+    await page.waitForFunction(() => document.querySelectorAll('tr.operation-row').length === 2);
+    assert.equal(await page.locator('#content img').count(), 0);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+  });
+
+  await check('compare two traces: added, missing, slower spans', async () => {
+    await page.goto(`${collector.ui_url}/trace/${nowTraces[0]}`);
+    await page.waitForSelector(`body[data-rendered-trace="${nowTraces[0]}"]`);
+    await page.fill('#compare-with', nowTraces[1]);
+    await page.press('#compare-with', 'Enter');
+    await page.waitForSelector(`body[data-rendered-compare="${nowTraces[0]}/${nowTraces[1]}"]`);
+    assert.ok(page.url().endsWith(`/compare/${nowTraces[0]}/${nowTraces[1]}`));
+    const rows = await page.$$eval('tr.compare-row', (trs) => trs.map((tr) => [tr.querySelector('.name').textContent, tr.dataset.state]));
+    assert.deepEqual(rows, [
+      ['GET /order', 'slower'], ['create', 'slower'], [XSS_NAME, 'added'], ['charge', 'same'], ['audit', 'missing'],
+    ], 'A\'s tree order; a span only in B right under its parent');
+    assert.equal(await page.textContent('#compare-summary'), '1 added, 1 missing, 2 slower, 0 faster, 1 unchanged');
+    assert.equal(await page.locator('#content img').count(), 0);
     assert.equal(await page.evaluate(() => window.__xss), undefined);
   });
 
