@@ -11,6 +11,7 @@ import { diffTraces, renderDiff } from './compare.js';
 import { anyValueText, el, formatDuration, formatTime, isPlainClick } from './format.js';
 import { fromOtlpJson, toOtlpJson } from './otlp_json.js';
 import { renderScatter } from './scatter.js';
+import { Minimap } from './minimap.js';
 import { prepareSpans } from './trace_model.js';
 import { Waterfall } from './waterfall.js';
 
@@ -156,7 +157,7 @@ function keyValueTable(attributes) {
   return table;
 }
 
-let current = null;  // { traceId, spans, traceStart, total, waterfall, local }
+let current = null;  // { traceId, spans, traceStart, total, waterfall, minimap, local }
 
 function showSpanDetails(span) {
   const { traceStart } = current;
@@ -274,11 +275,19 @@ function renderTrace(traceId, spans, logs, local = false) {
     const owner = bySpan.get(log.spanId);
     if (owner) owner.logs.push(log);
   }
-  const waterfall = current && current.waterfall
-    ? current.waterfall
-    : new Waterfall($('span-rows'), $('time-axis').querySelector('.axis-col'), showSpanDetails);
-  current = { traceId, spans, traceStart, total, waterfall, local };
+  let { waterfall, minimap } = current || {};
+  if (!waterfall) {
+    minimap = new Minimap($('minimap'), (from, to) => waterfall.setZoom(from, to));
+    waterfall = new Waterfall($('span-rows'), $('time-axis').querySelector('.axis-col'), showSpanDetails, (zoom) => {
+      minimap.show(zoom);
+      $('reset-zoom').disabled = zoom.from <= 0 && zoom.to >= current.total;
+    });
+  }
+  current = { traceId, spans, traceStart, total, waterfall, minimap, local };
+  $('reset-zoom').disabled = true;
+  showView('trace');
   waterfall.render(spans, traceStart, total);
+  minimap.draw(waterfall.ordered, total);
   const root = waterfall.ordered[0].span;
   const services = new Set(spans.map((s) => s.service));
   const errors = spans.filter((s) => s.status.code === 'ERROR').length;
@@ -292,7 +301,7 @@ function renderTrace(traceId, spans, logs, local = false) {
   $('trace-logs-title').textContent = `Logs (${logs.length})`;
   $('trace-logs').replaceChildren(logTable(logs, traceStart, true));
   $('span-details').hidden = true;
-  showView('trace');
+  waterfall.paint();  // the texts above moved the rows
 }
 
 // The top box: a trace id opens the trace; anything else is looked up as a correlation id.
@@ -553,6 +562,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('collapse-all').addEventListener('click', () => current && current.waterfall.collapseAll(true));
   $('expand-all').addEventListener('click', () => current && current.waterfall.collapseAll(false));
   $('download-trace').addEventListener('click', downloadTrace);
+  $('reset-zoom').addEventListener('click', () => current && current.waterfall.setZoom());
   $('compare-form').addEventListener('submit', (e) => {
     e.preventDefault();
     if (current && !current.local) compareTraces(current.traceId, $('compare-with').value);

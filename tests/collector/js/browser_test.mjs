@@ -594,13 +594,55 @@ try {
     await page.waitForSelector(`body[data-rendered-trace="${bigTraceId}"]`, { timeout: 30000 });
     const loadMs = Date.now() - t0;
     const renderMs = await page.evaluate(() => window.tracekitLastRenderMs);
-    assert.equal(await page.locator('#span-rows .span-row').count(), 5000);
-    const depths = await page.$$eval('#span-rows .span-row', (els) => els.slice(0, 102).map((e) => Number(e.dataset.depth)));
+    // Virtualized: all 5,000 rows are laid out, only those near the viewport are built.
+    assert.equal(await page.getAttribute('#span-rows', 'data-rows'), '5000');
+    const built = await page.locator('#span-rows .span-row').count();
+    assert.ok(built > 20 && built < 200, `${built} row elements`);
+    const height = await page.$eval('#span-rows', (e) => e.getBoundingClientRect().height);
+    assert.equal(height, 5000 * 21);
+    const depths = await page.$$eval('#span-rows .span-row', (els) => els.map((e) => Number(e.dataset.depth)));
     assert.deepEqual(depths.slice(0, 3), [0, 1, 2]);
-    assert.equal(depths[101], 1, 'the second stage follows the first stage\'s 99 steps');
+    // The keyboard reaches the last row (End), which is then built and focused.
+    await page.focus('#span-rows .span-row[tabindex="0"]');
+    await page.keyboard.press('End');
+    assert.equal(await page.evaluate(() => document.activeElement.querySelector('.name').textContent), 'step 49.97');
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await page.evaluate(() => document.activeElement.querySelector('.name').textContent), 'step 49.96');
+    await page.keyboard.press('Home');
+    assert.equal(await page.evaluate(() => document.activeElement.querySelector('.name').textContent), 'big root');
+    // Collapsing the stages leaves 51 rows.
+    await page.click('#collapse-all');
+    assert.equal(await page.$eval('#span-rows', (e) => e.getBoundingClientRect().height), 51 * 21);
+    await page.click('#expand-all');
     writeFileSync(join(artifactDir, 'collector_render.json'),
       JSON.stringify({ spans: 5000, render_ms: renderMs, load_ms: loadMs }, null, 2));
     console.log(`5,000-span trace: rendered in ${renderMs.toFixed(1)} ms, page load to rendered ${loadMs} ms`);
+  });
+
+  await check('the minimap: dragging across it zooms the time axis; the keyboard zooms and resets', async () => {
+    await page.goto(`${collector.ui_url}/trace/${traceId}`);
+    await page.waitForSelector(`body[data-rendered-trace="${traceId}"]`);
+    const box = await page.locator('#minimap').boundingBox();
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width * 0.25, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.4, y, { steps: 3 });
+    await page.mouse.move(box.x + box.width * 0.5, y, { steps: 3 });
+    await page.mouse.up();
+    const ticks = await page.$$eval('#time-axis .tick', (els) => els.map((e) => parseFloat(e.textContent)));
+    assert.ok(Math.abs(ticks[0] - 30) < 1.5 && Math.abs(ticks[4] - 60) < 1.5, `zoomed to ${ticks}`);
+    assert.equal(await page.locator('#minimap .minimap-window').isVisible(), true);
+    // The root (0-120 ms) fills the zoomed axis; SELECT tools (5-8 ms) is out of it.
+    assert.deepEqual(await page.$eval(`.span-row[data-span-id="${ids.root}"] .bar`, (b) => [b.style.left, b.style.width]), ['0%', '100%']);
+    assert.equal(await page.$eval(`.span-row[data-span-id="${ids.db}"] .bar`, (b) => b.style.width), '0%');
+    await page.keyboard.press('0');
+    assert.equal(await page.textContent('#time-axis .tick:last-child'), '120.0 ms');
+    await page.keyboard.press('+');
+    const zoomed = await page.$$eval('#time-axis .tick', (els) => els.map((e) => e.textContent));
+    assert.deepEqual([zoomed[0], zoomed[4]], ['30.0 ms', '90.0 ms']);
+    await page.click('#reset-zoom');
+    assert.equal(await page.textContent('#time-axis .tick:first-child'), '0 ns');
+    assert.equal(await page.isDisabled('#reset-zoom'), true);
   });
 
   await check('a span deep link into the 5,000-span trace selects the span, details in view, axis above the rows', async () => {
@@ -617,6 +659,27 @@ try {
     const onTop = await page.evaluate(([x, y]) => !!document.elementFromPoint(x, y).closest('#time-axis'),
       [axis.x + axis.width / 2, axis.y + axis.height / 2]);
     assert.ok(onTop, 'the axis tick is the topmost element where it is drawn');
+  });
+
+  await check('the search page lists and plots 1,000 traces', async () => {
+    const many = [];
+    for (let i = 0; i < 1000; i++) {
+      many.push(otlpSpan(hex(16), hex(8), '', `request ${i}`, -86400e9 + i * 1e9, (1 + (i % 97)) * 1e6,
+        i % 13 === 0 ? { status: { code: 2 } } : {}));
+    }
+    await post(collector.otlp_url, request('many', many));
+    await waitForJson(`${collector.ui_url}/api/traces?service=many&limit=1000`, (r) => r.data.length === 1000);
+    const t0 = Date.now();
+    await page.goto(`${collector.ui_url}/search?service=many&lookback=all&limit=1000`);
+    await page.waitForSelector('body[data-rendered-search="1000"]', { timeout: 30000 });
+    const loadMs = Date.now() - t0;
+    const renderMs = await page.evaluate(() => window.tracekitLastSearchRenderMs);
+    assert.equal(await page.locator('#scatter a.scatter-point').count(), 1000);
+    assert.equal(await page.locator('#scatter circle.error').count(), 77);
+    const file = join(artifactDir, 'collector_render.json');
+    const figures = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+    writeFileSync(file, JSON.stringify({ ...figures, search_results: 1000, search_render_ms: renderMs, search_load_ms: loadMs }, null, 2));
+    console.log(`search with 1,000 results: list and scatter plot rendered in ${renderMs.toFixed(1)} ms, page load to rendered ${loadMs} ms`);
   });
 
   assert.deepEqual(pageErrors, [], 'no script errors on the page');
