@@ -417,6 +417,35 @@ function findInTrace(jump) {
   }
 }
 
+// The name column's width (a share of the waterfall), dragged at the axis or set with the arrows.
+function setupLabelResizer() {
+  const handle = $('label-resizer');
+  const set = (pct) => {
+    const value = Math.round(Math.min(70, Math.max(15, pct)));
+    $('waterfall').style.setProperty('--label-width', `${value}%`);
+    handle.setAttribute('aria-valuenow', String(value));
+  };
+  handle.addEventListener('pointerdown', (e) => {
+    e.preventDefault();
+    const box = $('waterfall').getBoundingClientRect();
+    const move = (ev) => set(((ev.clientX - box.left) / box.width) * 100);
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  });
+  handle.addEventListener('click', (e) => e.stopPropagation());
+  handle.addEventListener('keydown', (e) => {
+    const now = Number(handle.getAttribute('aria-valuenow'));
+    if (e.key === 'ArrowLeft') set(now - 2);
+    else if (e.key === 'ArrowRight') set(now + 2);
+    else return;
+    e.preventDefault();
+  });
+}
+
 // ---- compare two traces ----
 
 async function compareTraces(idA, idB, pushHistory = true) {
@@ -563,6 +592,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('expand-all').addEventListener('click', () => current && current.waterfall.collapseAll(false));
   $('download-trace').addEventListener('click', downloadTrace);
   $('reset-zoom').addEventListener('click', () => current && current.waterfall.setZoom());
+  setupLabelResizer();
   $('compare-form').addEventListener('submit', (e) => {
     e.preventDefault();
     if (current && !current.local) compareTraces(current.traceId, $('compare-with').value);

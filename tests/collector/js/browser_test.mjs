@@ -428,6 +428,17 @@ try {
     const narrowed = await page.locator('#waterfall').boundingBox();
     assert.ok(details.x >= narrowed.x + narrowed.width - 1, 'details are to the right of the waterfall');
     assert.ok(details.y < narrowed.y + 40, 'details start at the waterfall\'s top');
+    // The name column can be resized: dragged at the axis, or with the arrow keys.
+    const handle = await page.locator('#label-resizer').boundingBox();
+    await page.mouse.move(handle.x + 3, handle.y + 5);
+    await page.mouse.down();
+    await page.mouse.move(narrowed.x + narrowed.width * 0.5, handle.y + 5, { steps: 4 });
+    await page.mouse.up();
+    const labelWidth = async () => (await page.locator(`.span-row[data-span-id="${ids.exec}"] .label-col`).boundingBox()).width;
+    assert.ok(Math.abs(await labelWidth() - narrowed.width * 0.5) < 0.02 * narrowed.width, `label column ${await labelWidth()} of ${narrowed.width}`);
+    await page.focus('#label-resizer');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await page.getAttribute('#label-resizer', 'aria-valuenow'), '48');
     assert.equal(await page.getAttribute('link[rel="icon"]', 'href'), '/favicon.svg');
     const icon = await fetch(`${collector.ui_url}/favicon.svg`);
     assert.equal(icon.status, 200);
