@@ -116,33 +116,25 @@ async function search(pushHistory = true) {
   const t0 = performance.now();
   const body = $('trace-list').querySelector('tbody');
   body.replaceChildren();
+  $('results-title').textContent = `${traces.length} trace${traces.length === 1 ? '' : 's'}`;
+  $('results').hidden = false;
+  renderScatter($('scatter-plot'), traces, Math.max(300, $('results').clientWidth));
+  const rows = document.createDocumentFragment();
   for (const t of traces) {
-    const link = traceLink(t.traceId, null, { className: 'trace-link' });
-    link.append(el('span', { className: 'root-name', text: `${t.rootService}: ${t.rootName}` }),
+    const link = el('a', { href: `/trace/${t.traceId}`, className: 'trace-link' },
+      el('span', { className: 'root-name', text: `${t.rootService}: ${t.rootName}` }),
       el('span', { className: 'trace-id', text: t.traceId }));
-    const row = el('tr', { className: 'trace-row', 'data-trace-id': t.traceId },
+    rows.append(el('tr', { className: 'trace-row', 'data-trace-id': t.traceId },
       el('td', {}, link),
       el('td', {}, ...t.services.map(serviceTag)),
       el('td', { className: 'span-count', text: String(t.spanCount) }),
       el('td', { className: t.errorCount ? 'error-count' : '', text: t.errorCount ? String(t.errorCount) : '' }),
       el('td', { text: formatDuration(Number(t.durationNs)) }),
-      el('td', { text: formatTime(t.startTimeUnixNano) }));
-    // The whole row is a target for the mouse; the link is the one for the keyboard.
-    row.addEventListener('click', (ev) => {
-      if (ev.target.closest('a') || !isPlainClick(ev)) return;
-      openTrace(t.traceId);
-    });
-    body.append(row);
+      el('td', { text: formatTime(t.startTimeUnixNano) })));
   }
-  $('results-title').textContent = `${traces.length} trace${traces.length === 1 ? '' : 's'}`;
-  $('results').hidden = false;
-  const plot = renderScatter($('scatter-plot'), traces, Math.max(300, $('results').clientWidth));
-  plot.addEventListener('click', (ev) => {
-    const a = ev.target.closest('a.scatter-point');
-    if (!a || !isPlainClick(ev)) return;
-    ev.preventDefault();
-    openTrace(a.dataset.traceId);
-  });
+  body.append(rows);
+  // Measured by the browser test (1,000 results): DOM built and laid out.
+  void document.body.offsetHeight;
   window.tracekitLastSearchRenderMs = performance.now() - t0;
   document.body.dataset.renderedSearch = String(traces.length);
 }
@@ -580,6 +572,20 @@ function route() {
 
 document.addEventListener('DOMContentLoaded', () => {
   $('search-form').addEventListener('submit', (e) => { e.preventDefault(); search(); });
+  // Trace rows and scatter points open their trace in the page on a plain click; a row is a
+  // target for the mouse as a whole, its link the one for the keyboard (and new tabs).
+  $('trace-list').addEventListener('click', (ev) => {
+    const row = ev.target.closest('tr.trace-row');
+    if (!row || !isPlainClick(ev)) return;
+    ev.preventDefault();
+    openTrace(row.dataset.traceId);
+  });
+  $('scatter-plot').addEventListener('click', (ev) => {
+    const a = ev.target.closest('a.scatter-point');
+    if (!a || !isPlainClick(ev)) return;
+    ev.preventDefault();
+    openTrace(a.dataset.traceId);
+  });
   $('open-form').addEventListener('submit', (e) => { e.preventDefault(); openTraceOrCorrelation($('open-trace-id').value); });
   $('logs-form').addEventListener('submit', (e) => { e.preventDefault(); searchLogs(); });
   $('logs-link').addEventListener('click', (e) => { if (isPlainClick(e)) { e.preventDefault(); searchLogs(); } });
