@@ -199,6 +199,11 @@ try {
   await post(collector.otlp_url, request('gateway', gatewaySpans));
   await post(collector.otlp_url, request('orders', ordersSpans));
   await post(collector.otlp_url, request('payments', paymentsSpans));
+  // Three hours ago (outside the last hour): a service named as an XSS probe calls payments.
+  const probeTrace = hex(16);
+  const probeRoot = hex(8);
+  await post(collector.otlp_url, request(XSS_VALUE, [nowSpan(probeTrace, probeRoot, '', XSS_NAME, -3 * 3600e3, 5)]));
+  await post(collector.otlp_url, request('payments', [nowSpan(probeTrace, hex(8), probeRoot, 'charge', -3 * 3600e3 + 1, 2)]));
   await waitForJson(`${collector.ui_url}/api/traces/${traceId}`, (t) => t.spans.length === 5);
   const logsUrl = collector.otlp_url.replace('/v1/traces', '/v1/logs');
   await post(logsUrl, logsRequest('web', [logRecord(ids.root, 1_000_000, 9, 'INFO', 'request.received')]));
@@ -561,6 +566,15 @@ try {
       [getComputedStyle(t).fill, getComputedStyle(t.parentElement.querySelector('circle')).fill]);
     assert.ok(contrastRatio(fg, bg) >= 4.5, `${fg} on ${bg}`);
     assert.equal(await page.locator('#search-panel').isVisible(), false);
+    // Six hours back the probe service appears: its name is text in the graph and the table.
+    await page.selectOption('#dependencies-lookback', '6h');
+    await page.click('#dependencies-form button');
+    await page.waitForSelector('#dependency-graph g.edge:nth-of-type(3)');
+    assert.ok(page.url().endsWith('/dependencies?lookback=6h'));
+    assert.equal(await page.$eval('#dependency-graph a.service-node[data-service^="<img"] title', (t) => t.textContent), XSS_VALUE);
+    assert.equal(await page.locator('#dependency-table td', { hasText: XSS_VALUE }).count(), 1);
+    assert.equal(await page.locator('#content img').count(), 0);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
   });
 
   await check('operations: rate, error ratio and percentiles per service and operation', async () => {
