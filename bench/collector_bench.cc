@@ -4,6 +4,8 @@
 // same for log records (ingest, a trace's 1,000 logs).
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -68,6 +70,15 @@ std::vector<StoredSpan> make_spans(std::mt19937_64& rng, size_t n, int64_t start
   return spans;
 }
 
+// CPU time of the whole process (every thread: clients, writer, SQLite, the kernel on their
+// behalf), in seconds. On a shared machine the wall rate depends on what else runs; the CPU
+// time per item does much less.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 struct TempFile {
   std::filesystem::path dir = std::filesystem::temp_directory_path() /
                               ("tracekit-collector-bench-" + std::to_string(::getpid()));
@@ -89,6 +100,7 @@ void BM_CollectorIngest(benchmark::State& state) {
   std::mt19937_64 rng(42);
   constexpr size_t kPerIteration = 50'000, kBatch = 512;
   int64_t start = 1'700'000'000'000'000'000;
+  double cpu_seconds = 0;
   for (auto _ : state) {
     state.PauseTiming();
     std::vector<std::vector<StoredSpan>> batches;
@@ -99,14 +111,18 @@ void BM_CollectorIngest(benchmark::State& state) {
                            std::make_move_iterator(spans.begin() + static_cast<long>(std::min(
                                                                        spans.size(), i + kBatch))));
     }
+    const double cpu_before = process_cpu_seconds();
     state.ResumeTiming();
     for (auto& b : batches) {
       while (!(*store)->submit(std::move(b)))
         std::this_thread::yield();
     }
     (*store)->flush(60s);
+    cpu_seconds += process_cpu_seconds() - cpu_before;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kPerIteration));
+  state.counters["cpu_us_per_span"] =
+      cpu_seconds * 1e6 / static_cast<double>(state.iterations() * kPerIteration);
   state.counters["db_mb"] = static_cast<double>(std::filesystem::file_size(tmp.path())) / 1e6;
 }
 BENCHMARK(BM_CollectorIngest)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(4);
@@ -124,6 +140,7 @@ void BM_CollectorIngestAcknowledged(benchmark::State& state) {
   std::mt19937_64 rng(43);
   constexpr size_t kPerIteration = 50'000, kBatch = 512, kClients = 16;
   int64_t start = 1'700'000'000'000'000'000;
+  double cpu_seconds = 0;
   for (auto _ : state) {
     state.PauseTiming();
     std::vector<std::vector<std::vector<StoredSpan>>> per_client(kClients);
@@ -135,6 +152,7 @@ void BM_CollectorIngestAcknowledged(benchmark::State& state) {
           std::make_move_iterator(spans.begin() +
                                   static_cast<long>(std::min(spans.size(), i + kBatch))));
     }
+    const double cpu_before = process_cpu_seconds();
     state.ResumeTiming();
     std::vector<std::thread> clients;
     for (auto& batches : per_client) {
@@ -147,8 +165,11 @@ void BM_CollectorIngestAcknowledged(benchmark::State& state) {
     }
     for (auto& t : clients)
       t.join();
+    cpu_seconds += process_cpu_seconds() - cpu_before;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kPerIteration));
+  state.counters["cpu_us_per_span"] =
+      cpu_seconds * 1e6 / static_cast<double>(state.iterations() * kPerIteration);
 }
 BENCHMARK(BM_CollectorIngestAcknowledged)
     ->Unit(benchmark::kMillisecond)
@@ -253,6 +274,85 @@ void BM_CollectorSearch(benchmark::State& state) {
 }
 BENCHMARK(BM_CollectorSearch)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// ---- the system pages: dependencies and operation statistics ----
+
+// One store shared by the benchmarks below: 1,000,000 spans (traces of 10 across two services,
+// 1 % errors) spread evenly over the last 24 hours, so the last hour holds ~42,000 of them.
+// Built once (about 15 s of ingest), on first use.
+SpanStore& million_span_store() {
+  static TempFile tmp;
+  static std::unique_ptr<SpanStore> store = [] {
+    auto s = SpanStore::open({.path = tmp.path(), .max_age = 0s, .max_bytes = 0});
+    if (!s) {
+      std::fprintf(stderr, "%s\n", s.error().message.c_str());
+      std::abort();
+    }
+    std::mt19937_64 rng(11);
+    constexpr int64_t kSpans = 1'000'000, kDay = 86'400'000'000'000;
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    std::string trace_id, root;
+    std::vector<StoredSpan> batch;
+    for (int64_t i = 0; i < kSpans; ++i) {
+      if (i % 10 == 0) {
+        trace_id = random_hex(rng, 16);
+        root.clear();
+      }
+      const int64_t start = now_ns - kDay + i * (kDay / kSpans);
+      batch.push_back(realistic_span(rng, trace_id, root, start, static_cast<int>(i)));
+      if (i % 100 == 7) batch.back().status_code = 2;
+      if (root.empty()) root = batch.back().span_id;
+      if (batch.size() == 20'000) {
+        while (!(*s)->submit(batch))  // a copy: a refused submit() drops what it was given
+          std::this_thread::sleep_for(10ms);
+        batch.clear();
+      }
+    }
+    (*s)->flush(600s);
+    if (auto n = (*s)->span_count(); !n || *n != kSpans) {
+      std::fprintf(stderr, "the store holds %lld spans, not %lld\n",
+                   static_cast<long long>(n ? *n : -1), static_cast<long long>(kSpans));
+      std::abort();
+    }
+    return std::move(*s);
+  }();
+  return *store;
+}
+
+// /api/dependencies over the last hour (Arg 1) or day (Arg 24: all 1,000,000 spans).
+void BM_CollectorDependencies1M(benchmark::State& state) {
+  SpanStore& store = million_span_store();
+  const std::string target = "/api/dependencies?lookback=" + std::to_string(state.range(0)) + "h";
+  for (auto _ : state) {
+    Response r = handle_api(target, store);
+    if (r.status != 200) state.SkipWithError(r.body.c_str());
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_CollectorDependencies1M)
+    ->Arg(1)
+    ->Arg(24)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// /api/operations/stats (every service) over the last hour or day, as the dependencies.
+void BM_CollectorOperationStats1M(benchmark::State& state) {
+  SpanStore& store = million_span_store();
+  const std::string target =
+      "/api/operations/stats?lookback=" + std::to_string(state.range(0)) + "h";
+  for (auto _ : state) {
+    Response r = handle_api(target, store);
+    if (r.status != 200) state.SkipWithError(r.body.c_str());
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_CollectorOperationStats1M)
+    ->Arg(1)
+    ->Arg(24)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 // ---- log records ----
 
 // A log record like Skriptoteket's: a few fields, trace ids, a correlation id.
@@ -302,6 +402,7 @@ void BM_CollectorLogIngest(benchmark::State& state) {
   std::mt19937_64 rng(44);
   constexpr size_t kPerIteration = 50'000, kBatch = 512, kClients = 16;
   int64_t start = 1'700'000'000'000'000'000;
+  double cpu_seconds = 0;
   for (auto _ : state) {
     state.PauseTiming();
     std::vector<std::vector<std::vector<StoredLog>>> per_client(kClients);
@@ -313,6 +414,7 @@ void BM_CollectorLogIngest(benchmark::State& state) {
           std::make_move_iterator(logs.begin() +
                                   static_cast<long>(std::min(logs.size(), i + kBatch))));
     }
+    const double cpu_before = process_cpu_seconds();
     state.ResumeTiming();
     std::vector<std::thread> clients;
     for (auto& batches : per_client) {
@@ -325,8 +427,11 @@ void BM_CollectorLogIngest(benchmark::State& state) {
     }
     for (auto& t : clients)
       t.join();
+    cpu_seconds += process_cpu_seconds() - cpu_before;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kPerIteration));
+  state.counters["cpu_us_per_record"] =
+      cpu_seconds * 1e6 / static_cast<double>(state.iterations() * kPerIteration);
 }
 BENCHMARK(BM_CollectorLogIngest)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(4);
 

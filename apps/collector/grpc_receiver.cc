@@ -3,7 +3,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cctype>
+#include <functional>
+#include <optional>
 
 #include "log_decode.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
@@ -36,108 +39,156 @@ grpc::Status unavailable(const std::string& message) {
   return {grpc::StatusCode::UNAVAILABLE, message};
 }
 
+// The bytes of requests being read and decoded at once, across both services: a request that
+// would take it past its bound is answered UNAVAILABLE at once (OTLP exporters retry that), so
+// that many large requests arriving together cost the budget, not their number times their size.
+class RequestBudget {
+ public:
+  explicit RequestBudget(uint64_t max_bytes) : max_bytes_(max_bytes) {}
+  // One request larger than the whole budget still goes through when nothing else is decoding;
+  // otherwise it could never be accepted.
+  bool try_take(uint64_t bytes) {
+    uint64_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (used > 0 && used + bytes > max_bytes_) return false;
+    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+    return true;
+  }
+  void give_back(uint64_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+  uint64_t max_bytes() const { return max_bytes_; }
+
+ private:
+  const uint64_t max_bytes_;
+  std::atomic<uint64_t> used_{0};
+};
+
+// What both services share: the store, the limits, the token and the byte budget.
+struct Receiving {
+  SpanStore& store;
+  IngestLimits limits;
+  std::string token;  // empty: none required
+  RequestBudget budget;
+};
+
+// Decodes the message's bytes, sets the reply and queues the records with `done` (which may
+// run before this returns); the error status when it cannot (a bad message, a full queue).
+using Accept = std::function<std::optional<grpc::Status>(
+    std::string_view bytes, grpc::ByteBuffer& response, OnWritten done)>;
+
+void set_reply(grpc::ByteBuffer& response, const google::protobuf::Message& reply) {
+  grpc::Slice slice(reply.SerializeAsString());
+  response = grpc::ByteBuffer(&slice, 1);
+}
+
+// One Export call, traces or logs: the token, the byte budget, the message read (and inflated
+// within the size limit), then `accept`; answered once the records are committed (or queued,
+// with ack_after_commit off). Commit answers come from the writer thread: no thread waits, and
+// every request that arrives during one commit joins the next.
+grpc::ServerUnaryReactor* handle_export(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request, grpc::ByteBuffer* response,
+                                        Receiving& receiving, const Accept& accept) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!receiving.token.empty() && !authorized(*context, receiving.token)) {
+    reactor->Finish({grpc::StatusCode::UNAUTHENTICATED,
+                     "a token is required: metadata authorization: Bearer <token>"});
+    return reactor;
+  }
+  // A request costs its copy and the decoded records (about its size again) while it is
+  // decoded; grpc++'s own buffer is released below, once copied.
+  const uint64_t size = 2 * request->Length();
+  if (!receiving.budget.try_take(size)) {
+    reactor->Finish(unavailable("the collector is reading other large requests (more than " +
+                                std::to_string(receiving.budget.max_bytes()) +
+                                " bytes at once); retry later"));
+    return reactor;
+  }
+  std::string bytes;
+  grpc::Status read = read_export_message(*request, receiving.limits, bytes);
+  // The bytes are copied: the call's own buffer would otherwise stay until the answer, which
+  // waits for the commit. grpc++ hands the request as const, but it is the call's to release.
+  const_cast<grpc::ByteBuffer*>(request)->Clear();
+  std::optional<grpc::Status> refused;
+  if (!read.ok()) {
+    refused = std::move(read);
+  } else if (receiving.limits.ack_after_commit) {
+    refused = accept(bytes, *response, [reactor](bool committed) {
+      reactor->Finish(committed ? grpc::Status::OK
+                                : unavailable(*write_failure_message(WriteOutcome::kFailed)));
+    });
+  } else {
+    refused = accept(bytes, *response, {});
+    if (!refused) reactor->Finish(grpc::Status::OK);
+  }
+  receiving.budget.give_back(size);
+  if (refused) reactor->Finish(*refused);
+  return reactor;
+}
+
+std::optional<grpc::Status> refused_by_queue() {
+  return unavailable(*write_failure_message(WriteOutcome::kRefused));
+}
+
 class TraceService final : public RawService {
  public:
-  TraceService(SpanStore& store, IngestLimits limits, std::string token)
-      : store_(store), limits_(limits), token_(std::move(token)) {}
+  explicit TraceService(Receiving& receiving) : receiving_(receiving) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!token_.empty() && !authorized(*context, token_)) {
-      reactor->Finish({grpc::StatusCode::UNAUTHENTICATED,
-                       "a token is required: metadata authorization: Bearer <token>"});
-      return reactor;
-    }
-    DecodedSpans decoded;
-    if (grpc::Status bad = decode(*request, decoded); !bad.ok()) {
-      reactor->Finish(bad);
-      return reactor;
-    }
-    otlpv1::ExportTraceServiceResponse reply;
-    if (std::string warning = partial_success_message(decoded); !warning.empty()) {
-      reply.mutable_partial_success()->set_rejected_spans(decoded.rejected);
-      reply.mutable_partial_success()->set_error_message(warning);
-    }
-    grpc::Slice slice(reply.SerializeAsString());
-    *response = grpc::ByteBuffer(&slice, 1);
-    if (!limits_.ack_after_commit) {
-      reactor->Finish(store_.submit(std::move(decoded.spans))
-                          ? grpc::Status::OK
-                          : unavailable(*write_failure_message(WriteOutcome::kRefused)));
-      return reactor;
-    }
-    // Answered from the writer thread once the spans are committed: no thread waits, and every
-    // request that arrives during one commit joins the next.
-    const bool queued = store_.submit(std::move(decoded.spans), [reactor](bool committed) {
-      reactor->Finish(committed ? grpc::Status::OK
-                                : unavailable(*write_failure_message(WriteOutcome::kFailed)));
-    });
-    if (!queued) reactor->Finish(unavailable(*write_failure_message(WriteOutcome::kRefused)));
-    return reactor;
+    return handle_export(
+        context, request, response, receiving_,
+        [this](std::string_view bytes, grpc::ByteBuffer& reply_buffer,
+               OnWritten done) -> std::optional<grpc::Status> {
+          auto decoded = decode_protobuf(bytes, receiving_.limits.span_limits);
+          if (!decoded)
+            return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
+          otlpv1::ExportTraceServiceResponse reply;
+          if (std::string warning = partial_success_message(*decoded); !warning.empty()) {
+            reply.mutable_partial_success()->set_rejected_spans(decoded->rejected);
+            reply.mutable_partial_success()->set_error_message(warning);
+          }
+          set_reply(reply_buffer, reply);
+          if (!receiving_.store.submit(std::move(decoded->spans), std::move(done))) {
+            return refused_by_queue();
+          }
+          return std::nullopt;
+        });
   }
 
  private:
-  grpc::Status decode(const grpc::ByteBuffer& request, DecodedSpans& out) {
-    return decode_export_message(request, limits_, out);
-  }
-
-  SpanStore& store_;
-  IngestLimits limits_;
-  std::string token_;  // empty: none required
+  Receiving& receiving_;
 };
 
 // LogsService/Export: the same checks, limits and answers as TraceService/Export.
 class LogsService final : public RawLogsService {
  public:
-  LogsService(SpanStore& store, IngestLimits limits, std::string token)
-      : store_(store), limits_(limits), token_(std::move(token)) {}
+  explicit LogsService(Receiving& receiving) : receiving_(receiving) {}
 
   grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request,
                                    grpc::ByteBuffer* response) override {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    if (!token_.empty() && !authorized(*context, token_)) {
-      reactor->Finish({grpc::StatusCode::UNAUTHENTICATED,
-                       "a token is required: metadata authorization: Bearer <token>"});
-      return reactor;
-    }
-    std::string bytes;
-    if (grpc::Status bad = read_export_message(*request, limits_, bytes); !bad.ok()) {
-      reactor->Finish(bad);
-      return reactor;
-    }
-    auto decoded = decode_logs_protobuf(bytes, limits_.span_limits);
-    if (!decoded) {
-      reactor->Finish({grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message});
-      return reactor;
-    }
-    logsv1::ExportLogsServiceResponse reply;
-    if (std::string warning = logs_partial_success_message(*decoded); !warning.empty()) {
-      reply.mutable_partial_success()->set_rejected_log_records(decoded->rejected);
-      reply.mutable_partial_success()->set_error_message(warning);
-    }
-    grpc::Slice slice(reply.SerializeAsString());
-    *response = grpc::ByteBuffer(&slice, 1);
-    if (!limits_.ack_after_commit) {
-      reactor->Finish(store_.submit_logs(std::move(decoded->logs))
-                          ? grpc::Status::OK
-                          : unavailable(*write_failure_message(WriteOutcome::kRefused)));
-      return reactor;
-    }
-    const bool queued = store_.submit_logs(std::move(decoded->logs), [reactor](bool committed) {
-      reactor->Finish(committed ? grpc::Status::OK
-                                : unavailable(*write_failure_message(WriteOutcome::kFailed)));
-    });
-    if (!queued) reactor->Finish(unavailable(*write_failure_message(WriteOutcome::kRefused)));
-    return reactor;
+    return handle_export(
+        context, request, response, receiving_,
+        [this](std::string_view bytes, grpc::ByteBuffer& reply_buffer,
+               OnWritten done) -> std::optional<grpc::Status> {
+          auto decoded = decode_logs_protobuf(bytes, receiving_.limits.span_limits);
+          if (!decoded)
+            return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
+          logsv1::ExportLogsServiceResponse reply;
+          if (std::string warning = logs_partial_success_message(*decoded); !warning.empty()) {
+            reply.mutable_partial_success()->set_rejected_log_records(decoded->rejected);
+            reply.mutable_partial_success()->set_error_message(warning);
+          }
+          set_reply(reply_buffer, reply);
+          if (!receiving_.store.submit_logs(std::move(decoded->logs), std::move(done))) {
+            return refused_by_queue();
+          }
+          return std::nullopt;
+        });
   }
 
  private:
-  SpanStore& store_;
-  IngestLimits limits_;
-  std::string token_;
+  Receiving& receiving_;
 };
 
 }  // namespace
@@ -201,6 +252,7 @@ grpc::Status decode_export_message(const grpc::ByteBuffer& request, const Ingest
 }
 
 struct GrpcReceiver::Impl {
+  std::unique_ptr<Receiving> receiving;
   std::unique_ptr<TraceService> service;
   std::unique_ptr<LogsService> logs;
   std::unique_ptr<grpc::Server> server;
@@ -212,15 +264,25 @@ Result<std::unique_ptr<GrpcReceiver>> GrpcReceiver::start(const std::string& add
                                                           const IngestLimits& limits,
                                                           const std::string& token) {
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<TraceService>(store, limits, token);
+  impl->receiving.reset(new Receiving{.store = store,
+                                      .limits = limits,
+                                      .token = token,
+                                      .budget = RequestBudget(limits.max_decoding_bytes)});
+  impl->service = std::make_unique<TraceService>(*impl->receiving);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
   builder.RegisterService(impl->service.get());
-  impl->logs = std::make_unique<LogsService>(store, limits, token);
+  impl->logs = std::make_unique<LogsService>(*impl->receiving);
   builder.RegisterService(impl->logs.get());
   // Larger messages are refused by gRPC itself with RESOURCE_EXHAUSTED (compressed messages by
   // their compressed size here, and by their inflated size in decode()).
   builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
+  // The memory grpc++ may use for what it is still receiving, across all connections: under
+  // pressure it shrinks the flow-control windows (senders wait) and past it cancels streams
+  // (the client sees RESOURCE_EXHAUSTED), instead of buffering every large request at once.
+  grpc::ResourceQuota quota("tracekit-collector-otlp-grpc");
+  quota.Resize(static_cast<size_t>(limits.grpc_memory_quota_bytes));
+  builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<size_t>(limits.max_body_bytes, INT32_MAX)));
   impl->server = builder.BuildAndStart();

@@ -18,6 +18,12 @@ namespace tracekit::collector {
 
 struct IngestLimits {
   size_t max_body_bytes = 16u << 20;  // as received, and again after gunzip
+  // OTLP/gRPC: the memory that requests being decoded may take at once, each counted at twice
+  // its size (its copy and the decoded records); past it a request is answered UNAVAILABLE
+  // (retry later). And the memory grpc++ may use for requests it is still receiving (its
+  // ResourceQuota: past it streams are cancelled, RESOURCE_EXHAUSTED).
+  uint64_t max_decoding_bytes = 64ull << 20;
+  uint64_t grpc_memory_quota_bytes = 32ull << 20;
   // Answer success only once the spans are committed to the file (true), or as soon as they
   // are queued (false: faster to answer, but a crash loses what was acknowledged and queued).
   bool ack_after_commit = true;

@@ -4,6 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "sqlite_db.h"
@@ -12,9 +17,14 @@ namespace tracekit::collector {
 
 namespace {
 
-// auto_vacuum must be chosen before the first table exists; INCREMENTAL lets retention give
-// freed pages back to the file system.
+// auto_vacuum and page_size must be chosen before the first table exists (a file that has
+// tables keeps what it has); INCREMENTAL lets retention give freed pages back to the file
+// system. 16 KiB pages: a span row (~700 bytes) and the index entries of a transaction fill a
+// quarter as many pages as with the default 4 KiB, and SQLite writes each page of a commit to
+// the WAL, and again at the checkpoint, with a system call of its own (the writer spent a third
+// of its time in pwrite with 4 KiB pages; docs/decisions.md).
 constexpr const char* kSchema = R"sql(
+PRAGMA page_size = 16384;
 PRAGMA auto_vacuum = INCREMENTAL;
 PRAGMA journal_mode = WAL;
 CREATE TABLE IF NOT EXISTS spans (
@@ -46,13 +56,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS spans_by_trace ON spans (trace_id, span_id);
 -- Search by service (and operation) over a time range, newest first.
 CREATE INDEX IF NOT EXISTS spans_by_service ON spans (service, name, start_ns);
 CREATE INDEX IF NOT EXISTS spans_by_time ON spans (start_ns);
--- Retention's check for resources and scopes that no span uses any more: one probe each.
-CREATE INDEX IF NOT EXISTS spans_by_resource ON spans (resource_id);
-CREATE INDEX IF NOT EXISTS spans_by_scope ON spans (scope_id);
 -- A process sends the same resource and scope with every span: each is stored once (as its
 -- OTLP/JSON text) and spans refer to it, which keeps a third of a typical row out of the file.
-CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS scopes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
+-- last_span_id and last_log_id are the highest span and log row ids of a transaction that used
+-- the row: once retention has deleted every row up to them, nothing refers to it any more (two
+-- numbers per resource instead of an index entry per span and per log record).
+CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE,
+  last_span_id INTEGER NOT NULL DEFAULT 0, last_log_id INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS scopes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE,
+  last_span_id INTEGER NOT NULL DEFAULT 0, last_log_id INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS operations (
   service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
   PRIMARY KEY (service, name, kind)) WITHOUT ROWID;
@@ -86,9 +98,26 @@ CREATE INDEX IF NOT EXISTS logs_by_service ON logs (service, time_ns);
 CREATE INDEX IF NOT EXISTS logs_by_severity ON logs (severity_number, time_ns);
 CREATE INDEX IF NOT EXISTS logs_by_correlation ON logs (correlation_id, time_ns)
   WHERE correlation_id <> '';
--- Retention's check for resources and scopes still in use, as for spans.
-CREATE INDEX IF NOT EXISTS logs_by_resource ON logs (resource_id);
-CREATE INDEX IF NOT EXISTS logs_by_scope ON logs (scope_id);
+)sql";
+
+// Files written before resources and scopes knew their last use had an index on spans and on
+// logs for retention's clean-up; the columns are added and set to the newest rows, so that
+// what exists now counts as in use until retention has deleted it.
+constexpr const char* kMigrateLastUse = R"sql(
+BEGIN;
+ALTER TABLE resources ADD COLUMN last_span_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE resources ADD COLUMN last_log_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scopes ADD COLUMN last_span_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scopes ADD COLUMN last_log_id INTEGER NOT NULL DEFAULT 0;
+UPDATE resources SET last_span_id = (SELECT coalesce(max(id), 0) FROM spans),
+  last_log_id = (SELECT coalesce(max(id), 0) FROM logs);
+UPDATE scopes SET last_span_id = (SELECT coalesce(max(id), 0) FROM spans),
+  last_log_id = (SELECT coalesce(max(id), 0) FROM logs);
+DROP INDEX IF EXISTS spans_by_resource;
+DROP INDEX IF EXISTS spans_by_scope;
+DROP INDEX IF EXISTS logs_by_resource;
+DROP INDEX IF EXISTS logs_by_scope;
+COMMIT;
 )sql";
 
 constexpr const char* kInsertLog =
@@ -135,6 +164,8 @@ SELECT o.id, o.trace_id, o.span_id, o.parent_span_id, o.service, o.name, o.kind,
   o.attributes, o.events, o.links, r.id, o.dropped_attributes, o.dropped_events, o.dropped_links
 FROM spans_inline_resources o JOIN scopes sc ON sc.json = o.scope
   JOIN resources r ON r.json = o.resource;
+UPDATE resources SET last_span_id = (SELECT coalesce(max(id), 0) FROM spans);
+UPDATE scopes SET last_span_id = (SELECT coalesce(max(id), 0) FROM spans);
 DROP TABLE spans_inline_resources;
 COMMIT;
 )sql";
@@ -157,6 +188,14 @@ Result<void> open_schema(Database& db) {
     }
   }
   if (auto r = db.exec(kSchema); !r) return r.error();
+  auto last_use = has_column(db, "resources", "last_span_id");
+  if (!last_use) return last_use.error();
+  if (!*last_use) {
+    if (auto r = db.exec(kMigrateLastUse); !r) {
+      (void)db.exec("ROLLBACK");
+      return Error{"migrating the span database: " + r.error().message};
+    }
+  }
   auto unfinished = has_column(db, "spans_inline_resources", "resource");
   if (!unfinished) return unfinished.error();
   if (*unfinished) {
@@ -216,25 +255,69 @@ struct BatchRow {
   int64_t received_ns = 0;
 };
 
-// The rows of `resources` or `scopes`, by their JSON text, as the writer knows them.
+// The rows of `resources` or `scopes`, by their JSON text, as the writer knows them, and which
+// of them the current transaction's spans and log records use.
 struct InternedJson {
   const char* table;
-  Statement insert, select;
+  Statement insert, select, touch_spans, touch_logs;
   std::unordered_map<std::string, int64_t> ids;
+  // The previous lookup: consecutive spans nearly always share their resource and scope, and
+  // comparing the text is cheaper than hashing it.
+  std::string last_json;
+  int64_t last_id = 0;
+  std::unordered_set<int64_t> used_by_spans, used_by_logs;  // in this transaction
 
   Result<void> prepare(Database& db) {
     auto ins = db.prepare(std::string("INSERT OR IGNORE INTO ") + table + " (json) VALUES (?)");
     if (!ins) return ins.error();
     auto sel = db.prepare(std::string("SELECT id FROM ") + table + " WHERE json = ?");
     if (!sel) return sel.error();
+    auto ts = db.prepare(std::string("UPDATE ") + table + " SET last_span_id = ?1 WHERE id = ?2");
+    if (!ts) return ts.error();
+    auto tl = db.prepare(std::string("UPDATE ") + table + " SET last_log_id = ?1 WHERE id = ?2");
+    if (!tl) return tl.error();
     insert = std::move(*ins);
     select = std::move(*sel);
+    touch_spans = std::move(*ts);
+    touch_logs = std::move(*tl);
     return {};
   }
 
   // The id of the row holding `json`, added when there is none (inside the writer's
   // transaction, so a rolled-back batch must forget() what it added).
   Result<int64_t> id_of(const std::string& json) {
+    if (last_id != 0 && json == last_json) return last_id;
+    auto id = lookup(json);
+    if (!id) return id;
+    last_json = json;
+    last_id = *id;
+    return id;
+  }
+  // Before the commit: the rows used in this transaction were last used by spans up to
+  // `last_span_id` and log records up to `last_log_id`.
+  Result<void> record_use(int64_t last_span_id, int64_t last_log_id) {
+    for (auto [used, statement, last] : {std::tuple{&used_by_spans, &touch_spans, last_span_id},
+                                         std::tuple{&used_by_logs, &touch_logs, last_log_id}}) {
+      for (const int64_t id : *used) {
+        statement->bind(1, last);
+        statement->bind(2, id);
+        const int rc = statement->step();
+        statement->reset();
+        if (rc != SQLITE_DONE) return Error{std::string("SQLite could not update ") + table};
+      }
+      used->clear();
+    }
+    return {};
+  }
+  void forget() {
+    ids.clear();
+    last_id = 0;
+    used_by_spans.clear();
+    used_by_logs.clear();
+  }
+
+ private:
+  Result<int64_t> lookup(const std::string& json) {
     if (auto it = ids.find(json); it != ids.end()) return it->second;
     insert.bind(1, json);
     const int rc = insert.step();
@@ -248,7 +331,45 @@ struct InternedJson {
     ids.emplace(json, id);
     return id;
   }
-  void forget() { ids.clear(); }
+};
+
+// The resource and scope rows one span or log record refers to.
+struct Refs {
+  int64_t resource = 0, scope = 0;
+};
+
+// Resources and scopes together, as spans and log records use them.
+struct SharedRows {
+  InternedJson resources{"resources", {}, {}, {}, {}, {}};
+  InternedJson scopes{"scopes", {}, {}, {}, {}, {}};
+
+  Result<void> prepare(Database& db) {
+    if (auto r = resources.prepare(db); !r) return r;
+    return scopes.prepare(db);
+  }
+  Result<Refs> refs_of(const std::string& resource_json, const std::string& scope_json) {
+    auto resource = resources.id_of(resource_json);
+    if (!resource) return resource.error();
+    auto scope = scopes.id_of(scope_json);
+    if (!scope) return scope.error();
+    return Refs{*resource, *scope};
+  }
+  void used_by_span(Refs refs) {
+    resources.used_by_spans.insert(refs.resource);
+    scopes.used_by_spans.insert(refs.scope);
+  }
+  void used_by_log(Refs refs) {
+    resources.used_by_logs.insert(refs.resource);
+    scopes.used_by_logs.insert(refs.scope);
+  }
+  Result<void> record_use(int64_t last_span_id, int64_t last_log_id) {
+    if (auto r = resources.record_use(last_span_id, last_log_id); !r) return r;
+    return scopes.record_use(last_span_id, last_log_id);
+  }
+  void forget() {
+    resources.forget();
+    scopes.forget();
+  }
 };
 }  // namespace
 
@@ -259,8 +380,7 @@ constexpr const char* kQueryTimeoutPrefix = "the query ran past its time budget"
 struct SpanStore::Writer {
   Database db;
   Statement insert_span, insert_operation, insert_batch, extend_batch, insert_log;
-  InternedJson resources{"resources", {}, {}, {}};
-  InternedJson scopes{"scopes", {}, {}, {}};
+  SharedRows shared;  // resources and scopes
   BatchRow newest_batch;
   std::unordered_set<std::string> known_operations;  // service \0 name \0 kind
   int64_t last_received_ns = 0;
@@ -348,10 +468,21 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   // returns, so a crash of the process loses nothing committed; a power cut may lose the last
   // transactions, never corrupt the file.
   if (auto r = w->db.exec("PRAGMA synchronous = NORMAL"); !r) return r.error();
+  // The writer's page cache holds the indexes' hot pages between transactions (SQLite's 2 MB
+  // default made it read them back from the file at every commit), and a checkpoint runs once
+  // the WAL holds about 64 MiB rather than 4 MiB: a page that many commits rewrite (an index
+  // page of random trace ids) is copied into the file once per checkpoint, and each checkpoint
+  // costs an fsync. Both are measured in docs/benchmarks-notes.md.
+  auto page_size = w->db.query_int("PRAGMA page_size");
+  if (!page_size) return page_size.error();
+  if (auto r = w->db.exec("PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = " +
+                          std::to_string((64 << 20) / std::max<int64_t>(*page_size, 512)));
+      !r) {
+    return r.error();
+  }
   auto ins = w->db.prepare(kInsertSpan);
   if (!ins) return ins.error();
-  if (auto r = w->resources.prepare(w->db); !r) return r.error();
-  if (auto r = w->scopes.prepare(w->db); !r) return r.error();
+  if (auto r = w->shared.prepare(w->db); !r) return r.error();
   w->insert_span = std::move(*ins);
   auto ins_log = w->db.prepare(kInsertLog);
   if (!ins_log) return ins_log.error();
@@ -501,26 +632,24 @@ namespace {
 // Inserts every span of `batches` in one transaction; returns {written, duplicates}.
 template <class Batches>
 Result<std::pair<uint64_t, uint64_t>> write_batches(
-    Database& db, Statement& insert, InternedJson& resources, InternedJson& scopes,
-    Statement& insert_operation, Statement& insert_batch, Statement& extend_batch, BatchRow& newest,
-    int64_t granularity_ns, std::unordered_set<std::string>& known_operations, int64_t received_ns,
-    Statement& insert_log, uint64_t& logs_written, const Batches& batches) {
+    Database& db, Statement& insert, SharedRows& shared, Statement& insert_operation,
+    Statement& insert_batch, Statement& extend_batch, BatchRow& newest, int64_t granularity_ns,
+    std::unordered_set<std::string>& known_operations, int64_t received_ns, Statement& insert_log,
+    uint64_t& logs_written, const Batches& batches) {
   if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
   auto fail = [&](Error e) -> Error {
     (void)db.exec("ROLLBACK");
-    resources.forget();  // ids added in this transaction are gone with it
-    scopes.forget();
+    shared.forget();  // ids added in this transaction are gone with it
     known_operations.clear();
     return e;
   };
   uint64_t written = 0, duplicates = 0;
+  int64_t last_span_rowid = 0, last_log_rowid = 0;
   std::string op_key;
   for (const auto& pending : batches) {
     for (const StoredSpan& s : pending.spans) {
-      auto resource_id = resources.id_of(s.resource_json);
-      if (!resource_id) return fail(resource_id.error());
-      auto scope_id = scopes.id_of(s.scope_json);
-      if (!scope_id) return fail(scope_id.error());
+      auto refs = shared.refs_of(s.resource_json, s.scope_json);
+      if (!refs) return fail(refs.error());
       insert.bind(1, s.trace_id);
       insert.bind(2, s.span_id);
       insert.bind(3, s.parent_span_id);
@@ -533,11 +662,11 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       insert.bind(10, s.status_message);
       insert.bind(11, s.trace_state);
       insert.bind(12, static_cast<int64_t>(s.flags));
-      insert.bind(13, *scope_id);
+      insert.bind(13, refs->scope);
       insert.bind(14, s.attributes_json);
       insert.bind(15, s.events_json);
       insert.bind(16, s.links_json);
-      insert.bind(17, *resource_id);
+      insert.bind(17, refs->resource);
       insert.bind(18, static_cast<int64_t>(s.dropped_attributes));
       insert.bind(19, static_cast<int64_t>(s.dropped_events));
       insert.bind(20, static_cast<int64_t>(s.dropped_links));
@@ -551,6 +680,8 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
         continue;
       }
       ++written;
+      last_span_rowid = sqlite3_last_insert_rowid(db.handle());
+      shared.used_by_span(*refs);
       op_key.assign(s.service).push_back('\0');
       op_key.append(s.name).push_back('\0');
       op_key.append(std::to_string(s.kind));
@@ -565,7 +696,7 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
   }
   if (written > 0) {
     // At most one row per granularity: a busy collector writes many transactions a second.
-    const int64_t last_id = sqlite3_last_insert_rowid(db.handle());
+    const int64_t last_id = last_span_rowid;
     bool extended = false;
     if (newest.last_id > 0 && received_ns - newest.received_ns < granularity_ns) {
       extend_batch.bind(1, last_id);
@@ -586,10 +717,8 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
   // Log records after the spans' bookkeeping above, which reads the last span row id.
   for (const auto& pending : batches) {
     for (const StoredLog& l : pending.logs) {
-      auto resource_id = resources.id_of(l.resource_json);
-      if (!resource_id) return fail(resource_id.error());
-      auto scope_id = scopes.id_of(l.scope_json);
-      if (!scope_id) return fail(scope_id.error());
+      auto refs = shared.refs_of(l.resource_json, l.scope_json);
+      if (!refs) return fail(refs.error());
       insert_log.bind(1, l.time_ns);
       insert_log.bind(2, l.observed_ns);
       insert_log.bind(3, l.trace_id);
@@ -603,15 +732,18 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       insert_log.bind(11, l.correlation_id);
       insert_log.bind(12, l.attributes_json);
       insert_log.bind(13, static_cast<int64_t>(l.dropped_attributes));
-      insert_log.bind(14, *scope_id);
-      insert_log.bind(15, *resource_id);
+      insert_log.bind(14, refs->scope);
+      insert_log.bind(15, refs->resource);
       const int rc = insert_log.step();
       insert_log.reset();
       if (rc != SQLITE_DONE)
         return fail(Error{"SQLite could not insert a log record: " + insert_log.error()});
       ++logs_written;
+      last_log_rowid = sqlite3_last_insert_rowid(db.handle());
+      shared.used_by_log(*refs);
     }
   }
+  if (auto r = shared.record_use(last_span_rowid, last_log_rowid); !r) return fail(r.error());
   if (auto r = db.exec("COMMIT"); !r) return fail(r.error());
   return std::pair{written, duplicates};
 }
@@ -636,14 +768,13 @@ void SpanStore::writer_loop() {
       std::lock_guard turn(write_turn_);
       if (w.caches_stale) {
         w.known_operations.clear();
-        w.resources.forget();
-        w.scopes.forget();
+        w.shared.forget();
         w.caches_stale = false;
       }
       w.last_received_ns = std::max(w.last_received_ns, to_ns(std::chrono::system_clock::now()));
       result = write_batches(
-          w.db, w.insert_span, w.resources, w.scopes, w.insert_operation, w.insert_batch,
-          w.extend_batch, w.newest_batch,
+          w.db, w.insert_span, w.shared, w.insert_operation, w.insert_batch, w.extend_batch,
+          w.newest_batch,
           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.arrival_granularity)
               .count(),
           w.known_operations, w.last_received_ns, w.insert_log, logs_written, batches);
@@ -716,6 +847,15 @@ Result<int64_t> SpanStore::run_retention(std::chrono::system_clock::time_point n
   return request->result;
 }
 
+namespace {
+// Deletes the rows of `resources` or `scopes` that no span or log record refers to any more.
+std::string unused_rows(const std::string& table) {
+  return "DELETE FROM " + table +
+         " WHERE last_span_id < (SELECT coalesce(min(id), 1 << 62) FROM spans) AND "
+         "last_log_id < (SELECT coalesce(min(id), 1 << 62) FROM logs); ";
+}
+}  // namespace
+
 // Runs on the retention thread, with its own connection. Every change is a small transaction
 // taken in turn with the writer (write_turn_), so a new batch waits for one step at most.
 Result<int64_t> SpanStore::retain(int64_t now_ns) {
@@ -726,53 +866,56 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
     return stopping_;
   };
   // Deletes the spans with id <= last_id, oldest first, a step at a time.
-  auto delete_through = [&](int64_t last_id) -> Result<void> {
-    auto del = db.prepare(
-        "DELETE FROM spans WHERE id IN (SELECT id FROM spans WHERE id <= ?1 ORDER BY id LIMIT ?2)");
+  // Runs a DELETE of at most `limit` rows (its last parameter; `bind` sets the others) a step at
+  // a time, each step in turn with the writer, until a step deletes less than it could or
+  // `max_rows` are gone. Spans and log records both go this way.
+  auto delete_in_steps =
+      [&](const char* sql, const std::function<void(Statement&)>& bind, int limit_param,
+          int64_t max_rows = std::numeric_limits<int64_t>::max()) -> Result<int64_t> {
+    auto del = db.prepare(sql);
     if (!del) return del.error();
-    while (!stopping()) {
+    int64_t total = 0;
+    while (!stopping() && total < max_rows) {
       std::lock_guard turn(write_turn_);
-      del->bind(1, last_id);
-      del->bind(2, options_.retention_step);
+      const int64_t limit = std::min(options_.retention_step, max_rows - total);
+      bind(*del);
+      del->bind(limit_param, limit);
       const int rc = del->step();
       del->reset();
       if (rc != SQLITE_DONE) return Error{"SQLite retention: " + del->error()};
       const int64_t n = db.changes();
-      deleted += n;
-      if (n < options_.retention_step) break;
+      total += n;
+      if (n < limit) break;
     }
+    return total;
+  };
+  // Deletes the spans with id <= last_id, oldest first.
+  auto delete_through = [&](int64_t last_id) -> Result<void> {
+    auto n = delete_in_steps(
+        "DELETE FROM spans WHERE id IN (SELECT id FROM spans WHERE id <= ?1 ORDER BY id LIMIT ?2)",
+        [&](Statement& st) { st.bind(1, last_id); }, 2);
+    if (!n) return n.error();
+    deleted += *n;
     return {};
   };
   auto exec_in_turn = [&](const std::string& sql) {
     std::lock_guard turn(write_turn_);
     return db.exec(sql);
   };
-  // Deletes log records oldest first, a step at a time: those older than `cutoff_ns` (by their
-  // own time), or the first `count` by arrival.
+  // Deletes log records oldest first: those older than `cutoff_ns` (by their own time), or the
+  // first `count` by arrival.
   int64_t logs_deleted = 0;
   auto delete_logs = [&](bool by_count, int64_t arg) -> Result<void> {
-    auto del = db.prepare(by_count ? "DELETE FROM logs WHERE id IN (SELECT id FROM logs ORDER BY "
-                                     "id LIMIT ?1)"
-                                   : "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE "
-                                     "time_ns < ?1 ORDER BY time_ns LIMIT ?2)");
-    if (!del) return del.error();
-    int64_t left = arg;
-    while (!stopping()) {
-      std::lock_guard turn(write_turn_);
-      if (by_count) {
-        del->bind(1, std::min(left, options_.retention_step));
-      } else {
-        del->bind(1, arg);
-        del->bind(2, options_.retention_step);
-      }
-      const int rc = del->step();
-      del->reset();
-      if (rc != SQLITE_DONE) return Error{"SQLite log retention: " + del->error()};
-      const int64_t n = db.changes();
-      logs_deleted += n;
-      if (by_count) left -= n;
-      if (n < options_.retention_step || (by_count && left <= 0)) break;
-    }
+    auto n = by_count
+                 ? delete_in_steps(
+                       "DELETE FROM logs WHERE id IN (SELECT id FROM logs ORDER BY id LIMIT ?1)",
+                       [](Statement&) {}, 1, arg)
+                 : delete_in_steps(
+                       "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ns < ?1 "
+                       "ORDER BY time_ns LIMIT ?2)",
+                       [&](Statement& st) { st.bind(1, arg); }, 2);
+    if (!n) return n.error();
+    logs_deleted += *n;
     return {};
   };
 
@@ -840,16 +983,15 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
   if (deleted > 0 || logs_deleted > 0) {
     {
       std::lock_guard turn(write_turn_);
-      // Operations, resources and scopes whose last span went (an index probe each); the
-      // writer's caches of them are rebuilt from what is left.
-      if (auto r = db.exec(
-              "BEGIN; DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
-              "s.service = operations.service AND s.name = operations.name AND s.kind = "
-              "operations.kind); DELETE FROM resources WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
-              "resource_id = resources.id) AND NOT EXISTS (SELECT 1 FROM logs WHERE resource_id "
-              "= resources.id); DELETE FROM scopes WHERE NOT EXISTS (SELECT 1 FROM spans WHERE "
-              "scope_id = scopes.id) AND NOT EXISTS (SELECT 1 FROM logs WHERE scope_id = "
-              "scopes.id); COMMIT");
+      // Operations whose last span went (an index probe each), and resources and scopes whose
+      // last use is older than every span and log record left (retention deletes rows in id
+      // order, except log records by age, which only keeps a resource longer); the writer's
+      // caches of them are rebuilt from what is left.
+      if (auto r =
+              db.exec("BEGIN; DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s WHERE "
+                      "s.service = operations.service AND s.name = operations.name AND s.kind = "
+                      "operations.kind); " +
+                      unused_rows("resources") + unused_rows("scopes") + "COMMIT");
           !r) {
         (void)db.exec("ROLLBACK");
         return r.error();
@@ -1057,6 +1199,13 @@ Result<TracePage> SpanStore::trace_page(const std::string& trace_id_hex,
 Result<int64_t> SpanStore::span_count() {
   ReaderLease reader = lease_reader();
   return reader->db.query_int("SELECT count(*) FROM spans");
+}
+
+Result<void> SpanStore::read(
+    const std::function<Result<void>(Database&, const StepError&)>& query) {
+  ReaderLease reader = lease_reader();
+  Reader& r = *reader;
+  return query(r.db, [&r](const Statement& st) { return r.step_error(st); });
 }
 
 Result<uint64_t> SpanStore::used_bytes() {

@@ -332,7 +332,8 @@ namespace {
 // keeps its bytes as they are.
 std::string launcher_program(const std::string& python, const std::string& bash) {
   const std::string volume(kSandboxVolume);
-  return "IFS=' ' read -r interpreter cpu_seconds <&7 || exit 125\n"
+  return "printf r >&7 || exit 125\n"
+         "IFS=' ' read -r interpreter cpu_seconds <&7 || exit 125\n"
          "exec 7<&-\n"
          "ulimit -t \"$cpu_seconds\" || exit 125\n"
          "LC_ALL=C IFS= read -r -d '' text <&6\n"
@@ -347,6 +348,22 @@ std::string launcher_program(const std::string& python, const std::string& bash)
          "/script.sh ;;\n"
          "esac\n"
          "exit 125\n";
+}
+
+// Whether a sandbox started ahead of time is set up: its launcher writes one byte on the `go`
+// socket once bubblewrap has built the sandbox and the launcher runs. Until then the sandbox does
+// not count as prepared, so that its set-up (bubblewrap's namespaces and mounts, tens of
+// milliseconds of CPU) is never still running beside the run that takes it.
+constexpr milliseconds kLauncherReadyTimeout{10000};
+
+bool launcher_ready(const Fd& go, milliseconds timeout) {
+  pollfd p{go.get(), POLLIN, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  } while (ready < 0 && errno == EINTR);
+  char byte = 0;
+  return ready == 1 && ::recv(go.get(), &byte, 1, MSG_DONTWAIT) == 1 && byte == 'r';
 }
 
 // The sandbox's descriptors: bubblewrap reads the seccomp filter, /etc/passwd and /etc/group;
@@ -616,6 +633,14 @@ Result<std::unique_ptr<SandboxRunner::Sandbox>> SandboxRunner::start(const Scrip
   sandbox->pid = pid;
   ::fcntl(sandbox->stdout_read.get(), F_SETFL, O_NONBLOCK);
   ::fcntl(sandbox->stderr_read.get(), F_SETFL, O_NONBLOCK);
+  if (sandbox->go.get() >= 0 && !launcher_ready(sandbox->go, kLauncherReadyTimeout)) {
+    std::string why;
+    bool truncated = false;
+    drain(sandbox->stderr_read.get(), why, 4096, truncated);
+    return Failure{
+        Failure::Kind::kUnavailable,
+        "a sandbox started ahead of time did not get ready: " + explain_sandbox_failure(why)};
+  }
   return sandbox;
 }
 

@@ -255,6 +255,67 @@ TEST_F(CollectorLimits, GzipBombsOverGrpcAreRefusedAtTheLimit) {
   EXPECT_EQ(read_trace(c).size(), 3u);
 }
 
+// Many large gRPC requests at once (24 clients, 12 MB each, each on its own connection): the
+// collector holds a bounded number of bytes of them, answers the rest RESOURCE_EXHAUSTED or
+// UNAVAILABLE (both retryable for an OTLP exporter) instead of growing, and stores every span
+// it acknowledged. Before the byte budget the collector's peak grew by ~235 MiB.
+TEST_F(CollectorLimits, ConcurrentLargeGrpcRequestsStayWithinAByteBudget) {
+  CollectorProcess c(dir.file("spans.db"));
+  ASSERT_TRUE(c.ready()) << c.startup_output();
+  constexpr int kClients = 24, kSpans = 1'200;
+  std::vector<std::string> bodies;
+  for (int client = 0; client < kClients; ++client)
+    bodies.push_back(make_request(client * kSpans, kSpans, 10'000).SerializeAsString());
+  ASSERT_GT(bodies[0].size(), 12'000'000u);
+  const ResidentMemory before = resident_memory(c.pid());
+  reset_peak(c.pid());
+  std::vector<grpc::StatusCode> codes(kClients, grpc::StatusCode::UNKNOWN);
+  std::vector<std::thread> clients;
+  for (int client = 0; client < kClients; ++client) {
+    clients.emplace_back([&, client] {
+      grpc::ChannelArguments args;
+      args.SetInt("grpc.use_local_subchannel_pool", 1);  // a connection per client
+      args.SetMaxSendMessageSize(32 << 20);
+      auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(c.grpc_port()),
+                                               grpc::InsecureChannelCredentials(), args);
+      auto stub = testing::otlpv1::TraceService::NewStub(channel);
+      testing::otlpv1::ExportTraceServiceRequest request;
+      request.ParseFromString(bodies[static_cast<size_t>(client)]);
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + 60s);
+      testing::otlpv1::ExportTraceServiceResponse response;
+      codes[static_cast<size_t>(client)] = stub->Export(&context, request, &response).error_code();
+    });
+  }
+  for (auto& t : clients)
+    t.join();
+  const ResidentMemory after = resident_memory(c.pid());
+  int ok = 0, unavailable = 0, exhausted = 0;
+  for (const grpc::StatusCode code : codes) {
+    EXPECT_TRUE(code == grpc::StatusCode::OK || code == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+                code == grpc::StatusCode::UNAVAILABLE)
+        << "status " << code;
+    ok += code == grpc::StatusCode::OK;
+    unavailable += code == grpc::StatusCode::UNAVAILABLE;
+    exhausted += code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+  }
+  std::printf(
+      "[ memory   ] before %llu MiB, peak %llu MiB, after %llu MiB; of %d requests %d "
+      "accepted, %d unavailable, %d resource exhausted\n",
+      static_cast<unsigned long long>(before.rss / kMiB),
+      static_cast<unsigned long long>(after.peak / kMiB),
+      static_cast<unsigned long long>(after.rss / kMiB), kClients, ok, unavailable, exhausted);
+  EXPECT_GE(ok, 1) << "a request within the budget goes through";
+  if (kMemoryMeasurable) {
+    EXPECT_LT(after.peak, before.rss + 160 * kMiB);
+  }
+  EXPECT_TRUE(c.alive());
+  // Every acknowledged span is stored (they are committed before the answer); a request whose
+  // stream was cancelled after it was queued may be stored without its answer arriving (the
+  // exporter retries it, and a span sent twice is stored once).
+  EXPECT_GE(read_trace(c).size(), static_cast<size_t>(ok * kSpans));
+}
+
 // A 100,000-span trace is answered in pages: reading all of it grows the collector's memory by
 // less than 64 MiB (one answer of the whole trace took hundreds of MB).
 TEST_F(CollectorLimits, AHugeTraceIsReadInBoundedMemory) {

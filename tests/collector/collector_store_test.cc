@@ -255,6 +255,51 @@ TEST_F(StoreTest, ADatabaseWithResourcesInEveryRowIsMigrated) {
   EXPECT_EQ(count_rows("resources"), 4) << "box, web, db, worker";
 }
 
+// Resources and scopes know the last span and log record that used them, so retention's
+// clean-up needs no index on every span: a resource still used by a newer span stays, one whose
+// spans are all gone goes. A file from before (an index per span instead) is migrated.
+TEST_F(StoreTest, RetentionKeepsResourcesThatNewerSpansUseAndMigratesOlderFiles) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    fill(*store);  // resources: web, db, worker
+  }
+  {
+    // The layout before: no last-use columns, an index on spans for the clean-up.
+    Database db;
+    ASSERT_TRUE(db.open(dir.file("spans.db"), false).ok());
+    ASSERT_TRUE(db.exec("ALTER TABLE resources DROP COLUMN last_span_id; ALTER TABLE resources "
+                        "DROP COLUMN last_log_id; ALTER TABLE scopes DROP COLUMN last_span_id; "
+                        "ALTER TABLE scopes DROP COLUMN last_log_id; CREATE INDEX "
+                        "spans_by_resource ON spans (resource_id); CREATE INDEX spans_by_scope ON "
+                        "spans (scope_id)")
+                    .ok());
+  }
+  auto store = open({.max_age = std::chrono::hours(1), .max_bytes = 0, .arrival_granularity = 0ms});
+  ASSERT_TRUE(store);
+  EXPECT_EQ(count_rows("sqlite_master WHERE name IN ('spans_by_resource', 'spans_by_scope')"), 0);
+  EXPECT_EQ(count_rows("resources WHERE last_span_id = 4"), 3) << "the migrated rows are in use";
+  const auto first_batch_done = std::chrono::system_clock::now();
+  std::this_thread::sleep_for(2ms);
+  // A newer span from "web" only.
+  ASSERT_TRUE(store->submit({make_span(5, 51, 0, "web", "later", 5'000'000'000, 1)}));
+  ASSERT_TRUE(store->flush(10s));
+  auto deleted =
+      store->run_retention(first_batch_done + std::chrono::hours(1) + std::chrono::nanoseconds(1));
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_EQ(*deleted, 4);
+  EXPECT_EQ(count_rows("resources"), 1) << "db and worker went with their spans, web stays";
+  auto trace = store->trace(hex_id(5, 32));
+  ASSERT_TRUE(trace.ok());
+  ASSERT_EQ(trace->size(), 1u) << "the span still joins its resource";
+  EXPECT_NE((*trace)[0].resource_json.find("\"web\""), std::string::npos);
+  // The writer forgot the deleted rows: a new "db" span gets its resource again.
+  ASSERT_TRUE(store->submit({make_span(6, 61, 0, "db", "again", 6'000'000'000, 1)}));
+  ASSERT_TRUE(store->flush(10s));
+  EXPECT_EQ(store->trace(hex_id(6, 32))->size(), 1u);
+  EXPECT_EQ(count_rows("resources"), 2);
+}
+
 TEST_F(StoreTest, DataSurvivesReopening) {
   {
     auto store = open();
