@@ -637,9 +637,8 @@ Result<std::unique_ptr<SandboxRunner::Sandbox>> SandboxRunner::start(const Scrip
     std::string why;
     bool truncated = false;
     drain(sandbox->stderr_read.get(), why, 4096, truncated);
-    return Failure{
-        Failure::Kind::kUnavailable,
-        "a sandbox started ahead of time did not get ready: " + explain_sandbox_failure(why)};
+    return Error{ErrorCode::kUnavailable, "a sandbox started ahead of time did not get ready: " +
+                                              explain_sandbox_failure(why)};
   }
   return sandbox;
 }
