@@ -4,6 +4,7 @@
 // same for log records (ingest, a trace's 1,000 logs).
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <random>
@@ -272,6 +273,85 @@ void BM_CollectorSearch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CollectorSearch)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---- the system pages: dependencies and operation statistics ----
+
+// One store shared by the benchmarks below: 1,000,000 spans (traces of 10 across two services,
+// 1 % errors) spread evenly over the last 24 hours, so the last hour holds ~42,000 of them.
+// Built once (about 15 s of ingest), on first use.
+SpanStore& million_span_store() {
+  static TempFile tmp;
+  static std::unique_ptr<SpanStore> store = [] {
+    auto s = SpanStore::open({.path = tmp.path(), .max_age = 0s, .max_bytes = 0});
+    if (!s) {
+      std::fprintf(stderr, "%s\n", s.error().message.c_str());
+      std::abort();
+    }
+    std::mt19937_64 rng(11);
+    constexpr int64_t kSpans = 1'000'000, kDay = 86'400'000'000'000;
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    std::string trace_id, root;
+    std::vector<StoredSpan> batch;
+    for (int64_t i = 0; i < kSpans; ++i) {
+      if (i % 10 == 0) {
+        trace_id = random_hex(rng, 16);
+        root.clear();
+      }
+      const int64_t start = now_ns - kDay + i * (kDay / kSpans);
+      batch.push_back(realistic_span(rng, trace_id, root, start, static_cast<int>(i)));
+      if (i % 100 == 7) batch.back().status_code = 2;
+      if (root.empty()) root = batch.back().span_id;
+      if (batch.size() == 20'000) {
+        while (!(*s)->submit(batch))  // a copy: a refused submit() drops what it was given
+          std::this_thread::sleep_for(10ms);
+        batch.clear();
+      }
+    }
+    (*s)->flush(600s);
+    if (auto n = (*s)->span_count(); !n || *n != kSpans) {
+      std::fprintf(stderr, "the store holds %lld spans, not %lld\n",
+                   static_cast<long long>(n ? *n : -1), static_cast<long long>(kSpans));
+      std::abort();
+    }
+    return std::move(*s);
+  }();
+  return *store;
+}
+
+// /api/dependencies over the last hour (Arg 1) or day (Arg 24: all 1,000,000 spans).
+void BM_CollectorDependencies1M(benchmark::State& state) {
+  SpanStore& store = million_span_store();
+  const std::string target = "/api/dependencies?lookback=" + std::to_string(state.range(0)) + "h";
+  for (auto _ : state) {
+    Response r = handle_api(target, store);
+    if (r.status != 200) state.SkipWithError(r.body.c_str());
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_CollectorDependencies1M)
+    ->Arg(1)
+    ->Arg(24)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// /api/operations/stats (every service) over the last hour or day, as the dependencies.
+void BM_CollectorOperationStats1M(benchmark::State& state) {
+  SpanStore& store = million_span_store();
+  const std::string target =
+      "/api/operations/stats?lookback=" + std::to_string(state.range(0)) + "h";
+  for (auto _ : state) {
+    Response r = handle_api(target, store);
+    if (r.status != 200) state.SkipWithError(r.body.c_str());
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_CollectorOperationStats1M)
+    ->Arg(1)
+    ->Arg(24)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // ---- log records ----
 

@@ -5,6 +5,7 @@
 #include "http_frontend.h"
 #include "otlp_ingest.h"
 #include "query_api.h"
+#include "response_gzip.h"
 #include "web_assets.h"
 
 namespace tracekit::collector {
@@ -44,8 +45,10 @@ Response handle_ui_request(const HttpRequestView& req, SpanStore& store, const A
     return {413, "application/json", "{\"error\":\"request body too large\"}"};
   }
   if (req.method != "GET" && req.method != "HEAD") return method_not_allowed("GET, HEAD");
-  if (req.path.starts_with("/api/")) return handle_api(req.target, store, api);
-  return handle_web(req.path);
+  Response r =
+      req.path.starts_with("/api/") ? handle_api(req.target, store, api) : handle_web(req.path);
+  maybe_gzip(r, req.accept_encoding);
+  return r;
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ struct HttpRequestView {
   std::string_view path;    // target up to '?'
   std::string_view content_type;
   std::string_view content_encoding;
+  std::string_view accept_encoding;
   std::string_view body;
   // The server refused the body (over the size limit, 413) without reading it; `body` is empty.
   // The handler answers such a request with the error body its protocol wants.

@@ -60,6 +60,7 @@ class TracekitFrontend final : public HttpFrontend {
     view.path = req.path();
     view.content_type = req.header("Content-Type").value_or("");
     view.content_encoding = req.header("Content-Encoding").value_or("");
+    view.accept_encoding = req.header("Accept-Encoding").value_or("");
     view.body = body_too_large ? std::string_view() : req.body();
     view.body_too_large = body_too_large;
     Response r = handler_(view);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "analytics_api.h"
 #include "json_text.h"
 #include "log_api.h"
 #include "quantity.h"
@@ -223,6 +224,7 @@ Response handle_api(std::string_view target, SpanStore& store, const ApiLimits& 
     segments.push_back(seg);
   // segments[0] == "api"
   if (auto logs = handle_logs_api(url, segments, store)) return std::move(*logs);
+  if (auto answer = handle_analytics_api(url, segments, store)) return std::move(*answer);
   if (segments.size() == 2 && segments[1] == "services") {
     auto services = store.services();
     if (!services) return store_error(services.error());

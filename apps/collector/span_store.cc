@@ -1201,6 +1201,13 @@ Result<int64_t> SpanStore::span_count() {
   return reader->db.query_int("SELECT count(*) FROM spans");
 }
 
+Result<void> SpanStore::read(
+    const std::function<Result<void>(Database&, const StepError&)>& query) {
+  ReaderLease reader = lease_reader();
+  Reader& r = *reader;
+  return query(r.db, [&r](const Statement& st) { return r.step_error(st); });
+}
+
 Result<uint64_t> SpanStore::used_bytes() {
   ReaderLease reader = lease_reader();
   return used_bytes_of(reader->db);

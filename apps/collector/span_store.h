@@ -28,6 +28,9 @@ struct sqlite3;
 
 namespace tracekit::collector {
 
+class Database;
+class Statement;
+
 struct StoreOptions {
   std::string path;  // the SQLite file; created with its directory's permissions
   // Spans that arrived longer ago than this are deleted (0: keep them however old they are).
@@ -162,6 +165,11 @@ class SpanStore {
   Result<int64_t> log_count();
   // Bytes of live data in the file (pages in use, free pages not counted).
   Result<uint64_t> used_bytes();
+  // Runs `query` on a read connection from the pool, within the query budget: for queries
+  // written beside the store (span_analytics.cc). `query` turns a failed step into an Error
+  // with `step_error`, which names a timeout as one (is_query_timeout).
+  using StepError = std::function<Error(const Statement&)>;
+  Result<void> read(const std::function<Result<void>(Database&, const StepError&)>& query);
   StoreStats stats() const;
 
  private:

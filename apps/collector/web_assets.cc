@@ -9,15 +9,19 @@ std::string_view content_type_of(std::string_view path) {
   if (path.ends_with(".html")) return "text/html; charset=utf-8";
   if (path.ends_with(".js")) return "text/javascript; charset=utf-8";
   if (path.ends_with(".css")) return "text/css; charset=utf-8";
+  if (path.ends_with(".svg")) return "image/svg+xml";
   return "application/octet-stream";
 }
 
 }  // namespace
 
 Response handle_web(std::string_view path) {
-  if (path == "/" || path.starts_with("/trace/") || path == "/search" || path == "/logs") {
+  // The viewer's pages are one document; app.js shows the one the path names.
+  if (path == "/" || path.starts_with("/trace/") || path == "/search" || path == "/logs" ||
+      path == "/dependencies" || path == "/operations" || path.starts_with("/compare/")) {
     path = "/index.html";
   }
+  if (path == "/favicon.ico") path = "/favicon.svg";  // browsers that ask before reading <link>
   for (const EmbeddedFile& f : embedded_web_files()) {
     if (f.path != path) continue;
     Response r;

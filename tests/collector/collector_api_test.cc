@@ -190,7 +190,7 @@ TEST(CollectorSizes, Parse) {
 TEST(CollectorWeb, FilesAreEmbeddedWithASecurityPolicy) {
   Response index = handle_web("/");
   EXPECT_EQ(index.status, 200);
-  EXPECT_NE(index.body.find("<script src=\"/app.js\""), std::string::npos);
+  EXPECT_NE(index.body.find("<script type=\"module\" src=\"/app.js\""), std::string::npos);
   bool csp = false;
   for (const auto& [name, value] : index.headers) {
     if (name == "Content-Security-Policy")
@@ -201,7 +201,18 @@ TEST(CollectorWeb, FilesAreEmbeddedWithASecurityPolicy) {
   Response js = handle_web("/app.js");
   EXPECT_EQ(js.status, 200);
   EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
-  EXPECT_EQ(js.body.find("innerHTML"), std::string::npos) << "span data goes in as text only";
+  // Every script of the viewer (app.js and the modules it imports) puts span data in as text.
+  for (const EmbeddedFile& f : embedded_web_files()) {
+    if (!f.path.ends_with(".js")) continue;
+    EXPECT_EQ(handle_web(f.path).content_type, "text/javascript; charset=utf-8") << f.path;
+    EXPECT_EQ(f.content.find("innerHTML"), std::string::npos) << f.path;
+    EXPECT_EQ(f.content.find("insertAdjacentHTML"), std::string::npos) << f.path;
+    EXPECT_EQ(f.content.find("outerHTML"), std::string::npos) << f.path;
+  }
+  EXPECT_EQ(handle_web("/favicon.svg").content_type, "image/svg+xml");
+  EXPECT_EQ(handle_web("/favicon.ico").body, handle_web("/favicon.svg").body);
+  EXPECT_EQ(handle_web("/dependencies").body, index.body);
+  EXPECT_EQ(handle_web("/operations").body, index.body);
   EXPECT_EQ(handle_web("/style.css").content_type, "text/css; charset=utf-8");
   EXPECT_EQ(handle_web("/../etc/passwd").status, 404);
 }

@@ -200,7 +200,9 @@ TEST(BatchSpanProcessor, DroppedSpansAreReportedAtMostOncePerInterval) {
   overflow(6);
   auto warnings = diagnostics.containing("queue full");
   ASSERT_EQ(warnings.size(), 1u) << "the first drops are reported at once";
-  EXPECT_NE(warnings[0].find("dropped 6"), std::string::npos) << warnings[0];
+  EXPECT_EQ(warnings[0],
+            "batch span processor queue full (max_queue_size=4): dropped 6 spans since the last "
+            "report, 6 in all");
   overflow(3);
   overflow(2);
   EXPECT_EQ(diagnostics.containing("queue full").size(), 1u)
@@ -229,7 +231,9 @@ TEST(BatchSpanProcessor, FailingExporterIsCountedAndReportedRateLimited) {
   EXPECT_EQ(stats.spans_exported, 0u);
   auto warnings = diagnostics.containing("export failed");
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("connection refused"), std::string::npos) << warnings[0];
+  // The worker may report after the first failed batch: the counts vary, the wording does not.
+  EXPECT_TRUE(warnings[0].starts_with("span export failed ")) << warnings[0];
+  EXPECT_TRUE(warnings[0].ends_with(" spans lost); last error: connection refused")) << warnings[0];
 
   f.end_spans(5);
   ASSERT_TRUE(f.processor->force_flush(20s));

@@ -1,24 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
-// The tracekit collector's viewer: search, trace list, waterfall, span details, log records
-// (per span, per trace, and a log search).
+// The tracekit collector's viewer: search (form, scatter plot, list), one trace (waterfall,
+// span details beside it, find, critical path, OTLP/JSON download and file open), log records
+// (per span, per trace, and a log search). Pages are URLs: /search?..., /trace/{id}?span=...,
+// /logs?....
 // Span data only ever reaches the page through textContent and attributes set by DOM calls,
 // never as markup, so a span named "<script>..." is shown as those characters.
-'use strict';
+import { dependencyTable, operationsTable, renderDependencyGraph } from './analytics.js';
+import { serviceColour } from './colour.js';
+import { diffTraces, renderDiff } from './compare.js';
+import { anyValueText, el, formatDuration, formatTime, isPlainClick } from './format.js';
+import { fromOtlpJson, toOtlpJson } from './otlp_json.js';
+import { renderScatter } from './scatter.js';
+import { Minimap } from './minimap.js';
+import { prepareSpans } from './trace_model.js';
+import { Waterfall } from './waterfall.js';
 
 const $ = (id) => document.getElementById(id);
-
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === 'text') node.textContent = v;
-    else if (k === 'className') node.className = v;
-    else if (k === 'style') Object.assign(node.style, v);
-    else if (k.startsWith('data-')) node.setAttribute(k, v);
-    else node[k] = v;
-  }
-  for (const c of children) if (c != null) node.append(c);
-  return node;
-}
 
 function showMessage(text) { $('message').textContent = text || ''; }
 
@@ -32,48 +29,21 @@ async function getJson(url) {
   return body;
 }
 
-// ---- formatting ----
-
-function formatDuration(ns) {
-  if (ns < 1e3) return `${ns} ns`;
-  if (ns < 1e6) return `${(ns / 1e3).toFixed(ns < 1e4 ? 2 : 1)} µs`;
-  if (ns < 1e9) return `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 1)} ms`;
-  return `${(ns / 1e9).toFixed(2)} s`;
+// Which page is shown: 'search', 'trace', 'logs', 'dependencies', 'operations' or 'compare'
+// (the search form is only beside the search).
+function showView(view) {
+  document.body.dataset.view = view;
+  $('results').hidden = view !== 'search';
+  $('trace-view').hidden = view !== 'trace';
+  $('logs-view').hidden = view !== 'logs';
+  $('dependencies-view').hidden = view !== 'dependencies';
+  $('operations-view').hidden = view !== 'operations';
+  $('compare-view').hidden = view !== 'compare';
 }
 
-function formatTime(unixNanoText) {
-  const ms = Number(BigInt(unixNanoText) / 1000000n);
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', ' UTC');
-}
-
-function anyValueText(v) {
-  if (!v || typeof v !== 'object') return '';
-  if ('stringValue' in v) return v.stringValue;
-  if ('intValue' in v) return String(v.intValue);
-  if ('doubleValue' in v) return String(v.doubleValue);
-  if ('boolValue' in v) return String(v.boolValue);
-  if ('bytesValue' in v) return `base64:${v.bytesValue}`;
-  if ('arrayValue' in v) return `[${(v.arrayValue.values || []).map(anyValueText).join(', ')}]`;
-  if ('kvlistValue' in v) {
-    return `{${(v.kvlistValue.values || []).map((kv) => `${kv.key}: ${anyValueText(kv.value)}`).join(', ')}}`;
-  }
-  return '';
-}
-
-// A colour per service: distinct ones in order of first sight, then hues from the name.
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac', '#e15759'];
-const serviceColours = new Map();
-function colourOf(service) {
-  if (!serviceColours.has(service)) {
-    let colour = PALETTE[serviceColours.size];
-    if (!colour) {
-      let h = 0;
-      for (const ch of service) h = (h * 31 + ch.codePointAt(0)) >>> 0;
-      colour = `hsl(${h % 360}, 55%, 58%)`;
-    }
-    serviceColours.set(service, colour);
-  }
-  return serviceColours.get(service);
+function serviceTag(service) {
+  const c = serviceColour(service);
+  return el('span', { className: 'tag', text: service, style: { background: c.background, color: c.text } });
 }
 
 // ---- search ----
@@ -119,12 +89,23 @@ function searchParams() {
   return p;
 }
 
+// Trace links open in the page on a plain click, and as links otherwise (new tab, copy).
+function traceLink(traceId, spanId, props) {
+  const href = spanId ? `/trace/${traceId}?span=${spanId}` : `/trace/${traceId}`;
+  const a = el('a', { href, ...props });
+  a.addEventListener('click', (ev) => {
+    if (!isPlainClick(ev)) return;
+    ev.preventDefault();
+    openTrace(traceId, true, spanId);
+  });
+  return a;
+}
+
 async function search(pushHistory = true) {
-  $('logs-view').hidden = true;
   const params = searchParams();
   if (pushHistory) history.pushState({}, '', `/search?${params}`);
   showMessage('');
-  $('trace-view').hidden = true;
+  showView('search');
   let traces;
   try {
     ({ data: traces } = await getJson(`/api/traces?${params}`));
@@ -132,59 +113,33 @@ async function search(pushHistory = true) {
     showMessage(`Search failed: ${e.message}`);
     return;
   }
+  const t0 = performance.now();
   const body = $('trace-list').querySelector('tbody');
   body.replaceChildren();
+  $('results-title').textContent = `${traces.length} trace${traces.length === 1 ? '' : 's'}`;
+  $('results').hidden = false;
+  renderScatter($('scatter-plot'), traces, Math.max(300, $('results').clientWidth));
+  const rows = document.createDocumentFragment();
   for (const t of traces) {
-    const row = el('tr', { className: 'trace-row', 'data-trace-id': t.traceId },
-      el('td', {},
-        el('div', { className: 'root-name', text: `${t.rootService}: ${t.rootName}` }),
-        el('div', { className: 'trace-id', text: t.traceId })),
-      el('td', {}, ...t.services.map((s) => el('span', { className: 'tag', text: s, style: { borderLeft: `4px solid ${colourOf(s)}` } }))),
+    const link = el('a', { href: `/trace/${t.traceId}`, className: 'trace-link' },
+      el('span', { className: 'root-name', text: `${t.rootService}: ${t.rootName}` }),
+      el('span', { className: 'trace-id', text: t.traceId }));
+    rows.append(el('tr', { className: 'trace-row', 'data-trace-id': t.traceId },
+      el('td', {}, link),
+      el('td', {}, ...t.services.map(serviceTag)),
       el('td', { className: 'span-count', text: String(t.spanCount) }),
       el('td', { className: t.errorCount ? 'error-count' : '', text: t.errorCount ? String(t.errorCount) : '' }),
       el('td', { text: formatDuration(Number(t.durationNs)) }),
-      el('td', { text: formatTime(t.startTimeUnixNano) }));
-    row.addEventListener('click', () => openTrace(t.traceId));
-    body.append(row);
+      el('td', { text: formatTime(t.startTimeUnixNano) })));
   }
-  $('results-title').textContent = `${traces.length} trace${traces.length === 1 ? '' : 's'}`;
-  $('results').hidden = false;
+  body.append(rows);
+  // Measured by the browser test (1,000 results): DOM built and laid out.
+  void document.body.offsetHeight;
+  window.tracekitLastSearchRenderMs = performance.now() - t0;
+  document.body.dataset.renderedSearch = String(traces.length);
 }
 
 // ---- one trace ----
-
-// Orders spans depth-first under their parents (children by start time); spans whose parent is
-// not in the trace are roots. Returns [{span, depth}].
-function treeOrder(spans) {
-  const byId = new Map(spans.map((s) => [s.spanId, s]));
-  const children = new Map();
-  const roots = [];
-  for (const s of spans) {
-    if (s.parentSpanId && byId.has(s.parentSpanId) && s.parentSpanId !== s.spanId) {
-      if (!children.has(s.parentSpanId)) children.set(s.parentSpanId, []);
-      children.get(s.parentSpanId).push(s);
-    } else {
-      roots.push(s);
-    }
-  }
-  const byStart = (a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
-  roots.sort(byStart);
-  for (const list of children.values()) list.sort(byStart);
-  const out = [];
-  const seen = new Set();
-  // Iterative, so a deep trace cannot overflow the stack; `seen` stops parent cycles.
-  const stack = roots.slice().reverse().map((s) => [s, 0]);
-  while (stack.length) {
-    const [s, depth] = stack.pop();
-    if (seen.has(s.spanId)) continue;
-    seen.add(s.spanId);
-    out.push({ span: s, depth });
-    const kids = children.get(s.spanId) || [];
-    for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], depth + 1]);
-  }
-  for (const s of spans) if (!seen.has(s.spanId)) out.push({ span: s, depth: 0 });  // in a cycle
-  return out;
-}
 
 function keyValueTable(attributes) {
   const table = el('table', { className: 'kv' });
@@ -194,7 +149,10 @@ function keyValueTable(attributes) {
   return table;
 }
 
-function showSpanDetails(span, traceStart) {
+let current = null;  // { traceId, spans, traceStart, total, waterfall, minimap, local }
+
+function showSpanDetails(span) {
+  const { traceStart } = current;
   const d = $('span-details');
   const rows = [
     ['service', span.service],
@@ -206,6 +164,7 @@ function showSpanDetails(span, traceStart) {
     ['status', span.status.message ? `${span.status.code}: ${span.status.message}` : span.status.code],
     ['scope', [span.scope.name, span.scope.version].filter(Boolean).join(' ')],
   ];
+  if (current.waterfall.critical.has(span.spanId)) rows.push(['critical path', 'on it']);
   if (span.traceState) rows.push(['trace state', span.traceState]);
   if (span.droppedAttributesCount) rows.push(['dropped attributes', String(span.droppedAttributesCount)]);
   if (span.droppedEventsCount) rows.push(['dropped events', String(span.droppedEventsCount)]);
@@ -223,12 +182,17 @@ function showSpanDetails(span, traceStart) {
   }
   const links = el('div', { className: 'links' });
   for (const l of span.links) {
-    const target = el('a', { href: `/trace/${l.traceId}`, className: 'link-target', text: `trace ${l.traceId} span ${l.spanId}` });
-    target.addEventListener('click', (ev) => { ev.preventDefault(); openTrace(l.traceId); });
+    const traceId = String(l.traceId || '').toLowerCase();
+    const spanId = String(l.spanId || '').toLowerCase();
+    const text = `${traceId === current.traceId ? 'this trace' : `trace ${traceId}`}, span ${spanId}`;
+    const target = /^[0-9a-f]{32}$/.test(traceId) && /^[0-9a-f]{16}$/.test(spanId)
+      ? traceLink(traceId, spanId, { className: 'link-target', text })
+      : el('span', { className: 'link-target', text });
     links.append(el('div', { className: 'link' }, target, keyValueTable(l.attributes)));
   }
   const spanLogs = span.logs || [];
   d.replaceChildren(
+    el('button', { type: 'button', className: 'close-details', text: '×', title: 'Close the details', 'aria-label': 'Close the details' }),
     el('h3', { id: 'detail-name', text: span.name }),
     summary,
     el('h4', { text: `Logs (${spanLogs.length})` }), logTable(spanLogs, traceStart, false),
@@ -236,7 +200,20 @@ function showSpanDetails(span, traceStart) {
     el('h4', { text: `Events (${span.events.length})` }), events,
     el('h4', { text: `Links (${span.links.length})` }), links,
     el('h4', { text: 'Resource' }), keyValueTable(span.resource.attributes));
+  d.querySelector('.close-details').addEventListener('click', () => {
+    d.hidden = true;
+    setSpanInUrl(null);
+  });
   d.hidden = false;
+  d.scrollTop = 0;
+  setSpanInUrl(span.spanId);
+}
+
+// The selected span is part of the URL (a deep link), without a new history entry per click.
+function setSpanInUrl(spanId) {
+  if (!current || current.local) return;
+  const url = spanId ? `/trace/${current.traceId}?span=${spanId}` : `/trace/${current.traceId}`;
+  if (location.pathname + location.search !== url) history.replaceState({}, '', url);
 }
 
 // ---- log records ----
@@ -265,113 +242,58 @@ function logTable(logs, traceStart, linkSpans) {
       el('td', { className: 'log-body', text: log.body }),
       el('td', { className: 'log-attributes', text: logAttributesText(log) }));
     if (linkSpans && log.spanId) {
-      const link = el('a', { href: '#', className: 'log-span', text: log.spanId });
-      link.addEventListener('click', (ev) => { ev.preventDefault(); selectSpan(log.spanId); });
+      const link = el('a', { href: `/trace/${log.traceId}?span=${log.spanId}`, className: 'log-span', text: log.spanId });
+      link.addEventListener('click', (ev) => {
+        if (!isPlainClick(ev)) return;
+        ev.preventDefault();
+        current.waterfall.selectSpan(log.spanId);
+      });
       row.append(el('td', {}, link));
     } else if (linkSpans) {
       row.append(el('td', { text: '' }));
     } else if (log.traceId) {
-      const link = el('a', { href: `/trace/${log.traceId}`, className: 'log-trace', text: log.traceId });
-      link.addEventListener('click', (ev) => { ev.preventDefault(); openTrace(log.traceId); });
-      row.append(el('td', {}, link));
+      row.append(el('td', {}, traceLink(log.traceId, log.spanId || null, { className: 'log-trace', text: log.traceId })));
     }
     table.append(row);
   }
   return table;
 }
 
-// Selects a span's row as a click on it would (from a log's span link).
-function selectSpan(spanId) {
-  const row = document.querySelector(`#span-rows .span-row[data-span-id="${CSS.escape(spanId)}"]`);
-  if (row) {
-    row.click();
-    row.scrollIntoView({ block: 'nearest' });
-  }
-}
-
-function renderTrace(trace) {
-  const spans = trace.spans;
-  for (const s of spans) {
-    s.start = BigInt(s.startTimeUnixNano);
-    s.end = BigInt(s.endTimeUnixNano);
-  }
-  let traceStart = spans[0].start;
-  let traceEnd = spans[0].end;
-  for (const s of spans) {
-    if (s.start < traceStart) traceStart = s.start;
-    if (s.end > traceEnd) traceEnd = s.end;
-  }
-  const total = Number(traceEnd - traceStart) || 1;
-  const logs = trace.logs || [];
+function renderTrace(traceId, spans, logs, local = false) {
+  const { traceStart, total } = prepareSpans(spans);
   const bySpan = new Map(spans.map((s) => [s.spanId, s]));
   for (const s of spans) s.logs = [];
   for (const log of logs) {
     const owner = bySpan.get(log.spanId);
     if (owner) owner.logs.push(log);
   }
-  const ordered = treeOrder(spans);
-  const root = ordered[0].span;
+  let { waterfall, minimap } = current || {};
+  if (!waterfall) {
+    minimap = new Minimap($('minimap'), (from, to) => waterfall.setZoom(from, to));
+    waterfall = new Waterfall($('span-rows'), $('time-axis').querySelector('.axis-col'), showSpanDetails, (zoom) => {
+      minimap.show(zoom);
+      $('reset-zoom').disabled = zoom.from <= 0 && zoom.to >= current.total;
+    });
+  }
+  current = { traceId, spans, traceStart, total, waterfall, minimap, local };
+  $('reset-zoom').disabled = true;
+  showView('trace');
+  waterfall.render(spans, traceStart, total);
+  minimap.draw(waterfall.ordered, total);
+  const root = waterfall.ordered[0].span;
   const services = new Set(spans.map((s) => s.service));
   const errors = spans.filter((s) => s.status.code === 'ERROR').length;
   $('trace-title').textContent = `${root.service}: ${root.name}`;
   $('trace-summary').textContent =
-    `Trace ${trace.traceId} · ${spans.length} spans · ${services.size} service${services.size === 1 ? '' : 's'} · ` +
+    `${local ? 'From a file · ' : ''}Trace ${traceId} · ${spans.length} spans · ${services.size} service${services.size === 1 ? '' : 's'} · ` +
     `${formatDuration(total)} · ${errors} error${errors === 1 ? '' : 's'} · started ${formatTime(root.startTimeUnixNano)}`;
-
-  const axis = $('time-axis').querySelector('.axis-col');
-  axis.replaceChildren();
-  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-    axis.append(el('span', { className: 'tick', text: formatDuration(Math.round(total * f)), style: { left: `${f * 100}%` } }));
-  }
-
-  const fragment = document.createDocumentFragment();
-  let selected = null;
-  for (const { span, depth } of ordered) {
-    const left = (Number(span.start - traceStart) / total) * 100;
-    const width = (Number(span.end - span.start) / total) * 100;
-    const isError = span.status.code === 'ERROR';
-    const bar = el('div', { className: isError ? 'bar error' : 'bar', style: { left: `${left}%`, width: `${width}%`, background: colourOf(span.service) } });
-    const label = el('span', { className: 'bar-label', text: formatDuration(Number(span.durationNs)) });
-    // After the bar when there is room, else before it, else inside its end.
-    if (left + width <= 85) label.style.left = `calc(${left + width}% + 4px)`;
-    else if (left >= 15) label.style.right = `calc(${100 - left}% + 4px)`;
-    else {
-      label.style.right = `calc(${100 - left - width}% + 4px)`;
-      label.classList.add('inside');
-    }
-    const row = el('div', {
-      className: isError ? 'span-row error' : 'span-row',
-      'data-span-id': span.spanId,
-      'data-parent-id': span.parentSpanId,
-      'data-depth': String(depth),
-    },
-      el('div', { className: 'label-col', style: { paddingLeft: `${6 + depth * 14}px` }, title: `${span.service}: ${span.name}` },
-        el('span', { className: 'service', text: `${span.service}: ` }),
-        el('span', { className: 'name', text: span.name })),
-      el('div', { className: 'bar-col' }, bar, label, ...span.logs.map((log) => {
-        // A mark where the record was written, in the span's row; its body as the tooltip.
-        const at = (Number(BigInt(log.timeUnixNano) - traceStart) / total) * 100;
-        return el('span', {
-          className: `log-mark ${severityClass(log)}`,
-          title: `${log.severityText} ${log.body}`,
-          style: { left: `${Math.min(100, Math.max(0, at))}%` },
-        });
-      })));
-    row.addEventListener('click', () => {
-      if (selected) selected.classList.remove('selected');
-      selected = row;
-      row.classList.add('selected');
-      showSpanDetails(span, traceStart);
-    });
-    fragment.append(row);
-  }
-  $('span-rows').replaceChildren(fragment);
+  $('trace-services').replaceChildren(...[...services].sort().map(serviceTag));
+  $('find-in-trace').value = '';
+  $('find-count').textContent = '';
   $('trace-logs-title').textContent = `Logs (${logs.length})`;
   $('trace-logs').replaceChildren(logTable(logs, traceStart, true));
   $('span-details').hidden = true;
-  $('results').hidden = true;
-  $('logs-view').hidden = true;
-  $('trace-view').hidden = false;
+  waterfall.paint();  // the texts above moved the rows
 }
 
 // The top box: a trace id opens the trace; anything else is looked up as a correlation id.
@@ -395,27 +317,38 @@ async function openTraceOrCorrelation(text) {
   searchLogs({ correlationId: value });
 }
 
-async function openTrace(traceId, pushHistory = true) {
+// Every span of a trace: a large trace comes in pages (so the server's memory stays bounded),
+// each in start order.
+async function loadTrace(id) {
+  const trace = await getJson(`/api/traces/${id}`);
+  if (trace.next) {
+    for (let next = trace.next; next; ) {
+      const page = await getJson(`/api/traces/${id}?after=${encodeURIComponent(next)}`);
+      for (const span of page.spans) trace.spans.push(span);
+      next = page.next;
+    }
+    const start = (s) => BigInt(s.startTimeUnixNano);
+    trace.spans.sort((a, b) => (start(a) < start(b) ? -1 : start(a) > start(b) ? 1 : 0));
+  }
+  return trace;
+}
+
+async function openTrace(traceId, pushHistory = true, spanId = null) {
   const id = traceId.trim().toLowerCase();
   if (!/^[0-9a-f]{32}$/.test(id)) {
     showMessage(`"${traceId}" is not a trace id: it takes 32 hex digits.`);
     return;
   }
-  if (pushHistory) history.pushState({}, '', `/trace/${id}`);
+  if (current && current.traceId === id && !current.local && !$('trace-view').hidden && spanId) {
+    if (pushHistory) history.pushState({}, '', `/trace/${id}?span=${spanId}`);
+    if (!current.waterfall.selectSpan(spanId)) showMessage(`Span ${spanId} is not in this trace.`);
+    return;
+  }
+  if (pushHistory) history.pushState({}, '', spanId ? `/trace/${id}?span=${spanId}` : `/trace/${id}`);
   showMessage('');
   let trace;
   try {
-    trace = await getJson(`/api/traces/${id}`);
-    // A large trace comes in pages (so the server's memory stays bounded), each in start order.
-    if (trace.next) {
-      for (let next = trace.next; next; ) {
-        const page = await getJson(`/api/traces/${id}?after=${encodeURIComponent(next)}`);
-        for (const span of page.spans) trace.spans.push(span);
-        next = page.next;
-      }
-      const start = (s) => BigInt(s.startTimeUnixNano);
-      trace.spans.sort((a, b) => (start(a) < start(b) ? -1 : start(a) > start(b) ? 1 : 0));
-    }
+    trace = await loadTrace(id);
     // The trace's log records, in time order; a trace without any still renders.
     try {
       trace.logs = (await getJson(`/api/traces/${id}/logs`)).logs;
@@ -423,15 +356,154 @@ async function openTrace(traceId, pushHistory = true) {
       trace.logs = [];
     }
   } catch (e) {
+    showView('trace');
     $('trace-view').hidden = true;
     showMessage(`Trace ${id}: ${e.message}`);
     return;
   }
   const t0 = performance.now();
-  renderTrace(trace);
+  renderTrace(id, trace.spans, trace.logs);
   // Measured by the browser test (rendering a 5,000-span trace).
   window.tracekitLastRenderMs = performance.now() - t0;
+  if (spanId && !current.waterfall.selectSpan(spanId)) showMessage(`Span ${spanId} is not in this trace.`);
   document.body.dataset.renderedTrace = id;
+}
+
+// Download: the trace as OTLP/JSON, which /v1/traces (of this or any collector) takes back.
+function downloadTrace() {
+  if (!current) return;
+  const blob = new Blob([JSON.stringify(toOtlpJson(current.spans))], { type: 'application/json' });
+  const a = el('a', { href: URL.createObjectURL(blob), download: `trace-${current.traceId}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+// Open: an OTLP/JSON file (dropped on the page or chosen) is shown as a trace, without storing
+// it. A file with several traces shows the one with the most spans.
+async function openFile(file) {
+  let spans;
+  try {
+    spans = fromOtlpJson(JSON.parse(await file.text()));
+  } catch (e) {
+    showMessage(`${file.name}: ${e.message}`);
+    return;
+  }
+  const counts = new Map();
+  for (const s of spans) counts.set(s.traceId, (counts.get(s.traceId) || 0) + 1);
+  const traceId = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  showMessage(counts.size > 1 ? `${file.name} holds ${counts.size} traces; showing ${traceId}.` : '');
+  renderTrace(traceId, spans.filter((s) => s.traceId === traceId), [], true);
+  document.body.dataset.renderedTrace = traceId;
+}
+
+function findInTrace(jump) {
+  if (!current) return;
+  const matches = current.waterfall.find($('find-in-trace').value);
+  const text = $('find-in-trace').value.trim();
+  $('find-count').textContent = text ? `${matches.length} of ${current.spans.length} spans match` : '';
+  if (jump && matches.length) {
+    const after = matches.find((i) => i > current.waterfall.selected);
+    current.waterfall.select(after !== undefined ? after : matches[0]);
+  }
+}
+
+// The name column's width (a share of the waterfall), dragged at the axis or set with the arrows.
+function setupLabelResizer() {
+  const handle = $('label-resizer');
+  const set = (pct) => {
+    const value = Math.round(Math.min(70, Math.max(15, pct)));
+    $('waterfall').style.setProperty('--label-width', `${value}%`);
+    handle.setAttribute('aria-valuenow', String(value));
+  };
+  handle.addEventListener('pointerdown', (e) => {
+    e.preventDefault();
+    const box = $('waterfall').getBoundingClientRect();
+    const move = (ev) => set(((ev.clientX - box.left) / box.width) * 100);
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  });
+  handle.addEventListener('click', (e) => e.stopPropagation());
+  handle.addEventListener('keydown', (e) => {
+    const now = Number(handle.getAttribute('aria-valuenow'));
+    if (e.key === 'ArrowLeft') set(now - 2);
+    else if (e.key === 'ArrowRight') set(now + 2);
+    else return;
+    e.preventDefault();
+  });
+}
+
+// ---- compare two traces ----
+
+async function compareTraces(idA, idB, pushHistory = true) {
+  const [a, b] = [idA, idB].map((t) => t.trim().toLowerCase());
+  for (const id of [a, b]) {
+    if (!/^[0-9a-f]{32}$/.test(id)) {
+      showMessage(`"${id}" is not a trace id: it takes 32 hex digits.`);
+      return;
+    }
+  }
+  if (pushHistory) history.pushState({}, '', `/compare/${a}/${b}`);
+  showMessage('');
+  showView('compare');
+  $('compare-a').textContent = a;
+  $('compare-a').href = `/trace/${a}`;
+  $('compare-b').textContent = b;
+  $('compare-b').href = `/trace/${b}`;
+  let traces;
+  try {
+    traces = await Promise.all([loadTrace(a), loadTrace(b)]);
+  } catch (e) {
+    showMessage(`Compare: ${e.message}`);
+    $('compare-result').replaceChildren();
+    return;
+  }
+  renderDiff($('compare-result'), diffTraces(traces[0].spans, traces[1].spans));
+  document.body.dataset.renderedCompare = `${a}/${b}`;
+}
+
+// ---- dependencies and operation statistics ----
+
+async function showDependencies(pushHistory = true) {
+  const lookback = $('dependencies-lookback').value;
+  if (pushHistory) history.pushState({}, '', `/dependencies?lookback=${encodeURIComponent(lookback)}`);
+  showMessage('');
+  showView('dependencies');
+  let edges;
+  try {
+    edges = (await getJson(`/api/dependencies?lookback=${encodeURIComponent(lookback)}`)).data;
+  } catch (e) {
+    showMessage(`Dependencies: ${e.message}`);
+    return;
+  }
+  $('dependencies-title').textContent = edges.length ? `${edges.length} caller → callee pairs` : 'No calls between services in this time range';
+  renderDependencyGraph($('dependencies-graph'), edges, Math.max(400, $('dependencies-view').clientWidth));
+  $('dependencies-list').replaceChildren(dependencyTable(edges));
+  document.body.dataset.renderedDependencies = String(edges.length);
+}
+
+async function showOperations(pushHistory = true) {
+  const lookback = $('operations-lookback').value;
+  const service = $('operations-service').value.trim();
+  const params = new URLSearchParams({ lookback });
+  if (service) params.set('service', service);
+  if (pushHistory) history.pushState({}, '', `/operations?${params}`);
+  showMessage('');
+  showView('operations');
+  let ops;
+  try {
+    ops = (await getJson(`/api/operations/stats?${params}`)).data;
+  } catch (e) {
+    showMessage(`Operations: ${e.message}`);
+    return;
+  }
+  $('operations-list').replaceChildren(operationsTable(ops, lookback));
+  document.body.dataset.renderedOperations = String(ops.length);
 }
 
 // ---- the logs search page ----
@@ -444,9 +516,7 @@ async function searchLogs(preset = null, pushHistory = true) {
   const params = new URLSearchParams();
   for (const [key, id] of fields) if ($(id).value) params.set(key, $(id).value);
   if (pushHistory) history.pushState({}, '', `/logs?${params}`);
-  $('results').hidden = true;
-  $('trace-view').hidden = true;
-  $('logs-view').hidden = false;
+  showView('logs');
   let logs;
   try {
     logs = (await getJson(`/api/logs?${params}`)).data;
@@ -465,13 +535,22 @@ async function searchLogs(preset = null, pushHistory = true) {
 
 function route() {
   const path = location.pathname;
+  const p = new URLSearchParams(location.search);
   if (path === '/logs') {
-    const p = new URLSearchParams(location.search);
     searchLogs(Object.fromEntries(p.entries()), false);
+  } else if (path === '/dependencies') {
+    if (p.has('lookback')) $('dependencies-lookback').value = p.get('lookback');
+    showDependencies(false);
+  } else if (path === '/operations') {
+    if (p.has('lookback')) $('operations-lookback').value = p.get('lookback');
+    $('operations-service').value = p.get('service') || '';
+    showOperations(false);
+  } else if (path.startsWith('/compare/')) {
+    const [a, b] = path.slice('/compare/'.length).split('/').map(decodeURIComponent);
+    compareTraces(a || '', b || '', false);
   } else if (path.startsWith('/trace/')) {
-    openTrace(decodeURIComponent(path.slice('/trace/'.length)), false);
+    openTrace(decodeURIComponent(path.slice('/trace/'.length)), false, p.get('span'));
   } else if (path === '/search') {
-    const p = new URLSearchParams(location.search);
     for (const [key, id] of [['attribute', 'attribute'], ['minDuration', 'min-duration'], ['maxDuration', 'max-duration'], ['limit', 'limit']]) {
       if (p.has(key)) $(id).value = p.get(key);
     }
@@ -493,10 +572,48 @@ function route() {
 
 document.addEventListener('DOMContentLoaded', () => {
   $('search-form').addEventListener('submit', (e) => { e.preventDefault(); search(); });
+  // Trace rows and scatter points open their trace in the page on a plain click; a row is a
+  // target for the mouse as a whole, its link the one for the keyboard (and new tabs).
+  $('trace-list').addEventListener('click', (ev) => {
+    const row = ev.target.closest('tr.trace-row');
+    if (!row || !isPlainClick(ev)) return;
+    ev.preventDefault();
+    openTrace(row.dataset.traceId);
+  });
+  $('scatter-plot').addEventListener('click', (ev) => {
+    const a = ev.target.closest('a.scatter-point');
+    if (!a || !isPlainClick(ev)) return;
+    ev.preventDefault();
+    openTrace(a.dataset.traceId);
+  });
   $('open-form').addEventListener('submit', (e) => { e.preventDefault(); openTraceOrCorrelation($('open-trace-id').value); });
   $('logs-form').addEventListener('submit', (e) => { e.preventDefault(); searchLogs(); });
-  $('logs-link').addEventListener('click', (e) => { e.preventDefault(); searchLogs(); });
+  $('logs-link').addEventListener('click', (e) => { if (isPlainClick(e)) { e.preventDefault(); searchLogs(); } });
+  $('home').addEventListener('click', (e) => { if (isPlainClick(e)) { e.preventDefault(); search(); } });
   $('service').addEventListener('change', loadOperations);
+  $('find-in-trace').addEventListener('input', () => findInTrace(false));
+  $('find-in-trace').addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); findInTrace(true); } });
+  $('show-critical').addEventListener('change', () => $('waterfall').classList.toggle('show-critical', $('show-critical').checked));
+  $('collapse-all').addEventListener('click', () => current && current.waterfall.collapseAll(true));
+  $('expand-all').addEventListener('click', () => current && current.waterfall.collapseAll(false));
+  $('download-trace').addEventListener('click', downloadTrace);
+  $('reset-zoom').addEventListener('click', () => current && current.waterfall.setZoom());
+  setupLabelResizer();
+  $('compare-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (current && !current.local) compareTraces(current.traceId, $('compare-with').value);
+  });
+  $('dependencies-link').addEventListener('click', (e) => { if (isPlainClick(e)) { e.preventDefault(); showDependencies(); } });
+  $('operations-link').addEventListener('click', (e) => { if (isPlainClick(e)) { e.preventDefault(); showOperations(); } });
+  $('dependencies-form').addEventListener('submit', (e) => { e.preventDefault(); showDependencies(); });
+  $('operations-form').addEventListener('submit', (e) => { e.preventDefault(); showOperations(); });
+  $('open-file').addEventListener('change', () => { if ($('open-file').files[0]) openFile($('open-file').files[0]); });
+  document.addEventListener('dragover', (e) => { if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) e.preventDefault(); });
+  document.addEventListener('drop', (e) => {
+    if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    openFile(e.dataTransfer.files[0]);
+  });
   window.addEventListener('popstate', route);
   loadServices().then(route);
 });
