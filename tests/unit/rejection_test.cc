@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Why incoming trace-context headers are refused: the reason per kind of fault, counted per
 // reason (TracerStats, process-wide) and reported at debug, rate-limited.
 #include <gtest/gtest.h>
