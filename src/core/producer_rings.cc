@@ -140,7 +140,11 @@ typename ProducerRings<T>::PushResult ProducerRings<T>::try_push(T* item,
   --r->credits;
   r->slots[head & r->mask] = item;
   r->head.store(head + 1, std::memory_order_release);
-  return {true, fill + 1 == threshold};
+  // Every `threshold` items, not only the first time: a consumer woken when the total queued was
+  // still short of a batch goes back to sleep, and must be woken again as this ring keeps filling
+  // (else it slept until the timer or the first drop). The division only runs past the threshold.
+  const size_t now_queued = fill + 1;
+  return {true, now_queued >= threshold && now_queued % threshold == 0};
 }
 
 template <class T>
