@@ -64,7 +64,8 @@ def base_name(run_name):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     # Drop google-benchmark's decorations (/real_time, /threads:N) for matching goals.
-    parts = [p for p in name.split("/") if p != "real_time" and not p.startswith("threads:")
+    parts = [p for p in name.split("/") if p not in ("real_time", "manual_time")
+             and not p.startswith("threads:")
              and not p.startswith("min_time:") and not p.startswith("iterations:")]
     return "/".join(parts)
 
@@ -172,7 +173,10 @@ def integrations_section(rows):
     print("Client, server and the batch processor's worker run in one process over loopback; "
           "`cpu_us` is the process's CPU time (all threads, user + system) per call, so the "
           "difference is what tracing adds on both sides. Traced and untraced run in the same "
-          "process, one after the other.\n")
+          "process, one after the other. On this VM a loopback call costs ~100 µs of CPU, and "
+          "the difference between two runs of the same code is tens of µs, so these rows cannot "
+          "show a 1.5 µs goal either way; the adapter's own cost, without sockets, is the "
+          "figure below the table.\n")
     print("| call | untraced CPU | traced CPU | added | goal | met |")
     print("|---|---:|---:|---:|---|---|")
     for label, name in (("gRPC unary (client + server interceptors)", "BM_GrpcUnary"),
@@ -183,7 +187,9 @@ def integrations_section(rows):
             continue
         a, b = off["counters"].get("cpu_us", 0), on["counters"].get("cpu_us", 0)
         added = b - a
-        met = "yes" if added <= 1.5 else "**no**"
+        # Over loopback a call costs ~100 µs of this VM's CPU with run-to-run noise of tens of
+        # µs: a negative difference is that noise, not a saving, and shows nothing met.
+        met = "unclear (noise)" if added < 0 else "yes" if added <= 1.5 else "**no**"
         print(f"| {label} | {a:.2f} µs | {b:.2f} µs | {added:.2f} µs | <= 1.5 µs | {met} |")
     noop = by_name.get("BM_GrpcUnary/traced:2")
     if noop and by_name.get("BM_GrpcUnary/traced:0") and by_name.get("BM_GrpcUnary/traced:1"):
