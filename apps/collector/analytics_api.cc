@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "api_answers.h"
 #include "json_text.h"
 #include "query_api.h"
 #include "span_analytics.h"
@@ -12,24 +13,6 @@
 namespace tracekit::collector {
 
 namespace {
-
-Response json_error(int status, const std::string& message) {
-  Response r;
-  r.status = status;
-  r.body = "{\"error\":";
-  append_json_string(r.body, message);
-  r.body += "}";
-  return r;
-}
-
-Response store_error(const Error& e) {
-  if (is_query_timeout(e)) {
-    Response r = json_error(503, e.message);
-    r.headers.emplace_back("Retry-After", "5");
-    return r;
-  }
-  return json_error(500, e.message);
-}
 
 struct Window {
   int64_t start_ns = 0;

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "analytics_api.h"
+#include "api_answers.h"
 #include "json_text.h"
 #include "log_api.h"
 #include "quantity.h"
@@ -17,15 +18,6 @@
 namespace tracekit::collector {
 
 namespace {
-
-Response json_error(int status, const std::string& message) {
-  Response r;
-  r.status = status;
-  r.body = "{\"error\":";
-  append_json_string(r.body, message);
-  r.body += "}";
-  return r;
-}
 
 void append_span(std::string& out, const StoredSpan& s) {
   out += "{\"traceId\":\"" + s.trace_id + "\",\"spanId\":\"" + s.span_id +
@@ -64,11 +56,6 @@ bool is_trace_id(std::string& id) {
   return true;
 }
 
-bool parse_int(std::string_view text, int64_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
 bool parse_bool(std::string_view text, bool& out) {
   if (text == "true" || text == "1") return out = true, true;
   if (text == "false" || text == "0" || text.empty()) return out = false, true;
@@ -79,17 +66,6 @@ int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// A store error as an answer: a query past its time budget is 503 (the server is not broken;
-// a narrower query, or the same later, can succeed), anything else 500.
-Response store_error(const Error& e) {
-  if (is_query_timeout(e)) {
-    Response r = json_error(503, e.message);
-    r.headers.emplace_back("Retry-After", "5");
-    return r;
-  }
-  return json_error(500, e.message);
 }
 
 Response search(const boost::urls::url_view& url, SpanStore& store, const ApiLimits& limits) {
