@@ -38,28 +38,15 @@ bool wait_until(Pred done, std::chrono::milliseconds limit = std::chrono::second
 
 // What a ScriptedExporter saw and how it should behave; shared with the test, which keeps it
 // after the exporter has been handed to a processor.
-struct ExportScript {
-  struct Exported {
-    std::string name;
-    TraceId trace_id;
-    SpanId span_id;
-    SpanId parent_span_id;
-    bool sampled = false;
-  };
-
+// What a scripted exporter shares with its test: a gate that holds export calls (like a hung
+// collector) and the count of calls that reached it. The span and log record scripts extend it.
+struct ExportGate {
   std::mutex mutex;
   std::condition_variable changed;
   // While true, export calls wait (ignoring their deadline, like a hung collector).
   bool blocked = false;
-  bool fail = false;
-  std::string failure_reason = "collector unavailable";
-  // Spans whose name starts with this are refused through rejected_spans (partial success).
-  std::string reject_prefix;
   int calls_entered = 0;
   int shutdown_calls = 0;
-  int force_flush_calls = 0;
-  std::vector<size_t> batch_sizes;
-  std::vector<Exported> spans;
 
   void set_blocked(bool on) {
     {
@@ -73,6 +60,25 @@ struct ExportScript {
     std::unique_lock lock(mutex);
     return changed.wait_for(lock, std::chrono::seconds(20), [&] { return calls_entered >= n; });
   }
+};
+
+struct ExportScript : ExportGate {
+  struct Exported {
+    std::string name;
+    TraceId trace_id;
+    SpanId span_id;
+    SpanId parent_span_id;
+    bool sampled = false;
+  };
+
+  bool fail = false;
+  std::string failure_reason = "collector unavailable";
+  // Spans whose name starts with this are refused through rejected_spans (partial success).
+  std::string reject_prefix;
+  int force_flush_calls = 0;
+  std::vector<size_t> batch_sizes;
+  std::vector<Exported> spans;
+
   int calls() {
     std::lock_guard lock(mutex);
     return calls_entered;

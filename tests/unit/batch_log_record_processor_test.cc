@@ -21,27 +21,11 @@ using tracekit::testing::DiagnosticsRecorder;
 constexpr std::chrono::milliseconds kOneYear = std::chrono::hours(24 * 365);
 
 // Shared with the test after the exporter is handed over.
-struct LogScript {
-  std::mutex mutex;
-  std::condition_variable changed;
-  bool blocked = false;  // export calls wait while true, ignoring their deadline
+struct LogScript : tracekit::testing::ExportGate {
   bool fail = false;
   uint64_t reject_each_call = 0;  // records refused per call (partial success)
-  int calls_entered = 0;
-  int shutdown_calls = 0;
   std::vector<std::string> bodies;
 
-  void set_blocked(bool on) {
-    {
-      std::lock_guard lock(mutex);
-      blocked = on;
-    }
-    changed.notify_all();
-  }
-  bool wait_calls_entered(int n) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, 20s, [&] { return calls_entered >= n; });
-  }
   size_t exported() {
     std::lock_guard lock(mutex);
     return bodies.size();
