@@ -31,6 +31,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <ctime>
+#include <exception>
 #include <filesystem>
 #include <future>
 #include <limits>
@@ -240,9 +241,19 @@ asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chai
 asio::awaitable<Response> Server::Impl::run_blocking(const detail::Route& route, Request& req) {
   // The handler runs on a worker with the request's context and correlation id current; the
   // connection's coroutine waits without holding an I/O thread.
-  co_return co_await asio::co_spawn(
+  //
+  // A handler's exception is caught on the worker and handed over as a value, then rethrown
+  // here, so middleware catches the handler's own type. Letting it escape the worker's coroutine
+  // instead leaves asio's copy of it on the worker, released after the I/O thread has caught
+  // and read it: safe (libstdc++ counts exception references atomically), but that counting is
+  // invisible to ThreadSanitizer, which then reports the worker's delete as a race.
+  struct Outcome {
+    Response response;
+    std::exception_ptr failure;
+  };
+  Outcome outcome = co_await asio::co_spawn(
       workers->get_executor(),
-      [this, &route, &req]() -> asio::awaitable<Response> {
+      [this, &route, &req]() -> asio::awaitable<Outcome> {
         blocking_running.fetch_add(1);
         struct Done {
           std::atomic<int>& running;
@@ -250,9 +261,17 @@ asio::awaitable<Response> Server::Impl::run_blocking(const detail::Route& route,
         } done{blocking_running};
         Scope scope(req.context());
         log::CorrelationScope correlation(req.correlation_id());
-        co_return route.blocking_handler(req);
+        Outcome out;
+        try {
+          out.response = route.blocking_handler(req);
+        } catch (...) {
+          out.failure = std::current_exception();
+        }
+        co_return out;
       },
       asio::use_awaitable);
+  if (outcome.failure) std::rethrow_exception(std::move(outcome.failure));
+  co_return std::move(outcome.response);
 }
 
 asio::awaitable<void> Server::Impl::write_early_error(Conn& conn, int status,

@@ -45,12 +45,18 @@ void wait_or_cancelled(::grpc::ServerContext* ctx, int ms) {
 }
 
 class SyncEcho final : public Echo::Service {
+ public:
+  // Calls that reached the waiting branch: a test cancels only once the server has its call.
+  std::atomic<int> waiting_calls{0};
+
+ private:
   ::grpc::Status Say(::grpc::ServerContext* ctx, const EchoRequest* req,
                      EchoReply* reply) override {
     if (req->text() == "throw") throw std::runtime_error("handler exploded");
     if (req->text() == "sleep") {
       std::this_thread::sleep_for(std::chrono::milliseconds(req->delay_ms()));  // never looks
     } else if (req->delay_ms() > 0) {
+      waiting_calls.fetch_add(1);
       wait_or_cancelled(ctx, req->delay_ms());
     }
     fill_ids(reply);
@@ -254,12 +260,15 @@ TEST_F(GrpcTracingTest, DeadlinePassedInAHandlerThatNeverLooksIsRecorded) {
 }
 
 TEST_F(GrpcTracingTest, CancellationIsRecordedAndIsNoServerError) {
+  connect();  // outside the trace: its spans are not the ones looked for
   auto scoped = get_tracer("test").start_as_current_span("caller");
   const std::string trace = current_span().context().trace_id().to_hex();
   ::grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+  // Cancelled once the server runs the call: cancelled earlier (a slow machine, ThreadSanitizer)
+  // the call never reaches the server and there is no server span to look at.
   std::thread canceller([&] {
-    std::this_thread::sleep_for(100ms);
+    testing_wait([&] { return service_.waiting_calls.load() > 0; }, 10s);
     ctx.TryCancel();
   });
   EchoReply reply;
