@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // tracekit-collector: see options.cc (usage) and docs/collector.md.
 #include <malloc.h>
-#include <signal.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
