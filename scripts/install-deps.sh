@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   g++ cmake ninja-build pkg-config git ca-certificates curl python3
-  clang libclang-rt-14-dev clang-format
+  clang libclang-rt-14-dev clang-format clang-tidy
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # HTTP layer (Boost.Beast, Boost.JSON, Boost.URL; 1.81 builds C++20 coroutines cleanly)

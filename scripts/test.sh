@@ -4,6 +4,7 @@
 #   scripts/test.sh                 release build (the README's test command), then the
 #                                   out-of-tree consumer test (scripts/consumer_test.sh)
 #   scripts/test.sh asan tsan       the same tests under AddressSanitizer+UBSan, ThreadSanitizer
+#   scripts/test.sh tidy            clang-tidy (.clang-tidy) over the library and app sources
 #   scripts/test.sh debug           any configure preset from CMakePresets.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,15 @@ presets=("$@")
 jobs="${TRACEKIT_JOBS:-$(nproc)}"
 
 for preset in "${presets[@]}"; do
+  if [ "$preset" = tidy ]; then
+    # clang-tidy with the repository's .clang-tidy over every library and app source, using the
+    # release build's compile commands (built first: the generated protobuf headers).
+    echo "=== tracekit: clang-tidy over src/ and apps/ ==="
+    cmake --preset release >/dev/null
+    cmake --build --preset release -j "$jobs"
+    run-clang-tidy -p build/release -j "$jobs" -quiet "$(pwd)/(src|apps)/.*\.cc$"
+    continue
+  fi
   echo "=== tracekit: building and testing preset '$preset' ==="
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"

@@ -11,6 +11,7 @@
 #include "json_text.h"
 #include "otlp_utf8_repair.h"
 #include "tracekit/detail/utf8.h"
+#include "tracekit/semconv.h"
 
 namespace tracekit::collector {
 
@@ -142,7 +143,7 @@ void append_any_value(std::string& out, const commonv1::AnyValue& value, const S
 
 std::string service_name_of(const opentelemetry::proto::resource::v1::Resource& resource) {
   for (const auto& kv : resource.attributes()) {
-    if (kv.key() == "service.name" && kv.value().has_string_value())
+    if (kv.key() == tracekit::semconv::service::kName && kv.value().has_string_value())
       return kv.value().string_value();
   }
   return "unknown_service";

@@ -8,9 +8,12 @@
 #include <utility>
 
 #include "settings_variables.h"
+#include "tracekit/semconv.h"
 #include "tracekit/span.h"
 
 namespace skriptoteket {
+
+namespace semconv = tracekit::semconv;
 
 namespace {
 
@@ -71,11 +74,11 @@ class Query {
                                            : std::string(operation) + " " + std::string(table),
                                        {.kind = tracekit::SpanKind::kClient})) {
     if (span_.is_recording()) {
-      span_.set_attributes({{"db.system", "sqlite"},
-                            {"db.name", store.db_name_},
-                            {"db.operation", operation},
-                            {"db.statement", sql}});
-      if (!table.empty()) span_.set_attribute("db.sql.table", table);
+      span_.set_attributes({{semconv::db::kSystem, "sqlite"},
+                            {semconv::db::kName, store.db_name_},
+                            {semconv::db::kOperation, operation},
+                            {semconv::db::kStatement, sql}});
+      if (!table.empty()) span_.set_attribute(semconv::db::kSqlTable, table);
     }
     rc_ = sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr);
     if (rc_ != SQLITE_OK) fail();
@@ -200,8 +203,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, tracekit::Tr
   // The start-up work (PRAGMAs, migrations) is one trace under this span, not a trace per
   // statement that would bury the requests in the viewer's list.
   return tracer.in_span("store.open", [&](tracekit::ScopedSpan& span) {
-    span.set_attributes(
-        {{"db.system", "sqlite"}, {"db.name", std::filesystem::path(path).filename().string()}});
+    span.set_attributes({{semconv::db::kSystem, "sqlite"},
+                         {semconv::db::kName, std::filesystem::path(path).filename().string()}});
     auto opened = open_traced(path, tracer);
     if (!opened) span.set_status(tracekit::StatusCode::kError, opened.error().message);
     return opened;
@@ -273,10 +276,10 @@ Result<bool> Store::migrate() {
     {
       // Several statements: sqlite3_exec, under one span of its own.
       auto step = tracer_.start_span("MIGRATE", {.kind = tracekit::SpanKind::kClient});
-      step.set_attributes({{"db.system", "sqlite"},
-                           {"db.name", db_name_},
-                           {"db.operation", "MIGRATE"},
-                           {"db.statement", kMigrations[v]}});
+      step.set_attributes({{semconv::db::kSystem, "sqlite"},
+                           {semconv::db::kName, db_name_},
+                           {semconv::db::kOperation, "MIGRATE"},
+                           {semconv::db::kStatement, kMigrations[v]}});
       char* error = nullptr;
       if (sqlite3_exec(db_, kMigrations[v], nullptr, nullptr, &error) != SQLITE_OK) {
         Error f{ErrorCode::kInternal, "migration to schema version " + std::to_string(v + 1) +

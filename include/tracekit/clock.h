@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Wall-clock time for span timestamps. Reading the system clock costs ~26 ns here (two per span),
-// so on CPUs with an invariant TSC we read the TSC and scale it against the system clock,
-// re-anchoring every 100 ms; TRACEKIT_CLOCK=system forces the plain system clock.
+// Wall-clock time for span timestamps. A span reads the clock twice, so on CPUs with an invariant
+// TSC the TSC is read and scaled against the system clock, re-anchored every 100 ms (the costs
+// of both are in docs/benchmarks.md); TRACEKIT_CLOCK=system forces the plain system clock.
 #pragma once
 
 #include <chrono>

@@ -59,7 +59,7 @@ struct ProgramValue {
 struct ConfigOptions {
   std::optional<ProgramValue> service_name;  // OTEL_SERVICE_NAME still wins
   std::optional<ProgramValue> service_version;
-  std::optional<ProgramValue> deployment_environment;  // the seed's attribute name
+  std::optional<ProgramValue> deployment_environment;  // the deployment.environment attribute
 };
 
 // One setting of the effective configuration, for the start-up summary: what it is, and what

@@ -14,7 +14,7 @@ using enum VariableType;
 // clang-format off
 inline constexpr Variable kLibraryVariables[] = {
   // section "enable"
-  {"OTEL_TRACING_ENABLED", kBoolean, "`false`", "tracekit's opt-in (the seed's switch): `true` turns tracing on", "core", "enable"},
+  {"OTEL_TRACING_ENABLED", kBoolean, "`false`", "tracekit's opt-in: `true` turns tracing on", "core", "enable"},
   {"OTEL_SDK_DISABLED", kBoolean, "`false`", "the standard kill switch: `true` turns tracing off whatever else is set", "core", "enable"},
   // section "service"
   {"OTEL_SERVICE_NAME", kText, "`unknown_service:<process name>`", "`service.name`", "core", "service"},
@@ -31,7 +31,7 @@ inline constexpr Variable kLibraryVariables[] = {
   // section "otlp": the generic variable, then its traces-specific form, which wins
   {"OTEL_EXPORTER_OTLP_ENDPOINT", kUrl, "`http://localhost:4317` (grpc), `http://localhost:4318` (http)", "collector URL; for HTTP `/v1/traces` is appended", "otlp", "otlp"},
   {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", kUrl, "unset", "collector URL for traces, used exactly as given", "otlp", "otlp"},
-  {"OTEL_EXPORTER_OTLP_PROTOCOL", kChoice, "`grpc` (the seed's)", "`grpc`, `http/protobuf`, `http/json`", "otlp", "otlp"},
+  {"OTEL_EXPORTER_OTLP_PROTOCOL", kChoice, "`grpc`", "`grpc`, `http/protobuf`, `http/json`", "otlp", "otlp"},
   {"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", kChoice, "unset", "the same, for traces", "otlp", "otlp"},
   {"OTEL_EXPORTER_OTLP_HEADERS", kKeyValues, "none", "`key1=value1,key2=value2`, percent-decoded; sent with every export", "otlp", "otlp"},
   {"OTEL_EXPORTER_OTLP_TRACES_HEADERS", kKeyValues, "none", "the same, for traces; its keys replace the generic ones", "otlp", "otlp"},
@@ -76,7 +76,7 @@ inline constexpr Variable kLibraryVariables[] = {
   {"OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", kInteger, "`128`", "attributes per link", "core", "limits"},
   // section "other"
   {"TRACEKIT_CLOCK", kChoice, "`tsc`", "`system`: read the system clock for timestamps instead of the scaled TSC; `tsc`: the TSC where the CPU has an invariant one", "core", "other"},
-  {"OTEL_SEMCONV_STABILITY_OPT_IN", kList, "unset", "`http`: HTTP spans (tracing middleware, client) carry the stable attribute names; `http/dup`: old and stable; otherwise the seed's names (`http.method`, ...). Other items are for other instrumentations and are ignored", "http", "other"},
+  {"OTEL_SEMCONV_STABILITY_OPT_IN", kList, "unset", "`http`: HTTP spans (tracing middleware, client) carry the stable attribute names; `http/dup`: old and stable; otherwise the pre-1.20 names (`http.method`, ...). Other items are for other instrumentations and are ignored", "http", "other"},
   {"LOG_LEVEL", kChoice, "`info`", "`debug`, `info`, `warn`, `error`, `off`: the minimum level of `tracekit::log` lines, read by `tracekit::log::configure_from_env()`", "log", "other"},
 };
 // clang-format on

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// One call sets tracing up from the environment: the seed's configure_tracing().
+// One call sets tracing up from the environment (OTEL_* and TRACEKIT_* variables).
 #pragma once
 
 #include <chrono>

@@ -147,8 +147,8 @@ class SpanRef {
 // Owns a running span and ends it when destroyed. Like a standard container, one Span object is
 // not for concurrent use by several threads while one of them makes non-const calls; share a
 // span across threads through SpanRef copies (or a Context), whose calls are always safe. That
-// rule lets a Span that holds the only reference to its record skip the span's lock (10 ns a
-// call here). A ScopedSpan, reachable through the current Context, always takes it.
+// rule lets a Span that holds the only reference to its record skip the span's lock. A
+// ScopedSpan, reachable through the current Context, always takes it.
 class Span : public SpanRef {
  public:
   Span() = default;

@@ -19,6 +19,7 @@
 #include "tracekit/resource.h"
 #include "tracekit/result.h"
 #include "tracekit/sampler.h"
+#include "tracekit/semconv.h"
 #include "tracekit/setup.h"
 #include "tracekit/span.h"
 #include "tracekit/span_context.h"

@@ -17,6 +17,7 @@ namespace tracekit {
 
 namespace detail {
 class ProviderState;
+struct TracerAccess;  // the provider's side: creates tracers and rebinds them (tracer_provider.cc)
 }
 
 // Which span a new span is the child of. By default, the span of the current context.
@@ -65,9 +66,8 @@ class Tracer {
 
   Span start_span(std::string_view name, const SpanOptions& options = {}) noexcept;
   // Starts a span and makes it current until the returned object is destroyed; then ends it.
-  // The seed's `with tracer.start_as_current_span(...)`.
   ScopedSpan start_as_current_span(std::string_view name, const SpanOptions& options = {}) noexcept;
-  // Runs `fn` in a span that is current while it runs, as the seed's `with` block does: an
+  // Runs `fn` in a span that is current while it runs (Python's `with` block): an
   // exception leaving `fn` is recorded on the span (an "exception" event with exception.type and
   // exception.message), sets its status to Error, and propagates. `fn` takes the span
   // (`ScopedSpan&`) or nothing; in_span returns what `fn` returns.
@@ -78,13 +78,17 @@ class Tracer {
   // False while tracing is not configured or after shutdown: spans then cost next to nothing.
   bool enabled() const noexcept;
 
-  explicit Tracer(InstrumentationScope scope, detail::ProviderState* state = nullptr)
+
+ private:
+  // Tracers come from a TracerProvider or get_tracer(), which keep them for the process's life
+  // and rebind the global ones when set_global_tracer_provider() changes the provider.
+  friend struct detail::TracerAccess;
+  explicit Tracer(InstrumentationScope scope, detail::ProviderState* state)
       : scope_(std::move(scope)), state_(state) {}
   void rebind(detail::ProviderState* state) noexcept {
     state_.store(state, std::memory_order_release);
   }
 
- private:
   InstrumentationScope scope_;
   std::atomic<detail::ProviderState*> state_;
 };

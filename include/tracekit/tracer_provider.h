@@ -46,9 +46,9 @@ class TracerProvider {
   const Sampler& sampler() const noexcept;
   const SpanLimits& limits() const noexcept;
 
-  detail::ProviderState* state() const noexcept { return state_.get(); }
 
  private:
+  friend struct detail::TracerAccess;
   std::unique_ptr<detail::ProviderState> state_;
 };
 

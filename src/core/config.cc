@@ -7,6 +7,7 @@
 
 #include "env_reader.h"
 #include "tracekit/resource.h"
+#include "tracekit/semconv.h"
 
 namespace tracekit {
 
@@ -96,26 +97,27 @@ Result<void> parse_resource(const EnvReader& env, const ConfigOptions& options, 
       env.warn("OTEL_SERVICE_NAME=\"" + *v + "\" wins over " + program->origin + "=\"" +
                program->value + "\"");
     }
-    const AttributeValue* a = c.resource_attributes.get("service.name");
+    const AttributeValue* a = c.resource_attributes.get(semconv::service::kName);
     if (a && a->type() == AttributeType::kString && a->as_string() != *v) {
       env.warn("OTEL_SERVICE_NAME=\"" + *v + "\" wins over service.name=\"" +
                std::string(a->as_string()) + "\" in OTEL_RESOURCE_ATTRIBUTES");
     }
   } else {
-    c.service_name = resolve_program_value(env, c, "service.name", options.service_name, origins);
+    c.service_name =
+        resolve_program_value(env, c, semconv::service::kName, options.service_name, origins);
     if (c.service_name.empty()) {
-      const AttributeValue* a = c.resource_attributes.get("service.name");
+      const AttributeValue* a = c.resource_attributes.get(semconv::service::kName);
       if (a && a->type() == AttributeType::kString) {
         c.service_name = std::string(a->as_string());
       } else {
         c.service_name = default_service_name();
-        origins.push_back({"service.name", c.service_name, "default"});
+        origins.push_back({std::string(semconv::service::kName), c.service_name, "default"});
       }
     }
   }
   c.service_version =
-      resolve_program_value(env, c, "service.version", options.service_version, origins);
-  c.environment = resolve_program_value(env, c, "deployment.environment",
+      resolve_program_value(env, c, semconv::service::kVersion, options.service_version, origins);
+  c.environment = resolve_program_value(env, c, semconv::deployment::kEnvironment,
                                         options.deployment_environment, origins);
   for (auto& o : origins)
     c.origins.push_back(std::move(o));

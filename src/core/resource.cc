@@ -2,16 +2,17 @@
 #include "tracekit/resource.h"
 
 #include "percent.h"
+#include "tracekit/semconv.h"
 #include "tracekit/version.h"
 
 namespace tracekit {
 
 Resource Resource::sdk_default() {
   OwnedAttributes attrs;
-  attrs.set("service.name", "unknown_service");
-  attrs.set("telemetry.sdk.name", "tracekit");
-  attrs.set("telemetry.sdk.language", "cpp");
-  attrs.set("telemetry.sdk.version", kVersion);
+  attrs.set(semconv::service::kName, "unknown_service");
+  attrs.set(semconv::telemetry::kSdkName, "tracekit");
+  attrs.set(semconv::telemetry::kSdkLanguage, "cpp");
+  attrs.set(semconv::telemetry::kSdkVersion, kVersion);
   return Resource(std::move(attrs));
 }
 

@@ -9,6 +9,7 @@
 
 #include "provider_state.h"
 #include "span_record.h"
+#include "tracekit/semconv.h"
 
 namespace tracekit {
 namespace detail {
@@ -63,17 +64,17 @@ void span_update_name(SpanData* s, Access a, std::string_view name) noexcept {
 
 void span_record_exception(SpanData* s, Access a, std::string_view type, std::string_view message,
                            std::span<const KeyValue> attributes) noexcept {
-  KeyValue fixed[2] = {{"exception.type", type}, {"exception.message", message}};
+  KeyValue fixed[2] = {{semconv::exception::kType, type}, {semconv::exception::kMessage, message}};
   if (attributes.empty()) {
-    span_add_event(s, a, "exception", 0, fixed);
+    span_add_event(s, a, semconv::exception::kEventName, 0, fixed);
     return;
   }
   try {
     std::vector<KeyValue> all(fixed, fixed + 2);
     all.insert(all.end(), attributes.begin(), attributes.end());
-    span_add_event(s, a, "exception", 0, all);
+    span_add_event(s, a, semconv::exception::kEventName, 0, all);
   } catch (...) {
-    span_add_event(s, a, "exception", 0, fixed);
+    span_add_event(s, a, semconv::exception::kEventName, 0, fixed);
   }
 }
 

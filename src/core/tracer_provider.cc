@@ -37,6 +37,17 @@ void ProviderState::on_end(SpanRecord* record) noexcept {
     p->on_end(span);
 }
 
+// The only code that creates tracers, rebinds them and reads a provider's state.
+struct TracerAccess {
+  static std::unique_ptr<Tracer> make(InstrumentationScope scope, ProviderState* state) {
+    return std::unique_ptr<Tracer>(new Tracer(std::move(scope), state));
+  }
+  static void rebind(Tracer& tracer, ProviderState* state) noexcept { tracer.rebind(state); }
+  static ProviderState* state_of(const std::shared_ptr<TracerProvider>& provider) noexcept {
+    return provider ? provider->state_.get() : nullptr;
+  }
+};
+
 }  // namespace detail
 
 TracerProvider::TracerProvider(TracerProviderOptions options)
@@ -54,7 +65,7 @@ Tracer& TracerProvider::get_tracer(std::string_view name, std::string_view versi
     if (s.name == name && s.version == version && s.schema_url == schema_url) return *t;
   }
   InstrumentationScope scope{std::string(name), std::string(version), std::string(schema_url), {}};
-  state_->tracers.push_back(std::make_unique<Tracer>(std::move(scope), state_.get()));
+  state_->tracers.push_back(detail::TracerAccess::make(std::move(scope), state_.get()));
   return *state_->tracers.back();
 }
 
@@ -131,9 +142,9 @@ void set_global_tracer_provider(std::shared_ptr<TracerProvider> provider) {
   std::lock_guard lock(r.mutex);
   if (r.provider) r.retired.push_back(r.provider);
   r.provider = std::move(provider);
-  detail::ProviderState* state = r.provider ? r.provider->state() : nullptr;
+  detail::ProviderState* state = detail::TracerAccess::state_of(r.provider);
   for (auto& t : r.tracers)
-    t->rebind(state);
+    detail::TracerAccess::rebind(*t, state);
   if (!r.exit_hook_installed) {
     r.exit_hook_installed = true;
     std::atexit(flush_global_at_exit);
@@ -154,7 +165,7 @@ Tracer& get_tracer(std::string_view name, std::string_view version) {
   }
   InstrumentationScope scope{std::string(name), std::string(version), {}, {}};
   r.tracers.push_back(
-      std::make_unique<Tracer>(std::move(scope), r.provider ? r.provider->state() : nullptr));
+      detail::TracerAccess::make(std::move(scope), detail::TracerAccess::state_of(r.provider)));
   return *r.tracers.back();
 }
 

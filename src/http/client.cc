@@ -31,6 +31,7 @@
 
 #include "semconv.h"
 #include "tracekit/propagation/propagator.h"
+#include "tracekit/semconv.h"
 #include "tracekit/tracer.h"
 #include "tracekit/tracer_provider.h"
 
@@ -416,16 +417,17 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
     std::array<KeyValue, 8> attrs{};
     size_t n = 0;
     if (old_names) {
-      attrs[n++] = {"http.method", method};
-      attrs[n++] = {"http.url", url};
-      attrs[n++] = {"net.peer.name", u.host};
-      attrs[n++] = {"net.peer.port", static_cast<int64_t>(u.port)};
+      attrs[n++] = {semconv::legacy::kHttpMethod, method};
+      attrs[n++] = {semconv::legacy::kHttpUrl, url};
+      attrs[n++] = {semconv::legacy::kNetPeerName, u.host};
+      attrs[n++] = {semconv::legacy::kNetPeerPort, static_cast<int64_t>(u.port)};
     }
     if (stable_names) {
-      attrs[n++] = {"http.request.method", known ? std::string_view(method) : "_OTHER"};
-      attrs[n++] = {"url.full", url};
-      attrs[n++] = {"server.address", u.host};
-      attrs[n++] = {"server.port", static_cast<int64_t>(u.port)};
+      attrs[n++] = {semconv::http::kRequestMethod,
+                    known ? std::string_view(method) : semconv::http::kOtherMethod};
+      attrs[n++] = {semconv::url::kFull, url};
+      attrs[n++] = {semconv::server::kAddress, u.host};
+      attrs[n++] = {semconv::server::kPort, static_cast<int64_t>(u.port)};
     }
     SpanOptions so;
     so.kind = SpanKind::kClient;
@@ -435,7 +437,7 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
   }
   auto fail = [&](std::string message) -> Result<ClientResponse> {
     span.set_status(StatusCode::kError, message);
-    if (stable_names) span.set_attribute("error.type", "request_failed");
+    if (stable_names) span.set_attribute(semconv::error::kType, "request_failed");
     span.end();
     return Error{ErrorCode::kUnavailable, std::move(message)};
   };
@@ -518,11 +520,12 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
     } else {
       conn->close();
     }
-    if (old_names) span.set_attribute("http.status_code", static_cast<int64_t>(out.status));
+    if (old_names)
+      span.set_attribute(semconv::legacy::kHttpStatusCode, static_cast<int64_t>(out.status));
     if (stable_names) {
-      span.set_attribute("http.response.status_code", static_cast<int64_t>(out.status));
-      if (!peer_ip.empty()) span.set_attribute("network.peer.address", peer_ip);
-      if (out.status >= 400) span.set_attribute("error.type", std::to_string(out.status));
+      span.set_attribute(semconv::http::kResponseStatusCode, static_cast<int64_t>(out.status));
+      if (!peer_ip.empty()) span.set_attribute(semconv::network::kPeerAddress, peer_ip);
+      if (out.status >= 400) span.set_attribute(semconv::error::kType, std::to_string(out.status));
     }
     if (out.status >= 400) span.set_status(StatusCode::kError);
     span.end();

@@ -176,8 +176,25 @@ struct Server::Impl {
   explicit Impl(ServerOptions o)
       : options(std::move(o)), io(static_cast<int>(std::max(1u, options.io_threads))) {}
 
+  using RequestParser = beast::http::request_parser<beast::http::string_body>;
+  // Where a request goes (see route_request).
+  struct Routing {
+    detail::RouteMatch match;
+    Terminal terminal = Terminal::kNotFound;
+    size_t body_limit = 0;
+    bool must_close = false;  // the body is left unread: the connection ends after the answer
+  };
+
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(std::shared_ptr<Conn> conn, uint64_t id);
+  Routing route_request(const RequestParser& parser) const;
+  asio::awaitable<bool> read_body(Conn& conn, beast::flat_buffer& buffer, RequestParser& parser,
+                                  Routing& routing);
+  asio::awaitable<void> refuse_header(Conn& conn, beast::error_code ec);
+  Request make_request(RequestParser& parser, const Conn& conn, Routing& routing) const;
+  Response handler_failed(const Request& req, const std::string& failure) const;
+  asio::awaitable<void> close_connection(Conn& conn, bool body_left_unread);
+  void forget_connection(const Conn& conn, uint64_t id);
   asio::awaitable<void> write_response(Conn& conn, const Request& req, Response& resp,
                                        bool keep_alive);
   asio::awaitable<void> write_early_error(Conn& conn, int status, std::string_view message);
@@ -347,6 +364,116 @@ asio::awaitable<void> Server::Impl::write_response(Conn& conn, const Request& re
   co_await bh::async_write(conn.stream, res, kTuple);
 }
 
+// Where a request goes once its header is in: the route (or static files), how it ends if no
+// handler runs, and the body limit that applies to it.
+Server::Impl::Routing Server::Impl::route_request(
+    const beast::http::request_parser<beast::http::string_body>& parser) const {
+  const auto& header = parser.get();
+  const std::string_view target = header.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  Routing r;
+  r.body_limit = options.max_body_bytes;
+  if (!static_root.empty() && path.starts_with(options.static_prefix) &&
+      (path.size() == options.static_prefix.size() || path[options.static_prefix.size()] == '/')) {
+    r.terminal = Terminal::kStatic;
+  } else {
+    r.match = router.match(header.method_string(), path);
+    r.terminal = r.match.kind == detail::RouteMatch::Kind::kFound ? Terminal::kRoute
+                 : r.match.kind == detail::RouteMatch::Kind::kMethodNotAllowed
+                     ? Terminal::kMethodNotAllowed
+                     : Terminal::kNotFound;
+  }
+  if (r.match.route && r.match.route->options.max_body_bytes) {
+    r.body_limit = r.match.route->options.max_body_bytes;
+  }
+  // An announced length over the limit: the request still goes through the middleware (traced,
+  // logged) as a 413, and the connection closes since its body is left unread.
+  if (parser.content_length() && *parser.content_length() > r.body_limit) {
+    r.terminal = Terminal::kTooLarge;
+    r.must_close = true;
+  }
+  return r;
+}
+
+// Reads the body of a request whose header is in (answering `Expect: 100-continue` first). False
+// when the connection is to end here; a body over the limit makes the request a 413 instead.
+asio::awaitable<bool> Server::Impl::read_body(Conn& conn, beast::flat_buffer& buffer,
+                                              RequestParser& parser, Routing& routing) {
+  namespace bh = beast::http;
+  parser.body_limit(routing.body_limit);
+  const auto& header = parser.get();
+  auto expect = header.find(bh::field::expect);
+  if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    conn.stream.expires_after(options.write_timeout);
+    auto [wec, wn] = co_await asio::async_write(
+        conn.stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
+    if (wec) co_return false;
+  }
+  conn.stream.expires_after(options.body_timeout);
+  auto [bec, bn] = co_await bh::async_read(conn.stream, buffer, parser, kTuple);
+  if (bec == bh::error::body_limit) {
+    routing.terminal = Terminal::kTooLarge;
+    routing.must_close = true;
+    co_return true;
+  }
+  if (bec) {
+    // A body that stops arriving (body_timeout) ends the connection like a bad one.
+    if (bec != bh::error::partial_message && bec != asio::error::eof &&
+        bec != asio::error::connection_reset && bec != beast::error::timeout) {
+      co_await write_early_error(conn, 400, "malformed request body: " + bec.message());
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+// Answers a header Beast refused: 431 past the size limit, 400 when malformed; a client that
+// left or timed out (slowloris: Beast's stream has closed the socket already) just sees the
+// connection end.
+asio::awaitable<void> Server::Impl::refuse_header(Conn& conn, beast::error_code ec) {
+  namespace bh = beast::http;
+  if (ec == bh::error::header_limit) {
+    co_await write_early_error(
+        conn, 431,
+        "request header larger than " + std::to_string(options.max_header_bytes) + " bytes");
+  } else if (ec != bh::error::end_of_stream && ec != asio::error::eof &&
+             ec != asio::error::connection_reset && ec != asio::error::operation_aborted &&
+             ec != asio::error::bad_descriptor && ec != beast::error::timeout) {
+    co_await write_early_error(conn, 400, "malformed request: " + ec.message());
+  }
+}
+
+// The request handed to the middleware: peer addresses, the matched route, the correlation id.
+Request Server::Impl::make_request(RequestParser& parser, const Conn& conn,
+                                   Routing& routing) const {
+  Request req(parser.release());
+  if (routing.terminal == Terminal::kTooLarge) req.beast().body().clear();
+  req.set_peer(conn.remote_address, conn.remote_port, conn.local_address, conn.local_port);
+  // A matched route names the request even when it ends in 413.
+  if (routing.match.kind == detail::RouteMatch::Kind::kFound) {
+    req.set_route(routing.match.route->pattern, std::move(routing.match.params));
+  }
+  if (options.correlation_ids) {
+    auto incoming = req.header("x-correlation-id");
+    req.set_correlation_id(incoming && sane_correlation_id(*incoming) ? std::string(*incoming)
+                                                                      : uuid_v4());
+  }
+  return req;
+}
+
+// What a client gets when the middleware chain or a handler threw: the failure is logged with
+// the request's trace and correlation ids, and the answer says nothing about it.
+Response Server::Impl::handler_failed(const Request& req, const std::string& failure) const {
+  Scope scope(req.context());
+  log::CorrelationScope correlation(req.correlation_id());
+  server_log().error("http.handler_exception",
+                     {{"method", req.method()}, {"path", req.path()}, {"error", failure}});
+  return Response::error(500, "internal server error");
+}
+
+// One connection: requests read, answered and written in turn until the client leaves, a
+// request asks to close, a timeout passes or the server stops.
 asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t id) {
   namespace bh = beast::http;
   beast::flat_buffer buffer;
@@ -367,7 +494,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       }
       first = false;
 
-      bh::request_parser<bh::string_body> parser;
+      RequestParser parser;
       parser.header_limit(static_cast<uint32_t>(
           std::min<size_t>(options.max_header_bytes, std::numeric_limits<uint32_t>::max())));
       // The body limit is ours to apply once the route is known (Beast would otherwise reject
@@ -396,30 +523,18 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
         buffer.commit(rn);
       }
       if (header_lost) break;
+      if (!problem) {
+        auto [hec, hn] = co_await bh::async_read_header(conn->stream, buffer, parser, kTuple);
+        if (hec) {
+          co_await refuse_header(*conn, hec);
+          break;
+        }
+        // Framing RFC 9112 forbids: answered and closed before any body is read, so the bytes
+        // after this header are never taken for a request.
+        problem = detail::check_framing(parser.get());
+      }
       if (problem) {
         co_await write_early_error(*conn, problem->status, problem->message);
-        body_left_unread = true;
-        break;
-      }
-      auto [hec, hn] = co_await bh::async_read_header(conn->stream, buffer, parser, kTuple);
-      if (hec) {
-        // A header that does not arrive within header_timeout (slowloris): Beast's stream has
-        // closed the socket already, so the client just sees the connection end.
-        if (hec == bh::error::header_limit) {
-          co_await write_early_error(
-              *conn, 431,
-              "request header larger than " + std::to_string(options.max_header_bytes) + " bytes");
-        } else if (hec != bh::error::end_of_stream && hec != asio::error::eof &&
-                   hec != asio::error::connection_reset && hec != asio::error::operation_aborted &&
-                   hec != asio::error::bad_descriptor && hec != beast::error::timeout) {
-          co_await write_early_error(*conn, 400, "malformed request: " + hec.message());
-        }
-        break;
-      }
-      // Framing RFC 9112 forbids: answered and closed before any body is read, so the bytes
-      // after this header are never taken for a request.
-      if (auto framing = detail::check_framing(parser.get())) {
-        co_await write_early_error(*conn, framing->status, framing->message);
         body_left_unread = true;
         break;
       }
@@ -431,78 +546,18 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
         ~InFlight() { self->request_done(); }
       } in_flight_guard{this};
 
-      const auto& header = parser.get();
-      const std::string_view target = header.target();
-      const std::string_view path = target.substr(0, target.find('?'));
-      const std::string_view method = header.method_string();
-      detail::RouteMatch match;
-      Terminal terminal = Terminal::kNotFound;
-      if (!static_root.empty() && path.starts_with(options.static_prefix) &&
-          (path.size() == options.static_prefix.size() ||
-           path[options.static_prefix.size()] == '/')) {
-        terminal = Terminal::kStatic;
-      } else {
-        match = router.match(method, path);
-        terminal = match.kind == detail::RouteMatch::Kind::kFound ? Terminal::kRoute
-                   : match.kind == detail::RouteMatch::Kind::kMethodNotAllowed
-                       ? Terminal::kMethodNotAllowed
-                       : Terminal::kNotFound;
+      Routing routing = route_request(parser);
+      if (!routing.must_close && !parser.is_done() &&
+          !co_await read_body(*conn, buffer, parser, routing)) {
+        break;
       }
-      size_t limit = options.max_body_bytes;
-      if (match.route && match.route->options.max_body_bytes) {
-        limit = match.route->options.max_body_bytes;
-      }
-
-      // Read the body, unless its announced length is already over the limit: then the
-      // request goes through the middleware (traced, logged) as a 413 and the connection
-      // closes, since its body is left unread.
-      bool must_close = false;
-      if (parser.content_length() && *parser.content_length() > limit) {
-        terminal = Terminal::kTooLarge;
-        must_close = true;
-      } else if (!parser.is_done()) {
-        parser.body_limit(limit);
-        auto expect = header.find(bh::field::expect);
-        if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
-          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-          conn->stream.expires_after(options.write_timeout);
-          auto [wec, wn] = co_await asio::async_write(
-              conn->stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
-          if (wec) break;
-        }
-        conn->stream.expires_after(options.body_timeout);
-        auto [bec, bn] = co_await bh::async_read(conn->stream, buffer, parser, kTuple);
-        if (bec == bh::error::body_limit) {
-          terminal = Terminal::kTooLarge;
-          must_close = true;
-        } else if (bec) {
-          // A body that stops arriving (body_timeout) ends the connection like a bad one.
-          if (bec != bh::error::partial_message && bec != asio::error::eof &&
-              bec != asio::error::connection_reset && bec != beast::error::timeout) {
-            co_await write_early_error(*conn, 400, "malformed request body: " + bec.message());
-          }
-          break;
-        }
-      }
-
-      Request req(parser.release());
-      if (terminal == Terminal::kTooLarge) req.beast().body().clear();
-      req.set_peer(conn->remote_address, conn->remote_port, conn->local_address, conn->local_port);
-      // A matched route names the request even when it ends in 413.
-      if (match.kind == detail::RouteMatch::Kind::kFound) {
-        req.set_route(match.route->pattern, std::move(match.params));
-      }
-      if (options.correlation_ids) {
-        auto incoming = req.header("x-correlation-id");
-        req.set_correlation_id(incoming && sane_correlation_id(*incoming) ? std::string(*incoming)
-                                                                          : uuid_v4());
-      }
+      Request req = make_request(parser, *conn, routing);
       // From here on, every resume of this coroutine re-enters the request's context; the
       // correlation id is visible at once (it is read live).
       conn->slot->context = req.shared_context();
       conn->slot->correlation_id = req.correlation_id();
 
-      MiddlewareChain chain{middleware, *this, match, terminal, limit};
+      MiddlewareChain chain{middleware, *this, routing.match, routing.terminal, routing.body_limit};
       Response resp;
       std::string failure;
       try {
@@ -512,38 +567,36 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       } catch (...) {
         failure = "unknown exception";
       }
-      if (!failure.empty()) {
-        {
-          Scope scope(req.context());
-          log::CorrelationScope correlation(req.correlation_id());
-          server_log().error("http.handler_exception",
-                             {{"method", req.method()}, {"path", req.path()}, {"error", failure}});
-        }
-        resp = Response::error(500, "internal server error");
-      }
+      if (!failure.empty()) resp = handler_failed(req, failure);
       if (options.correlation_ids) resp.set_header("X-Correlation-ID", req.correlation_id());
 
-      const bool keep_alive =
-          req.beast().keep_alive() && !must_close && !stopping.load(std::memory_order_acquire);
+      const bool keep_alive = req.beast().keep_alive() && !routing.must_close &&
+                              !stopping.load(std::memory_order_acquire);
       auto write = write_response(*conn, req, resp, keep_alive);
-      std::exception_ptr write_error;
+      bool write_failed = false;
       try {
         co_await std::move(write);
       } catch (...) {
-        write_error = std::current_exception();
+        write_failed = true;
       }
       conn->slot->context.reset();
       conn->slot->correlation_id.clear();
-      body_left_unread = must_close;
-      if (write_error || !keep_alive) break;
+      body_left_unread = routing.must_close;
+      if (write_failed || !keep_alive) break;
     }
   } catch (...) {
     // A connection's failure (reset, timeout while writing) ends that connection only.
   }
-  conn->slot->context.reset();
-  conn->slot->correlation_id.clear();
+  co_await close_connection(*conn, body_left_unread);
+  forget_connection(*conn, id);
+}
+
+// Ends a connection: its request's context let go, our side shut, and the socket closed.
+asio::awaitable<void> Server::Impl::close_connection(Conn& conn, bool body_left_unread) {
+  conn.slot->context.reset();
+  conn.slot->correlation_id.clear();
   beast::error_code ignored;
-  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  conn.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   if (body_left_unread) {
     // Closing a socket with unread data makes the kernel send a reset, which can destroy the
     // 413 we just sent before the client reads it (a client still writing its body sees a
@@ -551,19 +604,23 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
     // bytes and time, until it closes its side.
     std::array<char, 16 * 1024> sink;
     size_t drained = 0;
-    conn->stream.expires_after(kLingerTime);
-    conn->idle = true;  // stop() closes it like a connection between requests
+    conn.stream.expires_after(kLingerTime);
+    conn.idle = true;  // stop() closes it like a connection between requests
     while (drained < kLingerBytes && !stopping.load(std::memory_order_acquire)) {
-      auto [ec, n] = co_await conn->stream.async_read_some(asio::buffer(sink), kTuple);
+      auto [ec, n] = co_await conn.stream.async_read_some(asio::buffer(sink), kTuple);
       if (ec) break;
       drained += n;
     }
   }
-  conn->stream.socket().close(ignored);
+  conn.stream.socket().close(ignored);
+}
+
+// Drops a closed connection from the open set and its client's count.
+void Server::Impl::forget_connection(const Conn& conn, uint64_t id) {
   {
     std::lock_guard lock(mu);
     conns.erase(id);
-    if (auto it = conns_per_client.find(conn->remote_address);
+    if (auto it = conns_per_client.find(conn.remote_address);
         it != conns_per_client.end() && --it->second == 0) {
       conns_per_client.erase(it);
     }

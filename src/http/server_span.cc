@@ -7,6 +7,7 @@
 
 #include "semconv.h"
 #include "tracekit/propagation/propagator.h"
+#include "tracekit/semconv.h"
 #include "tracekit/tracer.h"
 #include "tracekit/tracer_provider.h"
 
@@ -79,24 +80,24 @@ ServerSpan ServerTracing::start(const ServerRequest& req) const {
 
   AttributeBuffer attrs;
   if (old_names_) {
-    attrs.add("http.method", method);
-    attrs.add("http.url", url);
+    attrs.add(semconv::legacy::kHttpMethod, method);
+    attrs.add(semconv::legacy::kHttpUrl, url);
   }
-  if (!req.route.empty()) attrs.add("http.route", req.route);
+  if (!req.route.empty()) attrs.add(semconv::http::kRoute, req.route);
   if (stable_names_) {
-    attrs.add("http.request.method", known ? method : std::string_view("_OTHER"));
-    if (!known) attrs.add("http.request.method_original", method);
-    attrs.add("url.full", url);
-    attrs.add("url.path", path_start == std::string::npos
-                              ? std::string_view("/")
-                              : url_path.substr(std::min(path_start, url_path.size())));
-    if (!url_query.empty()) attrs.add("url.query", url_query);
-    attrs.add("url.scheme", scheme);
-    attrs.add("server.address", server_address);
-    attrs.add("server.port", static_cast<int64_t>(server_port));
-    if (!req.remote_address.empty()) attrs.add("client.address", req.remote_address);
-    attrs.add("network.protocol.version", req.protocol_version);
-    if (!req.user_agent.empty()) attrs.add("user_agent.original", req.user_agent);
+    attrs.add(semconv::http::kRequestMethod, known ? method : semconv::http::kOtherMethod);
+    if (!known) attrs.add(semconv::http::kRequestMethodOriginal, method);
+    attrs.add(semconv::url::kFull, url);
+    attrs.add(semconv::url::kPath, path_start == std::string::npos
+                                       ? std::string_view("/")
+                                       : url_path.substr(std::min(path_start, url_path.size())));
+    if (!url_query.empty()) attrs.add(semconv::url::kQuery, url_query);
+    attrs.add(semconv::url::kScheme, scheme);
+    attrs.add(semconv::server::kAddress, server_address);
+    attrs.add(semconv::server::kPort, static_cast<int64_t>(server_port));
+    if (!req.remote_address.empty()) attrs.add(semconv::client::kAddress, req.remote_address);
+    attrs.add(semconv::network::kProtocolVersion, req.protocol_version);
+    if (!req.user_agent.empty()) attrs.add(semconv::user_agent::kOriginal, req.user_agent);
   }
 
   SpanOptions so;
@@ -118,7 +119,7 @@ void ServerSpan::fail(const std::exception& e) noexcept {
   span_.set_status(StatusCode::kError, what && *what ? std::string_view(what) : "exception");
   if (tracing_->stable_names()) {
     try {
-      span_.set_attribute("error.type", tracekit::detail::exception_type_name(e));
+      span_.set_attribute(semconv::error::kType, tracekit::detail::exception_type_name(e));
     } catch (...) {
     }
   }
@@ -133,16 +134,17 @@ void ServerSpan::fail_unknown() noexcept {
 
 void ServerSpan::end(int status) noexcept {
   if (!tracing_) return;
-  if (tracing_->old_names()) span_.set_attribute("http.status_code", static_cast<int64_t>(status));
+  if (tracing_->old_names())
+    span_.set_attribute(semconv::legacy::kHttpStatusCode, static_cast<int64_t>(status));
   if (tracing_->stable_names()) {
-    span_.set_attribute("http.response.status_code", static_cast<int64_t>(status));
+    span_.set_attribute(semconv::http::kResponseStatusCode, static_cast<int64_t>(status));
   }
   if (status >= tracing_->options().error_status_threshold && !failed_) {
     span_.set_status(StatusCode::kError);
     if (tracing_->stable_names()) {
       char digits[12];
       const int n = std::snprintf(digits, sizeof digits, "%d", status);
-      span_.set_attribute("error.type", std::string_view(digits, n > 0 ? size_t(n) : 0));
+      span_.set_attribute(semconv::error::kType, std::string_view(digits, n > 0 ? size_t(n) : 0));
     }
   }
   span_.end();

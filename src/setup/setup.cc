@@ -13,6 +13,7 @@
 #if TRACEKIT_WITH_OTLP
 #include "tracekit/otlp/exporter.h"
 #include "tracekit/otlp/log_exporter.h"
+#include "tracekit/semconv.h"
 #endif
 
 namespace tracekit {
@@ -146,10 +147,10 @@ Result<void> configure_tracing(const Config& config) {
 
   TracerProviderOptions options;
   OwnedAttributes seed;
-  seed.set("service.name",
+  seed.set(semconv::service::kName,
            config.service_name.empty() ? default_service_name() : config.service_name);
-  if (!config.service_version.empty()) seed.set("service.version", config.service_version);
-  if (!config.environment.empty()) seed.set("deployment.environment", config.environment);
+  if (!config.service_version.empty()) seed.set(semconv::service::kVersion, config.service_version);
+  if (!config.environment.empty()) seed.set(semconv::deployment::kEnvironment, config.environment);
   options.resource = Resource::sdk_default()
                          .merge(Resource(config.resource_attributes))
                          .merge(Resource(std::move(seed)));

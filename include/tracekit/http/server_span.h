@@ -14,10 +14,10 @@
 //     if (auto ids = span.response_ids()) { add "X-Trace-ID"/"X-Span-ID" from *ids }
 //   }
 //
-// The rules (the seed's §3, §7, §9, §10): the parent comes from the headers through the global
+// The rules: the parent comes from the headers through the global
 // propagator (OTEL_PROPAGATORS); a SERVER span "{METHOD} {route}" ("{METHOD}" alone without a
 // route; "HTTP" for an unknown method under the stable names); http.method, http.route,
-// http.url, http.status_code (the seed's names), or the stable names with
+// http.url, http.status_code (the pre-1.20 names, the default), or the stable names with
 // OTEL_SEMCONV_STABILITY_OPT_IN=http, both with http/dup; URL attributes never carry
 // credentials and redact the configured query parameters; status >= error_status_threshold is
 // ERROR; an exception is recorded with status ERROR and its message.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Tracing and access-log middleware for tracekit::http::Server (the seed's §3, §7, §9, §10).
+// Tracing and access-log middleware for tracekit::http::Server.
 // The tracing rules themselves are tracekit/http/server_span.h (framework-free, shared with the
 // adapters for other HTTP servers); this is their Beast form.
 //
@@ -8,12 +8,12 @@
 //    (OTEL_PROPAGATORS; W3C traceparent/tracestate and baggage by default);
 //  - starts a SERVER span "{METHOD} {route pattern}" ("{METHOD}" alone when no route matched);
 //  - makes the span's context the request's context (current in handler code);
-//  - sets http.method, http.route, http.url and http.status_code (the seed's names), or with
+//  - sets http.method, http.route, http.url and http.status_code (the pre-1.20 names, the default), or with
 //    OTEL_SEMCONV_STABILITY_OPT_IN=http the stable names (http.request.method, http.route,
 //    url.full, url.path, url.query, url.scheme, server.address, server.port, client.address,
 //    network.protocol.version, user_agent.original, http.response.status_code), with "http/dup"
 //    both;
-//  - marks the span ERROR when the status is >= error_status_threshold (400, the seed's rule;
+//  - marks the span ERROR when the status is >= error_status_threshold (400 by default;
 //    OpenTelemetry's convention for servers is 500), records a thrown exception on the span
 //    with status ERROR and its message, then lets the server answer 500;
 //  - adds X-Trace-ID (32 hex) and X-Span-ID (16 hex) to every response, error responses too.

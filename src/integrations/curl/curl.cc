@@ -8,6 +8,7 @@
 
 #include "semconv.h"  // tracekit::http's attribute helpers
 #include "tracekit/propagation/propagator.h"
+#include "tracekit/semconv.h"
 #include "tracekit/tracer.h"
 #include "tracekit/tracer_provider.h"
 
@@ -150,16 +151,17 @@ CURLcode TracedEasy::perform(const Context& parent) {
   std::array<KeyValue, 8> attrs{};
   size_t n = 0;
   if (old_names_) {
-    attrs[n++] = {"http.method", method_};
-    attrs[n++] = {"http.url", u.url};
-    attrs[n++] = {"net.peer.name", u.host};
-    attrs[n++] = {"net.peer.port", u.port};
+    attrs[n++] = {semconv::legacy::kHttpMethod, method_};
+    attrs[n++] = {semconv::legacy::kHttpUrl, u.url};
+    attrs[n++] = {semconv::legacy::kNetPeerName, u.host};
+    attrs[n++] = {semconv::legacy::kNetPeerPort, u.port};
   }
   if (stable_names_) {
-    attrs[n++] = {"http.request.method", known ? std::string_view(method_) : "_OTHER"};
-    attrs[n++] = {"url.full", u.url};
-    attrs[n++] = {"server.address", u.host};
-    attrs[n++] = {"server.port", u.port};
+    attrs[n++] = {semconv::http::kRequestMethod,
+                  known ? std::string_view(method_) : semconv::http::kOtherMethod};
+    attrs[n++] = {semconv::url::kFull, u.url};
+    attrs[n++] = {semconv::server::kAddress, u.host};
+    attrs[n++] = {semconv::server::kPort, u.port};
   }
   SpanOptions so;
   so.kind = SpanKind::kClient;
@@ -174,19 +176,20 @@ CURLcode TracedEasy::perform(const Context& parent) {
   const CURLcode rc = curl_easy_perform(easy_);
   if (rc != CURLE_OK) {
     span.set_status(StatusCode::kError, curl_easy_strerror(rc));
-    if (stable_names_) span.set_attribute("error.type", "request_failed");
+    if (stable_names_) span.set_attribute(semconv::error::kType, "request_failed");
     span.end();
     return rc;
   }
   const long status = response_code();
-  if (old_names_) span.set_attribute("http.status_code", static_cast<int64_t>(status));
+  if (old_names_)
+    span.set_attribute(semconv::legacy::kHttpStatusCode, static_cast<int64_t>(status));
   if (stable_names_) {
-    span.set_attribute("http.response.status_code", static_cast<int64_t>(status));
+    span.set_attribute(semconv::http::kResponseStatusCode, static_cast<int64_t>(status));
     char* ip = nullptr;
     if (curl_easy_getinfo(easy_, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip && *ip) {
-      span.set_attribute("network.peer.address", std::string_view(ip));
+      span.set_attribute(semconv::network::kPeerAddress, std::string_view(ip));
     }
-    if (status >= 400) span.set_attribute("error.type", std::to_string(status));
+    if (status >= 400) span.set_attribute(semconv::error::kType, std::to_string(status));
   }
   if (status >= 400) span.set_status(StatusCode::kError);
   span.end();

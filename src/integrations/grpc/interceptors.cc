@@ -9,6 +9,7 @@
 
 #include "tracekit/context.h"
 #include "tracekit/propagation/propagator.h"
+#include "tracekit/semconv.h"
 #include "tracekit/tracer.h"
 #include "tracekit/tracer_provider.h"
 
@@ -121,12 +122,12 @@ Span start_rpc_span(Tracer& tracer, std::string_view full_method, SpanKind kind,
   const auto [service, method] = split_method(full_method);
   std::array<KeyValue, 5> attrs{};
   size_t n = 0;
-  attrs[n++] = {"rpc.system", "grpc"};
-  if (!service.empty()) attrs[n++] = {"rpc.service", service};
-  attrs[n++] = {"rpc.method", method};
+  attrs[n++] = {semconv::rpc::kSystem, semconv::rpc::kSystemGrpc};
+  if (!service.empty()) attrs[n++] = {semconv::rpc::kService, service};
+  attrs[n++] = {semconv::rpc::kMethod, method};
   if (endpoint && !endpoint->address.empty()) {
-    attrs[n++] = {"server.address", endpoint->address};
-    if (endpoint->port != 0) attrs[n++] = {"server.port", endpoint->port};
+    attrs[n++] = {semconv::server::kAddress, endpoint->address};
+    if (endpoint->port != 0) attrs[n++] = {semconv::server::kPort, endpoint->port};
   }
   SpanOptions so;
   so.kind = kind;
@@ -167,7 +168,8 @@ class ClientInterceptor final : public ex::Interceptor {
     }
     if (m->QueryInterceptionHookPoint(Hook::POST_RECV_STATUS)) {
       if (const ::grpc::Status* status = m->GetRecvStatus()) {
-        span_.set_attribute("rpc.grpc.status_code", static_cast<int64_t>(status->error_code()));
+        span_.set_attribute(semconv::rpc::kGrpcStatusCode,
+                            static_cast<int64_t>(status->error_code()));
         if (!status->ok()) span_.set_status(StatusCode::kError, description(*status));
       }
       span_.end();
@@ -277,7 +279,7 @@ class ServerInterceptor final : public ex::Interceptor {
       record_cancelled();
     } else {
       const ::grpc::StatusCode code = sent.error_code();
-      span_.set_attribute("rpc.grpc.status_code", static_cast<int64_t>(code));
+      span_.set_attribute(semconv::rpc::kGrpcStatusCode, static_cast<int64_t>(code));
       if (code == ::grpc::StatusCode::UNKNOWN && sent.error_message() == kHandlerThrew) {
         span_.record_exception("unknown", "the handler threw: grpc++ answered UNKNOWN");
       }
@@ -297,11 +299,11 @@ class ServerInterceptor final : public ex::Interceptor {
   void record_cancelled() {
     span_.add_event("grpc.cancelled");
     if (deadline_passed()) {
-      span_.set_attribute("rpc.grpc.status_code",
+      span_.set_attribute(semconv::rpc::kGrpcStatusCode,
                           static_cast<int64_t>(::grpc::StatusCode::DEADLINE_EXCEEDED));
       span_.set_status(StatusCode::kError, "DEADLINE_EXCEEDED");
     } else {
-      span_.set_attribute("rpc.grpc.status_code",
+      span_.set_attribute(semconv::rpc::kGrpcStatusCode,
                           static_cast<int64_t>(::grpc::StatusCode::CANCELLED));
     }
   }
