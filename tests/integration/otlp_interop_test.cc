@@ -100,6 +100,61 @@ TEST_P(OtlpInteropLogs, OfficialJsPackagesDecodeEveryField) {
   expect_known_log_records(req);
 }
 
+// The whole path: a Logger line inside a span, through the batch log processor and the OTLP/JSON
+// exporter, read by the JS decoder with the span's ids, the correlation id and the logger's
+// name as the scope.
+TEST(OtlpInteropLogger, LoggerLinesReachTheJsDecoderWithTheirSpan) {
+  std::string why;
+  JsReceiver* node = shared_js_receiver(&why);
+  if (!node) GTEST_SKIP() << "JS interop skipped: " << why;
+
+  auto exporter =
+      otlp::OtlpLogExporter::create(config_for(*node, {OtlpProtocol::kHttpJson, false}, "/v1/logs"),
+                                    known_log_resource(), otlp::ExporterOptions{});
+  ASSERT_TRUE(exporter.ok()) << exporter.error().message;
+  auto processor = std::make_shared<log::BatchLogRecordProcessor>(std::move(*exporter));
+  log::set_sink(std::make_shared<log::MemorySink>());
+  log::set_record_processor(processor);
+  TracerProviderOptions options;
+  options.processors.push_back(std::make_unique<SimpleSpanProcessor>(
+      std::make_unique<InMemorySpanExporter>(std::make_shared<InMemorySpanStore>())));
+  TracerProvider provider(std::move(options));
+  SpanContext span;
+  {
+    auto s = provider.get_tracer("interop").start_span("request");
+    span = s.context();
+    Scope scope(s);
+    log::CorrelationScope correlation(std::string_view("corr-js"));
+    log::Logger("interop.web").warn("tool.slow", {{"ms", 1500}});
+    s.end();
+  }
+  const bool flushed = processor->force_flush(10s);
+  log::set_record_processor(nullptr);
+  log::set_sink(nullptr);
+  ASSERT_TRUE(flushed);
+
+  JsReceived got = expect_next(*node, {OtlpProtocol::kHttpJson, false}, "logs");
+  logsv1::ExportLogsServiceRequest req;
+  ASSERT_TRUE(req.ParseFromString(got.payload));
+  ASSERT_EQ(req.resource_logs_size(), 1);
+  ASSERT_EQ(req.resource_logs(0).scope_logs_size(), 1);
+  const auto& scope_logs = req.resource_logs(0).scope_logs(0);
+  EXPECT_EQ(scope_logs.scope().name(), "interop.web");
+  ASSERT_EQ(scope_logs.log_records_size(), 1);
+  const logsdata::LogRecord& r = scope_logs.log_records(0);
+  EXPECT_GT(r.time_unix_nano(), 1'700'000'000'000'000'000ull);
+  EXPECT_EQ(r.observed_time_unix_nano(), r.time_unix_nano());
+  EXPECT_EQ(r.severity_number(), logsdata::SEVERITY_NUMBER_WARN);
+  EXPECT_EQ(r.severity_text(), "WARN");
+  EXPECT_EQ(r.body().string_value(), "tool.slow");
+  EXPECT_EQ(r.trace_id(), std::string(reinterpret_cast<const char*>(span.trace_id().data()), 16));
+  EXPECT_EQ(r.span_id(), std::string(reinterpret_cast<const char*>(span.span_id().data()), 8));
+  EXPECT_EQ(r.flags(), static_cast<uint32_t>(span.flags().bits()));
+  auto attrs = attributes_of(r);
+  EXPECT_EQ(attrs["ms"].int_value(), 1500);
+  EXPECT_EQ(attrs["correlation_id"].string_value(), "corr-js");
+}
+
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   std::string name = info.param.protocol == OtlpProtocol::kGrpc           ? "grpc"
                      : info.param.protocol == OtlpProtocol::kHttpProtobuf ? "http_protobuf"
@@ -126,10 +181,12 @@ void expect_http_sends(const std::vector<HttpReceived>& h, const std::string& ta
   for (size_t i = 0; i < h.size(); ++i) {
     SCOPED_TRACE("HTTP request " + std::to_string(i));
     EXPECT_EQ(h[i].target, target);
-    EXPECT_EQ(h[i].headers.at("content-type"),
-              i < 2 ? "application/x-protobuf" : "application/json");
-    const auto encoding = h[i].headers.find("content-encoding");
-    EXPECT_EQ(encoding == h[i].headers.end() ? "" : encoding->second, i % 2 ? "gzip" : "");
+    auto header = [&](const char* name) {
+      const auto it = h[i].headers.find(name);
+      return it == h[i].headers.end() ? std::string() : it->second;
+    };
+    EXPECT_EQ(header("content-type"), i < 2 ? "application/x-protobuf" : "application/json");
+    EXPECT_EQ(header("content-encoding"), i % 2 ? "gzip" : "");
     EXPECT_EQ(h[i].decode_error, "") << h[i].body;
   }
 }
