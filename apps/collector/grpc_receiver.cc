@@ -264,6 +264,7 @@ Result<std::unique_ptr<GrpcReceiver>> GrpcReceiver::start(const std::string& add
                                                           const IngestLimits& limits,
                                                           const std::string& token) {
   auto impl = std::make_unique<Impl>();
+  // NOLINTNEXTLINE(modernize-make-unique): make_unique cannot take designated initializers
   impl->receiving.reset(new Receiving{.store = store,
                                       .limits = limits,
                                       .token = token,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tracekit/clock.h"
 
-#include <time.h>
+#include <ctime>
 
 #include <atomic>
 #include <string>
@@ -109,8 +109,7 @@ TscClock* make_clock() {
   if (t1 <= t0) return &c;
   c.first_tsc = t0;
   c.first_ns = n0;
-  uint64_t mult =
-      static_cast<uint64_t>((static_cast<unsigned __int128>(n1 - n0) << 32) / (t1 - t0));
+  auto mult = static_cast<uint64_t>((static_cast<unsigned __int128>(n1 - n0) << 32) / (t1 - t0));
   publish(c, t1, n1, mult);
   c.usable = true;
   return &c;

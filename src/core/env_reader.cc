@@ -59,7 +59,7 @@ Result<void> EnvReader::boolean(const Variable& variable, bool& out) const {
 
 Result<void> EnvReader::millis(const Variable& variable, std::chrono::milliseconds& out,
                                int32_t min) const {
-  int32_t ms = static_cast<int32_t>(out.count());
+  auto ms = static_cast<int32_t>(out.count());
   auto r = integer<int32_t>(variable, ms, min,
                             min > 0 ? "a whole number of milliseconds from 1 to 2147483647"
                                     : "a whole number of milliseconds from 0 to 2147483647");

@@ -4,8 +4,8 @@
 #include "hex_simd.h"
 
 #include <pthread.h>
-#include <time.h>
 #include <unistd.h>
+#include <ctime>
 
 #include <array>
 #include <atomic>

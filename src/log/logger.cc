@@ -54,7 +54,7 @@ void append_timestamp(std::string& out, uint64_t time_ns) {
   thread_local int64_t cached_secs = INT64_MIN;
   thread_local char cached[20];  // "YYYY-MM-DDTHH:MM:SS"
   if (secs != cached_secs) {
-    const std::time_t t = static_cast<std::time_t>(secs);
+    const auto t = static_cast<std::time_t>(secs);
     std::tm tm{};
     gmtime_r(&t, &tm);
     std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);

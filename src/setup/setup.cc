@@ -126,6 +126,7 @@ Result<std::shared_ptr<log::LogRecordProcessor>> make_log_processor(const Config
   }
   if (exporters.empty()) return std::shared_ptr<log::LogRecordProcessor>();
   std::vector<std::unique_ptr<log::LogRecordProcessor>> processors;
+  processors.reserve(exporters.size());
   for (auto& e : exporters)
     processors.push_back(std::make_unique<log::BatchLogRecordProcessor>(std::move(e), batch));
   if (processors.size() == 1)

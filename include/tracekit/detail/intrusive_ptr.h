@@ -29,6 +29,8 @@ class IntrusivePtr {
     if (p_) p_->add_ref();
   }
   IntrusivePtr(IntrusivePtr&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  // Copy and swap: self-assignment takes a reference, then drops one.
+  // NOLINTNEXTLINE(bugprone-unhandled-self-assignment)
   IntrusivePtr& operator=(const IntrusivePtr& o) noexcept {
     IntrusivePtr(o).swap(*this);
     return *this;

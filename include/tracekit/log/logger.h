@@ -46,16 +46,15 @@ class FieldValue {
   FieldValue(std::nullptr_t) noexcept : kind_(Kind::kNull) {}     // NOLINT: implicit by design
   FieldValue(bool v) noexcept : kind_(Kind::kBool) { u_.b = v; }  // NOLINT
   template <class T>
-  requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_signed_v<T>) FieldValue(T v)
-  noexcept : kind_(Kind::kInt) {  // NOLINT
-    u_.i = static_cast<int64_t>(v);
-  }
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_signed_v<T>)
+      // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
+      FieldValue(T v)
+  noexcept : kind_(Kind::kInt) { u_.i = static_cast<int64_t>(v); }
   template <class T>
   requires(std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_unsigned_v<T>)
+      // NOLINTNEXTLINE(google-explicit-constructor): implicit by design
       FieldValue(T v)
-  noexcept : kind_(Kind::kUint) {  // NOLINT
-    u_.u = static_cast<uint64_t>(v);
-  }
+  noexcept : kind_(Kind::kUint) { u_.u = static_cast<uint64_t>(v); }
   FieldValue(double v) noexcept : kind_(Kind::kDouble) { u_.d = v; }        // NOLINT
   FieldValue(std::string_view v) noexcept : kind_(Kind::kString), s_(v) {}  // NOLINT
   FieldValue(const char* v) noexcept                                        // NOLINT
