@@ -55,7 +55,7 @@ fi
 # skip with a message saying so when these could not be installed.
 interop="$(cd "$(dirname "$0")/.." && pwd)/tests/interop"
 if [ -f "$interop/package.json" ]; then
-  if [ -d "$interop/node_modules/otlp-transformer-216" ] && [ -d "$interop/node_modules/@grpc/grpc-js" ]; then
+  if [ -d "$interop/node_modules/otlp-transformer-214" ] && [ -d "$interop/node_modules/@grpc/grpc-js" ]; then
     echo "install-deps: JS interop packages are installed"
   elif ! command -v npm >/dev/null; then
     echo "install-deps: npm is missing; the OTLP interop tests will be skipped"

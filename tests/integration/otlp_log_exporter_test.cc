@@ -8,8 +8,8 @@
 
 #include <thread>
 
+#include "known_log_records.h"
 #include "receivers.h"
-#include "tracekit/log/record.h"
 #include "tracekit/otlp/log_exporter.h"
 
 namespace tracekit::testing {
@@ -26,16 +26,9 @@ otlp::ExporterOptions fast_retries() {
   return o;
 }
 
-Resource test_resource() {
-  OwnedAttributes a;
-  a.set("service.name", "log-test");
-  a.set("service.version", "1.2.3");
-  return Resource(std::move(a));
-}
-
 std::unique_ptr<otlp::OtlpLogExporter> make(const OtlpConfig& c,
                                             const otlp::ExporterOptions& o = fast_retries()) {
-  auto e = otlp::OtlpLogExporter::create(c, test_resource(), o);
+  auto e = otlp::OtlpLogExporter::create(c, known_log_resource(), o);
   EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message);
   return e.ok() ? std::move(*e) : nullptr;
 }
@@ -47,75 +40,6 @@ OtlpConfig config_for(OtlpProtocol protocol, const std::string& endpoint, bool g
   c.timeout = 5s;
   c.gzip = gzip;
   return c;
-}
-
-const TraceId kTrace = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").value();
-const SpanId kSpan = SpanId::from_hex("00f067aa0ba902b7").value();
-
-// Two loggers (two scopes), one record inside a span with every kind of field, one outside.
-std::vector<log::LogRecordPtr> known_records() {
-  std::vector<log::LogRecordPtr> records;
-  const log::Field fields[] = {
-      {"tool_id", "t-1"}, {"count", int64_t{-7}}, {"big", uint64_t{1} << 40}, {"ratio", 0.25},
-      {"ok", true},       {"nothing", nullptr},   {"text", "ä \"quoted\" \n"}};
-  records.push_back(log::LogRecord::make(1'700'000'000'123'456'789ull, log::Level::kWarn,
-                                         "skriptoteket.web", "tool.executed", fields, kTrace, kSpan,
-                                         TraceFlags(1), "corr-42"));
-  records.push_back(log::LogRecord::make(1'700'000'001'000'000'000ull, log::Level::kError,
-                                         "skriptoteket.runner", "runner.failed", {}, TraceId(),
-                                         SpanId(), TraceFlags(), ""));
-  return records;
-}
-
-std::map<std::string, commonv1::AnyValue> attributes_of(const logsdata::LogRecord& r) {
-  std::map<std::string, commonv1::AnyValue> m;
-  for (const auto& kv : r.attributes())
-    m[kv.key()] = kv.value();
-  return m;
-}
-
-// Checks a received request against known_records().
-void expect_known(const logsv1::ExportLogsServiceRequest& req) {
-  ASSERT_EQ(req.resource_logs_size(), 1);
-  const auto& rl = req.resource_logs(0);
-  std::map<std::string, std::string> resource;
-  for (const auto& kv : rl.resource().attributes())
-    resource[kv.key()] = kv.value().string_value();
-  EXPECT_EQ(resource["service.name"], "log-test");
-  EXPECT_EQ(resource["service.version"], "1.2.3");
-  ASSERT_EQ(rl.scope_logs_size(), 2);
-  EXPECT_EQ(rl.scope_logs(0).scope().name(), "skriptoteket.web");
-  EXPECT_EQ(rl.scope_logs(1).scope().name(), "skriptoteket.runner");
-  ASSERT_EQ(rl.scope_logs(0).log_records_size(), 1);
-  ASSERT_EQ(rl.scope_logs(1).log_records_size(), 1);
-
-  const auto& a = rl.scope_logs(0).log_records(0);
-  EXPECT_EQ(a.time_unix_nano(), 1'700'000'000'123'456'789ull);
-  EXPECT_EQ(a.observed_time_unix_nano(), 1'700'000'000'123'456'789ull);
-  EXPECT_EQ(a.severity_number(), logsdata::SEVERITY_NUMBER_WARN);
-  EXPECT_EQ(a.severity_text(), "WARN");
-  EXPECT_EQ(a.body().string_value(), "tool.executed");
-  EXPECT_EQ(a.trace_id(), std::string(reinterpret_cast<const char*>(kTrace.data()), 16));
-  EXPECT_EQ(a.span_id(), std::string(reinterpret_cast<const char*>(kSpan.data()), 8));
-  EXPECT_EQ(a.flags(), 1u);
-  auto attrs = attributes_of(a);
-  EXPECT_EQ(attrs.size(), 8u);
-  EXPECT_EQ(attrs["tool_id"].string_value(), "t-1");
-  EXPECT_EQ(attrs["count"].int_value(), -7);
-  EXPECT_EQ(attrs["big"].int_value(), int64_t{1} << 40);
-  EXPECT_EQ(attrs["ratio"].double_value(), 0.25);
-  EXPECT_TRUE(attrs["ok"].bool_value());
-  EXPECT_EQ(attrs["nothing"].value_case(), commonv1::AnyValue::VALUE_NOT_SET);
-  EXPECT_EQ(attrs["text"].string_value(), "ä \"quoted\" \n");
-  EXPECT_EQ(attrs["correlation_id"].string_value(), "corr-42");
-
-  const auto& b = rl.scope_logs(1).log_records(0);
-  EXPECT_EQ(b.severity_number(), logsdata::SEVERITY_NUMBER_ERROR);
-  EXPECT_EQ(b.severity_text(), "ERROR");
-  EXPECT_EQ(b.body().string_value(), "runner.failed");
-  EXPECT_TRUE(b.trace_id().empty()) << "no span was current";
-  EXPECT_TRUE(b.span_id().empty());
-  EXPECT_EQ(b.attributes_size(), 0);
 }
 
 struct Transport {
@@ -140,14 +64,14 @@ TEST_P(EveryTransport, EveryFieldArrives) {
   }
   auto exporter = make(config_for(t.protocol, endpoint, t.gzip));
   ASSERT_TRUE(exporter);
-  auto records = known_records();
+  auto records = make_known_log_records();
   ExportResult r = exporter->export_records(records, Clock::now() + 10s);
   ASSERT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(exporter->stats().spans_exported, 2u);
   if (grpc) {
     auto got = grpc->received();
     ASSERT_EQ(got.size(), 1u);
-    expect_known(got[0].logs);
+    expect_known_log_records(got[0].logs);
   } else {
     auto got = http->received();
     ASSERT_EQ(got.size(), 1u);
@@ -157,7 +81,7 @@ TEST_P(EveryTransport, EveryFieldArrives) {
                                                   ? "application/json"
                                                   : "application/x-protobuf");
     EXPECT_EQ(got[0].headers.count("content-encoding"), t.gzip ? 1u : 0u);
-    expect_known(got[0].logs);
+    expect_known_log_records(got[0].logs);
   }
 }
 
@@ -175,7 +99,7 @@ TEST(OtlpLogExporter, GrpcGzipIsReallyCompressed) {
   GrpcReceiver::Options identity_only;
   identity_only.accept_gzip = false;
   GrpcReceiver grpc(identity_only);
-  auto records = known_records();
+  auto records = make_known_log_records();
   auto gzip = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint(), true));
   EXPECT_FALSE(gzip->export_records(records, Clock::now() + 10s).ok());
   auto plain = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint(), false));
@@ -186,7 +110,7 @@ TEST(OtlpLogExporter, RetriesUnavailableAndHonoursRetryAfter) {
   GrpcReceiver grpc;
   grpc.script({{14, "busy"}, {14, "busy", 30}});  // UNAVAILABLE twice, then OK
   auto g = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint()));
-  auto records = known_records();
+  auto records = make_known_log_records();
   ExportResult r = g->export_records(records, Clock::now() + 10s);
   EXPECT_TRUE(r.ok()) << r.error;
   EXPECT_EQ(grpc.calls(), 3u);
@@ -217,7 +141,7 @@ TEST(OtlpLogExporter, PartialSuccessCountsRejectedRecords) {
   partial.partial_message = "one too old";
   grpc.script({partial});
   auto g = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint()));
-  auto records = known_records();
+  auto records = make_known_log_records();
   ExportResult r = g->export_records(records, Clock::now() + 10s);
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(r.rejected_spans, 1u);
