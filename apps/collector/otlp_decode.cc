@@ -186,7 +186,7 @@ StoredSpan to_stored(const tracev1::Span& span, const std::string& service,
   s.name = truncated(span.name(), max_length);
   s.kind = static_cast<int>(span.kind());
   // Times past 2262 do not fit int64 nanoseconds; clamp rather than wrap to negative.
-  constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+  constexpr auto kMax = static_cast<uint64_t>(INT64_MAX);
   s.start_ns = static_cast<int64_t>(std::min<uint64_t>(span.start_time_unix_nano(), kMax));
   s.end_ns = static_cast<int64_t>(std::min<uint64_t>(span.end_time_unix_nano(), kMax));
   s.status_code = static_cast<int>(span.status().code());

@@ -86,7 +86,7 @@ int64_t now_ms() noexcept {
 }
 
 std::string format_time_ms(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  const auto seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char out[96];  // room for any int the compiler can imagine in each field

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -619,7 +619,7 @@ Result<std::unique_ptr<SandboxRunner::Sandbox>> SandboxRunner::start(const Scrip
                  {RLIMIT_CORE, limit(0)}};
   if (!sandbox->cgroup) {
     // Without a cgroup, the per-process limits are all there is.
-    plan.limits.push_back({RLIMIT_AS, limit(options_.memory_bytes)});
+    plan.limits.emplace_back(RLIMIT_AS, limit(options_.memory_bytes));
   }
   plan.drop_privileges = sandboxed && ::geteuid() == 0;
   plan.uid = options_.unprivileged_uid;

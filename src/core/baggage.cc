@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tracekit/baggage.h"
 
+#include <algorithm>
+
 namespace tracekit {
 
 namespace {
@@ -16,15 +18,13 @@ Baggage make_baggage(std::vector<Baggage::Entry> entries) {
   std::vector<Baggage::Entry> unique;
   unique.reserve(entries.size());
   for (auto& e : entries) {
-    bool replaced = false;
-    for (auto& u : unique) {
-      if (u.key == e.key) {
-        u = std::move(e);
-        replaced = true;
-        break;
-      }
+    auto same_key = std::find_if(unique.begin(), unique.end(),
+                                 [&](const Baggage::Entry& u) { return u.key == e.key; });
+    if (same_key != unique.end()) {
+      *same_key = std::move(e);
+    } else {
+      unique.push_back(std::move(e));
     }
-    if (!replaced) unique.push_back(std::move(e));
   }
   auto* rep = new detail::BaggageRep();
   rep->entries = std::move(unique);
@@ -59,15 +59,13 @@ Baggage Baggage::set(std::string_view key, std::string_view value,
   copy.reserve(size() + 1);
   copy = entries();
   Entry entry{std::string(key), std::string(value), std::string(metadata)};
-  bool replaced = false;
-  for (auto& e : copy) {
-    if (e.key == key) {
-      e = std::move(entry);
-      replaced = true;
-      break;
-    }
+  auto same_key =
+      std::find_if(copy.begin(), copy.end(), [&](const Entry& e) { return e.key == key; });
+  if (same_key != copy.end()) {
+    *same_key = std::move(entry);
+  } else {
+    copy.push_back(std::move(entry));
   }
-  if (!replaced) copy.push_back(std::move(entry));
   auto* rep = new detail::BaggageRep();
   rep->entries = std::move(copy);
   return Baggage(detail::IntrusivePtr<const detail::BaggageRep>::adopt(rep));

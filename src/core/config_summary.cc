@@ -51,7 +51,7 @@ std::vector<std::string> summary_details(const Config& config) {
   std::vector<std::string> out;
   out.reserve(config.origins.size() + 1);
   for (const ConfigOrigin& o : config.origins) {
-    out.push_back(o.setting + "=\"" + o.value + "\" (from " + o.origin + ")");
+    out.emplace_back(o.setting + "=\"" + o.value + "\" (from " + o.origin + ")");
   }
   out.push_back("every other setting: its default (docs/configuration.md)");
   return out;

@@ -150,14 +150,14 @@ AttributeValue SpanRecord::copy_value(const AttributeValue& v) noexcept {
     }
     case AttributeType::kIntArray: {
       auto a = v.as_int_array();
-      int64_t* p = arena_.allocate_array<int64_t>(a.size());
+      auto* p = arena_.allocate_array<int64_t>(a.size());
       if (!p) return std::span<const int64_t>();
       std::memcpy(p, a.data(), a.size() * sizeof(int64_t));
       return std::span<const int64_t>(p, a.size());
     }
     case AttributeType::kDoubleArray: {
       auto a = v.as_double_array();
-      double* p = arena_.allocate_array<double>(a.size());
+      auto* p = arena_.allocate_array<double>(a.size());
       if (!p) return std::span<const double>();
       std::memcpy(p, a.data(), a.size() * sizeof(double));
       return std::span<const double>(p, a.size());
@@ -242,7 +242,7 @@ void SpanRecord::add_event(std::string_view name, uint64_t time_ns,
     ++dropped_events_;
     return;
   }
-  Event* e = new (events_.data + events_.size) Event{};
+  auto* e = new (events_.data + events_.size) Event{};
   e->name = copy_string(name, ~0u);
   e->time_ns = time_ns;
   e->attributes =

@@ -53,7 +53,7 @@ Middleware access_log_middleware() {
   return access_log_middleware(AccessLogOptions{});
 }
 
-Middleware access_log_middleware(AccessLogOptions options) {
+Middleware access_log_middleware(const AccessLogOptions& options) {
   auto st = std::make_shared<const AccessLogState>(
       AccessLogState{options, log::Logger(options.logger_name)});
   return [st](Request& req, Next next) -> boost::asio::awaitable<Response> {

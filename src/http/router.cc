@@ -142,7 +142,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   m.kind = RouteMatch::Kind::kMethodNotAllowed;
   if (std::find(allowed.begin(), allowed.end(), "GET") != allowed.end() &&
       std::find(allowed.begin(), allowed.end(), "HEAD") == allowed.end()) {
-    allowed.push_back("HEAD");
+    allowed.emplace_back("HEAD");
   }
   for (const auto& a : allowed) {
     if (!m.allow.empty()) m.allow += ", ";

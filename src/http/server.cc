@@ -134,7 +134,7 @@ bool same_span(const Context& a, const Context& b) noexcept {
 
 struct Server::Impl {
   struct Conn {
-    Conn(Strand s, std::shared_ptr<detail::RequestSlot> sl)
+    Conn(const Strand& s, std::shared_ptr<detail::RequestSlot> sl)
         : strand(s), stream(tcp::socket(s)), slot(std::move(sl)) {}
     Strand strand;
     beast::tcp_stream stream;

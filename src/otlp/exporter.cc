@@ -61,6 +61,7 @@ Result<std::unique_ptr<OtlpExporter>> OtlpExporter::create(const OtlpConfig& con
   try {
     auto transport = detail::make_transport(config, options, detail::Signal::kTraces);
     if (!transport) return transport.error();
+    // NOLINTNEXTLINE(modernize-make-unique): private constructor; State is an aggregate
     return std::unique_ptr<OtlpExporter>(new OtlpExporter(std::unique_ptr<State>(
         new State{detail::ExportLoop(config, options, std::move(*transport), "spans")})));
   } catch (const std::exception& e) {

@@ -44,6 +44,7 @@ Result<std::unique_ptr<OtlpLogExporter>> OtlpLogExporter::create(const OtlpConfi
   try {
     auto transport = detail::make_transport(config, options, detail::Signal::kLogs);
     if (!transport) return transport.error();
+    // NOLINTNEXTLINE(modernize-make-unique): private constructor; State is an aggregate
     return std::unique_ptr<OtlpLogExporter>(new OtlpLogExporter(std::unique_ptr<State>(
         new State{std::move(resource),
                   detail::ExportLoop(config, options, std::move(*transport), "log records")})));

@@ -61,9 +61,9 @@ struct ServerTracingOptions {
 };
 
 std::unique_ptr<::grpc::experimental::ClientInterceptorFactoryInterface> client_interceptor_factory(
-    ClientTracingOptions options = {});
+    const ClientTracingOptions& options = {});
 std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface> server_interceptor_factory(
-    ServerTracingOptions options = {});
+    const ServerTracingOptions& options = {});
 
 // A channel whose calls are traced (grpc::CreateCustomChannelWithInterceptors with the tracing
 // interceptor first).

@@ -8,7 +8,8 @@
 //    (OTEL_PROPAGATORS; W3C traceparent/tracestate and baggage by default);
 //  - starts a SERVER span "{METHOD} {route pattern}" ("{METHOD}" alone when no route matched);
 //  - makes the span's context the request's context (current in handler code);
-//  - sets http.method, http.route, http.url and http.status_code (the pre-1.20 names, the default), or with
+//  - sets http.method, http.route, http.url and http.status_code (the pre-1.20 names, the default),
+//  or with
 //    OTEL_SEMCONV_STABILITY_OPT_IN=http the stable names (http.request.method, http.route,
 //    url.full, url.path, url.query, url.scheme, server.address, server.port, client.address,
 //    network.protocol.version, user_agent.original, http.response.status_code), with "http/dup"
@@ -42,6 +43,6 @@ struct AccessLogOptions {
 // span_id / correlation_id when present. Add it before tracing_middleware so the line carries
 // the request's span ids.
 Middleware access_log_middleware();
-Middleware access_log_middleware(AccessLogOptions options);
+Middleware access_log_middleware(const AccessLogOptions& options);
 
 }  // namespace tracekit::http

@@ -338,14 +338,14 @@ std::pair<std::string_view, std::string_view> split_method(std::string_view full
 }
 
 std::unique_ptr<ex::ClientInterceptorFactoryInterface> client_interceptor_factory(
-    ClientTracingOptions options) {
+    const ClientTracingOptions& options) {
   ClientState state{options.tracer ? options.tracer : &get_tracer("tracekit.grpc"),
                     endpoint_of(options.target)};
   return std::make_unique<ClientFactory>(std::move(state));
 }
 
 std::unique_ptr<ex::ServerInterceptorFactoryInterface> server_interceptor_factory(
-    ServerTracingOptions options) {
+    const ServerTracingOptions& options) {
   ServerState state{options.tracer ? options.tracer : &get_tracer("tracekit.grpc"),
                     Endpoint{options.address, options.port}};
   return std::make_unique<ServerFactory>(std::move(state));
