@@ -158,4 +158,25 @@ g++ -std=c++20 -o "$work/pc-core-deb" "$root/tests/consumer/core.cc" $(pkg-confi
 run "$work/pc-core-deb"
 unset PKG_CONFIG_PATH
 
+step "the apps package: skriptoteket-web run from its own root serves the installed page"
+dpkg -x "$apps_deb" "$work/appsroot"
+page="$work/appsroot/usr/share/tracekit/skriptoteket/static/index.html"
+[ -f "$page" ] || fail "$(basename "$apps_deb") lacks /usr/share/tracekit/skriptoteket/static/index.html"
+echo "<!-- consumer-test-marker -->" >>"$page"  # proves which copy is served
+web_port="$(free_port)"
+SKRIPTOTEKET_DATA_DIR="$work/apps-data" SKRIPTOTEKET_WEB_PORT="$web_port" \
+  SKRIPTOTEKET_RUNNER_URL="http://127.0.0.1:9" "$work/appsroot/usr/bin/skriptoteket-web" \
+  >"$work/apps-web.log" 2>&1 &
+web_pid=$!
+served=false
+for _ in $(seq 100); do
+  if curl -sfL "http://127.0.0.1:$web_port/" 2>/dev/null | grep -q "consumer-test-marker"; then
+    served=true; break
+  fi
+  sleep 0.1
+done
+kill "$web_pid" 2>/dev/null || true
+wait "$web_pid" 2>/dev/null || true
+$served || { cat "$work/apps-web.log"; fail "the packaged skriptoteket-web does not serve its installed page"; }
+
 step "passed"

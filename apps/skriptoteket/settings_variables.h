@@ -27,7 +27,7 @@ inline constexpr tracekit::config::Variable kSettingVariables[] = {
   {"SKRIPTOTEKET_DATA_DIR", kFile, "`data`", "both: holds the database and the runs' working directories", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_DB_PATH", kFile, "`$SKRIPTOTEKET_DATA_DIR/skriptoteket.db`", "web: the SQLite file (created, WAL, migrated at start)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_WORK_DIR", kFile, "`$SKRIPTOTEKET_DATA_DIR/runs`", "runner: working directories of runs without a sandbox", "skriptoteket", "skriptoteket"},
-  {"SKRIPTOTEKET_STATIC_DIR", kFile, "`apps/skriptoteket/static` of the source tree", "web: the static page", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_STATIC_DIR", kFile, "`apps/skriptoteket/static` of the source tree; installed: `<prefix>/share/tracekit/skriptoteket/static`", "web: the static page", "skriptoteket", "skriptoteket"},
   // Limits.
   {"SKRIPTOTEKET_WORKERS", kInteger, "`8`", "web: threads for blocking handlers (1-256)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_RUNNER_WORKERS", kInteger, "`8`", "runner: threads for runs: how many proceed at once (1-256)", "skriptoteket", "skriptoteket"},

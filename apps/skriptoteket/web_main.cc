@@ -3,6 +3,8 @@
 // from tracekit::configure_tracing() (the seed's variables); it stops on SIGTERM/SIGINT and
 // flushes its spans before exiting.
 #include <cstdio>
+#include <filesystem>
+#include <string>
 
 #include "remote_runner.h"
 #include "runner_token.h"
@@ -17,6 +19,21 @@
 #endif
 
 namespace {
+
+// The page's files: an installed binary (a Debian package, cmake --install) finds them at
+// <prefix>/share/tracekit/skriptoteket/static beside its own bin/; one in a build tree has none
+// there and uses the source tree's static/.
+std::string default_static_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed =
+        exe.parent_path().parent_path() / "share" / "tracekit" / "skriptoteket" / "static";
+    if (fs::is_directory(installed, ec)) return installed.string();
+  }
+  return SKRIPTOTEKET_DEFAULT_STATIC_DIR;
+}
 
 int fail(const std::string& message, int code = 2) {
   std::fprintf(stderr, "skriptoteket-web: %s\n", message.c_str());
@@ -73,8 +90,7 @@ int main() {
   options.worker_threads = static_cast<unsigned>(workers.value());
   // Room above the script limit, so an oversized script gets this service's own 413 body.
   options.max_body_bytes = max_script.value() * 2 + 64 * 1024;
-  options.static_dir =
-      env::text(setting("SKRIPTOTEKET_STATIC_DIR"), SKRIPTOTEKET_DEFAULT_STATIC_DIR);
+  options.static_dir = env::text(setting("SKRIPTOTEKET_STATIC_DIR"), default_static_dir());
   options.server_name = "skriptoteket-web";
   tracekit::http::Server server(options);
   service.install(server);
