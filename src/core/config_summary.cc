@@ -53,7 +53,7 @@ std::vector<std::string> summary_details(const Config& config) {
   for (const ConfigOrigin& o : config.origins) {
     out.emplace_back(o.setting + "=\"" + o.value + "\" (from " + o.origin + ")");
   }
-  out.push_back("every other setting: its default (docs/configuration.md)");
+  out.emplace_back("every other setting: its default (docs/configuration.md)");
   return out;
 }
 
