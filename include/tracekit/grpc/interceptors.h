@@ -74,7 +74,8 @@ std::shared_ptr<::grpc::Channel> create_channel(
 // Installs the tracing interceptor on a server builder. grpc++ keeps one list of interceptor
 // factories per builder (SetInterceptorCreators replaces it): with interceptors of your own,
 // build the list yourself with server_interceptor_factory() first.
-void add_server_interceptors(::grpc::ServerBuilder& builder, ServerTracingOptions options = {});
+void add_server_interceptors(::grpc::ServerBuilder& builder,
+                             const ServerTracingOptions& options = {});
 
 // "/package.Service/Method" -> ("package.Service", "Method"); a name without the two parts gives
 // ("", name without its leading '/').

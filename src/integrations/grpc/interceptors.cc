@@ -356,14 +356,14 @@ std::shared_ptr<::grpc::Channel> create_channel(
     const ::grpc::ChannelArguments& arguments, ClientTracingOptions options) {
   if (options.target.empty()) options.target = target;
   std::vector<std::unique_ptr<ex::ClientInterceptorFactoryInterface>> factories;
-  factories.push_back(client_interceptor_factory(std::move(options)));
+  factories.push_back(client_interceptor_factory(options));
   return ::grpc::experimental::CreateCustomChannelWithInterceptors(target, credentials, arguments,
                                                                    std::move(factories));
 }
 
-void add_server_interceptors(::grpc::ServerBuilder& builder, ServerTracingOptions options) {
+void add_server_interceptors(::grpc::ServerBuilder& builder, const ServerTracingOptions& options) {
   std::vector<std::unique_ptr<ex::ServerInterceptorFactoryInterface>> factories;
-  factories.push_back(server_interceptor_factory(std::move(options)));
+  factories.push_back(server_interceptor_factory(options));
   builder.experimental().SetInterceptorCreators(std::move(factories));
 }
 
