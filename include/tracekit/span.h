@@ -14,6 +14,7 @@
 #include "tracekit/attributes.h"
 #include "tracekit/clock.h"
 #include "tracekit/detail/intrusive_ptr.h"
+#include "tracekit/detail/span_calls.h"
 #include "tracekit/span_context.h"
 #include "tracekit/span_data.h"
 
@@ -32,29 +33,6 @@ class AttributeList {
  private:
   std::span<const KeyValue> items_;
 };
-
-namespace detail {
-// How a call reaches a span: kShared takes the span's lock; kExclusive skips it, for a Span handle
-// that holds every reference to its record (nobody else can reach it concurrently).
-enum class Access : uint8_t { kShared, kExclusive };
-
-// Out-of-line bodies of the span operations (src/core/span.cc).
-void span_set_attribute(SpanData* s, Access a, std::string_view key,
-                        const AttributeValue& v) noexcept;
-void span_set_attributes(SpanData* s, Access a, std::span<const KeyValue> kvs) noexcept;
-void span_add_event(SpanData* s, Access a, std::string_view name, uint64_t time_ns,
-                    std::span<const KeyValue> attributes) noexcept;
-void span_add_link(SpanData* s, Access a, const SpanContext& ctx,
-                   std::span<const KeyValue> attributes) noexcept;
-void span_set_status(SpanData* s, Access a, StatusCode code, std::string_view description) noexcept;
-void span_update_name(SpanData* s, Access a, std::string_view name) noexcept;
-void span_record_exception(SpanData* s, Access a, std::string_view type, std::string_view message,
-                           std::span<const KeyValue> attributes) noexcept;
-std::string exception_type_name(const std::exception& e);
-bool span_is_recording(const SpanData* s, Access a) noexcept;
-// Ends the span; `transfer` hands the caller's reference to the processors.
-void span_end(SpanData* s, Access a, uint64_t end_ns, bool transfer) noexcept;
-}  // namespace detail
 
 // Shares a span: copies are cheap, calls are safe from any thread at any time.
 class SpanRef {
