@@ -18,7 +18,7 @@ namespace tracekit {
 namespace detail {
 class ProviderState;
 struct TracerAccess;  // the provider's side: creates tracers and rebinds them (tracer_provider.cc)
-}
+}  // namespace detail
 
 // Which span a new span is the child of. By default, the span of the current context.
 class Parent {
@@ -77,7 +77,6 @@ class Tracer {
   const InstrumentationScope& scope() const noexcept { return scope_; }
   // False while tracing is not configured or after shutdown: spans then cost next to nothing.
   bool enabled() const noexcept;
-
 
  private:
   // Tracers come from a TracerProvider or get_tracer(), which keep them for the process's life

@@ -46,7 +46,6 @@ class TracerProvider {
   const Sampler& sampler() const noexcept;
   const SpanLimits& limits() const noexcept;
 
-
  private:
   friend struct detail::TracerAccess;
   std::unique_ptr<detail::ProviderState> state_;
