@@ -137,13 +137,16 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
       return {};
     };
   };
-  auto count = [](uint64_t& target) {
-    return [&target](const std::string& what, const std::string& value) -> Result<void> {
+  auto count = [](uint64_t& target, uint64_t least = 0) {
+    return [&target, least](const std::string& what, const std::string& value) -> Result<void> {
       uint64_t n = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      // The lower bound is checked here, so that the error names the flag or variable that set
+      // it (fuzz_config found "--trace-page-spans must be more than 0" for the variable).
       if (value.empty() || ec != std::errc() || end != value.data() + value.size() ||
-          n > 1'000'000) {
-        return Error{what + " \"" + value + "\" is not a count from 0 to 1000000"};
+          n > 1'000'000 || n < least) {
+        return Error{what + " \"" + value + "\" is not a count from " + std::to_string(least) +
+                     " to 1000000"};
       }
       target = n;
       return {};
@@ -223,7 +226,7 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
       {"--max-attributes", option_variable("TRACEKIT_COLLECTOR_MAX_ATTRIBUTES"),
        count(o.max_attributes)},
       {"--trace-page-spans", option_variable("TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS"),
-       count(o.trace_page_spans)},
+       count(o.trace_page_spans, 1)},
       {"--max-events", option_variable("TRACEKIT_COLLECTOR_MAX_EVENTS"), count(o.max_events)},
       {"--max-links", option_variable("TRACEKIT_COLLECTOR_MAX_LINKS"), count(o.max_links)},
       {"--allowed-hosts", option_variable("TRACEKIT_COLLECTOR_ALLOWED_HOSTS"),
@@ -264,7 +267,6 @@ Result<CollectorOptions> parse_options(const std::vector<std::string>& args,
     }
     if (auto r = match->apply(name, value); !r) return r.error();
   }
-  if (o.trace_page_spans == 0) return Error{"--trace-page-spans must be more than 0"};
   return o;
 }
 

@@ -258,6 +258,12 @@ TEST(CollectorOptions, DefaultsEnvironmentAndFlags) {
   EXPECT_NE(error_of({}).find("TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE must be more than 0"),
             std::string::npos);
   env.erase("TRACEKIT_COLLECTOR_MAX_REQUEST_SIZE");
+  EXPECT_NE(error_of({"--trace-page-spans", "0"}).find("--trace-page-spans \"0\" is not a count"),
+            std::string::npos);
+  env["TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS"] = "0";  // found with fuzz_config, like the above
+  EXPECT_NE(error_of({}).find("TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS \"0\" is not a count from 1"),
+            std::string::npos);
+  env.erase("TRACEKIT_COLLECTOR_TRACE_PAGE_SPANS");
   EXPECT_NE(error_of({"--ack", "later"}).find("--ack"), std::string::npos);
   EXPECT_NE(error_of({"--max-events", "-1"}).find("--max-events"), std::string::npos);
   EXPECT_NE(error_of({"--query-timeout", "soon"}).find("--query-timeout"), std::string::npos);
