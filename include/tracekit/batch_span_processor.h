@@ -12,7 +12,11 @@
 namespace tracekit {
 
 struct BatchOptions {
-  size_t max_queue_size = 2048;                     // OTEL_BSP_MAX_QUEUE_SIZE
+  // OTEL_BSP_MAX_QUEUE_SIZE. Four times the specification's 2,048: on a 2-vCPU machine the
+  // worker, woken while producers hold both cores, waited up to 1.5 ms on the waker's core and
+  // now and then 3 ms, long enough for two threads at 1 M spans/s each to fill 2,048 slots
+  // (0.4-3.6 % dropped; none in runs at 8,192). The bound costs at most 8 MiB of span records.
+  size_t max_queue_size = 8192;
   size_t max_export_batch_size = 512;               // OTEL_BSP_MAX_EXPORT_BATCH_SIZE
   std::chrono::milliseconds schedule_delay{5000};   // OTEL_BSP_SCHEDULE_DELAY
   std::chrono::milliseconds export_timeout{30000};  // OTEL_BSP_EXPORT_TIMEOUT

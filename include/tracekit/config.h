@@ -94,9 +94,12 @@ struct Config {
   BatchOptions log_batch = default_log_batch();
   OtlpConfig logs_otlp;
 
-  // OTEL_BLRP_*'s defaults: as OTEL_BSP_*'s but a 1 s schedule delay.
+  // OTEL_BLRP_*'s defaults, the specification's: as OTEL_BSP_*'s but a 1 s schedule delay and
+  // the specification's queue of 2,048 (a log line costs far more than a span to write, so
+  // records do not come in the bursts that made the span queue grow).
   static BatchOptions default_log_batch() {
     BatchOptions b;
+    b.max_queue_size = 2048;
     b.schedule_delay = std::chrono::milliseconds(1000);
     return b;
   }

@@ -51,7 +51,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.exporters, (std::vector<ExporterKind>{ExporterKind::kOtlp}));
   EXPECT_TRUE(c.warnings.empty());
   EXPECT_EQ(c.console_path, "");
-  EXPECT_EQ(c.batch.max_queue_size, 2048u);
+  EXPECT_EQ(c.batch.max_queue_size, 8192u);
   EXPECT_EQ(c.batch.max_export_batch_size, 512u);
   EXPECT_EQ(c.batch.schedule_delay, 5000ms);
   EXPECT_EQ(c.batch.export_timeout, 30000ms);
@@ -145,7 +145,7 @@ TEST(Config, EmptyValuesCountAsUnset) {
                        {"OTEL_EXPORTER_OTLP_ENDPOINT", ""}});
   EXPECT_EQ(c.sampler.kind, samplers::Kind::kParentBasedAlwaysOn);
   EXPECT_EQ(c.service_name, "unknown_service:config_test");
-  EXPECT_EQ(c.batch.max_queue_size, 2048u);
+  EXPECT_EQ(c.batch.max_queue_size, 8192u);
   EXPECT_FALSE(c.enabled);
   EXPECT_EQ(c.otlp.endpoint, "http://localhost:4317");
 }
@@ -607,7 +607,7 @@ TEST(Config, LogsVariablesAreCheckedLikeTheTraceOnes) {
   EXPECT_EQ(c.log_batch.max_export_batch_size, 10u);
   EXPECT_EQ(c.log_batch.schedule_delay, 50ms);
   EXPECT_EQ(c.log_batch.export_timeout, 700ms);
-  EXPECT_EQ(c.batch.max_queue_size, 2048u) << "OTEL_BLRP_* leave the span batch alone";
+  EXPECT_EQ(c.batch.max_queue_size, 8192u) << "OTEL_BLRP_* leave the span batch alone";
 }
 
 }  // namespace
