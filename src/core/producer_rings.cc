@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "prefetch.h"
 #include "tracekit/span_data.h"
 
 namespace tracekit::detail {
@@ -20,6 +21,10 @@ struct ProducerRings<T>::Ring {
   const std::shared_ptr<CreditPool> pool;
   // Consumer side.
   alignas(64) std::atomic<size_t> tail{0};
+  // The producer's position as the consumer last read it: the consumer reads `head` again only
+  // when it has caught up with this, so that a ring being drained while its thread pushes does
+  // not move head's cache line between the cores at every pop.
+  size_t cached_head = 0;  // consumer only
   // Set when the producing thread exits: the consumer drops the ring once it is empty.
   std::atomic<bool> orphaned{false};
 };
@@ -31,6 +36,8 @@ std::atomic<uint64_t> g_next_id{1};
 // Credits are taken at most this many at a time, and returned at least every this many pops.
 constexpr size_t kMaxCreditChunk = 64;
 constexpr size_t kReturnEvery = 64;
+// How far ahead of its position a producer prefetches its ring's slots: four cache lines.
+constexpr size_t kSlotsAhead = 32;
 
 // This thread's rings, by owner id. Lookups read the constinit array (one TLS load, no guard);
 // the object with a destructor, which marks the rings orphaned at thread exit, is touched only
@@ -138,6 +145,9 @@ typename ProducerRings<T>::PushResult ProducerRings<T>::try_push(T* item,
     fill = head - r->cached_tail;
   }
   --r->credits;
+  // The consumer has read the slots since this thread last wrote them (a lap ago): get their
+  // line back in exclusive state a few lines ahead, so this store does not wait for it.
+  prefetch_for_write(&r->slots[(head + kSlotsAhead) & r->mask]);
   r->slots[head & r->mask] = item;
   r->head.store(head + 1, std::memory_order_release);
   // Every `threshold` items, not only the first time: a consumer woken when the total queued was
@@ -194,7 +204,8 @@ T* ProducerRings<T>::try_pop() noexcept {
   for (size_t k = 0; k < n; ++k) {
     Ring& r = *snapshot_[(next_ring_ + k) % n];
     const size_t tail = r.tail.load(std::memory_order_relaxed);
-    if (r.head.load(std::memory_order_acquire) == tail) {
+    if (r.cached_head == tail) r.cached_head = r.head.load(std::memory_order_acquire);
+    if (r.cached_head == tail) {
       if (r.orphaned.load(std::memory_order_acquire) &&
           r.head.load(std::memory_order_acquire) == tail) {
         // Its thread is gone and it is empty: forget it.

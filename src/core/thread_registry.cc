@@ -6,6 +6,8 @@
 #include <new>
 #include <vector>
 
+#include "prefetch.h"
+
 namespace tracekit::detail {
 
 namespace {
@@ -171,7 +173,7 @@ void* RecordCache::allocate(size_t size, RecordCache** origin) noexcept {
     // cache lines of one a few spans ahead now, with intent to write, so no span waits for them.
     auto* next = static_cast<const char*>(c->local[c->local_count - 1 - kPrefetchAhead]);
     for (size_t off = 0; off < kPrefetchBytes; off += 64)
-      __builtin_prefetch(next + off, 1, 3);
+      prefetch_for_write(next + off);
   }
   return block;
 }

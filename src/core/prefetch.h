@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+// Prefetching a cache line the calling thread is about to write, when another core (the
+// exporting worker) has read it since: see prefetch_for_write.
+#pragma once
+
+namespace tracekit::detail {
+
+// Asks for a cache line in exclusive state, ready to be written. __builtin_prefetch(p, 1) is
+// this only when the build targets a CPU with PREFETCHW; for baseline x86-64 GCC emits a read
+// prefetch (prefetcht0), which fetches the line shared, and the first store to it then still
+// waits for the other core's copy to be invalidated (measured: a span's start and end took
+// ~220 ns instead of ~120 with the worker on the other core). PREFETCHW is in every AMD64 CPU
+// and in Intel's since Broadwell; older Intel CPUs execute its encoding as a no-op.
+inline void prefetch_for_write(const void* p) noexcept {
+#if defined(__x86_64__)
+  asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p, 1, 3);
+#endif
+}
+
+}  // namespace tracekit::detail
