@@ -80,6 +80,13 @@ Semconv semconv_from_env() {
 
 std::string redacted_url(std::string_view scheme, std::string_view host, std::string_view target,
                          const TracingOptions& options) {
+  std::string out;
+  detail::assign_redacted_url(out, scheme, host, target, options);
+  return out;
+}
+
+void detail::assign_redacted_url(std::string& out, std::string_view scheme, std::string_view host,
+                                 std::string_view target, const TracingOptions& options) {
   // An absolute-form target ("http://user:pw@host/p") brings its own scheme and authority; a
   // target whose text before "://" is no scheme is not one (found by fuzz_http_request: the
   // query then passed unredacted as part of the "scheme").
@@ -109,12 +116,12 @@ std::string redacted_url(std::string_view scheme, std::string_view host, std::st
   if (const size_t hash = target.find('#'); hash != std::string_view::npos) {
     target = target.substr(0, hash);
   }
-  std::string out;
+  out.clear();
   out.reserve(scheme.size() + 3 + host.size() + target.size());
   out.append(scheme).append("://").append(host);
   const size_t q = target.find('?');
   out.append(target.substr(0, q));
-  if (q == std::string_view::npos || options.omit_query) return out;
+  if (q == std::string_view::npos || options.omit_query) return;
   std::string_view query = target.substr(q + 1);
   out.push_back('?');
   bool first = true;
@@ -146,7 +153,6 @@ std::string redacted_url(std::string_view scheme, std::string_view host, std::st
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
-  return out;
 }
 
 }  // namespace tracekit::http

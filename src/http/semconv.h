@@ -3,8 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
+
+namespace tracekit::http {
+struct TracingOptions;
+}
 
 namespace tracekit::http::detail {
 
@@ -15,5 +20,10 @@ bool is_known_method(std::string_view method) noexcept;
 // dropped. A port that is not a number in 1..65535 gives `default_port`.
 std::pair<std::string_view, uint16_t> split_host_port(std::string_view authority,
                                                       uint16_t default_port) noexcept;
+
+// redacted_url() into `out` (replacing its content), so a caller can keep one buffer's capacity
+// from request to request.
+void assign_redacted_url(std::string& out, std::string_view scheme, std::string_view host,
+                         std::string_view target, const TracingOptions& options);
 
 }  // namespace tracekit::http::detail

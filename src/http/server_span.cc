@@ -30,6 +30,15 @@ class AttributeBuffer {
   size_t n_ = 0;
 };
 
+// The span name and URL are built in buffers each thread keeps, so that a request does not
+// allocate them (a typical URL is longer than std::string's inline 15 characters); the span
+// copies what it keeps before start() returns.
+struct StartBuffers {
+  std::string name;
+  std::string url;
+};
+thread_local StartBuffers t_start_buffers;
+
 }  // namespace
 
 ServerTracing::ServerTracing() : ServerTracing(TracingOptions{}) {}
@@ -54,7 +63,8 @@ ServerSpan ServerTracing::start(const ServerRequest& req) const {
 
   const std::string_view method = req.method;
   const bool known = detail::is_known_method(method);
-  std::string name;
+  StartBuffers& buffers = t_start_buffers;
+  std::string& name = buffers.name;
   if (stable_names_ && !known) {
     name = "HTTP";  // the stable conventions' name for methods outside the known set
   } else {
@@ -67,7 +77,8 @@ ServerSpan ServerTracing::start(const ServerRequest& req) const {
     scheme = req.forwarded_proto;
   }
   const std::string_view host = req.host.empty() ? req.local_address : req.host;
-  const std::string url = redacted_url(scheme, host, req.target, o);
+  const std::string& url = buffers.url;
+  detail::assign_redacted_url(buffers.url, scheme, host, req.target, o);
   const auto [server_address, server_port] =
       detail::split_host_port(host, scheme == "https" ? 443 : 80);
   std::string_view url_query;
@@ -108,6 +119,10 @@ ServerSpan ServerTracing::start(const ServerRequest& req) const {
   out.tracing_ = this;
   out.span_ = tracer_->start_span(name, so);
   out.context_ = parent.with_span(out.span_);
+  // A rare long URL does not keep its memory on the thread.
+  constexpr size_t kKeptCapacity = 2048;
+  if (buffers.url.capacity() > kKeptCapacity) std::string().swap(buffers.url);
+  if (buffers.name.capacity() > kKeptCapacity) std::string().swap(buffers.name);
   return out;
 }
 
