@@ -370,11 +370,14 @@ class BatchWorker {
     return std::max(left, std::chrono::milliseconds(0));
   }
 
+  // What enqueue() reads for every item: together, and apart from what the worker writes as it
+  // runs (the queue's consumer fields, the mutex, the counters), which are on other lines.
   const Options options_;
+  std::atomic<bool> shut_down_{false};
   std::unique_ptr<Exporter> exporter_;
   ProducerRings<Queued> queue_;
 
-  std::mutex mutex_;
+  alignas(64) std::mutex mutex_;
   std::condition_variable wake_;  // the worker waits here
   std::condition_variable done_;  // flush and shutdown callers wait here
   std::atomic<bool> worker_sleeping_{false};
@@ -384,7 +387,6 @@ class BatchWorker {
   bool stop_ = false;                   // guarded by mutex_
   bool finished_ = false;               // guarded by mutex_
   Clock::time_point shutdown_deadline_ = Clock::time_point::max();  // guarded by mutex_
-  std::atomic<bool> shut_down_{false};
 
   ShardedCounter dropped_queue_full_;
   ShardedCounter dropped_after_shutdown_;

@@ -67,19 +67,25 @@ class ProducerRings {
   // Producer side: refills `ring`'s credits from the pool; false when the queue is full.
   bool take_credits(Ring& ring) noexcept;
 
+  // Read by the producers at every push; written when made (ring_count_: when threads come and
+  // go).
   const uint64_t id_;
   const size_t capacity_;  // a power of two >= limit_: one thread may hold every credit
   const size_t limit_;
   std::shared_ptr<CreditPool> credits_;
-  size_t popped_ = 0;  // consumer only: pops whose credits are not yet returned
-  std::mutex mutex_;   // guards rings_
-  std::vector<std::shared_ptr<Ring>> rings_;
-  std::atomic<uint64_t> rings_version_{0};
   std::atomic<size_t> ring_count_{0};
+  // The consumer's own, on lines apart from the producers' fields above: it writes popped_ and
+  // next_ring_ at every pop, which on a shared line cost each producer a cache-line transfer
+  // per push while the worker drained.
+  alignas(64) size_t popped_ = 0;  // pops whose credits are not yet returned
   // The consumer's copy of rings_, refreshed when the version changes.
   std::vector<std::shared_ptr<Ring>> snapshot_;
   uint64_t snapshot_version_ = ~0ull;
   size_t next_ring_ = 0;
+  // The registry of rings, changed when a thread makes its ring or the consumer drops one.
+  alignas(64) std::mutex mutex_;  // guards rings_
+  std::vector<std::shared_ptr<Ring>> rings_;
+  std::atomic<uint64_t> rings_version_{0};
 };
 
 }  // namespace tracekit::detail

@@ -48,12 +48,15 @@ class RecordCache {
     void* blocks[1];  // as many as the block size allows
   };
 
-  void* local[kMaxLocal];             // owner thread only
-  size_t local_count = 0;             // owner thread only
-  std::atomic<size_t> block_size{0};  // the record size, set once by the owner
+  void* local[kMaxLocal];  // owner thread only
+  size_t local_count = 0;  // owner thread only
+  // On a line of their own: the worker reads block_size at every free and pushes to `returned`,
+  // and sharing the line with local_count (written at every allocation) cost the owner a
+  // cache-line transfer per span.
+  alignas(64) std::atomic<size_t> block_size{0};  // the record size, set once by the owner
   std::atomic<Chunk*> returned{nullptr};
-  RecordCache* next = nullptr;  // registry list, guarded by the registry mutex
-  bool owned = false;           // guarded by the registry mutex
+  alignas(64) RecordCache* next = nullptr;  // registry list, guarded by the registry mutex
+  bool owned = false;                       // guarded by the registry mutex
 };
 
 }  // namespace tracekit::detail
