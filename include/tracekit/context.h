@@ -35,11 +35,21 @@ class Context {
 
 // Makes a context current on this thread until the Scope is destroyed. Scopes nest; destroy
 // each on the thread that made it (RAII does). Destroying them out of order is tolerated.
+namespace detail {
+struct FollowTag {};
+}  // namespace detail
+
 class Scope {
  public:
   explicit Scope(Context context) noexcept;
   // The current context with `span` as its span.
   explicit Scope(const SpanRef& span) noexcept;
+  // For executors that re-enter a request's context (tracekit's HTTP server): the current context
+  // is `**followed` as it is at each read (the empty context while `*followed` is null), so a
+  // request that starts, or a middleware that sets the request's server span, is current at
+  // once, without resuming through the executor again. `*followed`, while not null, must point
+  // to a live Context, and `followed` must outlive the Scope.
+  Scope(const Context* const* followed, detail::FollowTag) noexcept;
   ~Scope();
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;
@@ -47,6 +57,7 @@ class Scope {
  private:
   void enter() noexcept;
   Context context_;
+  const Context* const* followed_ = nullptr;  // set: the current context is **followed_
   Scope* previous_ = nullptr;
   friend class Context;
 };

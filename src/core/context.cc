@@ -11,7 +11,13 @@ const Context kEmptyContext{};
 }  // namespace
 
 const Context& Context::current() noexcept {
-  return t_top ? t_top->context_ : kEmptyContext;
+  const Scope* top = t_top;
+  if (!top) return kEmptyContext;
+  if (top->followed_) [[unlikely]] {
+    const Context* followed = *top->followed_;
+    return followed ? *followed : kEmptyContext;
+  }
+  return top->context_;
 }
 
 Scope::Scope(Context context) noexcept : context_(std::move(context)) {
@@ -19,6 +25,10 @@ Scope::Scope(Context context) noexcept : context_(std::move(context)) {
 }
 
 Scope::Scope(const SpanRef& span) noexcept : context_(span, Context::current().baggage()) {
+  enter();
+}
+
+Scope::Scope(const Context* const* followed, detail::FollowTag) noexcept : followed_(followed) {
   enter();
 }
 

@@ -24,7 +24,19 @@ namespace tracekit::http::detail {
 // What is current for one connection: set by the session when a request starts, cleared when
 // its response is written. Read and written only on the connection's strand.
 struct RequestSlot {
-  std::shared_ptr<Context> context;  // the Request's shared context
+  // The request's context, read live like the correlation id below: the executor's Scope follows
+  // `live`, so the request's context is current as soon as the session sets it, and the server
+  // span as soon as the tracing middleware sets it (in the Request's context object).
+  void set(std::shared_ptr<Context> request_context) noexcept {
+    context = std::move(request_context);
+    live = context.get();
+  }
+  void clear() noexcept {
+    live = nullptr;
+    context.reset();
+  }
+  std::shared_ptr<Context> context;  // the Request's shared context, kept alive while set
+  const Context* live = nullptr;     // context.get()
   // The connection's current correlation id, read live: the session sets it as soon as a
   // request's header is parsed, and code already running sees it at once.
   std::string correlation_id;
@@ -74,9 +86,12 @@ class ContextExecutor {
     F f;
     void operator()() {
       const RequestSlot& s = *slot;
-      // An empty Context when no request is active: whatever was current on this thread
-      // before does not bleed into connection code either.
-      Scope scope(s.context ? *s.context : Context());
+      // The slot's context followed rather than copied: a request that starts, or a server span
+      // the tracing middleware sets, is current for the rest of this piece of work too (the
+      // handler starts in it) with no second trip through the executor. No request active: the
+      // empty Context, so whatever was current on this thread does not bleed into connection
+      // code either.
+      Scope scope(&s.live, tracekit::detail::FollowTag{});
       log::CorrelationScope correlation(&s.correlation_id);
       std::move(f)();
     }

@@ -125,11 +125,6 @@ std::string_view http_date() {
   return {buf, len};
 }
 
-bool same_span(const Context& a, const Context& b) noexcept {
-  return a.span_context().span_id() == b.span_context().span_id() &&
-         a.span_context().trace_id() == b.span_context().trace_id();
-}
-
 }  // namespace
 
 struct Server::Impl {
@@ -246,12 +241,9 @@ asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chai
   }
   const detail::Route& route = *chain.match.route;
   if (route.blocking_handler) co_return co_await run_blocking(route, req);
-  // A middleware may have changed the request's context since this coroutine last resumed (the
-  // tracing middleware does): resume once through the connection's executor, which re-enters
-  // the request's context, so the handler starts with it current.
-  if (!same_span(Context::current(), req.context())) {
-    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-  }
+  // The handler starts with the request's context current, as the middleware left it: the
+  // connection's executor follows the request's context object (context_executor.h). It used
+  // to resume once more through the executor for that, a post per traced request.
   co_return co_await route.handler(req);
 }
 
@@ -554,7 +546,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       Request req = make_request(parser, *conn, routing);
       // From here on, every resume of this coroutine re-enters the request's context; the
       // correlation id is visible at once (it is read live).
-      conn->slot->context = req.shared_context();
+      conn->slot->set(req.shared_context());
       conn->slot->correlation_id = req.correlation_id();
 
       MiddlewareChain chain{middleware, *this, routing.match, routing.terminal, routing.body_limit};
@@ -579,7 +571,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       } catch (...) {
         write_failed = true;
       }
-      conn->slot->context.reset();
+      conn->slot->clear();
       conn->slot->correlation_id.clear();
       body_left_unread = routing.must_close;
       if (write_failed || !keep_alive) break;
@@ -593,7 +585,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
 
 // Ends a connection: its request's context let go, our side shut, and the socket closed.
 asio::awaitable<void> Server::Impl::close_connection(Conn& conn, bool body_left_unread) {
-  conn.slot->context.reset();
+  conn.slot->clear();
   conn.slot->correlation_id.clear();
   beast::error_code ignored;
   conn.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
