@@ -110,6 +110,41 @@ TEST(Scope, InterleavedOutOfOrderDestruction) {
   EXPECT_FALSE(Context::current().span_context().is_valid());
 }
 
+TEST(Scope, AFollowingScopeSeesItsSlotChangeAtOnce) {
+  Fixture f;
+  auto first = f.tracer().start_span("first");
+  auto second = f.tracer().start_span("second");
+  const Context first_context = Context().with_span(first);
+  const Context second_context = Context().with_span(second);
+  const Context* slot = nullptr;
+  {
+    Scope outer(Context().with_span(second));
+    {
+      Scope following(&slot, detail::FollowTag{});
+      // An empty slot is the empty context, not whatever was current before.
+      EXPECT_FALSE(Context::current().span_context().is_valid());
+      slot = &first_context;
+      EXPECT_EQ(current_id(), first.context().span_id());
+      slot = &second_context;
+      EXPECT_EQ(current_id(), second.context().span_id());
+      {
+        // A scope made on top of it is current until it ends, then the slot again.
+        Scope inner(Context().with_span(first));
+        EXPECT_EQ(current_id(), first.context().span_id());
+      }
+      EXPECT_EQ(current_id(), second.context().span_id());
+      slot = nullptr;
+      EXPECT_FALSE(Context::current().span_context().is_valid());
+      slot = &first_context;
+    }
+    // Gone with its Scope: the outer one is current again.
+    EXPECT_EQ(current_id(), second.context().span_id());
+  }
+  EXPECT_FALSE(Context::current().span_context().is_valid());
+  first.end();
+  second.end();
+}
+
 TEST(Context, CurrentContextIsPerThread) {
   Fixture f;
   Span mine = f.tracer().start_span("main");
