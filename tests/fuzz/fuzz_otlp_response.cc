@@ -172,7 +172,10 @@ std::optional<otlp::PartialSuccess> expected_json(std::string_view text) {
   if (!ps) return out;
   bool have_rejected = false, have_message = false;
   for (const auto& [key, value] : ps->get_object()) {
-    if (key == "rejectedSpans" || key == "rejected_spans") {
+    // The reader serves both exporters: ExportLogsServiceResponse's rejected_log_records has the
+    // same field number as rejected_spans (a document with both is skipped: the last one wins).
+    if (key == "rejectedSpans" || key == "rejected_spans" || key == "rejectedLogRecords" ||
+        key == "rejected_log_records") {
       if (have_rejected) return std::nullopt;
       have_rejected = true;
       if (value.is_int64()) {
