@@ -46,9 +46,11 @@ TEST(ConnectionLimits, OneClientCannotTakeEveryConnection) {
   EXPECT_EQ(status_of(other.read_response()), 200);
   held[0]->send(kGet);
   EXPECT_EQ(status_of(held[0]->read_response()), 200);
-  // Once one of the four closes, the client may connect again.
+  // Once one of the four closes, the client may connect again. Open now: three of the four and
+  // the other client's (waiting for 5, as this did, passed only while the server had not yet
+  // seen the close, and timed out when it had: one full-suite run of 2026-12-06).
   held.pop_back();
-  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 5; }));
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 4; }));
   RawConnection again(server->port(), 5s);
   again.send(kGet);
   EXPECT_EQ(status_of(again.read_response()), 200);
