@@ -242,8 +242,9 @@ asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chai
   const detail::Route& route = *chain.match.route;
   if (route.blocking_handler) co_return co_await run_blocking(route, req);
   // The handler starts with the request's context current, as the middleware left it: the
-  // connection's executor follows the request's context object (context_executor.h). It used
-  // to resume once more through the executor for that, a post per traced request.
+  // connection's executor follows the request slot, which points at the Request's context
+  // object (context_executor.h). It used to resume once more through the executor for that, a
+  // post per traced request.
   co_return co_await route.handler(req);
 }
 
