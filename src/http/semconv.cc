@@ -110,7 +110,7 @@ void detail::assign_redacted_url(std::string& out, std::string_view scheme, std:
   // The authority ends where a URL parser would end it: a Host header holding '/', '?', '#' or
   // whitespace must not smuggle a path or an unredacted query into the URL (found by
   // fuzz_http_request).
-  host = host.substr(0, host.find_first_of("/?# \t\r\n"));
+  host = detail::authority_of(host);
   // Never credentials: drop any userinfo.
   if (const size_t at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
   if (const size_t hash = target.find('#'); hash != std::string_view::npos) {

@@ -16,6 +16,12 @@ namespace tracekit::http::detail {
 // One of the methods OpenTelemetry's stable conventions name (RFC 9110 plus PATCH).
 bool is_known_method(std::string_view method) noexcept;
 
+// A Host header's authority as a URL parser would end it: before the first '/', '?', '#' or
+// whitespace, so a path or query smuggled into the header goes no further (fuzz_http_request).
+inline std::string_view authority_of(std::string_view host) noexcept {
+  return host.substr(0, host.find_first_of("/?# \t\r\n"));
+}
+
 // "host:port", "[v6]:port", "host" -> (host, port or `default_port`). Userinfo ("u:p@") is
 // dropped. A port that is not a number in 1..65535 gives `default_port`.
 std::pair<std::string_view, uint16_t> split_host_port(std::string_view authority,

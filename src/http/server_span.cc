@@ -79,8 +79,11 @@ ServerSpan ServerTracing::start(const ServerRequest& req) const {
   const std::string_view host = req.host.empty() ? req.local_address : req.host;
   const std::string& url = buffers.url;
   detail::assign_redacted_url(buffers.url, scheme, host, req.target, o);
+  // server.address/port from the authority as the URL has it: a Host header holding '/', '?',
+  // '#' or whitespace ends there, so a query smuggled in it ("h/?password=...") reaches neither
+  // attribute, and the port agrees with the URL's.
   const auto [server_address, server_port] =
-      detail::split_host_port(host, scheme == "https" ? 443 : 80);
+      detail::split_host_port(detail::authority_of(host), scheme == "https" ? 443 : 80);
   std::string_view url_query;
   if (const size_t q = url.find('?'); q != std::string::npos) {
     url_query = std::string_view(url).substr(q + 1);

@@ -147,5 +147,58 @@ TEST_F(HttplibTracingTest, InvalidTraceparentStartsANewTrace) {
   EXPECT_FALSE(server->parent_span_id().is_valid());
 }
 
+// Hostile header shapes, on a raw socket: names in any case, a repeated header (the first one
+// counts, as cpp-httplib's own find() gives it), a Host smuggling a path and a secret query, and
+// an X-Forwarded-Proto that is neither http nor https.
+TEST_F(HttplibTracingTest, HeaderCaseRepeatsAndSmuggledHostAreHandled) {
+  http::testing::RawConnection c(static_cast<uint16_t>(port_));
+  ASSERT_TRUE(c.connected());
+  c.send(
+      "GET /tools/h HTTP/1.1\r\n"
+      "hOsT: evil.example:8443/x?password=hunter2\r\n"
+      "user-agent: first-agent\r\n"
+      "User-Agent: second-agent\r\n"
+      "x-forwarded-proto: javascript\r\n"
+      "Connection: close\r\n\r\n");
+  const std::string response = c.read_response();
+  ASSERT_EQ(http::testing::status_of(response), 200) << response;
+  const size_t at = response.find("X-Trace-ID: ");
+  ASSERT_NE(at, std::string::npos) << response;
+  const std::string trace = response.substr(at + 12, 32);
+  auto server = wait_for_span("GET /tools/{id}", trace);
+  ASSERT_TRUE(server);
+  // The authority ends at the '/', so neither the path nor the password reaches the URL.
+  EXPECT_EQ(attr_str(*server, "http.url"), "http://evil.example:8443/tools/h");
+  EXPECT_EQ(attr_str(*server, "url.full"), "http://evil.example:8443/tools/h");
+  EXPECT_EQ(attr_str(*server, "server.address"), "evil.example");
+  EXPECT_EQ(attr_int(*server, "server.port"), 8443);
+  EXPECT_EQ(attr_str(*server, "url.scheme"), "http");
+  EXPECT_EQ(attr_str(*server, "user_agent.original"), "first-agent");
+  for (const KeyValue& kv : server->attributes()) {
+    if (kv.value.type() == AttributeType::kString) {
+      EXPECT_EQ(kv.value.as_string().find("hunter2"), std::string_view::npos) << kv.key;
+    }
+  }
+
+  // Without a port the whole header used to become server.address, query and secret included.
+  http::testing::RawConnection d(static_cast<uint16_t>(port_));
+  ASSERT_TRUE(d.connected());
+  d.send(
+      "GET /tools/i HTTP/1.1\r\nHost: leak.example/?password=hunter3\r\n"
+      "Connection: close\r\n\r\n");
+  const std::string second = d.read_response();
+  const size_t at2 = second.find("X-Trace-ID: ");
+  ASSERT_NE(at2, std::string::npos) << second;
+  auto leaked = wait_for_span("GET /tools/{id}", second.substr(at2 + 12, 32));
+  ASSERT_TRUE(leaked);
+  EXPECT_EQ(attr_str(*leaked, "server.address"), "leak.example");
+  EXPECT_EQ(attr_int(*leaked, "server.port"), 80);
+  for (const KeyValue& kv : leaked->attributes()) {
+    if (kv.value.type() == AttributeType::kString) {
+      EXPECT_EQ(kv.value.as_string().find("hunter3"), std::string_view::npos) << kv.key;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tracekit::httplib
