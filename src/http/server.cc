@@ -42,6 +42,7 @@
 
 #include "context_executor.h"
 #include "request_framing.h"
+#include "response_head.h"
 #include "router.h"
 #include "static_files.h"
 #include "tracekit/diagnostics.h"
@@ -137,6 +138,7 @@ struct Server::Impl {
     bool idle = false;  // waiting for the next request (strand only)
     std::string remote_address, local_address;
     uint16_t remote_port = 0, local_port = 0;
+    std::string response_head;  // reused for every response's status line and fields
   };
 
   ServerOptions options;
@@ -188,6 +190,7 @@ struct Server::Impl {
   asio::awaitable<void> refuse_header(Conn& conn, beast::error_code ec);
   Request make_request(RequestParser& parser, const Conn& conn, Routing& routing) const;
   Response handler_failed(const Request& req, const std::string& failure) const;
+  void unsafe_fields_dropped(const Request& req, size_t count) const;
   asio::awaitable<void> close_connection(Conn& conn, bool body_left_unread);
   void forget_connection(const Conn& conn, uint64_t id);
   asio::awaitable<void> write_response(Conn& conn, const Request& req, Response& resp,
@@ -318,6 +321,7 @@ asio::awaitable<void> Server::Impl::write_response(Conn& conn, const Request& re
   };
   conn.stream.expires_after(options.write_timeout);
   if (!resp.file_path().empty()) {
+    if (size_t n = detail::erase_unsafe_fields(resp.headers())) unsafe_fields_dropped(req, n);
     beast::error_code ec;
     bh::file_body::value_type file;
     file.open(resp.file_path().c_str(), beast::file_mode::scan, ec);
@@ -354,7 +358,29 @@ asio::awaitable<void> Server::Impl::write_response(Conn& conn, const Request& re
     // A response to HEAD announces the length of what GET would send, and sends no body.
     if (head) res.body().clear();
   }
-  co_await bh::async_write(conn.stream, res, kTuple);
+  if (res.chunked()) {  // a handler's own Transfer-Encoding: Beast frames the body
+    if (size_t n = detail::erase_unsafe_fields(res.base())) unsafe_fields_dropped(req, n);
+    co_await bh::async_write(conn.stream, res, kTuple);
+    co_return;
+  }
+  if (size_t n = detail::render_response_head(res.base(), conn.response_head)) {
+    unsafe_fields_dropped(req, n);
+  }
+  const std::array<asio::const_buffer, 2> wire{asio::buffer(conn.response_head),
+                                               asio::buffer(res.body())};
+  co_await asio::async_write(conn.stream, wire, kTuple);
+}
+
+// A handler or middleware set a header Beast would have sent as it is: the response goes out
+// without it, and the server's log says so (the handler is the one to fix).
+void Server::Impl::unsafe_fields_dropped(const Request& req, size_t count) const {
+  Scope scope(req.context());
+  log::CorrelationScope correlation(req.correlation_id());
+  server_log().error("http.unsafe_response_header",
+                     {{"method", req.method()},
+                      {"path", req.path()},
+                      {"dropped", static_cast<int64_t>(count)},
+                      {"reason", "a field name that is not a token, or CR, LF or NUL in a value"}});
 }
 
 // Where a request goes once its header is in: the route (or static files), how it ends if no

@@ -62,6 +62,16 @@ class ServerTest : public ::testing::Test {
       co_await t.async_wait(boost::asio::use_awaitable);
       co_return Response::text(200, "slow done");
     });
+    server_->route("GET", "/unsafe-headers", [](Request& r) -> Awaitable {
+      // What a handler might do with a query parameter: echo it into a header.
+      Response resp = Response::text(200, "body");
+      resp.set_header("X-Echo", std::string(r.query_param("v").value_or("")));
+      resp.set_header("Bad Name", "1");
+      resp.set_header("X-Ok", "fine");
+      co_return resp;
+    });
+    server_->route("GET", "/empty",
+                   [](Request&) -> Awaitable { co_return Response::text(204, "ignored"); });
     server_->route("GET", "/correlation", [](Request& r) -> Awaitable {
       co_return Response::text(
           200, r.correlation_id() + "|" + std::string(log::current_correlation_id()));
@@ -120,6 +130,59 @@ TEST_F(ServerTest, HeadUsesGetRouteWithoutBody) {
   const std::string next = c.read_response();
   EXPECT_EQ(status_of(next), 200) << next;
   EXPECT_NE(next.find("{\"id\":\"8\"}"), std::string::npos);
+}
+
+TEST_F(ServerTest, ResponsesAreFramedByTheirLengthAndVersion) {
+  RawConnection c(server_->port());
+  // Two requests in one write: each response is exactly its header and its announced body.
+  c.send(
+      "GET /tools/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /empty HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string first = c.read_response();
+  EXPECT_TRUE(first.starts_with("HTTP/1.1 200 OK\r\n")) << first;
+  EXPECT_TRUE(first.ends_with("\r\n\r\n{\"id\":\"1\"}")) << first;
+  const std::string second = c.read_response(/*header_only=*/true);
+  EXPECT_TRUE(second.starts_with("HTTP/1.1 204 No Content\r\n")) << second;
+  EXPECT_EQ(RawConnection::lower(second).find("content-length"), std::string::npos) << second;
+  // Nothing follows a 204: the next response starts right after its header.
+  c.send("GET /tools/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string third = c.read_response();
+  EXPECT_TRUE(third.starts_with("HTTP/1.1 200 OK\r\n")) << third;
+
+  // An HTTP/1.0 client gets an HTTP/1.0 answer, and the connection ends after it.
+  RawConnection old(server_->port());
+  old.send("GET /tools/2 HTTP/1.0\r\n\r\n");
+  const std::string answer = old.read_all();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.0 200 OK\r\n")) << answer;
+  EXPECT_TRUE(answer.ends_with("{\"id\":\"2\"}")) << answer;
+}
+
+TEST_F(ServerTest, HeadersThatWouldSplitTheResponseAreLeftOutAndLogged) {
+  testing::LogCapture logs;
+  RawConnection c(server_->port());
+  // v = "a\r\nSet-Cookie: session=stolen\r\n\r\n<html>": sent as it is, it would end the header
+  // and hand the client a cookie and a body of the attacker's choosing.
+  c.send(
+      "GET /unsafe-headers?v=a%0D%0ASet-Cookie:%20session=stolen%0D%0A%0D%0A%3Chtml%3E "
+      "HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string raw = c.read_response();
+  const std::string lower = RawConnection::lower(raw);
+  EXPECT_EQ(status_of(raw), 200) << raw;
+  EXPECT_EQ(lower.find("set-cookie"), std::string::npos) << raw;
+  EXPECT_EQ(lower.find("x-echo"), std::string::npos) << raw;
+  EXPECT_EQ(lower.find("bad name"), std::string::npos) << raw;
+  EXPECT_NE(lower.find("\r\nx-ok: fine\r\n"), std::string::npos) << raw;
+  EXPECT_TRUE(raw.ends_with("\r\n\r\nbody")) << raw;
+  // A harmless value goes out as it came.
+  c.send("GET /unsafe-headers?v=plain HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string next = RawConnection::lower(c.read_response());
+  EXPECT_NE(next.find("\r\nx-echo: plain\r\n"), std::string::npos) << next;
+
+  auto logged = logs.events("http.unsafe_response_header");
+  ASSERT_EQ(logged.size(), 2u);  // one per response; the second left out only "Bad Name"
+  EXPECT_EQ(testing::str(logged[0], "path"), "/unsafe-headers");
+  EXPECT_EQ(logged[0].at("dropped").as_int64(), 2);
+  EXPECT_EQ(logged[1].at("dropped").as_int64(), 1);
 }
 
 TEST_F(ServerTest, BodyLimitGives413ByContentLengthAndChunked) {
