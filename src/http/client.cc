@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "field_syntax.h"
 #include "semconv.h"
 #include "tracekit/propagation/propagator.h"
 #include "tracekit/semconv.h"
@@ -454,7 +455,14 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
   req.target(u.target);
   req.version(11);
   req.set(bh::field::host, u.authority());
+  // Beast sends a method and fields as they are: CR or LF in one would end the request line or
+  // header early and let the rest pose as more headers or a second request (request splitting).
+  if (!detail::is_token(method)) co_return fail("invalid method '" + method + "'");
   for (auto& [name, value] : headers) {
+    if (!detail::is_token(name) || !detail::is_safe_field_value(value)) {
+      co_return fail("invalid header '" + name +
+                     "': a name must be a token and a value must not hold CR, LF or NUL");
+    }
     try {
       req.insert(name, value);
     } catch (const std::exception&) {

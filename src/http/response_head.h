@@ -24,9 +24,4 @@ size_t render_response_head(const boost::beast::http::response_header<>& head, s
 // writes (files, chunked bodies); returns how many.
 size_t erase_unsafe_fields(boost::beast::http::fields& fields);
 
-// True when a header field value can be sent as it is (no CR, LF or NUL).
-bool safe_field_value(std::string_view value) noexcept;
-// True when `name` is a non-empty RFC 9110 token.
-bool safe_field_name(std::string_view name) noexcept;
-
 }  // namespace tracekit::http::detail

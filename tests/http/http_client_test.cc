@@ -139,6 +139,28 @@ TEST_F(ClientTest, MalformedResponseIsAnError) {
   EXPECT_NE(r.error().message.find("reading the response"), std::string::npos) << r.error().message;
 }
 
+TEST_F(ClientTest, HeadersOrMethodsThatWouldSplitTheRequestAreRefusedUnsent) {
+  BlockingClient c;
+  const auto before = server_->stats().requests;
+  // CR LF in a value would end the header and make the rest a second request to the server.
+  const std::string smuggled = "1\r\n\r\nGET /echo-headers HTTP/1.1\r\nHost: x";
+  auto value = c.request("GET", url("/big"), "", {{"X-Id", smuggled}});
+  ASSERT_FALSE(value.ok());
+  EXPECT_NE(value.error().message.find("invalid header 'X-Id'"), std::string::npos)
+      << value.error().message;
+  auto name = c.request("GET", url("/big"), "", {{"X-Id: 1\r\nX-Other", "2"}});
+  ASSERT_FALSE(name.ok());
+  auto method = c.request("GET /echo-headers HTTP/1.1\r\nHost: x\r\n\r\nGET", url("/big"));
+  ASSERT_FALSE(method.ok());
+  EXPECT_NE(method.error().message.find("invalid method"), std::string::npos)
+      << method.error().message;
+  // Nothing reached the server; a well-formed request on the same client still works.
+  EXPECT_EQ(server_->stats().requests, before);
+  auto ok = c.request("GET", url("/big"), "", {{"X-Id", "1"}});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->status, 200);
+}
+
 TEST(ParseUrl, AcceptsHttpAndHttpsAndExplainsEverythingElse) {
   auto p = parse_url("http://example.com:8080/a/b?c=d#frag");
   ASSERT_TRUE(p.ok());
