@@ -13,8 +13,11 @@ void append(std::string& out, std::string_view s) {
   out.append(s.data(), s.size());
 }
 
-bool safe_field(std::string_view name, std::string_view value) noexcept {
-  return is_token(name) && is_safe_field_value(value);
+// A field Beast knows by name (field::content_type, ...) has a name that is a token already.
+bool safe_field(const boost::beast::http::fields::value_type& field, std::string_view name,
+                std::string_view value) noexcept {
+  return (field.name() != boost::beast::http::field::unknown || is_token(name)) &&
+         is_safe_field_value(value);
 }
 
 }  // namespace
@@ -37,7 +40,7 @@ size_t render_response_head(const boost::beast::http::response_header<>& head, s
   for (const auto& field : head) {
     const std::string_view name(field.name_string().data(), field.name_string().size());
     const std::string_view value(field.value().data(), field.value().size());
-    if (!safe_field(name, value)) [[unlikely]] {
+    if (!safe_field(field, name, value)) [[unlikely]] {
       ++left_out;
       continue;
     }
@@ -55,7 +58,7 @@ size_t erase_unsafe_fields(boost::beast::http::fields& fields) {
   for (auto it = fields.begin(); it != fields.end();) {
     const std::string_view name(it->name_string().data(), it->name_string().size());
     const std::string_view value(it->value().data(), it->value().size());
-    if (safe_field(name, value)) {
+    if (safe_field(*it, name, value)) {
       ++it;
     } else {
       it = fields.erase(it);
