@@ -122,7 +122,9 @@ class Response {
   std::string& body() noexcept { return body_; }
   Response& set_body(std::string body, std::string_view content_type = {});
 
-  // Replaces any value of the header.
+  // Replaces any value of the header. The server leaves out of the response, and logs
+  // (`http.unsafe_response_header`), a header whose name is not a token or whose value holds
+  // CR, LF or NUL: sent, it would split the response.
   Response& set_header(std::string_view name, std::string_view value);
   std::optional<std::string_view> header(std::string_view name) const;
   const beast_http::fields& headers() const noexcept { return headers_; }
