@@ -4,35 +4,16 @@
 // splitting).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 
+#include "tracekit/detail/token.h"
+
 namespace tracekit::http::detail {
 
-// RFC 9110 tchar: ALPHA, DIGIT and !#$%&'*+-.^_`|~
-inline constexpr std::array<bool, 256> kTokenChars = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c)
-    t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c)
-    t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c)
-    t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~"))
-    t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
-
-// True when `name` is a non-empty token (a field name or a method).
-inline bool is_token(std::string_view name) noexcept {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
+// Field names and methods are tokens.
+using tracekit::detail::is_token;
 
 // True when a field value can be sent as it is: no CR, LF or NUL. Only these break the
 // message's framing; other control characters are the receiver's to judge, as with any field.

@@ -4,24 +4,11 @@
 #include <array>
 #include <vector>
 
+#include "tracekit/detail/token.h"
+
 namespace tracekit::propagation {
 
 namespace {
-
-// RFC 7230 tchar.
-constexpr std::array<bool, 256> make_token_table() {
-  std::array<bool, 256> t{};
-  for (int c = 'a'; c <= 'z'; ++c)
-    t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c)
-    t[c] = true;
-  for (int c = '0'; c <= '9'; ++c)
-    t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~"))
-    t[static_cast<uint8_t>(c)] = true;
-  return t;
-}
-constexpr auto kTokenChar = make_token_table();
 
 // baggage-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
 constexpr bool is_baggage_octet(uint8_t c) {
@@ -29,13 +16,7 @@ constexpr bool is_baggage_octet(uint8_t c) {
          (c >= 0x3C && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
 }
 
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!kTokenChar[static_cast<uint8_t>(c)]) return false;
-  }
-  return true;
-}
+using detail::is_token;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
