@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The record of one span as processors and exporters read it. Strings and attribute arrays live
-// in the span's own arena, so an exporter encodes straight from here without copying.
+// in the span's own arena (or, for string literals of the program and of tracekit, where the
+// literal lives), so an exporter encodes straight from here without copying.
 #pragma once
 
 #include <atomic>

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sharded_counter.h"
+#include "static_text.h"
 #include "tracekit/tracer_provider.h"
 
 namespace tracekit::detail {
@@ -24,6 +25,7 @@ class ProviderState {
   Resource resource;
   std::unique_ptr<Sampler> sampler;
   SpanLimits limits;
+  StaticText static_text;  // text spans keep a view of instead of a copy
   std::vector<std::unique_ptr<SpanProcessor>> processors;
   bool any_on_start = false;
   std::atomic<bool> shut_down{false};

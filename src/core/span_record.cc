@@ -126,6 +126,7 @@ std::string_view SpanRecord::copy_string(std::string_view s, uint32_t limit) noe
     s = s.substr(0, n);
   }
   if (s.empty()) return {};
+  if (state_->static_text.contains(s)) return s;  // a literal: it outlives the span
   char* p = arena_.allocate_array<char>(s.size());
   if (!p) return {};
   std::memcpy(p, s.data(), s.size());

@@ -414,18 +414,20 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
 
   Span span;
   if (options.tracing) {
-    const bool known = detail::is_known_method(method);
+    const std::string_view known_method = detail::known_method(method);
+    const bool known = !known_method.empty();
+    const std::string_view method_text = known ? known_method : std::string_view(method);
     std::array<KeyValue, 8> attrs{};
     size_t n = 0;
     if (old_names) {
-      attrs[n++] = {semconv::legacy::kHttpMethod, method};
+      attrs[n++] = {semconv::legacy::kHttpMethod, method_text};
       attrs[n++] = {semconv::legacy::kHttpUrl, url};
       attrs[n++] = {semconv::legacy::kNetPeerName, u.host};
       attrs[n++] = {semconv::legacy::kNetPeerPort, static_cast<int64_t>(u.port)};
     }
     if (stable_names) {
       attrs[n++] = {semconv::http::kRequestMethod,
-                    known ? std::string_view(method) : semconv::http::kOtherMethod};
+                    known ? known_method : semconv::http::kOtherMethod};
       attrs[n++] = {semconv::url::kFull, url};
       attrs[n++] = {semconv::server::kAddress, u.host};
       attrs[n++] = {semconv::server::kPort, static_cast<int64_t>(u.port)};
@@ -434,7 +436,7 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
     so.kind = SpanKind::kClient;
     so.parent = Parent(parent);
     so.attributes = std::span<const KeyValue>(attrs.data(), n);
-    span = tracer->start_span(stable_names && !known ? std::string_view("HTTP") : method, so);
+    span = tracer->start_span(stable_names && !known ? std::string_view("HTTP") : method_text, so);
   }
   auto fail = [&](std::string message) -> Result<ClientResponse> {
     span.set_status(StatusCode::kError, message);

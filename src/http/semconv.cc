@@ -14,12 +14,12 @@ namespace tracekit::http {
 
 namespace detail {
 
-bool is_known_method(std::string_view m) noexcept {
+std::string_view known_method(std::string_view m) noexcept {
   static constexpr std::array<std::string_view, 9> kMethods{
       "GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
   for (auto k : kMethods)
-    if (k == m) return true;
-  return false;
+    if (k == m) return k;
+  return {};
 }
 
 std::pair<std::string_view, uint16_t> split_host_port(std::string_view authority,

@@ -13,8 +13,12 @@ struct TracingOptions;
 
 namespace tracekit::http::detail {
 
-// One of the methods OpenTelemetry's stable conventions name (RFC 9110 plus PATCH).
-bool is_known_method(std::string_view method) noexcept;
+// One of the methods OpenTelemetry's stable conventions name (RFC 9110 plus PATCH): its name as
+// a literal, which spans refer to instead of copying; empty for any other method.
+std::string_view known_method(std::string_view method) noexcept;
+inline bool is_known_method(std::string_view method) noexcept {
+  return !known_method(method).empty();
+}
 
 // A Host header's authority as a URL parser would end it: before the first '/', '?', '#' or
 // whitespace, so a path or query smuggled into the header goes no further (fuzz_http_request).

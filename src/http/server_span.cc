@@ -61,8 +61,9 @@ ServerSpan ServerTracing::start(const ServerRequest& req) const {
   const Context parent =
       req.headers ? propagation::global_propagator().extract(*req.headers, Context()) : Context();
 
-  const std::string_view method = req.method;
-  const bool known = detail::is_known_method(method);
+  const std::string_view known_method = detail::known_method(req.method);
+  const bool known = !known_method.empty();
+  const std::string_view method = known ? known_method : req.method;
   StartBuffers& buffers = t_start_buffers;
   std::string& name = buffers.name;
   if (stable_names_ && !known) {

@@ -147,18 +147,20 @@ void TracedEasy::add_header(std::string_view name, std::string_view value) {
 
 CURLcode TracedEasy::perform(const Context& parent) {
   const UrlParts u = url_parts(url_);
-  const bool known = http::detail::is_known_method(method_);
+  const std::string_view known_method = http::detail::known_method(method_);
+  const bool known = !known_method.empty();
+  const std::string_view method_text = known ? known_method : std::string_view(method_);
   std::array<KeyValue, 8> attrs{};
   size_t n = 0;
   if (old_names_) {
-    attrs[n++] = {semconv::legacy::kHttpMethod, method_};
+    attrs[n++] = {semconv::legacy::kHttpMethod, method_text};
     attrs[n++] = {semconv::legacy::kHttpUrl, u.url};
     attrs[n++] = {semconv::legacy::kNetPeerName, u.host};
     attrs[n++] = {semconv::legacy::kNetPeerPort, u.port};
   }
   if (stable_names_) {
     attrs[n++] = {semconv::http::kRequestMethod,
-                  known ? std::string_view(method_) : semconv::http::kOtherMethod};
+                  known ? known_method : semconv::http::kOtherMethod};
     attrs[n++] = {semconv::url::kFull, u.url};
     attrs[n++] = {semconv::server::kAddress, u.host};
     attrs[n++] = {semconv::server::kPort, u.port};
@@ -167,8 +169,8 @@ CURLcode TracedEasy::perform(const Context& parent) {
   so.kind = SpanKind::kClient;
   so.parent = Parent(parent);
   so.attributes = std::span<const KeyValue>(attrs.data(), n);
-  Span span = tracer_->start_span(
-      stable_names_ && !known ? std::string_view("HTTP") : std::string_view(method_), so);
+  Span span =
+      tracer_->start_span(stable_names_ && !known ? std::string_view("HTTP") : method_text, so);
   SlistSetter setter(headers_);
   propagation::global_propagator().inject(setter, parent.with_span(span));
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
