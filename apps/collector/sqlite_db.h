@@ -3,7 +3,10 @@
 // failed, with the database's own message.
 #pragma once
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <string>
@@ -61,6 +64,16 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   Result<void> open(const std::string& path, bool read_only) {
+    // Spans hold what services did, with the viewer's API token guarding them: the file is
+    // readable by this user only (other local users must not read around the token). SQLite
+    // gives its -wal and -shm files the database file's permissions.
+    if (!read_only) {
+      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (fd >= 0) {
+        (void)::fchmod(fd, 0600);  // a database made by an older version
+        ::close(fd);
+      }
+    }
     const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
       return Error{"cannot open the span database " + path + ": " +

@@ -38,9 +38,13 @@ std::vector<std::string> bwrap_command(const std::string& bwrap, const BwrapLayo
   if (layout.script_fd >= 0) {
     args.insert(args.end(), {"--file", std::to_string(layout.script_fd), layout.script_path});
   }
-  args.insert(args.end(), {// The root itself (bubblewrap's own tmpfs) read-only.
-                           "--remount-ro", "/", "--chdir", volume, "--seccomp",
-                           std::to_string(layout.seccomp_fd), "--"});
+  args.insert(args.end(),
+              {// The root itself (bubblewrap's own tmpfs) read-only, and /dev: bubblewrap
+               // makes it a tmpfs with no size cap owned by the sandbox's uid, which a
+               // script could fill past every cap (tmpfs pages count against no
+               // RLIMIT_AS). Its device nodes still work; /dev/shm stays writable.
+               "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", volume, "--seccomp",
+               std::to_string(layout.seccomp_fd), "--"});
   args.insert(args.end(), command.begin(), command.end());
   return args;
 }

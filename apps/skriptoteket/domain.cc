@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "domain.h"
 
+#include <sys/random.h>
+
 #include "tracekit/detail/utf8.h"
 
 #include <chrono>
@@ -51,11 +53,19 @@ std::optional<RunStatus> parse_run_status(std::string_view text) noexcept {
 }
 
 std::string new_uuid() {
-  // Seeded once per thread from the OS; ids only need to be unique, not secret.
-  thread_local std::mt19937_64 engine{(static_cast<uint64_t>(std::random_device{}()) << 32) ^
-                                      std::random_device{}()};
-  uint64_t hi = engine();
-  uint64_t lo = engine();
+  // From the kernel's generator for every id: knowing a version's or a run's id is what lets a
+  // client read it, so ids must not be predictable from others (a seeded Mersenne Twister's
+  // state follows from a few hundred of its outputs).
+  uint64_t words[2] = {0, 0};
+  if (::getrandom(words, sizeof words, 0) != static_cast<ssize_t>(sizeof words)) {
+    // getrandom(2) with flags 0 fails only before the kernel's pool is first seeded or on a
+    // signal; std::random_device reads the same source.
+    std::random_device device;
+    for (uint64_t& w : words)
+      w = (static_cast<uint64_t>(device()) << 32) ^ device();
+  }
+  uint64_t hi = words[0];
+  uint64_t lo = words[1];
   hi = (hi & ~0xF000ULL) | 0x4000ULL;                  // version 4
   lo = (lo & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // variant 10
   char out[37];

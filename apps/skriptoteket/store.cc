@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -221,6 +224,13 @@ Result<std::unique_ptr<Store>> Store::open_traced(const std::string& path,
       return Error{ErrorCode::kInternal,
                    "cannot create the data directory " + parent.string() + ": " + ec.message()};
     }
+  }
+  // The database holds every script and its output, with the API token guarding them: the file
+  // is readable by this user only (other local users, and the uid sandboxes run as, must not read
+  // around the token). SQLite gives its -wal and -shm files the database file's permissions.
+  if (const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+    (void)::fchmod(fd, 0600);  // a database made by an older version
+    ::close(fd);
   }
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(

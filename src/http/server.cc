@@ -63,7 +63,14 @@ constexpr std::chrono::seconds kLingerTime{2};
 constexpr size_t kLingerBytes = 8 * 1024 * 1024;
 
 // How a request ends once the middleware chain has run.
-enum class Terminal : uint8_t { kRoute, kNotFound, kMethodNotAllowed, kTooLarge, kStatic };
+enum class Terminal : uint8_t {
+  kRoute,
+  kNotFound,
+  kMethodNotAllowed,
+  kTooLarge,
+  kBodiesBusy,
+  kStatic
+};
 
 struct MiddlewareChain {
   const std::vector<Middleware>& middleware;
@@ -167,7 +174,37 @@ struct Server::Impl {
   uint64_t next_conn_id = 0;
   bool stop_requested = false;
 
-  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0}, refused{0};
+  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0}, refused{0}, bodies_refused{0};
+  // Bytes of request bodies reserved by requests being read or handled (max_body_bytes_in_flight).
+  std::atomic<size_t> body_bytes_reserved{0};
+
+  // A request's share of max_body_bytes_in_flight, held until its response is written.
+  struct BodyReservation {
+    std::atomic<size_t>* pool = nullptr;
+    size_t bytes = 0;
+    BodyReservation() = default;
+    BodyReservation(const BodyReservation&) = delete;
+    BodyReservation& operator=(const BodyReservation&) = delete;
+    ~BodyReservation() {
+      if (pool) pool->fetch_sub(bytes, std::memory_order_acq_rel);
+    }
+  };
+  // Reserves room for a body of `bytes` (its Content-Length, or the limit when it comes in
+  // chunks); false when that would pass the budget. A body as large as the whole budget can
+  // still be read, alone.
+  bool reserve_body(size_t bytes, BodyReservation& r) noexcept {
+    const size_t budget = options.max_body_bytes_in_flight;
+    if (budget == 0 || bytes == 0) return true;
+    bytes = std::min(bytes, budget);
+    size_t reserved = body_bytes_reserved.load(std::memory_order_relaxed);
+    do {
+      if (bytes > budget - reserved) return false;
+    } while (!body_bytes_reserved.compare_exchange_weak(reserved, reserved + bytes,
+                                                        std::memory_order_acq_rel));
+    r.pool = &body_bytes_reserved;
+    r.bytes = bytes;
+    return true;
+  }
   std::atomic<int> blocking_running{0};  // blocking handlers executing on the workers now
 
   explicit Impl(ServerOptions o)
@@ -235,6 +272,13 @@ asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chai
     case Terminal::kTooLarge:
       co_return Response::error(
           413, "request body larger than " + std::to_string(chain.body_limit) + " bytes");
+    case Terminal::kBodiesBusy: {
+      Response r = Response::error(503, "too many request bodies are being read at once (over " +
+                                            std::to_string(options.max_body_bytes_in_flight) +
+                                            " bytes); retry later");
+      r.set_header("Retry-After", "1");
+      co_return r;
+    }
     case Terminal::kStatic: {
       std::string_view rest = req.path().substr(options.static_prefix.size());
       co_return detail::serve_static(static_root, req.method(), rest);
@@ -566,9 +610,22 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       } in_flight_guard{this};
 
       Routing routing = route_request(parser);
-      if (!routing.must_close && !parser.is_done() &&
-          !co_await read_body(*conn, buffer, parser, routing)) {
-        break;
+      BodyReservation body_reservation;
+      if (!routing.must_close && !parser.is_done()) {
+        // Bodies are read whole into memory before any middleware runs: without a bound across
+        // connections, a client could hold max_body_bytes on each of thousands of them. Past the
+        // bound the request still goes through the middleware (traced, logged) as a 503, and the
+        // connection closes with its body unread.
+        const size_t announced =
+            parser.content_length() ? static_cast<size_t>(*parser.content_length()) : 0;
+        if (!reserve_body(parser.content_length() ? announced : routing.body_limit,
+                          body_reservation)) {
+          bodies_refused.fetch_add(1, std::memory_order_relaxed);
+          routing.terminal = Terminal::kBodiesBusy;
+          routing.must_close = true;
+        } else if (!co_await read_body(*conn, buffer, parser, routing)) {
+          break;
+        }
       }
       Request req = make_request(parser, *conn, routing);
       // From here on, every resume of this coroutine re-enters the request's context; the
@@ -905,6 +962,8 @@ Server::Stats Server::stats() const noexcept {
   st.requests = impl_->requests.load();
   st.requests_in_flight = impl_->in_flight.load();
   st.connections_refused = impl_->refused.load();
+  st.bodies_refused = impl_->bodies_refused.load();
+  st.body_bytes_reserved = impl_->body_bytes_reserved.load();
   std::lock_guard lock(impl_->mu);
   st.connections_open = impl_->conns.size();
   return st;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "otlp_support.h"
@@ -90,6 +91,24 @@ class StoreTest : public ::testing::Test {
 
   testing::TempDir dir;
 };
+
+// Spans are the viewer's API token's to guard: no other local user may read the file around
+// it. A file an older version left readable is narrowed when opened.
+TEST_F(StoreTest, TheDatabaseAndItsJournalAreReadableByTheOwnerOnly) {
+  namespace fs = std::filesystem;
+  const std::string path = dir.file("spans.db");
+  { std::ofstream(path).flush(); }
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                            fs::perms::others_read);
+  auto store = open();
+  ASSERT_TRUE(store);
+  fill(*store);
+  const auto others = fs::perms::group_all | fs::perms::others_all;
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    ASSERT_TRUE(fs::exists(file)) << file;
+    EXPECT_EQ(fs::status(file).permissions() & others, fs::perms::none) << file;
+  }
+}
 
 TEST_F(StoreTest, ServicesOperationsAndTraceById) {
   auto store = open();

@@ -71,6 +71,59 @@ TEST(ConnectionLimits, ZeroMeansNoPerClientCap) {
   EXPECT_EQ(server->stats().connections_refused, 1u);
 }
 
+// Bodies are read whole into memory; across connections their bytes are bounded. A body that
+// would pass the bound is answered 503 (Retry-After) unread and its connection closed; the
+// bytes come back when the requests holding them are answered.
+TEST(BodyBudget, BodiesBeyondTheBoundAreRefusedUnreadUntilRoomIsBack) {
+  ServerOptions o;
+  o.max_body_bytes = 1u << 20;
+  o.max_body_bytes_in_flight = 1u << 20;
+  auto server = std::make_unique<Server>(o);
+  std::atomic<size_t> received{0};
+  server->route("POST", "/upload", [&](Request& req) -> Awaitable {
+    received += req.body().size();
+    co_return Response::text(200, std::to_string(req.body().size()));
+  });
+  ASSERT_TRUE(server->start().ok());
+  auto post = [](size_t length) {
+    return "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) +
+           "\r\n\r\n";
+  };
+  // The first client announces 700 KB and sends half: its reservation holds.
+  RawConnection first(server->port(), 5s);
+  ASSERT_TRUE(first.send(post(700'000) + std::string(350'000, 'a')));
+  ASSERT_TRUE(
+      tracekit::testing_wait([&] { return server->stats().body_bytes_reserved == 700'000; }));
+  // A second 400 KB body does not fit beside it: refused before a byte of it is read.
+  RawConnection second(server->port(), 5s);
+  ASSERT_TRUE(second.send(post(400'000)));
+  const std::string refused = second.read_response();
+  EXPECT_EQ(status_of(refused), 503) << refused;
+  EXPECT_NE(RawConnection::lower(refused).find("retry-after: 1"), std::string::npos) << refused;
+  EXPECT_TRUE(second.closed_by_peer());
+  EXPECT_EQ(server->stats().bodies_refused, 1u);
+  // Sent in chunks, a body reserves its whole limit: no room for that either.
+  RawConnection chunked(server->port(), 5s);
+  ASSERT_TRUE(
+      chunked.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                   "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  EXPECT_EQ(status_of(chunked.read_response()), 503);
+  EXPECT_EQ(server->stats().bodies_refused, 2u);
+  // The first body completes and is answered; its bytes are free again.
+  ASSERT_TRUE(first.send(std::string(350'000, 'a')));
+  EXPECT_EQ(status_of(first.read_response()), 200);
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().body_bytes_reserved == 0; }));
+  RawConnection third(server->port(), 5s);
+  ASSERT_TRUE(third.send(post(400'000) + std::string(400'000, 'b')));
+  EXPECT_EQ(status_of(third.read_response()), 200);
+  // A body as large as the whole bound is still read, alone.
+  RawConnection whole(server->port(), 5s);
+  ASSERT_TRUE(whole.send(post(1u << 20) + std::string(1u << 20, 'c')));
+  EXPECT_EQ(status_of(whole.read_response()), 200);
+  EXPECT_EQ(received.load(), 700'000u + 400'000u + (1u << 20));
+  EXPECT_EQ(server->stats().bodies_refused, 2u);
+}
+
 TEST(Timeouts, ASlowReaderIsCutAtWriteTimeoutNotIdleTimeout) {
   // 64 MiB do not fit in the socket buffers, so the write waits on the reader; the server
   // gives up at write_timeout, long before idle_timeout.

@@ -307,6 +307,19 @@ TEST_F(SandboxE2E, TheVolumeIsCappedForTheWholeRun) {
   EXPECT_LE(tmp, 48u << 20) << run.stdout_text();
 }
 
+// /dev is bubblewrap's own tmpfs, without a size cap: writable, it would be a second volume
+// past every cap (and, without a cgroup, past the memory limit too: tmpfs pages are not the
+// script's address space). The devices in it still work.
+TEST_F(SandboxE2E, DevIsReadOnlyAndItsDevicesWork) {
+  auto run = bash(
+      "head -c 2000000 /dev/zero > /dev/filler 2>/dev/null && echo dev-writable\n"
+      "mkdir /dev/dir 2>/dev/null && echo dev-dir\n"
+      "echo to-null > /dev/null && echo null-ok\n"
+      "head -c 8 /dev/urandom | wc -c\n"
+      "echo shm > /dev/shm/x && cat /dev/shm/x\n");
+  EXPECT_EQ(run.stdout_text(), "null-ok\n8\nshm\n");
+}
+
 TEST_F(SandboxE2E, MemoryIsCappedForTheWholeSandbox) {
   if (!with_cgroups_) GTEST_SKIP() << "no cgroup for the runner here (not root, no delegation)";
   // Four children of 200 MiB each against a 256 MiB sandbox: per-process limits would let all

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <set>
+
 #include <fstream>
 #include <thread>
 
@@ -62,6 +64,54 @@ TEST_F(StoreTest, CreatesTheFileItsDirectoryAndTheCurrentSchemaInWalMode) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// Scripts and their output are the API token's to guard: no other local user (nor the uid the
+// sandboxes run as) may read the database around it. A file an older version left readable is
+// narrowed when opened.
+TEST_F(StoreTest, TheDatabaseAndItsJournalAreReadableByTheOwnerOnly) {
+  namespace fs = std::filesystem;
+  fs::create_directories(fs::path(path_).parent_path());
+  { std::ofstream(path_).flush(); }
+  fs::permissions(path_, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                             fs::perms::others_read);
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  make_tool(*store, "private");
+  const auto others = fs::perms::group_all | fs::perms::others_all;
+  for (const std::string& file : {path_, path_ + "-wal", path_ + "-shm"}) {
+    ASSERT_TRUE(fs::exists(file)) << file;
+    EXPECT_EQ(fs::status(file).permissions() & others, fs::perms::none) << file;
+  }
+}
+
+// Ids of versions and runs are what grants reading them: drawn from the kernel, each one tells
+// nothing of the next. Here: no two of many are equal and their random bits look uniform.
+TEST(Ids, AreVersionFourUuidsWithUniformRandomBits) {
+  constexpr int kIds = 4000;
+  std::set<std::string> seen;
+  int ones[128] = {};
+  for (int i = 0; i < kIds; ++i) {
+    const std::string id = new_uuid();
+    ASSERT_TRUE(is_uuid(id)) << id;
+    EXPECT_EQ(id[14], '4') << id;
+    seen.insert(id);
+    int bit = 0;
+    for (char c : id) {
+      if (c == '-') continue;
+      const int v = c <= '9' ? c - '0' : c - 'a' + 10;
+      for (int b = 3; b >= 0; --b)
+        ones[bit++] += (v >> b) & 1;
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kIds));
+  // Every bit outside the version and variant fields is set in about half of the ids (4000 draws:
+  // a fair bit lands within 1,700..2,300 except with probability ~1e-21).
+  for (int bit = 0; bit < 128; ++bit) {
+    if ((bit >= 48 && bit < 52) || bit == 64 || bit == 65) continue;
+    EXPECT_GT(ones[bit], 1700) << "bit " << bit;
+    EXPECT_LT(ones[bit], 2300) << "bit " << bit;
+  }
 }
 
 TEST_F(StoreTest, ToolsRoundTripAndKeepTheirDataAcrossReopening) {

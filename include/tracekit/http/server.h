@@ -86,6 +86,13 @@ struct ServerOptions {
   size_t max_body_bytes = 1024 * 1024;  // larger bodies get 413
   size_t max_header_bytes = 16 * 1024;  // request line + headers; larger gets 431
   size_t max_connections = 10000;       // further connections are closed at once
+  // Bytes of request bodies read or being handled at once, across all connections: a body is
+  // read whole into memory, so without this bound a client could hold max_body_bytes on each of
+  // max_connections connections. A request whose announced Content-Length (or, sent in chunks,
+  // its body limit) would pass the bound gets 503 with Retry-After, through the middleware,
+  // and its connection closes with the body unread (counted in Stats::bodies_refused). 0: no
+  // bound.
+  size_t max_body_bytes_in_flight = 64 * 1024 * 1024;
   // Open connections per client IP address; further ones from that address are closed at once
   // (and counted in Stats::connections_refused), so one client cannot take every connection.
   // 0: no per-client limit.
@@ -179,6 +186,9 @@ class Server {
     uint64_t requests_in_flight = 0;
     // Closed at once: over max_connections, or over max_connections_per_client.
     uint64_t connections_refused = 0;
+    // Requests answered 503 unread: their bodies would have passed max_body_bytes_in_flight.
+    uint64_t bodies_refused = 0;
+    uint64_t body_bytes_reserved = 0;  // by requests being read or handled now
   };
   Stats stats() const noexcept;
 
