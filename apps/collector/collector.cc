@@ -71,6 +71,9 @@ Result<std::unique_ptr<Collector>> Collector::start(const CollectorOptions& opti
                         .max_links = options.max_links};
   StoreOptions so;
   so.max_queued_bytes = options.max_queue_bytes;
+  // A request of more records than the queue ever takes at once could never be stored: it is
+  // refused as too large (413, not retried) rather than as a full queue (503, retried forever).
+  limits.span_limits.max_request_records = so.max_queued_spans;
   so.query_budget = options.query_timeout;
   so.path = options.data_path;
   so.max_age = options.retention_age;

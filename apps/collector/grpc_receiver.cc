@@ -39,6 +39,15 @@ grpc::Status unavailable(const std::string& message) {
   return {grpc::StatusCode::UNAVAILABLE, message};
 }
 
+// A message that does not decode is INVALID_ARGUMENT; one refused as too large to decode (too
+// many records, too much memory: the decoders' "too large") RESOURCE_EXHAUSTED, as a message
+// over the size limit is.
+grpc::Status decode_failure(const Error& error) {
+  return {error.message.starts_with("too large") ? grpc::StatusCode::RESOURCE_EXHAUSTED
+                                                 : grpc::StatusCode::INVALID_ARGUMENT,
+          error.message};
+}
+
 // The bytes of requests being read and decoded at once, across both services: a request that
 // would take it past its bound is answered UNAVAILABLE at once (OTLP exporters retry that), so
 // that many large requests arriving together cost the budget, not their number times their size.
@@ -94,12 +103,17 @@ grpc::ServerUnaryReactor* handle_export(grpc::CallbackServerContext* context,
     return reactor;
   }
   // A request costs its copy and the decoded records (about its size again) while it is
-  // decoded; grpc++'s own buffer is released below, once copied.
-  const uint64_t size = 2 * request->Length();
+  // decoded; grpc++'s own buffer is released below, once copied. Its copy is counted first at
+  // the size received; once inflated, at the inflated size (a compressed message decodes to
+  // its inflated size, not to what crossed the wire).
+  auto busy = [&] {
+    return unavailable("the collector is reading other large requests (more than " +
+                       std::to_string(receiving.budget.max_bytes()) +
+                       " bytes at once); retry later");
+  };
+  uint64_t size = 2 * request->Length();
   if (!receiving.budget.try_take(size)) {
-    reactor->Finish(unavailable("the collector is reading other large requests (more than " +
-                                std::to_string(receiving.budget.max_bytes()) +
-                                " bytes at once); retry later"));
+    reactor->Finish(busy());
     return reactor;
   }
   std::string bytes;
@@ -107,6 +121,18 @@ grpc::ServerUnaryReactor* handle_export(grpc::CallbackServerContext* context,
   // The bytes are copied: the call's own buffer would otherwise stay until the answer, which
   // waits for the commit. grpc++ hands the request as const, but it is the call's to release.
   const_cast<grpc::ByteBuffer*>(request)->Clear();
+  if (const uint64_t inflated = 2 * static_cast<uint64_t>(bytes.size());
+      read.ok() && inflated > size) {
+    // The charge for the compressed copy is given back before the larger one is taken, so a
+    // request alone still fits an empty budget whatever it inflates to.
+    receiving.budget.give_back(size);
+    size = 0;
+    if (!receiving.budget.try_take(inflated)) {
+      reactor->Finish(busy());
+      return reactor;
+    }
+    size = inflated;
+  }
   std::optional<grpc::Status> refused;
   if (!read.ok()) {
     refused = std::move(read);
@@ -140,8 +166,7 @@ class TraceService final : public RawService {
         [this](std::string_view bytes, grpc::ByteBuffer& reply_buffer,
                OnWritten done) -> std::optional<grpc::Status> {
           auto decoded = decode_protobuf(bytes, receiving_.limits.span_limits);
-          if (!decoded)
-            return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
+          if (!decoded) return decode_failure(decoded.error());
           otlpv1::ExportTraceServiceResponse reply;
           if (std::string warning = partial_success_message(*decoded); !warning.empty()) {
             reply.mutable_partial_success()->set_rejected_spans(decoded->rejected);
@@ -172,8 +197,7 @@ class LogsService final : public RawLogsService {
         [this](std::string_view bytes, grpc::ByteBuffer& reply_buffer,
                OnWritten done) -> std::optional<grpc::Status> {
           auto decoded = decode_logs_protobuf(bytes, receiving_.limits.span_limits);
-          if (!decoded)
-            return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
+          if (!decoded) return decode_failure(decoded.error());
           logsv1::ExportLogsServiceResponse reply;
           if (std::string warning = logs_partial_success_message(*decoded); !warning.empty()) {
             reply.mutable_partial_success()->set_rejected_log_records(decoded->rejected);
@@ -246,7 +270,7 @@ grpc::Status decode_export_message(const grpc::ByteBuffer& request, const Ingest
   std::string bytes;
   if (grpc::Status bad = read_export_message(request, limits, bytes); !bad.ok()) return bad;
   auto decoded = decode_protobuf(bytes, limits.span_limits);
-  if (!decoded) return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, decoded.error().message};
+  if (!decoded) return decode_failure(decoded.error());
   out = std::move(*decoded);
   return grpc::Status::OK;
 }

@@ -25,11 +25,13 @@ class TracekitFrontend final : public HttpFrontend {
     if (!guard.browser_login) g.token_cookie.clear();
     server_.use(http::request_guard(std::move(g)));
     // The server answers an oversized body itself (413, before reading it); the handler gives
-    // that answer the body its protocol wants (OTLP: a google.rpc.Status).
+    // that answer the body its protocol wants (OTLP: a google.rpc.Status). The server's 413
+    // comes with the body dropped; a 413 for a body that was read is the handler's own (a
+    // request too large to decode) and keeps its message.
     server_.use(
         [this](http::Request& req, http::Next next) -> boost::asio::awaitable<http::Response> {
           http::Response r = co_await next(req);
-          if (r.status() == 413) co_return serve(req, true);
+          if (r.status() == 413 && req.body().empty()) co_return serve(req, true);
           co_return r;
         });
     server_.route("*", "/", handle);

@@ -55,7 +55,7 @@ void append_log(std::string& out, const StoredLog& l) {
   append_json_string(out, l.correlation_id);
   out += ",\"attributes\":" + l.attributes_json +
          ",\"droppedAttributesCount\":" + std::to_string(l.dropped_attributes) +
-         ",\"scope\":" + l.scope_json + ",\"resource\":" + l.resource_json + "}";
+         ",\"scope\":" + l.scope_json.str() + ",\"resource\":" + l.resource_json.str() + "}";
 }
 
 std::string logs_array(const std::vector<StoredLog>& logs) {

@@ -7,6 +7,7 @@
 
 #include "json_text.h"
 #include "otlp_decode.h"
+#include "otlp_request_size.h"
 
 namespace tracekit::collector {
 
@@ -27,7 +28,7 @@ const char* invalid_record(const logsdata::LogRecord& r) {
 }
 
 StoredLog to_stored(const logsdata::LogRecord& r, const std::string& service,
-                    const std::string& resource_json, const std::string& scope_json,
+                    const SharedJson& resource_json, const SharedJson& scope_json,
                     const SpanLimits& limits) {
   StoredLog l;
   if (!r.trace_id().empty() && !all_zero(r.trace_id())) l.trace_id = to_hex(r.trace_id());
@@ -58,29 +59,49 @@ StoredLog to_stored(const logsdata::LogRecord& r, const std::string& service,
   return l;
 }
 
+// The parsed record, the StoredLog and its two hex ids (past the short-string buffer).
+constexpr size_t kDecodedLogBytes = sizeof(logsdata::LogRecord) + sizeof(StoredLog) + 96;
+
 }  // namespace
 
 uint64_t log_memory_bytes(const StoredLog& l) {
   return sizeof(StoredLog) + l.trace_id.capacity() + l.span_id.capacity() +
          l.severity_text.capacity() + l.body.capacity() + l.event_name.capacity() +
-         l.service.capacity() + l.correlation_id.capacity() + l.attributes_json.capacity() +
-         l.scope_json.capacity() + l.resource_json.capacity();
+         l.service.capacity() + l.correlation_id.capacity() + l.attributes_json.capacity();
 }
 
-DecodedLogs logs_from_request(const logsv1::ExportLogsServiceRequest& request,
-                              const SpanLimits& limits) {
+Result<DecodedLogs> logs_from_request(const logsv1::ExportLogsServiceRequest& request,
+                                      const SpanLimits& limits) {
   DecodedLogs out;
+  size_t total = 0;
+  for (const auto& rl : request.resource_logs()) {
+    for (const auto& sl : rl.scope_logs())
+      total += static_cast<size_t>(sl.log_records_size());
+  }
+  // Also checked from the bytes before parsing; a message built otherwise is held to the same
+  // bound here.
+  if (limits.max_request_records > 0 && total > limits.max_request_records) {
+    return *request_size_error(0, {.records = total, .messages = total}, 0, "log records", limits);
+  }
+  out.logs.reserve(total);
+  uint64_t decoded_bytes = 0;  // as for spans: what the estimate cannot see is counted here
   for (const auto& rl : request.resource_logs()) {
     const std::string service = otlp_service_name(rl.resource());
-    const std::string resource_json = otlp_resource_json(rl.resource(), rl.schema_url(), limits);
+    // Made once and shared by the resource's (and scope's) records rather than copied into
+    // each: a ~1 MiB resource and 2,000 empty records (2 bytes each) took 2 GB.
+    const SharedJson resource_json = otlp_resource_json(rl.resource(), rl.schema_url(), limits);
+    decoded_bytes += resource_json.memory_bytes();
     for (const auto& sl : rl.scope_logs()) {
-      const std::string scope_json = otlp_scope_json(sl.scope(), sl.schema_url(), limits);
+      const SharedJson scope_json = otlp_scope_json(sl.scope(), sl.schema_url(), limits);
+      decoded_bytes += scope_json.memory_bytes();
       for (const auto& r : sl.log_records()) {
         if (const char* why = invalid_record(r)) {
           if (out.rejected++ == 0) out.rejected_reason = why;
           continue;
         }
         out.logs.push_back(to_stored(r, service, resource_json, scope_json, limits));
+        decoded_bytes += log_memory_bytes(out.logs.back());
+        if (auto error = decoded_size_error(decoded_bytes, limits)) return *error;
       }
     }
   }
@@ -102,6 +123,11 @@ std::string logs_partial_success_message(const DecodedLogs& decoded) {
 }
 
 Result<DecodedLogs> decode_logs_protobuf(std::string_view body, const SpanLimits& limits) {
+  // Counted from the bytes before parsing: 16 MiB of empty records are 8 million of them.
+  if (auto error = request_size_error(body.size(), logs_request_census(body), kDecodedLogBytes,
+                                      "log records", limits)) {
+    return *error;
+  }
   logsv1::ExportLogsServiceRequest request;
   if (!request.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return Error{"the body is not a valid OTLP ExportLogsServiceRequest protobuf message"};
@@ -112,7 +138,8 @@ Result<DecodedLogs> decode_logs_protobuf(std::string_view body, const SpanLimits
 Result<DecodedLogs> decode_logs_json(std::string_view body, const SpanLimits& limits) {
   namespace json = boost::json;
   size_t repaired = 0;
-  auto root = parse_otlp_json(body, &repaired);
+  uint64_t objects = 0, records_seen = 0;
+  auto root = parse_otlp_json(body, &repaired, &objects);
   if (!root) return root.error();
   auto* top = root->if_object();
   if (!top) return Error{"the JSON body is not an object"};
@@ -134,6 +161,7 @@ Result<DecodedLogs> decode_logs_json(std::string_view body, const SpanLimits& li
         if (!slo) continue;
         auto* records = array_at(*slo, "logRecords", "log_records");
         if (!records) continue;
+        records_seen += records->size();
         for (auto& rec : *records) {
           auto* ro = rec.if_object();
           if (!ro) continue;
@@ -145,6 +173,11 @@ Result<DecodedLogs> decode_logs_json(std::string_view body, const SpanLimits& li
       }
     }
   }
+  // As for protobuf bytes, before protobuf builds the message and the records are made.
+  if (auto error = request_size_error(body.size(), {.records = records_seen, .messages = objects},
+                                      kDecodedLogBytes, "log records", limits)) {
+    return *error;
+  }
   logsv1::ExportLogsServiceRequest request;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // OTLP/JSON: receivers must ignore unknown fields
@@ -154,9 +187,10 @@ Result<DecodedLogs> decode_logs_json(std::string_view body, const SpanLimits& li
     return Error{"the JSON body is not an OTLP ExportLogsServiceRequest: " +
                  std::string(status.message())};
   }
-  DecodedLogs out = logs_from_request(request, limits);
-  out.repaired_values = repaired;
-  if (out.rejected > 0 && !bad_id.empty()) out.rejected_reason = bad_id;
+  auto out = logs_from_request(request, limits);
+  if (!out) return out;
+  out->repaired_values = repaired;
+  if (out->rejected > 0 && !bad_id.empty()) out->rejected_reason = bad_id;
   return out;
 }
 

@@ -18,9 +18,10 @@ namespace logsv1 = opentelemetry::proto::collector::logs::v1;
 
 // Every record of the request within `limits`. A record whose trace_id or span_id is present
 // but malformed (wrong length) is rejected alone; records without ids are kept (OTLP allows
-// them).
-DecodedLogs logs_from_request(const logsv1::ExportLogsServiceRequest& request,
-                              const SpanLimits& limits = {});
+// them). A request past `limits`' max_request_records or max_request_decoded_bytes is refused
+// whole, with an error that starts with "too large" (the decoders below check it before parsing).
+Result<DecodedLogs> logs_from_request(const logsv1::ExportLogsServiceRequest& request,
+                                      const SpanLimits& limits = {});
 
 Result<DecodedLogs> decode_logs_protobuf(std::string_view body, const SpanLimits& limits = {});
 Result<DecodedLogs> decode_logs_json(std::string_view body, const SpanLimits& limits = {});

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "shared_json.h"
+
 namespace tracekit::collector {
 
 struct StoredLog {
@@ -23,8 +25,9 @@ struct StoredLog {
   std::string service;         // the resource's service.name
   std::string correlation_id;  // the "correlation_id" attribute, when it is a string
   std::string attributes_json = "[]";
-  std::string scope_json = "{}";
-  std::string resource_json = "{}";
+  // Shared by the records of one resource and scope of a request (shared_json.h).
+  SharedJson scope_json;     // "{}" until set
+  SharedJson resource_json;  // "{}" until set
   uint32_t dropped_attributes = 0;
 };
 
@@ -36,7 +39,8 @@ struct DecodedLogs {
   size_t repaired_values = 0;
 };
 
-// The bytes a record holds in memory, for the write queue's byte bound.
+// The bytes a record holds in memory, for the write queue's byte bound; its resource and scope,
+// shared with other records, are not counted here (SharedJsonBytes counts each once).
 uint64_t log_memory_bytes(const StoredLog& log);
 
 }  // namespace tracekit::collector

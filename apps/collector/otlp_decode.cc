@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "json_text.h"
+#include "otlp_request_size.h"
 #include "otlp_utf8_repair.h"
 #include "tracekit/detail/utf8.h"
 #include "tracekit/semconv.h"
@@ -172,7 +173,7 @@ const char* invalid_span(const tracev1::Span& span) {
 }
 
 StoredSpan to_stored(const tracev1::Span& span, const std::string& service,
-                     const std::string& resource_json, const std::string& scope_json,
+                     const SharedJson& resource_json, const SharedJson& scope_json,
                      const SpanLimits& limits) {
   StoredSpan s;
   const size_t max_length = limits.max_attribute_length;
@@ -293,26 +294,52 @@ std::string otlp_scope_json(const commonv1::InstrumentationScope& scope,
   return scope_json;
 }
 
-DecodedSpans spans_from_request(const otlpv1::ExportTraceServiceRequest& request,
-                                const SpanLimits& limits) {
+namespace {
+// The parsed span, the StoredSpan and its two hex ids (past the short-string buffer).
+constexpr size_t kDecodedSpanBytes = sizeof(tracev1::Span) + sizeof(StoredSpan) + 96;
+}  // namespace
+
+uint64_t span_memory_bytes(const StoredSpan& s) {
+  return sizeof(StoredSpan) + s.trace_id.capacity() + s.span_id.capacity() +
+         s.parent_span_id.capacity() + s.trace_state.capacity() + s.name.capacity() +
+         s.status_message.capacity() + s.service.capacity() + s.attributes_json.capacity() +
+         s.events_json.capacity() + s.links_json.capacity();
+}
+
+Result<DecodedSpans> spans_from_request(const otlpv1::ExportTraceServiceRequest& request,
+                                        const SpanLimits& limits) {
   DecodedSpans out;
   size_t total = 0;
   for (const auto& rs : request.resource_spans()) {
     for (const auto& ss : rs.scope_spans())
       total += static_cast<size_t>(ss.spans_size());
   }
+  // Also checked from the bytes before parsing; a message built otherwise (tests, fuzzing) is
+  // held to the same bound here, before the vector below is sized by it.
+  if (limits.max_request_records > 0 && total > limits.max_request_records) {
+    return *request_size_error(0, {.records = total, .messages = total}, 0, "spans", limits);
+  }
   out.spans.reserve(total);
+  // The spans' own text can grow when written as JSON (a control character becomes \u0001):
+  // counted as it is made, so the estimate made from the bytes cannot be outrun.
+  uint64_t decoded_bytes = 0;
   for (const auto& rs : request.resource_spans()) {
     const std::string service = service_name_of(rs.resource());
-    const std::string resource_json = otlp_resource_json(rs.resource(), rs.schema_url(), limits);
+    // Made once and shared by every span of the resource (and scope) rather than copied into
+    // each: a large resource followed by many tiny spans cost their number times its size.
+    const SharedJson resource_json = otlp_resource_json(rs.resource(), rs.schema_url(), limits);
+    decoded_bytes += resource_json.memory_bytes();
     for (const auto& ss : rs.scope_spans()) {
-      const std::string scope_json = otlp_scope_json(ss.scope(), ss.schema_url(), limits);
+      const SharedJson scope_json = otlp_scope_json(ss.scope(), ss.schema_url(), limits);
+      decoded_bytes += scope_json.memory_bytes();
       for (const auto& span : ss.spans()) {
         if (const char* why = invalid_span(span)) {
           if (out.rejected++ == 0) out.rejected_reason = why;
           continue;
         }
         out.spans.push_back(to_stored(span, service, resource_json, scope_json, limits));
+        decoded_bytes += span_memory_bytes(out.spans.back());
+        if (auto error = decoded_size_error(decoded_bytes, limits)) return *error;
       }
     }
   }
@@ -332,6 +359,12 @@ std::string partial_success_message(const DecodedSpans& decoded) {
 }
 
 Result<DecodedSpans> decode_protobuf(std::string_view body, const SpanLimits& limits) {
+  // Counted from the bytes before parsing: protobuf builds an object for every span and
+  // attribute, which a request of millions of 2-byte ones turns into gigabytes.
+  if (auto error = request_size_error(body.size(), trace_request_census(body), kDecodedSpanBytes,
+                                      "spans", limits)) {
+    return *error;
+  }
   otlpv1::ExportTraceServiceRequest request;
   if (request.ParseFromArray(body.data(), static_cast<int>(body.size())))
     return spans_from_request(request, limits);
@@ -342,8 +375,8 @@ Result<DecodedSpans> decode_protobuf(std::string_view body, const SpanLimits& li
       !request.ParseFromArray(repaired->bytes.data(), static_cast<int>(repaired->bytes.size()))) {
     return Error{"the body is not a valid OTLP ExportTraceServiceRequest protobuf message"};
   }
-  DecodedSpans out = spans_from_request(request, limits);
-  out.repaired_values = repaired->repaired_fields;
+  auto out = spans_from_request(request, limits);
+  if (out) out->repaired_values = repaired->repaired_fields;
   return out;
 }
 
@@ -387,7 +420,7 @@ json::array* array_at(json::object& o, std::string_view camel, std::string_view 
   return v ? v->if_array() : nullptr;
 }
 
-Result<void> convert_ids(json::value& root, std::string& bad_id) {
+Result<void> convert_ids(json::value& root, std::string& bad_id, uint64_t& spans_seen) {
   auto* top = root.if_object();
   if (!top) return Error{"the JSON body is not an object"};
   auto* resource_spans = array_at(*top, "resourceSpans", "resource_spans");
@@ -402,6 +435,7 @@ Result<void> convert_ids(json::value& root, std::string& bad_id) {
       if (!sso) continue;
       auto* spans = array_at(*sso, "spans", "spans");
       if (!spans) continue;
+      spans_seen += spans->size();
       for (auto& span : *spans) {
         auto* so = span.if_object();
         if (!so) continue;
@@ -425,8 +459,9 @@ Result<void> convert_ids(json::value& root, std::string& bad_id) {
 }
 
 // Makes every string (and key) of the document valid UTF-8, U+FFFD for each invalid byte;
-// returns how many were repaired. Depth is bounded by the parser's max_depth.
-size_t repair_utf8(json::value& v) {
+// returns how many were repaired, and adds the objects it saw to `objects` (each becomes a
+// message, the cost of decoding). Depth is bounded by the parser's max_depth.
+size_t repair_utf8(json::value& v, uint64_t& objects) {
   size_t repaired = 0;
   if (auto* str = v.if_string()) {
     const std::string_view text(str->data(), str->size());
@@ -436,11 +471,12 @@ size_t repair_utf8(json::value& v) {
     }
   } else if (auto* arr = v.if_array()) {
     for (auto& e : *arr)
-      repaired += repair_utf8(e);
+      repaired += repair_utf8(e, objects);
   } else if (auto* obj = v.if_object()) {
+    ++objects;  // a message once parsed
     bool bad_key = false;
     for (auto& kv : *obj) {
-      repaired += repair_utf8(kv.value());
+      repaired += repair_utf8(kv.value(), objects);
       bad_key = bad_key || !detail::utf8::is_valid(std::string_view(kv.key()));
     }
     if (bad_key) {
@@ -463,31 +499,39 @@ Result<void> otlp_json_hex_id_to_base64(boost::json::object& o, std::string_view
   return hex_id_to_base64(o, camel, snake, bytes, bad_id);
 }
 
-Result<boost::json::value> parse_otlp_json(std::string_view body, size_t* repaired) {
+Result<boost::json::value> parse_otlp_json(std::string_view body, size_t* repaired,
+                                           uint64_t* objects) {
   json::parse_options popts;
   popts.max_depth = 128;            // AnyValue nests; protobuf's own limit (100) applies after this
   popts.allow_invalid_utf8 = true;  // repaired below, value by value
   boost::system::error_code ec;
   json::value root = json::parse(json::string_view(body.data(), body.size()), ec, {}, popts);
   if (ec) return Error{"the body is not valid JSON: " + ec.message()};
-  const size_t fixed = repair_utf8(root);
+  uint64_t seen = 0;
+  const size_t fixed = repair_utf8(root, seen);
   if (repaired) *repaired = fixed;
+  if (objects) *objects = seen;
   return root;
 }
 
 Result<otlpv1::ExportTraceServiceRequest> json_to_request(std::string_view body, size_t* repaired,
-                                                          std::string* bad_id) {
-  json::parse_options popts;
-  popts.max_depth = 128;            // AnyValue nests; protobuf's own limit (100) applies after this
-  popts.allow_invalid_utf8 = true;  // repaired below, value by value
-  boost::system::error_code ec;
-  json::value root = json::parse(json::string_view(body.data(), body.size()), ec, {}, popts);
-  if (ec) return Error{"the body is not valid JSON: " + ec.message()};
-  const size_t fixed = repair_utf8(root);
-  if (repaired) *repaired = fixed;
+                                                          std::string* bad_id,
+                                                          const SpanLimits* size_limits) {
+  uint64_t objects = 0;
+  auto parsed = parse_otlp_json(body, repaired, &objects);
+  if (!parsed) return parsed.error();
+  json::value& root = *parsed;
   std::string first_bad_id;
-  if (auto r = convert_ids(root, first_bad_id); !r) return r.error();
+  uint64_t spans = 0;
+  if (auto r = convert_ids(root, first_bad_id, spans); !r) return r.error();
   if (bad_id) *bad_id = std::move(first_bad_id);
+  // As for protobuf bytes, before protobuf builds the message and the spans are made.
+  if (size_limits) {
+    if (auto error = request_size_error(body.size(), {.records = spans, .messages = objects},
+                                        kDecodedSpanBytes, "spans", *size_limits)) {
+      return *error;
+    }
+  }
   otlpv1::ExportTraceServiceRequest request;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;  // OTLP/JSON: receivers must ignore unknown fields
@@ -503,11 +547,12 @@ Result<otlpv1::ExportTraceServiceRequest> json_to_request(std::string_view body,
 Result<DecodedSpans> decode_json(std::string_view body, const SpanLimits& limits) {
   size_t repaired = 0;
   std::string bad_id;
-  auto request = json_to_request(body, &repaired, &bad_id);
+  auto request = json_to_request(body, &repaired, &bad_id, &limits);
   if (!request) return request.error();
-  DecodedSpans out = spans_from_request(*request, limits);
-  out.repaired_values = repaired;
-  if (out.rejected > 0 && !bad_id.empty()) out.rejected_reason = bad_id;
+  auto out = spans_from_request(*request, limits);
+  if (!out) return out;
+  out->repaired_values = repaired;
+  if (out->rejected > 0 && !bad_id.empty()) out->rejected_reason = bad_id;
   return out;
 }
 

@@ -112,6 +112,13 @@ std::optional<Response> read_body(std::string_view content_type, std::string_vie
   return std::nullopt;
 }
 
+// 400 for a body that does not decode; 413 for one refused as too large to decode (too many
+// records, or too much memory once decoded: the decoders say "too large"). Not retryable
+// either way, as OTLP/HTTP has it; the message says to send smaller batches.
+Response decode_error(const Error& error, bool json) {
+  return otlp_http_error(error.message.starts_with("too large") ? 413 : 400, error.message, json);
+}
+
 // 503 with Retry-After for what could not be stored, or nullopt when it was.
 std::optional<Response> write_failure(WriteOutcome outcome, bool json) {
   auto failure = write_failure_message(outcome);
@@ -132,7 +139,7 @@ Response handle_otlp_http(std::string_view content_type, std::string_view conten
   }
   auto decoded =
       json ? decode_json(body, limits.span_limits) : decode_protobuf(body, limits.span_limits);
-  if (!decoded) return otlp_http_error(400, decoded.error().message, json);
+  if (!decoded) return decode_error(decoded.error(), json);
   const int64_t rejected = decoded->rejected;
   const std::string warning = partial_success_message(*decoded);
   const WriteOutcome outcome =
@@ -159,7 +166,7 @@ Response handle_otlp_logs_http(std::string_view content_type, std::string_view c
   }
   auto decoded = json ? decode_logs_json(body, limits.span_limits)
                       : decode_logs_protobuf(body, limits.span_limits);
-  if (!decoded) return otlp_http_error(400, decoded.error().message, json);
+  if (!decoded) return decode_error(decoded.error(), json);
   const int64_t rejected = decoded->rejected;
   const std::string warning = logs_partial_success_message(*decoded);
   const WriteOutcome outcome =

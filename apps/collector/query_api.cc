@@ -39,9 +39,9 @@ void append_span(std::string& out, const StoredSpan& s) {
   append_json_string(out, s.status_message);
   out += "},\"traceState\":";
   append_json_string(out, s.trace_state);
-  out += ",\"flags\":" + std::to_string(s.flags) + ",\"scope\":" + s.scope_json +
+  out += ",\"flags\":" + std::to_string(s.flags) + ",\"scope\":" + s.scope_json.str() +
          ",\"attributes\":" + s.attributes_json + ",\"events\":" + s.events_json +
-         ",\"links\":" + s.links_json + ",\"resource\":" + s.resource_json +
+         ",\"links\":" + s.links_json + ",\"resource\":" + s.resource_json.str() +
          ",\"droppedAttributesCount\":" + std::to_string(s.dropped_attributes) +
          ",\"droppedEventsCount\":" + std::to_string(s.dropped_events) +
          ",\"droppedLinksCount\":" + std::to_string(s.dropped_links) + "}";

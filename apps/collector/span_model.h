@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "shared_json.h"
+
 namespace tracekit::collector {
 
 struct StoredSpan {
@@ -25,12 +27,13 @@ struct StoredSpan {
   std::string service;  // the resource's service.name
   // OTLP/JSON text: attributes as [{"key":..,"value":{"stringValue":..}}], events and links as
   // arrays, the instrumentation scope as {"name","version","attributes","droppedAttributesCount",
-  // "schemaUrl"} and the resource as {"attributes","droppedAttributesCount","schemaUrl"}.
+  // "schemaUrl"} and the resource as {"attributes","droppedAttributesCount","schemaUrl"}; those
+  // two are shared by the spans of one resource and scope of a request.
   std::string attributes_json = "[]";
   std::string events_json = "[]";
   std::string links_json = "[]";
-  std::string scope_json = "{}";
-  std::string resource_json = "{}";
+  SharedJson scope_json;     // "{}" until set
+  SharedJson resource_json;  // "{}" until set
   uint32_t dropped_attributes = 0;
   uint32_t dropped_events = 0;
   uint32_t dropped_links = 0;
@@ -57,7 +60,21 @@ struct SpanLimits {
   size_t max_attributes = 128;  // per span, event, link, resource and scope; also array elements
   size_t max_events = 128;
   size_t max_links = 128;
+  // Per request, not per span: a request past either is refused whole ("too large": 413,
+  // RESOURCE_EXHAUSTED), before its records are built (otlp_request_size.h). A record costs
+  // a few hundred bytes decoded however small it is on the wire (an empty log record is 2
+  // bytes), and the write queue takes at most 200,000 records at once anyway. 0: no limit.
+  size_t max_request_records = 200'000;
+  // What decoding one request may take in memory, estimated from its bytes and its count of
+  // records and nested messages, and counted again while the records are built (0: no limit).
+  // Not IngestLimits::max_decoding_bytes, which bounds all gRPC requests being decoded at once.
+  uint64_t max_request_decoded_bytes = 256ull << 20;
 };
+
+// The bytes a span holds in memory (its strings and the struct), for the write queue's byte
+// bound; its resource and scope, shared with other spans, are not counted here
+// (SharedJsonBytes counts each once).
+uint64_t span_memory_bytes(const StoredSpan& span);
 
 const char* span_kind_name(int kind);
 const char* status_code_name(int code);

@@ -261,9 +261,10 @@ struct InternedJson {
   const char* table;
   Statement insert, select, touch_spans, touch_logs;
   std::unordered_map<std::string, int64_t> ids;
-  // The previous lookup: consecutive spans nearly always share their resource and scope, and
-  // comparing the text is cheaper than hashing it.
-  std::string last_json;
+  // The previous lookup: consecutive spans nearly always share their resource and scope. The
+  // records of one request share the very text (no comparison at all); another request's equal
+  // text is compared once, which is cheaper than hashing it.
+  SharedJson last_json;
   int64_t last_id = 0;
   std::unordered_set<int64_t> used_by_spans, used_by_logs;  // in this transaction
 
@@ -285,9 +286,9 @@ struct InternedJson {
 
   // The id of the row holding `json`, added when there is none (inside the writer's
   // transaction, so a rolled-back batch must forget() what it added).
-  Result<int64_t> id_of(const std::string& json) {
+  Result<int64_t> id_of(const SharedJson& json) {
     if (last_id != 0 && json == last_json) return last_id;
-    auto id = lookup(json);
+    auto id = lookup(json.str());
     if (!id) return id;
     last_json = json;
     last_id = *id;
@@ -312,6 +313,7 @@ struct InternedJson {
   void forget() {
     ids.clear();
     last_id = 0;
+    last_json = {};
     used_by_spans.clear();
     used_by_logs.clear();
   }
@@ -347,7 +349,7 @@ struct SharedRows {
     if (auto r = resources.prepare(db); !r) return r;
     return scopes.prepare(db);
   }
-  Result<Refs> refs_of(const std::string& resource_json, const std::string& scope_json) {
+  Result<Refs> refs_of(const SharedJson& resource_json, const SharedJson& scope_json) {
     auto resource = resources.id_of(resource_json);
     if (!resource) return resource.error();
     auto scope = scopes.id_of(scope_json);
@@ -448,14 +450,6 @@ bool is_query_timeout(const Error& error) {
   return error.message.starts_with(kQueryTimeoutPrefix);
 }
 
-uint64_t span_memory_bytes(const StoredSpan& s) {
-  return sizeof(StoredSpan) + s.trace_id.capacity() + s.span_id.capacity() +
-         s.parent_span_id.capacity() + s.trace_state.capacity() + s.name.capacity() +
-         s.status_message.capacity() + s.service.capacity() + s.attributes_json.capacity() +
-         s.events_json.capacity() + s.links_json.capacity() + s.scope_json.capacity() +
-         s.resource_json.capacity();
-}
-
 SpanStore::SpanStore(StoreOptions options) : options_(std::move(options)) {}
 
 Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
@@ -544,16 +538,18 @@ SpanStore::ReaderLease SpanStore::lease_reader() {
 
 bool SpanStore::submit(std::vector<StoredSpan> spans, OnWritten on_written) {
   uint64_t bytes = 0;
+  SharedJsonBytes shared;
   for (const StoredSpan& sp : spans)
-    bytes += span_memory_bytes(sp);
+    bytes += span_memory_bytes(sp) + shared.add(sp.resource_json, sp.scope_json);
   const size_t items = spans.size();
   return enqueue({std::move(spans), {}, std::move(on_written), bytes}, items);
 }
 
 bool SpanStore::submit_logs(std::vector<StoredLog> logs, OnWritten on_written) {
   uint64_t bytes = 0;
+  SharedJsonBytes shared;
   for (const StoredLog& l : logs)
-    bytes += log_memory_bytes(l);
+    bytes += log_memory_bytes(l) + shared.add(l.resource_json, l.scope_json);
   const size_t items = logs.size();
   return enqueue({{}, std::move(logs), std::move(on_written), bytes}, items);
 }

@@ -218,7 +218,4 @@ class SpanStore {
 // Whether a query failed because it ran past StoreOptions::query_budget.
 bool is_query_timeout(const Error& error);
 
-// The bytes a span holds in memory (its strings and the struct), for the queue's byte bound.
-uint64_t span_memory_bytes(const StoredSpan& span);
-
 }  // namespace tracekit::collector

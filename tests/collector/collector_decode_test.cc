@@ -5,7 +5,9 @@
 #include <zlib.h>
 
 #include "collector_test_support.h"
+#include "log_decode.h"
 #include "otlp_decode.h"
+#include "otlp_request_size.h"
 #include "tracekit/otlp/encoder.h"
 
 namespace tracekit::collector {
@@ -309,6 +311,182 @@ TEST(CollectorDecode, GarbageIsAnErrorNotACrash) {
   // Deep nesting must not blow the stack.
   std::string deep(100000, '[');
   EXPECT_FALSE(decode_json(deep).ok());
+}
+
+// One resource of 32 attributes of 32 KiB (1 MiB) and `spans` spans with nothing but ids.
+testing::otlpv1::ExportTraceServiceRequest large_resource_request(int spans) {
+  testing::otlpv1::ExportTraceServiceRequest request;
+  auto* rs = request.add_resource_spans();
+  for (int i = 0; i < 32; ++i) {
+    auto* kv = rs->mutable_resource()->add_attributes();
+    kv->set_key("k" + std::to_string(i));
+    kv->mutable_value()->set_string_value(std::string(32 * 1024, 'x'));
+  }
+  auto* ss = rs->add_scope_spans();
+  ss->mutable_scope()->set_name("lib");
+  for (int i = 0; i < spans; ++i) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(std::string(16, '\x07'));
+    span->set_span_id(std::string(7, '\x01') + static_cast<char>(i + 1));
+  }
+  return request;
+}
+
+// The spans of one resource and scope share its decoded text rather than a copy each: a
+// ~1 MiB resource followed by N tiny spans cost N MiB (the reviewer's amplification).
+TEST(CollectorDecode, SpansShareTheirResourceAndScopeText) {
+  const std::string body = large_resource_request(100).SerializeAsString();
+  auto decoded = decode_protobuf(body);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->spans.size(), 100u);
+  const StoredSpan& first = decoded->spans.front();
+  EXPECT_GT(first.resource_json.size(), 32u * 32 * 1024);
+  EXPECT_NE(first.scope_json.find("\"lib\""), std::string::npos);
+  for (const StoredSpan& s : decoded->spans) {
+    EXPECT_TRUE(s.resource_json.same_as(first.resource_json));
+    EXPECT_TRUE(s.scope_json.same_as(first.scope_json));
+  }
+  // The same text from OTLP/JSON, shared the same way.
+  std::string json_body = R"({"resourceSpans":[{"resource":{"attributes":[)";
+  for (int i = 0; i < 32; ++i) {
+    json_body += std::string(i ? "," : "") + R"({"key":"k)" + std::to_string(i) +
+                 R"(","value":{"stringValue":")" + std::string(32 * 1024, 'x') + "\"}}";
+  }
+  json_body +=
+      R"(]},"scopeSpans":[{"scope":{"name":"lib"},"spans":[)"
+      R"({"traceId":"07070707070707070707070707070707","spanId":"0101010101010101"},)"
+      R"({"traceId":"07070707070707070707070707070707","spanId":"0101010101010102"}]}]}]})";
+  auto from_json = decode_json(json_body);
+  ASSERT_TRUE(from_json.ok()) << from_json.error().message;
+  ASSERT_EQ(from_json->spans.size(), 2u);
+  EXPECT_EQ(from_json->spans[0].resource_json, first.resource_json);
+  EXPECT_EQ(from_json->spans[0].scope_json, first.scope_json);
+  EXPECT_TRUE(from_json->spans[1].resource_json.same_as(from_json->spans[0].resource_json));
+}
+
+TEST(CollectorDecode, LogRecordsShareTheirResourceAndScopeText) {
+  logsv1::ExportLogsServiceRequest request;
+  auto* rl = request.add_resource_logs();
+  auto* kv = rl->mutable_resource()->add_attributes();
+  kv->set_key("big");
+  kv->mutable_value()->set_string_value(std::string(32 * 1024, 'y'));
+  for (int scope = 0; scope < 2; ++scope) {
+    auto* sl = rl->add_scope_logs();
+    sl->mutable_scope()->set_name("scope" + std::to_string(scope));
+    for (int i = 0; i < 50; ++i)
+      sl->add_log_records();  // empty: 2 bytes on the wire
+  }
+  auto decoded = decode_logs_protobuf(request.SerializeAsString());
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  ASSERT_EQ(decoded->logs.size(), 100u);
+  for (size_t i = 0; i < decoded->logs.size(); ++i) {
+    const StoredLog& l = decoded->logs[i];
+    EXPECT_TRUE(l.resource_json.same_as(decoded->logs[0].resource_json));
+    EXPECT_TRUE(l.scope_json.same_as(decoded->logs[i < 50 ? 0 : 50].scope_json));
+  }
+  EXPECT_NE(decoded->logs[0].scope_json, decoded->logs[50].scope_json);
+  EXPECT_NE(decoded->logs[50].scope_json.find("scope1"), std::string::npos);
+  // Counted once in what the records hold: a record is a few hundred bytes, not 32 KiB.
+  EXPECT_LT(log_memory_bytes(decoded->logs[1]), 1024u);
+}
+
+// The census counts from the bytes exactly what the parser finds.
+TEST(CollectorDecode, TheCensusCountsRecordsAndMessagesFromTheBytes) {
+  KnownSpans known = testing::make_known_spans();
+  std::string body;
+  otlp::encode_request(known.spans, body);
+  testing::otlpv1::ExportTraceServiceRequest request;
+  ASSERT_TRUE(request.ParseFromString(body));
+  const RequestCensus census = trace_request_census(body);
+  EXPECT_EQ(census.records, known.spans.size());
+  EXPECT_GT(census.messages, census.records);  // resources, scopes, attributes, events, links
+  // A truncated body is counted up to where it breaks, never past it.
+  const RequestCensus half =
+      trace_request_census(std::string_view(body).substr(0, body.size() / 2));
+  EXPECT_LE(half.records, census.records);
+  EXPECT_EQ(trace_request_census("\xff\xff\xff garbage").records, 0u);
+
+  logsv1::ExportLogsServiceRequest logs;
+  auto* sl = logs.add_resource_logs()->add_scope_logs();
+  for (int i = 0; i < 7; ++i)
+    sl->add_log_records()->add_attributes()->set_key("a");
+  const RequestCensus log_census = logs_request_census(logs.SerializeAsString());
+  EXPECT_EQ(log_census.records, 7u);
+  EXPECT_EQ(log_census.messages, 2u + 7u * 2);  // ResourceLogs, ScopeLogs, records, KeyValues
+}
+
+// More records than a request may hold: refused whole with "too large" (413 /
+// RESOURCE_EXHAUSTED at the receivers) before anything is parsed or built, in every encoding.
+TEST(CollectorDecode, TooManyRecordsAreRefusedBeforeDecoding) {
+  const SpanLimits limits{.max_request_records = 10};
+  auto spans = decode_protobuf(large_resource_request(11).SerializeAsString(), limits);
+  ASSERT_FALSE(spans.ok());
+  EXPECT_TRUE(spans.error().message.starts_with("too large")) << spans.error().message;
+  EXPECT_NE(spans.error().message.find("11 spans"), std::string::npos) << spans.error().message;
+  EXPECT_TRUE(decode_protobuf(large_resource_request(10).SerializeAsString(), limits).ok());
+
+  std::string json_body = R"({"resourceSpans":[{"scopeSpans":[{"spans":[)";
+  for (int i = 0; i < 11; ++i)
+    json_body += std::string(i ? "," : "") + "{}";
+  json_body += "]}]}]}";
+  auto from_json = decode_json(json_body, limits);
+  ASSERT_FALSE(from_json.ok());
+  EXPECT_TRUE(from_json.error().message.starts_with("too large")) << from_json.error().message;
+
+  // 2 bytes a record: 300,000 empty log records are 600 KB, past the default 200,000.
+  logsv1::ExportLogsServiceRequest logs;
+  auto* sl = logs.add_resource_logs()->add_scope_logs();
+  for (int i = 0; i < 300'000; ++i)
+    sl->add_log_records();
+  auto refused = decode_logs_protobuf(logs.SerializeAsString());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.error().message.starts_with("too large")) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("300000 log records"), std::string::npos);
+  std::string json_logs = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[)";
+  for (int i = 0; i < 11; ++i)
+    json_logs += std::string(i ? "," : "") + "{}";
+  json_logs += "]}]}]}";
+  auto refused_json = decode_logs_json(json_logs, limits);
+  ASSERT_FALSE(refused_json.ok());
+  EXPECT_TRUE(refused_json.error().message.starts_with("too large"));
+  // A message built in memory is held to the same bound.
+  EXPECT_FALSE(logs_from_request(logs).ok());
+}
+
+// Few records but millions of empty attributes (2 bytes each on the wire, an object and its
+// JSON decoded): refused by the estimated decoded size, before protobuf builds them.
+TEST(CollectorDecode, TooMuchToDecodeIsRefusedByItsEstimate) {
+  testing::otlpv1::ExportTraceServiceRequest request = large_resource_request(1);
+  auto* span = request.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0);
+  for (int i = 0; i < 100'000; ++i)
+    span->add_attributes();
+  const std::string body = request.SerializeAsString();
+  const SpanLimits small{.max_request_decoded_bytes = 8u << 20};
+  auto refused = decode_protobuf(body, small);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.error().message.starts_with("too large")) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("decoding the request would take"), std::string::npos);
+  auto accepted = decode_protobuf(body);  // the default bound (256 MiB) takes it
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+  EXPECT_EQ(accepted->spans.at(0).dropped_attributes, 100'000u - 128);
+  // What the estimate cannot see is counted as the records are built: text that grows when
+  // written as JSON (each control character becomes six).
+  testing::otlpv1::ExportTraceServiceRequest escaped;
+  auto* s = escaped.add_resource_spans()->add_scope_spans()->add_spans();
+  s->set_trace_id(std::string(16, '\x07'));
+  s->set_span_id(std::string(8, '\x01'));
+  for (int i = 0; i < 64; ++i) {
+    auto* kv = s->add_attributes();
+    kv->set_key("k" + std::to_string(i));
+    kv->mutable_value()->set_string_value(std::string(32 * 1024, '\x01'));
+  }
+  const std::string escaped_body = escaped.SerializeAsString();  // 2 MiB, 12 MiB as JSON
+  const SpanLimits tight{.max_request_decoded_bytes = 8u << 20};
+  ASSERT_LT(estimated_decoding_bytes(escaped_body.size(), trace_request_census(escaped_body), 0),
+            tight.max_request_decoded_bytes);
+  auto grown = decode_protobuf(escaped_body, tight);
+  ASSERT_FALSE(grown.ok());
+  EXPECT_TRUE(grown.error().message.starts_with("too large")) << grown.error().message;
 }
 
 TEST(CollectorDecode, GzipRoundTripTruncationAndBombs) {

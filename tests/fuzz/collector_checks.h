@@ -55,8 +55,8 @@ inline void check_decoded(const collector::DecodedSpans& d, size_t spans_in_requ
     check_json_text(s.attributes_json, true);
     check_json_text(s.events_json, true);
     check_json_text(s.links_json, true);
-    check_json_text(s.scope_json, false);
-    check_json_text(s.resource_json, false);
+    check_json_text(s.scope_json.str(), false);
+    check_json_text(s.resource_json.str(), false);
   }
 }
 
