@@ -29,11 +29,15 @@ inline constexpr tracekit::config::Variable kSettingVariables[] = {
   {"SKRIPTOTEKET_WORK_DIR", kFile, "`$SKRIPTOTEKET_DATA_DIR/runs`", "runner: working directories of runs without a sandbox", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_STATIC_DIR", kFile, "`apps/skriptoteket/static` of the source tree; installed: `<prefix>/share/tracekit/skriptoteket/static`", "web: the static page", "skriptoteket", "skriptoteket"},
   // Limits.
-  {"SKRIPTOTEKET_WORKERS", kInteger, "`8`", "web: threads for blocking handlers (1-256)", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_WORKERS", kInteger, "`8`", "web: threads for blocking handlers (2-256)", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_MAX_CONCURRENT_RUNS", kInteger, "half of `SKRIPTOTEKET_WORKERS` (`4`)", "web: runs executing at once; more get `503` with `Retry-After` (1 to `SKRIPTOTEKET_WORKERS` - 1, so reads always keep a thread)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_RUNNER_WORKERS", kInteger, "`8`", "runner: threads for runs: how many proceed at once (1-256)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_MAX_SCRIPT_BYTES", kInteger, "`65536`", "both: larger scripts get 413", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_DEFAULT_TIME_LIMIT_MS", kInteger, "`10000`", "web: a run's time limit when the request gives none", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_MAX_TIME_LIMIT_MS", kInteger, "`60000`", "both: the largest time limit a request may ask for", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_MAX_TOOLS", kInteger, "`500`", "web: tools stored; creating more gets `409 limit_reached` (1-1000000)", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_MAX_VERSIONS_PER_TOOL", kInteger, "`50`", "web: versions stored per tool; creating more gets `409 limit_reached` (1-100000)", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_MAX_STORED_RUNS", kInteger, "`5000`", "web: runs kept; each new run deletes the oldest finished runs beyond it (1-10000000)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_OUTPUT_LIMIT_BYTES", kInteger, "`65536`", "runner: kept bytes of stdout and of stderr", "skriptoteket", "skriptoteket"},
   // The sandbox and the runner's token.
   {"SKRIPTOTEKET_RUNNER_SANDBOX", kChoice, "`bubblewrap`", "runner: `none` runs scripts as plain child processes (trusted scripts only)", "skriptoteket", "skriptoteket"},

@@ -309,26 +309,75 @@ Result<bool> Store::migrate() {
   return true;
 }
 
+void Store::set_limits(const StoreLimits& limits) {
+  std::lock_guard lock(mutex_);
+  limits_ = limits;
+}
+
 Result<Tool> Store::create_tool(const NewTool& tool) {
   std::lock_guard lock(mutex_);
   Tool created{new_uuid(), tool.slug, tool.title, tool.description, now_ms()};
+  // The count and the insert are one statement, so concurrent requests (or another process)
+  // cannot both take the last place; no row inserted means the limit is reached.
   Query q(*this, "INSERT", "tools",
-          "INSERT INTO tools (id, slug, title, description, created_at_ms) VALUES (?, ?, ?, ?, ?)");
+          "INSERT INTO tools (id, slug, title, description, created_at_ms)"
+          " SELECT ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM tools) < ?");
   q.bind(1, created.id).bind(2, created.slug).bind(3, created.title).bind(4, created.description);
-  q.bind(5, created.created_at_ms);
+  q.bind(5, created.created_at_ms).bind(6, static_cast<int64_t>(limits_.max_tools));
   if (!q.run()) {
     if (q.extended_rc() == SQLITE_CONSTRAINT_UNIQUE) {
       return Error{ErrorCode::kConflict, "a tool with slug '" + tool.slug + "' exists"};
     }
     return q.failure("cannot create the tool");
   }
+  if (sqlite3_changes(db_) != 1) {
+    return Error{ErrorCode::kUnavailable,
+                 "there are SKRIPTOTEKET_MAX_TOOLS (" + std::to_string(limits_.max_tools) +
+                     ") tools, the most this service keeps; no more can be created"};
+  }
   return created;
+}
+
+Result<ToolPage> Store::list_tools(size_t limit, std::string_view cursor) {
+  // The cursor is the rowid of the page's last tool. Rowids follow insertion (tools are never
+  // deleted), so a page continues exactly where the last ended, and tools created meanwhile come
+  // on later pages; creation times could tie or go back with the clock.
+  int64_t after = 0;
+  if (!cursor.empty()) {
+    bool ok = cursor.size() <= 18;
+    for (char c : cursor)
+      ok = ok && c >= '0' && c <= '9';
+    if (!ok) {
+      return Error{ErrorCode::kInvalid,
+                   "cursor '" + std::string(cursor) + "' is not one this service gave"};
+    }
+    after = std::stoll(std::string(cursor));
+  }
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kToolColumns +
+                          ", rowid FROM tools WHERE rowid > ? ORDER BY rowid LIMIT ?";
+  Query q(*this, "SELECT", "tools", sql.c_str());
+  // One more than the page: whether there is a next page, without counting.
+  q.bind(1, after).bind(2, static_cast<int64_t>(limit) + 1);
+  ToolPage page;
+  int64_t last = 0;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    if (page.tools.size() == limit) {
+      page.next_cursor = std::to_string(last);
+      break;
+    }
+    page.tools.push_back(read_tool(q));
+    last = q.int64(5);
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.failure("cannot list the tools");
+  return page;
 }
 
 Result<std::vector<Tool>> Store::list_tools() {
   std::lock_guard lock(mutex_);
   const std::string sql =
-      std::string("SELECT ") + kToolColumns + " FROM tools ORDER BY created_at_ms, slug";
+      std::string("SELECT ") + kToolColumns + " FROM tools ORDER BY rowid";  // as list_tools(limit)
   Query q(*this, "SELECT", "tools", sql.c_str());
   std::vector<Tool> tools;
   int rc;
@@ -362,12 +411,20 @@ Result<ToolVersion> Store::create_version(const std::string& tool_id, Language l
     if (rc != SQLITE_ROW) return exists.failure("cannot read the tool");
   }
   ToolVersion created{new_uuid(), tool_id, language, source, now_ms()};
+  // Counted in the inserting statement, so concurrent requests cannot pass the limit.
   Query q(*this, "INSERT", "tool_versions",
-          "INSERT INTO tool_versions (id, tool_id, language, source, created_at_ms) "
-          "VALUES (?, ?, ?, ?, ?)");
+          "INSERT INTO tool_versions (id, tool_id, language, source, created_at_ms)"
+          " SELECT ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM tool_versions WHERE tool_id = ?) < ?");
   q.bind(1, created.id).bind(2, tool_id).bind(3, to_string(language)).bind(4, source);
-  q.bind(5, created.created_at_ms);
+  q.bind(5, created.created_at_ms).bind(6, tool_id);
+  q.bind(7, static_cast<int64_t>(limits_.max_versions_per_tool));
   if (!q.run()) return q.failure("cannot create the version");
+  if (sqlite3_changes(db_) != 1) {
+    return Error{ErrorCode::kUnavailable,
+                 "tool " + tool_id + " has SKRIPTOTEKET_MAX_VERSIONS_PER_TOOL (" +
+                     std::to_string(limits_.max_versions_per_tool) +
+                     ") versions, the most this service keeps; no more can be created"};
+  }
   if (!tx.commit()) return internal("cannot commit the version", db_);
   return created;
 }
@@ -404,6 +461,19 @@ Result<Run> Store::create_run(const ToolVersion& version) {
       return Error{ErrorCode::kNotFound, "no version " + version.id};
     }
     return q.failure("cannot create the run");
+  }
+  // Runs are pruned rather than refused: refusing would let old runs block every new one, while
+  // a run's output is worth little once it is old. Oldest first by rowid, the insertion order
+  // (the newest rows are never deleted, so SQLite's rowids keep growing), which needs no index of
+  // its own; one statement that deletes nothing while under the limit. Unfinished runs stay: a
+  // request is waiting for each. A failure here costs the request nothing: the next run prunes.
+  Query prune(*this, "DELETE", "runs",
+              "DELETE FROM runs WHERE rowid IN (SELECT rowid FROM runs WHERE status NOT IN (?, ?)"
+              " ORDER BY rowid LIMIT max(0, (SELECT count(*) FROM runs) - ?))");
+  prune.bind(1, to_string(RunStatus::kQueued)).bind(2, to_string(RunStatus::kRunning));
+  prune.bind(3, static_cast<int64_t>(limits_.max_stored_runs));
+  if (prune.run()) {
+    runs_pruned_.fetch_add(static_cast<uint64_t>(sqlite3_changes(db_)), std::memory_order_relaxed);
   }
   return run;
 }

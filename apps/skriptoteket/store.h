@@ -5,9 +5,12 @@
 // so the recorded statement text never holds user data.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain.h"
@@ -38,6 +41,24 @@ struct RunResult {
   bool process_limit_reached = false;
 };
 
+// How much the store keeps, so that no client can fill the disk (docs/skriptoteket.md, "Storage
+// limits"): sources are bounded by tools x versions x SKRIPTOTEKET_MAX_SCRIPT_BYTES and outputs by
+// runs x 2 x SKRIPTOTEKET_OUTPUT_LIMIT_BYTES.
+struct StoreLimits {
+  uint64_t max_tools = 500;
+  uint64_t max_versions_per_tool = 50;
+  // Creating a run deletes the oldest finished runs beyond this many. Runs still queued or
+  // running are never deleted (their requests are waiting for them).
+  uint64_t max_stored_runs = 5000;
+};
+
+// One page of tools, oldest first. `next_cursor` continues after the last tool of the page;
+// empty on the last page.
+struct ToolPage {
+  std::vector<Tool> tools;
+  std::string next_cursor;
+};
+
 class Store {
  public:
   // The schema version the code expects; open() migrates older files up to it.
@@ -54,15 +75,24 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  Result<Tool> create_tool(const NewTool& tool);  // kConflict when the slug is taken
+  // Replaces the limits (the defaults until called).
+  void set_limits(const StoreLimits& limits);
+
+  // kConflict when the slug is taken; kUnavailable when max_tools tools exist (a limit of the
+  // store, not a conflict with this request's data: the API answers 409 limit_reached).
+  Result<Tool> create_tool(const NewTool& tool);
   Result<std::vector<Tool>> list_tools();
+  // At most `limit` tools after `cursor` (empty: from the first); kInvalid for a cursor this
+  // store did not give.
+  Result<ToolPage> list_tools(size_t limit, std::string_view cursor);
   Result<Tool> get_tool(const std::string& id);  // kNotFound
-  // kNotFound when the tool does not exist.
+  // kNotFound when the tool does not exist; kUnavailable when it has max_versions_per_tool.
   Result<ToolVersion> create_version(const std::string& tool_id, Language language,
                                      const std::string& source);
   // kNotFound unless the version exists and belongs to the tool.
   Result<ToolVersion> get_version(const std::string& tool_id, const std::string& version_id);
-  // A new run of `version`, queued.
+  // A new run of `version`, queued; the oldest finished runs beyond max_stored_runs are deleted
+  // in the same transaction.
   Result<Run> create_run(const ToolVersion& version);
   // queued -> running. kConflict if the run is not queued.
   Result<Run> start_run(const std::string& run_id);
@@ -71,6 +101,8 @@ class Store {
   Result<Run> get_run(const std::string& id);
 
   int schema_version();
+  // Finished runs deleted to keep within max_stored_runs since the store opened (/metrics).
+  uint64_t runs_pruned() const noexcept { return runs_pruned_.load(std::memory_order_relaxed); }
   const std::string& path() const noexcept { return path_; }
 
  private:
@@ -86,6 +118,8 @@ class Store {
   std::string db_name_;  // the file name, for db.name
   tracekit::Tracer& tracer_;
   std::mutex mutex_;
+  StoreLimits limits_;  // guarded by mutex_
+  std::atomic<uint64_t> runs_pruned_{0};
 };
 
 }  // namespace skriptoteket

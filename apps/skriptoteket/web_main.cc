@@ -48,7 +48,8 @@ int main() {
   if (auto r = env::configure_service_tracing(); !r) return fail(r.error().message);
 
   auto port = env::number(setting("SKRIPTOTEKET_WEB_PORT"), 8080, 0, 65535);
-  auto workers = env::number(setting("SKRIPTOTEKET_WORKERS"), 8, 1, 256);
+  // At least two: one for runs, one that keeps answering reads while they execute.
+  auto workers = env::number(setting("SKRIPTOTEKET_WORKERS"), 8, 2, 256);
   auto max_script =
       env::number(setting("SKRIPTOTEKET_MAX_SCRIPT_BYTES"), 64 * 1024, 1, 8 * 1024 * 1024);
   auto max_limit = env::number(setting("SKRIPTOTEKET_MAX_TIME_LIMIT_MS"), 60000, 1, 3600000);
@@ -66,16 +67,38 @@ int main() {
   if (default_limit.value() > max_limit.value()) {
     return fail("SKRIPTOTEKET_DEFAULT_TIME_LIMIT_MS is larger than SKRIPTOTEKET_MAX_TIME_LIMIT_MS");
   }
+  // A run holds a worker for as long as it executes: leave at least one worker to everything
+  // else, so that reads are served however many runs are in flight.
+  auto max_runs = env::number(setting("SKRIPTOTEKET_MAX_CONCURRENT_RUNS"), workers.value() / 2, 1,
+                              workers.value() - 1);
+  if (!max_runs) {
+    return fail(max_runs.error().message +
+                " (below SKRIPTOTEKET_WORKERS=" + std::to_string(workers.value()) +
+                ", so that a worker is left for everything but runs)");
+  }
+  // How much the database may hold (docs/skriptoteket.md, "Storage limits").
+  auto max_tools = env::number(setting("SKRIPTOTEKET_MAX_TOOLS"), 500, 1, 1000000);
+  auto max_versions = env::number(setting("SKRIPTOTEKET_MAX_VERSIONS_PER_TOOL"), 50, 1, 100000);
+  auto max_runs_stored = env::number(setting("SKRIPTOTEKET_MAX_STORED_RUNS"), 5000, 1, 10000000);
+  for (const Error* f : {max_tools.ok() ? nullptr : &max_tools.error(),
+                         max_versions.ok() ? nullptr : &max_versions.error(),
+                         max_runs_stored.ok() ? nullptr : &max_runs_stored.error()}) {
+    if (f) return fail(f->message);
+  }
 
   const std::string db_path = Store::default_path();
   auto store = Store::open(db_path, tracekit::get_tracer("skriptoteket.store"));
   if (!store) return fail(store.error().message);
+  store.value()->set_limits({.max_tools = max_tools.value(),
+                             .max_versions_per_tool = max_versions.value(),
+                             .max_stored_runs = max_runs_stored.value()});
   const std::string runner_url =
       env::text(setting("SKRIPTOTEKET_RUNNER_URL"), "http://127.0.0.1:8081");
   RemoteRunner runner(runner_url, runner_token_source());
   WebOptions web_options{.max_script_bytes = max_script.value(),
                          .default_time_limit = std::chrono::milliseconds(default_limit.value()),
                          .max_time_limit = std::chrono::milliseconds(max_limit.value()),
+                         .max_concurrent_runs = max_runs.value(),
                          .tracecontext_test_endpoint = test_endpoint.value()};
   // Browsers on other sites (and DNS-rebound names) must not reach the API: see
   // docs/skriptoteket.md. The token is never logged.
@@ -104,6 +127,8 @@ int main() {
             {"database", db_path},
             {"allowed_hosts", env::text(setting("SKRIPTOTEKET_ALLOWED_HOSTS"), "")},
             {"api_token_required", !web_options.guard.token.empty()},
+            {"workers", static_cast<int64_t>(workers.value())},
+            {"max_concurrent_runs", static_cast<int64_t>(max_runs.value())},
             {"tracecontext_test_endpoint", test_endpoint.value()}});
   const int rc = server.run_until_signal();
   log.info("service.stopped", {{"exit_code", rc}});

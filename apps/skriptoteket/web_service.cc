@@ -67,6 +67,18 @@ std::string_view error_code_for(int status) {
   }
 }
 
+constexpr std::string_view kRunRoute = "/tools/{id}/versions/{version_id}/run";
+
+// GET /tools pages: small enough that one answer stays cheap, large enough that the default
+// SKRIPTOTEKET_MAX_TOOLS fits a page or a few.
+constexpr int64_t kDefaultToolPage = 100;
+constexpr int64_t kMaxToolPage = 500;
+
+void gauge(std::string& out, std::string_view name, std::string_view help, uint64_t value) {
+  out += "# HELP " + std::string(name) + " " + std::string(help) + "\n# TYPE " + std::string(name) +
+         " gauge\n" + std::string(name) + " " + std::to_string(value) + "\n";
+}
+
 RunStatus status_of(const ScriptOutcome& outcome) {
   if (outcome.timed_out) return RunStatus::kTimedOut;
   return outcome.exit_code == 0 ? RunStatus::kSucceeded : RunStatus::kFailed;
@@ -113,17 +125,21 @@ void WebService::install(tracekit::http::Server& server) {
   server.use(tracekit::http::tracing_middleware());
   server.use(uniform_errors_middleware());
   server.use(tracekit::http::request_guard(options_.guard));
+  // Innermost: a run refused for want of a slot is still authorised, counted, logged and traced.
+  server.use(run_admission());
 
-  server.route("GET", "/healthz", [](Request&) {
-    return api::json(200, json::object{{"status", "ok"}});
+  // Coroutine handlers on the I/O thread: probes and metrics touch neither the database nor the
+  // worker pool, so they are answered however busy the workers are.
+  server.route("GET", "/healthz", [](Request&) -> boost::asio::awaitable<Response> {
+    co_return api::json(200, json::object{{"status", "ok"}});
   });
-  server.route("GET", "/metrics", [this](Request&) {
-    return Response::text(200, metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
+  server.route("GET", "/metrics", [this](Request&) -> boost::asio::awaitable<Response> {
+    co_return Response::text(200, render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  server.route("GET", "/", [](Request&) {
+  server.route("GET", "/", [](Request&) -> boost::asio::awaitable<Response> {
     Response r(302);
     r.set_header("Location", "/static/index.html");
-    return r;
+    co_return r;
   });
   server.route("GET", "/tools", [this](Request& r) { return list_tools(r); });
   server.route("POST", "/tools", [this](Request& r) { return create_tool(r); });
@@ -139,13 +155,99 @@ void WebService::install(tracekit::http::Server& server) {
   }
 }
 
-Response WebService::list_tools(Request&) {
-  auto tools = store_.list_tools();
-  if (!tools) return api::from_error(tools.error());
+tracekit::http::Middleware WebService::run_admission() {
+  return [this](Request& request, tracekit::http::Next next) -> boost::asio::awaitable<Response> {
+    if (request.route() != kRunRoute || request.method() != "POST") {
+      co_return co_await next(request);
+    }
+    // Take a slot only while one is free, so the count never passes the limit even for a moment
+    // (a passing overshoot would refuse another request that should have had the slot).
+    const size_t limit = options_.max_concurrent_runs;
+    size_t taken = runs_in_flight_.load();
+    bool admitted = false;
+    while (taken < limit && !admitted)
+      admitted = runs_in_flight_.compare_exchange_weak(taken, taken + 1);
+    if (!admitted) {
+      runs_refused_.fetch_add(1, std::memory_order_relaxed);
+      Response refused = api::error(
+          503, "too_many_runs",
+          std::to_string(limit) +
+              " runs are executing, the most SKRIPTOTEKET_MAX_CONCURRENT_RUNS allows; try again "
+              "after Retry-After seconds");
+      // Most runs take well under a second; a client that waits one second usually gets in.
+      refused.set_header("Retry-After", "1");
+      co_return refused;
+    }
+    struct Slot {
+      std::atomic<size_t>& in_flight;
+      ~Slot() { in_flight.fetch_sub(1); }
+    } slot{runs_in_flight_};
+    co_return co_await next(request);
+  };
+}
+
+std::string WebService::render_metrics() const {
+  std::string out = metrics_.render();
+  gauge(out, "skriptoteket_runs_in_flight", "Runs executing now.", runs_in_flight_.load());
+  gauge(out, "skriptoteket_runs_in_flight_limit",
+        "The most runs executing at once (SKRIPTOTEKET_MAX_CONCURRENT_RUNS).",
+        options_.max_concurrent_runs);
+  out +=
+      "# HELP skriptoteket_runs_refused_total Run requests answered 503 because every run slot "
+      "was taken.\n# TYPE skriptoteket_runs_refused_total counter\n"
+      "skriptoteket_runs_refused_total " +
+      std::to_string(runs_refused_.load()) + "\n";
+  out +=
+      "# HELP skriptoteket_storage_limit_refusals_total Creations refused at a storage limit, by "
+      "limit.\n# TYPE skriptoteket_storage_limit_refusals_total counter\n"
+      "skriptoteket_storage_limit_refusals_total{limit=\"tools\"} " +
+      std::to_string(tools_refused_.load()) +
+      "\nskriptoteket_storage_limit_refusals_total{limit=\"versions_per_tool\"} " +
+      std::to_string(versions_refused_.load()) + "\n";
+  out +=
+      "# HELP skriptoteket_runs_pruned_total Finished runs deleted to keep within "
+      "SKRIPTOTEKET_MAX_STORED_RUNS.\n# TYPE skriptoteket_runs_pruned_total counter\n"
+      "skriptoteket_runs_pruned_total " +
+      std::to_string(store_.runs_pruned()) + "\n";
+  return out;
+}
+
+Response WebService::store_failure(const Error& error, std::string_view limit) {
+  if (error.code != ErrorCode::kUnavailable) return api::from_error(error);
+  // Counted, not logged: the access log has a line for each refusal already, and a flood of them
+  // must not write twice as much.
+  (limit == "tools" ? tools_refused_ : versions_refused_).fetch_add(1, std::memory_order_relaxed);
+  return api::error(409, "limit_reached", error.message);
+}
+
+Response WebService::list_tools(Request& request) {
+  // Paged, so one answer stays small however many tools there are.
+  int64_t limit = kDefaultToolPage;
+  if (auto text = request.query_param("limit")) {
+    bool ok = !text->empty() && text->size() <= 6;
+    for (char c : *text)
+      ok = ok && c >= '0' && c <= '9';
+    limit = ok ? std::stoll(*text) : 0;
+    if (limit < 1 || limit > kMaxToolPage) {
+      return api::error(400, "invalid_query",
+                        "limit must be a whole number from 1 to " + std::to_string(kMaxToolPage));
+    }
+  }
+  auto page =
+      store_.list_tools(static_cast<size_t>(limit), request.query_param("cursor").value_or(""));
+  if (!page) {
+    if (page.error().code == ErrorCode::kInvalid) {
+      return api::error(400, "invalid_query", page.error().message);
+    }
+    return api::from_error(page.error());
+  }
   json::array items;
-  for (const auto& t : tools.value())
+  for (const auto& t : page->tools)
     items.push_back(api::to_json(t));
-  return api::json(200, json::object{{"tools", std::move(items)}});
+  json::object body{{"tools", std::move(items)}};
+  body["next_cursor"] =
+      page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor);
+  return api::json(200, body);
 }
 
 Response WebService::create_tool(Request& request) {
@@ -164,7 +266,7 @@ Response WebService::create_tool(Request& request) {
   }
   if (!fields.ok()) return fields.response();
   auto tool = store_.create_tool({*slug, *title, description.value_or("")});
-  if (!tool) return api::from_error(tool.error());
+  if (!tool) return store_failure(tool.error(), "tools");
   tracekit::current_span().set_attribute("tool.id", tool->id);
   log_.info("tool.created", {{"tool_id", tool->id}, {"slug", tool->slug}});
   return api::json(201, api::to_json(tool.value()));
@@ -205,7 +307,7 @@ Response WebService::create_version(Request& request) {
   if (source && source->empty()) fields.problem("source must not be empty");
   if (!fields.ok()) return fields.response();
   auto version = store_.create_version(tool_id, *language, *source);
-  if (!version) return api::from_error(version.error());
+  if (!version) return store_failure(version.error(), "versions_per_tool");
   tracekit::current_span().set_attribute("version.id", version->id);
   log_.info("version.created", {{"tool_id", tool_id}, {"version_id", version->id}});
   return api::json(201, api::to_json(version.value()));

@@ -56,6 +56,9 @@ class SkriptoteketE2E : public ::testing::Test {
                     {"SKRIPTOTEKET_DB_PATH", (dir_->path() / "data" / "skriptoteket.db").string()},
                     {"SKRIPTOTEKET_RUNNER_URL", runner_->base_url()},
                     {"SKRIPTOTEKET_MAX_SCRIPT_BYTES", "4096"},
+                    // ConcurrentRunsEachGetTheirOwnOutputAndTrace runs six at once; the
+                    // default (half of the eight workers) would refuse two of them.
+                    {"SKRIPTOTEKET_MAX_CONCURRENT_RUNS", "6"},
                     {"SKRIPTOTEKET_TRACECONTEXT_TEST", "true"}});
     if (!web_->start(SKRIPTOTEKET_WEB_BIN, web_env, dir_->path(), "web", error)) {
       setup_error_ = error;
@@ -647,6 +650,288 @@ TEST(SkriptoteketE2ERunnerDown, ARunIsRecordedAsFailedAndAnswered502) {
   EXPECT_TRUE(
       std::filesystem::exists(dir.path() / "data" / "skriptoteket.db"));  // the default path
   EXPECT_EQ(web.stop(), 0) << web.log_text();
+}
+
+// Waits (bounded) for `done`; false if it never came.
+template <class Pred>
+bool eventually(Pred done, std::chrono::seconds deadline = std::chrono::seconds(30)) {
+  const auto give_up = std::chrono::steady_clock::now() + deadline;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return true;
+}
+
+std::string id_of(const tracekit::http::ClientResponse& r) {
+  std::error_code ec;
+  auto v = json::parse(r.body, ec);
+  if (ec || !v.is_object() || !v.as_object().contains("id")) return {};
+  return std::string(v.as_object().at("id").as_string());
+}
+
+// The review's first denial of service: slow runs took every worker, and /healthz and every read
+// waited behind them. Runs now have slots of their own (half the workers by default); a run
+// request beyond them is refused at once with 503 and Retry-After, and the other workers keep
+// answering. The scripts wait for a file the test writes, so the runs stay in flight exactly as
+// long as the test needs them to (the runner runs them unsandboxed for that: they must see the
+// test's directory).
+TEST(SkriptoteketE2ERunSlots, HealthMetricsAndReadsAreServedWhileEveryRunSlotIsTaken) {
+  testing::TempDir dir;
+  const auto started_dir = dir.path() / "started";
+  const auto release = dir.path() / "release";
+  std::filesystem::create_directories(started_dir);
+  // Whatever happens, the scripts end: nothing outlives the test.
+  struct Release {
+    std::filesystem::path file;
+    ~Release() { std::ofstream(file) << "go\n"; }
+  } release_at_end{release};
+  ServiceProcess runner, web;
+  std::string error;
+  const std::string token_file = (dir.path() / "runner.token").string();
+  ASSERT_TRUE(runner.start(SKRIPTOTEKET_RUNNER_BIN,
+                           {{"SKRIPTOTEKET_RUNNER_PORT", "0"},
+                            {"OTEL_TRACING_ENABLED", "false"},
+                            {"SKRIPTOTEKET_RUNNER_SANDBOX", "none"},
+                            {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                            {"SKRIPTOTEKET_RUNNER_TOKEN_FILE", token_file}},
+                           dir.path(), "runner", error))
+      << error;
+  // Four workers: by default two run slots, and two workers for everything else.
+  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
+                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
+                         {"OTEL_TRACING_ENABLED", "false"},
+                         {"SKRIPTOTEKET_WORKERS", "4"},
+                         {"SKRIPTOTEKET_MAX_CONCURRENT_RUNS", ""},
+                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                         {"SKRIPTOTEKET_RUNNER_URL", runner.base_url()},
+                         {"SKRIPTOTEKET_RUNNER_TOKEN_FILE", token_file}},
+                        dir.path(), "web", error))
+      << error;
+  e2e::Http http;
+  const std::string base = web.base_url();
+  const std::string tool =
+      id_of(http.call("POST", base + "/tools", R"({"slug":"slow","title":"Slow"})"));
+  ASSERT_FALSE(tool.empty());
+  const std::string script = "touch '" + started_dir.string() + "/'$$\nwhile [ ! -e '" +
+                             release.string() + "' ]; do sleep 0.05; done\necho released\n";
+  const std::string version =
+      id_of(http.call("POST", base + "/tools/" + tool + "/versions",
+                      json::serialize(json::object{{"language", "bash"}, {"source", script}})));
+  ASSERT_FALSE(version.empty());
+  const std::string run_url = base + "/tools/" + tool + "/versions/" + version + "/run";
+
+  // As many run requests as there are workers, at once.
+  constexpr int kRuns = 4;
+  std::mutex mutex;
+  std::vector<tracekit::http::ClientResponse> answers;  // in the order they came
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kRuns; ++i) {
+    clients.emplace_back([&] {
+      e2e::Http own;
+      auto answer = own.call("POST", run_url, R"({"time_limit_ms":60000})");
+      std::lock_guard lock(mutex);
+      answers.push_back(std::move(answer));
+      ++answered;
+    });
+  }
+  struct Join {
+    std::vector<std::thread>& threads;
+    std::filesystem::path release;
+    ~Join() {
+      std::ofstream(release) << "go\n";
+      for (auto& t : threads)
+        if (t.joinable()) t.join();
+    }
+  } join{clients, release};
+  auto started = [&] {
+    return std::distance(std::filesystem::directory_iterator(started_dir),
+                         std::filesystem::directory_iterator{});
+  };
+  // Two runs execute; the other two were refused without waiting for them.
+  ASSERT_TRUE(eventually([&] { return started() == 2 && answered.load() == 2; }))
+      << started() << " scripts started, " << answered.load() << " requests answered";
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(answers.size(), 2u);
+    for (const auto& a : answers) {
+      EXPECT_EQ(a.status, 503) << a.body;
+      EXPECT_EQ(a.header("Retry-After").value_or(""), "1");
+      std::error_code ec;
+      auto body = json::parse(a.body, ec);
+      ASSERT_FALSE(ec) << a.body;
+      EXPECT_EQ(body.at("error").as_string(), "too_many_runs");
+      EXPECT_NE(std::string(body.at("detail").as_string()).find("SKRIPTOTEKET_MAX_CONCURRENT_RUNS"),
+                std::string::npos);
+    }
+  }
+
+  // Meanwhile everything else is answered: probes, metrics and reads.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(http.call("GET", base + "/healthz").status, 200);
+    EXPECT_EQ(http.call("GET", base + "/tools").status, 200);
+    EXPECT_EQ(http.call("GET", base + "/tools/" + tool).status, 200);
+    EXPECT_EQ(http.call("GET", base + "/tools/" + tool + "/versions/" + version).status, 200);
+  }
+  EXPECT_EQ(http.call("POST", base + "/tools", R"({"slug":"meanwhile","title":"M"})").status, 201);
+  auto metrics = http.call("GET", base + "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("\nskriptoteket_runs_in_flight 2\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("\nskriptoteket_runs_in_flight_limit 2\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("\nskriptoteket_runs_refused_total 2\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("skriptoteket_http_requests_total{method=\"POST\",route=\"/tools/"
+                              "{id}/versions/{version_id}/run\",status=\"503\"} 2"),
+            std::string::npos);
+
+  // Released, the two runs finish normally, and their slots are free again.
+  std::ofstream(release) << "go\n";
+  ASSERT_TRUE(eventually([&] { return answered.load() == kRuns; }));
+  int succeeded = 0;
+  std::lock_guard lock(mutex);
+  for (const auto& a : answers) {
+    if (a.status != 201) continue;
+    ++succeeded;
+    auto run = json::parse(a.body).as_object();
+    EXPECT_EQ(run["status"].as_string(), "succeeded") << a.body;
+    EXPECT_EQ(run["stdout"].as_string(), "released\n");
+  }
+  EXPECT_EQ(succeeded, 2);
+  auto again = http.call("POST", run_url, "{}");
+  EXPECT_EQ(again.status, 201) << again.body;
+  metrics = http.call("GET", base + "/metrics");
+  EXPECT_NE(metrics.body.find("\nskriptoteket_runs_in_flight 0\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_EQ(web.stop(), 0) << web.log_text();
+  EXPECT_EQ(runner.stop(), 0) << runner.log_text();
+}
+
+// Run slots must leave a worker to everything else.
+TEST(SkriptoteketE2EConfig, RunSlotsMustBeFewerThanTheWorkers) {
+  testing::TempDir dir;
+  ServiceProcess web;
+  std::string error;
+  EXPECT_FALSE(web.start(SKRIPTOTEKET_WEB_BIN,
+                         {{"SKRIPTOTEKET_WEB_PORT", "0"},
+                          {"SKRIPTOTEKET_WORKERS", "4"},
+                          {"SKRIPTOTEKET_MAX_CONCURRENT_RUNS", "4"},
+                          {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()}},
+                         dir.path(), "web", error));
+  EXPECT_NE(error.find("SKRIPTOTEKET_MAX_CONCURRENT_RUNS=\"4\""), std::string::npos) << error;
+  EXPECT_NE(error.find("SKRIPTOTEKET_WORKERS=4"), std::string::npos) << error;
+}
+
+// The review's second denial of service: a flood of versions (or tools, or runs) filled the disk.
+// Each kind of row now has a limit: tools and versions are refused past theirs with 409
+// limit_reached naming it; the oldest finished runs are deleted past theirs. GET /tools answers
+// in pages.
+TEST(SkriptoteketE2ELimits, StorageLimitsHoldAndToolsComeInPages) {
+  testing::TempDir dir;
+  ServiceProcess web;
+  std::string error;
+  // No runner: each run is recorded as failed (502), which is all the run limit needs.
+  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
+                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
+                         {"OTEL_TRACING_ENABLED", "false"},
+                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                         {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"},
+                         {"SKRIPTOTEKET_MAX_TOOLS", "3"},
+                         {"SKRIPTOTEKET_MAX_VERSIONS_PER_TOOL", "2"},
+                         {"SKRIPTOTEKET_MAX_STORED_RUNS", "2"}},
+                        dir.path(), "web", error))
+      << error;
+  e2e::Http http;
+  const std::string base = web.base_url();
+  auto expect_limit = [](const tracekit::http::ClientResponse& r, const std::string& variable) {
+    EXPECT_EQ(r.status, 409) << r.body;
+    std::error_code ec;
+    auto v = json::parse(r.body, ec);
+    ASSERT_FALSE(ec) << r.body;
+    EXPECT_EQ(v.at("error").as_string(), "limit_reached") << r.body;
+    EXPECT_NE(std::string(v.at("detail").as_string()).find(variable), std::string::npos) << r.body;
+  };
+  std::vector<std::string> tools;
+  for (const char* slug : {"one", "two", "three"}) {
+    tools.push_back(id_of(http.call("POST", base + "/tools",
+                                    std::string(R"({"slug":")") + slug + R"(","title":"T"})")));
+    ASSERT_FALSE(tools.back().empty());
+    // Below the limit, a taken slug is a conflict as before.
+    if (tools.size() == 1) {
+      auto taken = http.call("POST", base + "/tools", R"({"slug":"one","title":"T"})");
+      EXPECT_EQ(taken.status, 409);
+      EXPECT_NE(taken.body.find("\"error\":\"conflict\""), std::string::npos) << taken.body;
+    }
+  }
+  expect_limit(http.call("POST", base + "/tools", R"({"slug":"four","title":"T"})"),
+               "SKRIPTOTEKET_MAX_TOOLS");
+
+  const std::string versions_url = base + "/tools/" + tools[0] + "/versions";
+  const std::string source = R"({"language":"bash","source":"echo hi"})";
+  const std::string version = id_of(http.call("POST", versions_url, source));
+  ASSERT_FALSE(version.empty());
+  EXPECT_EQ(http.call("POST", versions_url, source).status, 201);
+  expect_limit(http.call("POST", versions_url, source), "SKRIPTOTEKET_MAX_VERSIONS_PER_TOOL");
+  EXPECT_EQ(http.call("POST", base + "/tools/" + tools[1] + "/versions", source).status, 201);
+
+  const std::string run_url = versions_url + "/" + version + "/run";
+  std::vector<std::string> runs;
+  for (int i = 0; i < 3; ++i) {
+    auto r = http.call("POST", run_url);
+    ASSERT_EQ(r.status, 502) << r.body;
+    runs.emplace_back(json::parse(r.body).at("run").at("id").as_string());
+  }
+  EXPECT_EQ(http.call("GET", base + "/runs/" + runs[0]).status, 404);  // the oldest went
+  EXPECT_EQ(http.call("GET", base + "/runs/" + runs[1]).status, 200);
+  EXPECT_EQ(http.call("GET", base + "/runs/" + runs[2]).status, 200);
+
+  auto metrics = http.call("GET", base + "/metrics").body;
+  EXPECT_NE(metrics.find("skriptoteket_storage_limit_refusals_total{limit=\"tools\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find("skriptoteket_storage_limit_refusals_total{limit=\"versions_per_tool\"} 1\n"),
+      std::string::npos);
+  EXPECT_NE(metrics.find("\nskriptoteket_runs_pruned_total 1\n"), std::string::npos);
+
+  // Pages: limit and cursor; the last page has next_cursor null; without them, the first 100.
+  auto first = json::parse(http.call("GET", base + "/tools?limit=2").body).as_object();
+  ASSERT_EQ(first["tools"].as_array().size(), 2u);
+  EXPECT_EQ(first["tools"].as_array()[0].at("slug").as_string(), "one");
+  ASSERT_TRUE(first["next_cursor"].is_string());
+  auto second = json::parse(http.call("GET", base + "/tools?limit=2&cursor=" +
+                                                 std::string(first["next_cursor"].as_string()))
+                                .body)
+                    .as_object();
+  ASSERT_EQ(second["tools"].as_array().size(), 1u);
+  EXPECT_EQ(second["tools"].as_array()[0].at("slug").as_string(), "three");
+  EXPECT_TRUE(second["next_cursor"].is_null());
+  auto all = json::parse(http.call("GET", base + "/tools").body).as_object();
+  EXPECT_EQ(all["tools"].as_array().size(), 3u);
+  EXPECT_TRUE(all["next_cursor"].is_null());
+  for (const char* bad : {"/tools?limit=0", "/tools?limit=501", "/tools?limit=x",
+                          "/tools?cursor=abc", "/tools?cursor=-1"}) {
+    auto r = http.call("GET", base + bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_NE(r.body.find("\"error\":\"invalid_query\""), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(web.stop(), 0) << web.log_text();
+}
+
+// With no limits configured, the review's version flood stops at the default limit (50).
+TEST_F(SkriptoteketE2E, TheDefaultVersionLimitStopsAVersionFlood) {
+  const std::string tool = create_tool("version-flood");
+  const std::string body = json::serialize(
+      json::object{{"language", "bash"}, {"source", "#" + std::string(4000, 'x') + "\n"}});
+  int created = 0;
+  tracekit::http::ClientResponse last;
+  for (int i = 0; i < 60; ++i) {
+    last = http_.call("POST", url("/tools/" + tool + "/versions"), body);
+    if (last.status != 201) break;
+    ++created;
+  }
+  EXPECT_EQ(created, 50);
+  expect_error(last, 409, "limit_reached");
 }
 
 // A bad setting stops the process at start with a message naming it.

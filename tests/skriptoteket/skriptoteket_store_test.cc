@@ -351,6 +351,133 @@ TEST_F(StoreTest, ConcurrentWritersAllLand) {
   sqlite3_close(db);
 }
 
+// Storage limits (docs/skriptoteket.md, "Storage limits"): one client must not fill the disk.
+TEST_F(StoreTest, TheToolLimitRefusesTheNextToolNamingTheLimitAndWritesNothing) {
+  auto store = open_store();
+  store->set_limits({.max_tools = 3});
+  for (const char* slug : {"a", "b", "c"})
+    make_tool(*store, slug);
+  auto refused = store->create_tool({"d", "D", ""});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("SKRIPTOTEKET_MAX_TOOLS (3)"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(store->list_tools()->size(), 3u);
+  // A taken slug is still a conflict, not the limit, while there is room.
+  store->set_limits({.max_tools = 4});
+  EXPECT_EQ(store->create_tool({"a", "A", ""}).error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(store->create_tool({"d", "D", ""}).ok());
+}
+
+TEST_F(StoreTest, TheVersionLimitCountsEachToolsOwnVersions) {
+  auto store = open_store();
+  store->set_limits({.max_versions_per_tool = 2});
+  Tool a = make_tool(*store, "a");
+  Tool b = make_tool(*store, "b");
+  ASSERT_TRUE(store->create_version(a.id, Language::kBash, "echo 1").ok());
+  ASSERT_TRUE(store->create_version(a.id, Language::kBash, "echo 2").ok());
+  auto refused = store->create_version(a.id, Language::kBash, "echo 3");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("SKRIPTOTEKET_MAX_VERSIONS_PER_TOOL (2)"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_TRUE(store->create_version(b.id, Language::kBash, "echo 1").ok());
+  // A missing tool is still not found, whatever the counts.
+  EXPECT_EQ(store->create_version(new_uuid(), Language::kBash, "x").error().code,
+            ErrorCode::kNotFound);
+}
+
+TEST_F(StoreTest, TheLimitsHoldAgainstConcurrentCreators) {
+  auto store = open_store();
+  store->set_limits({.max_tools = 5});
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        if (store->create_tool({"t" + std::to_string(t) + "-" + std::to_string(i), "T", ""}).ok())
+          ++created;
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(created.load(), 5);
+  EXPECT_EQ(store->list_tools()->size(), 5u);
+}
+
+TEST_F(StoreTest, ANewRunDeletesTheOldestFinishedRunsBeyondTheLimit) {
+  auto store = open_store();
+  store->set_limits({.max_stored_runs = 3});
+  Tool tool = make_tool(*store, "t");
+  auto version = store->create_version(tool.id, Language::kBash, "true");
+  ASSERT_TRUE(version.ok());
+  auto finished_run = [&] {
+    auto run = store->create_run(version.value());
+    EXPECT_TRUE(run.ok());
+    EXPECT_TRUE(store->start_run(run->id).ok());
+    RunResult r;
+    r.status = RunStatus::kSucceeded;
+    r.stdout_text = std::string(1000, 'x');
+    EXPECT_TRUE(store->finish_run(run->id, r).ok());
+    return run->id;
+  };
+  // The oldest run is still running: it is kept, and the oldest finished ones go instead.
+  auto unfinished = store->create_run(version.value());
+  ASSERT_TRUE(unfinished.ok());
+  ASSERT_TRUE(store->start_run(unfinished->id).ok());
+  const std::string first = finished_run();
+  const std::string second = finished_run();
+  EXPECT_EQ(store->runs_pruned(), 0u);
+  const std::string third = finished_run();  // four runs: the oldest finished one goes
+  EXPECT_EQ(store->get_run(first).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store->get_run(unfinished->id).ok());
+  EXPECT_TRUE(store->get_run(second).ok());
+  EXPECT_TRUE(store->get_run(third).ok());
+  EXPECT_EQ(store->runs_pruned(), 1u);
+  const std::string fourth = finished_run();
+  EXPECT_EQ(store->get_run(second).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(store->get_run(unfinished->id).ok());
+  EXPECT_TRUE(store->get_run(fourth).ok());
+  EXPECT_EQ(store->runs_pruned(), 2u);
+  // The unfinished run can still be finished.
+  RunResult r;
+  r.status = RunStatus::kFailed;
+  EXPECT_TRUE(store->finish_run(unfinished->id, r).ok());
+}
+
+TEST_F(StoreTest, ToolsComeInPagesThatFollowTheirCursor) {
+  auto store = open_store();
+  for (int i = 0; i < 5; ++i)
+    make_tool(*store, "t" + std::to_string(i));
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = store->list_tools(2, cursor);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    ASSERT_LE(page->tools.size(), 2u);
+    for (const auto& t : page->tools)
+      seen.push_back(t.slug);
+    cursor = page->next_cursor;
+    ++pages;
+    // A tool created while paging comes after the others, on a later page.
+    if (pages == 1) make_tool(*store, "late");
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, (std::vector<std::string>{"t0", "t1", "t2", "t3", "t4", "late"}));
+  auto all = store->list_tools(100, "");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->tools.size(), 6u);
+  EXPECT_TRUE(all->next_cursor.empty());
+  for (const char* bad : {"x", "-1", "1.5", "1234567890123456789", "1 OR 1=1"}) {
+    auto page = store->list_tools(2, bad);
+    ASSERT_FALSE(page.ok()) << bad;
+    EXPECT_EQ(page.error().code, ErrorCode::kInvalid) << bad;
+  }
+}
+
 TEST(DomainTest, UuidsAreVersionFourAndValidated) {
   const std::string id = new_uuid();
   EXPECT_TRUE(is_uuid(id));

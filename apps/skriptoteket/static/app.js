@@ -1,25 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 // The tool list. A file of its own, not inline: the service's Content-Security-Policy allows
 // scripts from itself only. Tool fields are set as text, never as markup.
-fetch('/tools', { headers: { Accept: 'application/json' } })
-  .then((r) => r.json())
-  .then((body) => {
-    const list = document.getElementById('tools');
-    list.textContent = '';
+// GET /tools answers a page at a time; the list follows next_cursor to the last page.
+const list = document.getElementById('tools');
+
+function show(text) {
+  const li = document.createElement('li');
+  li.textContent = text;
+  list.appendChild(li);
+}
+
+async function load() {
+  list.textContent = '';
+  let shown = 0;
+  let cursor = null;
+  do {
+    const url = '/tools?limit=500' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+    const body = await (await fetch(url, { headers: { Accept: 'application/json' } })).json();
     if (!body.tools) {
-      const li = document.createElement('li');
-      li.textContent = body.detail || 'could not list the tools';
-      list.appendChild(li);
+      show(body.detail || 'could not list the tools');
       return;
     }
-    if (body.tools.length === 0) {
-      const li = document.createElement('li');
-      li.textContent = 'none yet: POST /tools';
-      list.appendChild(li);
-    }
-    for (const t of body.tools) {
-      const li = document.createElement('li');
-      li.textContent = `${t.slug}: ${t.title} (${t.id})`;
-      list.appendChild(li);
-    }
-  });
+    for (const t of body.tools) show(`${t.slug}: ${t.title} (${t.id})`);
+    shown += body.tools.length;
+    cursor = body.next_cursor;
+  } while (cursor);
+  if (shown === 0) show('none yet: POST /tools');
+}
+
+load().catch((e) => show('could not list the tools: ' + e));
