@@ -18,6 +18,12 @@ Response json_error(int status, const std::string& message) {
 }
 
 Response store_error(const Error& e) {
+  if (is_store_busy(e)) {
+    // Searches wait in a short queue; this one found it full. It is not the query's fault.
+    Response r = json_error(503, e.message);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
   if (is_query_timeout(e)) {
     Response r = json_error(503, e.message);
     r.headers.emplace_back("Retry-After", "5");

@@ -15,8 +15,10 @@ namespace tracekit::collector {
 // {"error": message} with `status`.
 Response json_error(int status, const std::string& message);
 
-// A store error as an answer: a query past its time budget is 503 with Retry-After (the server is
-// not broken; a narrower query, or the same later, can succeed), anything else 500.
+// A store error as an answer: a query past its time budget (running or waiting for a read
+// connection) is 503 with Retry-After: 5, a search refused because too many wait 503 with
+// Retry-After: 1 (the server is not broken; a narrower query, or the same later, can succeed);
+// anything else 500.
 Response store_error(const Error& e);
 
 // The whole of `text` as a decimal integer (no sign games, no trailing bytes).

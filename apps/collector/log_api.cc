@@ -37,7 +37,18 @@ int parse_severity(std::string text) {
   return 0;
 }
 
-void append_log(std::string& out, const StoredLog& l) {
+// "time:id", the cursor of the API; a client passes it back as is.
+std::string cursor_text(const LogCursor& c) {
+  return std::to_string(c.time_ns) + ":" + std::to_string(c.id);
+}
+
+bool parse_cursor(std::string_view text, LogCursor& out) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  return parse_int(text.substr(0, colon), out.time_ns) && parse_int(text.substr(colon + 1), out.id);
+}
+
+void append_log(std::string& out, const StoredLog& l, const LogPage& page, bool compact) {
   out += "{\"timeUnixNano\":";
   append_json_int_string(out, l.time_ns);
   out += ",\"observedTimeUnixNano\":";
@@ -54,27 +65,81 @@ void append_log(std::string& out, const StoredLog& l) {
   out += ",\"correlationId\":";
   append_json_string(out, l.correlation_id);
   out += ",\"attributes\":" + l.attributes_json +
-         ",\"droppedAttributesCount\":" + std::to_string(l.dropped_attributes) +
-         ",\"scope\":" + l.scope_json.str() + ",\"resource\":" + l.resource_json.str() + "}";
+         ",\"droppedAttributesCount\":" + std::to_string(l.dropped_attributes);
+  if (compact) {
+    out += ",\"scopeId\":\"" + std::to_string(l.scope_id) + "\",\"resourceId\":\"" +
+           std::to_string(l.resource_id) + "\"}";
+  } else {
+    out += ",\"scope\":" + page.scopes.at(l.scope_id) +
+           ",\"resource\":" + page.resources.at(l.resource_id) + "}";
+  }
 }
 
-std::string logs_array(const std::vector<StoredLog>& logs) {
-  std::string out = "[";
-  for (size_t i = 0; i < logs.size(); ++i) {
+void append_shared(std::string& out, const std::unordered_map<int64_t, std::string>& jsons) {
+  out += '{';
+  bool first = true;
+  for (const auto& [id, json] : jsons) {
+    if (!first) out += ',';
+    first = false;
+    out += "\"" + std::to_string(id) + "\":" + json;
+  }
+  out += '}';
+}
+
+// `"key":[records]` and what else the page needs: its resources and scopes once each when
+// compact, and "next" (the cursor to pass as `after`) when more records are left.
+void append_page(std::string& out, const char* key, const LogPage& page, bool compact) {
+  out += '"';
+  out += key;
+  out += "\":[";
+  for (size_t i = 0; i < page.logs.size(); ++i) {
     if (i) out += ',';
-    append_log(out, logs[i]);
+    append_log(out, page.logs[i], page, compact);
   }
   out += ']';
-  return out;
+  if (compact) {
+    out += ",\"resources\":";
+    append_shared(out, page.resources);
+    out += ",\"scopes\":";
+    append_shared(out, page.scopes);
+  }
+  if (page.next) out += ",\"next\":\"" + cursor_text(*page.next) + "\"";
 }
 
-Response search_logs(const boost::urls::url_view& url, SpanStore& store) {
+// after= and compact=, which both log endpoints take; nullopt when `key` is neither.
+std::optional<std::optional<Response>> page_parameter(const std::string& key,
+                                                      const std::string& value,
+                                                      std::optional<LogCursor>& after,
+                                                      bool& compact) {
+  if (key == "after") {
+    LogCursor c;
+    if (!parse_cursor(value, c)) {
+      return json_error(400, "after \"" + value.substr(0, 64) +
+                                 "\" is not a cursor (the \"next\" of the previous answer)");
+    }
+    after = c;
+    return std::optional<Response>();
+  }
+  if (key == "compact") {
+    if (value != "true" && value != "false") {
+      return json_error(400, "compact \"" + value.substr(0, 64) + "\" is not true or false");
+    }
+    compact = value == "true";
+    return std::optional<Response>();
+  }
+  return std::nullopt;
+}
+
+Response search_logs(const boost::urls::url_view& url, SpanStore& store, const ApiLimits& limits) {
   LogQuery q;
+  bool compact = false;
   for (auto param : url.params()) {
     const std::string& key = param.key;
     std::string value = param.value;
     int64_t n = 0;
-    if (key == "service") {
+    if (auto page = page_parameter(key, value, q.after, compact)) {
+      if (*page) return std::move(**page);
+    } else if (key == "service") {
       q.service = value;
     } else if (key == "severity") {
       if (value.empty()) continue;
@@ -121,41 +186,53 @@ Response search_logs(const boost::urls::url_view& url, SpanStore& store) {
     } else {
       return json_error(400, "unknown parameter \"" + key.substr(0, 64) +
                                  "\"; the log search takes service, severity, text, start, end, "
-                                 "lookback, correlationId, traceId and limit");
+                                 "lookback, correlationId, traceId, limit, after and compact");
     }
   }
-  auto logs = store.find_logs(q);
-  if (!logs) return store_error(logs.error());
+  auto page = store.find_logs_page(q, {.max_bytes = limits.log_page_bytes, .shared_once = compact});
+  if (!page) return store_error(page.error());
   Response r;
-  r.body = "{\"data\":" + logs_array(*logs) + "}";
+  r.body = "{";
+  append_page(r.body, "data", *page, compact);
+  r.body += "}";
   return r;
 }
 
 }  // namespace
 
-std::string trace_logs_json(const std::string& trace_id, const std::vector<StoredLog>& logs) {
-  return "{\"traceId\":\"" + trace_id + "\",\"logs\":" + logs_array(logs) + "}";
-}
-
 std::optional<Response> handle_logs_api(const boost::urls::url_view& url,
-                                        const std::vector<std::string>& segments,
-                                        SpanStore& store) {
-  if (segments.size() == 2 && segments[1] == "logs") return search_logs(url, store);
+                                        const std::vector<std::string>& segments, SpanStore& store,
+                                        const ApiLimits& limits) {
+  if (segments.size() == 2 && segments[1] == "logs") return search_logs(url, store, limits);
   if (segments.size() == 4 && segments[1] == "traces" && segments[3] == "logs") {
     std::string id = segments[2];
     if (!lower_hex(id, 32)) {
       return json_error(400, "\"" + id.substr(0, 64) + "\" is not a trace id (32 hex digits)");
     }
     int64_t limit = 10'000;
+    std::optional<LogCursor> after;
+    bool compact = false;
     for (auto param : url.params()) {
-      if (param.key != "limit" || !parse_int(param.value, limit) || limit < 1 || limit > 100'000) {
-        return json_error(400, "a trace's logs take only limit (a number from 1 to 100000)");
+      if (auto page = page_parameter(param.key, param.value, after, compact)) {
+        if (*page) return std::move(**page);
+      } else if (param.key != "limit" || !parse_int(param.value, limit) || limit < 1 ||
+                 limit > 100'000) {
+        return json_error(400,
+                          "a trace's logs take limit (a number from 1 to 100000), after (the "
+                          "\"next\" of the previous answer) and compact (true or false)");
       }
     }
-    auto logs = store.trace_logs(id, static_cast<size_t>(limit));
-    if (!logs) return store_error(logs.error());
+    // One page: past the byte budget the answer stops and says where to go on ("next"), so
+    // neither it nor the collector's memory grows with the records times their resource.
+    auto page = store.trace_logs_page(id, after,
+                                      {.max_records = static_cast<size_t>(limit),
+                                       .max_bytes = limits.log_page_bytes,
+                                       .shared_once = compact});
+    if (!page) return store_error(page.error());
     Response r;
-    r.body = trace_logs_json(id, *logs);
+    r.body = "{\"traceId\":\"" + id + "\",";
+    append_page(r.body, "logs", *page, compact);
+    r.body += "}";
     return r;
   }
   if (segments.size() == 3 && segments[1] == "correlations") {

@@ -29,6 +29,9 @@ struct StoredLog {
   SharedJson scope_json;     // "{}" until set
   SharedJson resource_json;  // "{}" until set
   uint32_t dropped_attributes = 0;
+  // Set when read from the store: the row, and the resource and scope rows the record uses
+  // (a LogPage holds their JSON once; resource_json and scope_json are then left empty).
+  int64_t id = 0, resource_id = 0, scope_id = 0;
 };
 
 // What a decoded logs export request holds: the records we keep and how many we refused.

@@ -199,7 +199,7 @@ Response handle_api(std::string_view target, SpanStore& store, const ApiLimits& 
   for (auto seg : url.segments())
     segments.push_back(seg);
   // segments[0] == "api"
-  if (auto logs = handle_logs_api(url, segments, store)) return std::move(*logs);
+  if (auto logs = handle_logs_api(url, segments, store, limits)) return std::move(*logs);
   if (auto answer = handle_analytics_api(url, segments, store)) return std::move(*answer);
   if (segments.size() == 2 && segments[1] == "services") {
     auto services = store.services();

@@ -24,6 +24,9 @@ struct ApiLimits {
   size_t max_attribute_filters = 16;   // attribute= parameters in one search; more get a 400
   size_t trace_page_spans = 10'000;    // spans in one page of /api/traces/{id}
   size_t trace_page_bytes = 8u << 20;  // about this much JSON in one page (at least one span)
+  // About this much JSON in one answer of /api/traces/{id}/logs or /api/logs (at least one
+  // record), resources and scopes counted as often as the answer holds them.
+  size_t log_page_bytes = 8u << 20;
 };
 
 // `target` is the request target (path and query, percent-encoded).

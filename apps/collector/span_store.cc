@@ -377,6 +377,7 @@ struct SharedRows {
 
 namespace {
 constexpr const char* kQueryTimeoutPrefix = "the query ran past its time budget";
+constexpr const char* kStoreBusyPrefix = "too many searches at once";
 }  // namespace
 
 struct SpanStore::Writer {
@@ -420,34 +421,50 @@ struct SpanStore::RetentionRequest {
   Result<int64_t> result{int64_t{0}};
 };
 
-// A read connection taken from the pool for one query, given back when it goes out of scope.
+// A read connection taken from the pool for one query, given back when it goes out of scope;
+// or, when none could be had, the reason (a lease that converts to false).
 class SpanStore::ReaderLease {
  public:
-  ReaderLease(SpanStore& store, Reader& reader) : store_(store), reader_(&reader) {
-    const auto budget = store.options_.query_budget;
-    reader.budget = budget;
-    reader.deadline = budget.count() > 0 ? std::chrono::steady_clock::now() + budget
-                                         : std::chrono::steady_clock::time_point::max();
+  ReaderLease(SpanStore& store, Reader& reader, bool search,
+              std::chrono::steady_clock::time_point deadline)
+      : store_(store), reader_(&reader), search_(search) {
+    // The query's budget counts from the call, so the time spent waiting for this connection
+    // is taken out of it.
+    reader.budget = store.options_.query_budget;
+    reader.deadline = deadline;
   }
+  ReaderLease(SpanStore& store, Error error) : store_(store), error_(std::move(error)) {}
   ReaderLease(const ReaderLease&) = delete;
   ReaderLease& operator=(const ReaderLease&) = delete;
   ~ReaderLease() {
+    if (!reader_) return;
     {
       std::lock_guard lock(store_.mu_);
       store_.free_readers_.push_back(reader_);
+      if (search_) --store_.searches_running_;
     }
-    store_.reader_free_.notify_one();
+    // Every waiter: a search may be waiting for a search slot and a lookup for any connection,
+    // and notify_one could wake the one that still cannot go.
+    store_.reader_free_.notify_all();
   }
+  explicit operator bool() const { return reader_ != nullptr; }
+  const Error& error() const { return error_; }
   Reader& operator*() const { return *reader_; }
   Reader* operator->() const { return reader_; }
 
  private:
   SpanStore& store_;
-  Reader* reader_;
+  Reader* reader_ = nullptr;
+  bool search_ = false;
+  Error error_;
 };
 
 bool is_query_timeout(const Error& error) {
   return error.message.starts_with(kQueryTimeoutPrefix);
+}
+
+bool is_store_busy(const Error& error) {
+  return error.message.starts_with(kStoreBusyPrefix);
 }
 
 SpanStore::SpanStore(StoreOptions options) : options_(std::move(options)) {}
@@ -504,7 +521,12 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   if (auto r = retainer->db.exec("PRAGMA synchronous = NORMAL"); !r) return r.error();
   store->retainer_ = std::move(retainer);
 
-  for (size_t i = 0; i < std::max<size_t>(1, store->options_.read_connections); ++i) {
+  const size_t readers = std::max<size_t>(1, store->options_.read_connections);
+  // All but one by default: the one left is for lookups, however many searches run.
+  store->search_slots_ = std::clamp<size_t>(
+      store->options_.search_connections > 0 ? store->options_.search_connections : readers - 1, 1,
+      readers);
+  for (size_t i = 0; i < readers; ++i) {
     auto reader = std::make_unique<Reader>();
     if (auto r = reader->db.open(store->options_.path, true); !r) return r.error();
     sqlite3_progress_handler(reader->db.handle(), 4000, &Reader::past_deadline, reader.get());
@@ -527,13 +549,43 @@ SpanStore::~SpanStore() {
   if (thread_.joinable()) thread_.join();
 }
 
-SpanStore::ReaderLease SpanStore::lease_reader() {
+SpanStore::ReaderLease SpanStore::lease_reader(ReadKind kind) {
+  const auto budget = options_.query_budget;
+  const auto deadline = budget.count() > 0 ? std::chrono::steady_clock::now() + budget
+                                           : std::chrono::steady_clock::time_point::max();
+  const bool search = kind == ReadKind::kSearch;
   std::unique_lock lock(mu_);
-  reader_free_.wait(lock, [&] { return !free_readers_.empty(); });
+  // A search that would only queue behind as many waiting searches as may run is refused now:
+  // each waiting search holds one of the HTTP server's workers, and lookups need some too.
+  if (search && searches_waiting_ >= search_slots_) {
+    ++stats_.searches_refused;
+    return ReaderLease(
+        *this, Error{std::string(kStoreBusyPrefix) + ": " + std::to_string(searches_running_) +
+                     " run and " + std::to_string(searches_waiting_) +
+                     " wait for a read connection; try again shortly"});
+  }
+  auto can_go = [&] {
+    return !free_readers_.empty() && (!search || searches_running_ < search_slots_);
+  };
+  if (search) ++searches_waiting_;
+  bool leased = true;
+  if (deadline == std::chrono::steady_clock::time_point::max()) {
+    reader_free_.wait(lock, can_go);
+  } else {
+    leased = reader_free_.wait_until(lock, deadline, can_go);
+  }
+  if (search) --searches_waiting_;
+  if (!leased) {
+    return ReaderLease(
+        *this, Error{std::string(kQueryTimeoutPrefix) + " of " + std::to_string(budget.count()) +
+                     " ms waiting for a read connection (other queries held "
+                     "them all); try again shortly"});
+  }
+  if (search) ++searches_running_;
   Reader* r = free_readers_.back();
   free_readers_.pop_back();
   lock.unlock();
-  return ReaderLease(*this, *r);
+  return ReaderLease(*this, *r, search, deadline);
 }
 
 bool SpanStore::submit(std::vector<StoredSpan> spans, OnWritten on_written) {
@@ -620,7 +672,10 @@ bool SpanStore::flush(std::chrono::milliseconds timeout) {
 
 StoreStats SpanStore::stats() const {
   std::lock_guard lock(mu_);
-  return stats_;
+  StoreStats s = stats_;
+  s.searches_running = searches_running_;
+  s.searches_waiting = searches_waiting_;
+  return s;
 }
 
 namespace {
@@ -1015,7 +1070,8 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
 // ---- queries (the read connection) ----
 
 Result<std::vector<std::string>> SpanStore::services() {
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kLookup);
+  if (!reader) return reader.error();
   auto st = reader->db.prepare("SELECT DISTINCT service FROM operations ORDER BY service");
   if (!st) return st.error();
   std::vector<std::string> out;
@@ -1027,7 +1083,8 @@ Result<std::vector<std::string>> SpanStore::services() {
 }
 
 Result<std::vector<Operation>> SpanStore::operations(const std::string& service) {
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kLookup);
+  if (!reader) return reader.error();
   auto st =
       reader->db.prepare("SELECT name, kind FROM operations WHERE service = ? ORDER BY name, kind");
   if (!st) return st.error();
@@ -1081,7 +1138,8 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
   }
   sql += " ORDER BY start_ns DESC";
 
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kSearch);
+  if (!reader) return reader.error();
   Database& db = reader->db;
   auto st = db.prepare(sql);
   if (!st) return st.error();
@@ -1166,7 +1224,8 @@ Result<std::vector<StoredSpan>> SpanStore::trace(const std::string& trace_id_hex
 Result<TracePage> SpanStore::trace_page(const std::string& trace_id_hex,
                                         const std::string& after_span_id, size_t max_spans,
                                         size_t max_bytes) {
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kLookup);
+  if (!reader) return reader.error();
   // The unique index (trace_id, span_id) gives the rows in this order: no sort, and a page
   // costs the same wherever it starts.
   auto st = reader->db.prepare(std::string(kSelectSpan) +
@@ -1193,19 +1252,22 @@ Result<TracePage> SpanStore::trace_page(const std::string& trace_id_hex,
 }
 
 Result<int64_t> SpanStore::span_count() {
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kSearch);
+  if (!reader) return reader.error();
   return reader->db.query_int("SELECT count(*) FROM spans");
 }
 
-Result<void> SpanStore::read(
-    const std::function<Result<void>(Database&, const StepError&)>& query) {
-  ReaderLease reader = lease_reader();
+Result<void> SpanStore::read(const std::function<Result<void>(Database&, const StepError&)>& query,
+                             ReadKind kind) {
+  ReaderLease reader = lease_reader(kind);
+  if (!reader) return reader.error();
   Reader& r = *reader;
   return query(r.db, [&r](const Statement& st) { return r.step_error(st); });
 }
 
 Result<uint64_t> SpanStore::used_bytes() {
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kLookup);
+  if (!reader) return reader.error();
   return used_bytes_of(reader->db);
 }
 
@@ -1213,11 +1275,11 @@ Result<uint64_t> SpanStore::used_bytes() {
 
 namespace {
 
+// The record without its resource and scope: a page reads each of those once (read_log_page).
 constexpr const char* kSelectLog =
     "SELECT l.trace_id, l.span_id, l.time_ns, l.observed_ns, l.severity_number, "
     "l.severity_text, l.body, l.event_name, l.flags, l.service, l.correlation_id, l.attributes, "
-    "l.dropped_attributes, sc.json, r.json FROM logs l JOIN scopes sc ON sc.id = l.scope_id "
-    "JOIN resources r ON r.id = l.resource_id ";
+    "l.dropped_attributes, l.id, l.resource_id, l.scope_id FROM logs l ";
 
 StoredLog log_from_row(const Statement& st) {
   StoredLog l;
@@ -1234,32 +1296,107 @@ StoredLog log_from_row(const Statement& st) {
   l.correlation_id = st.text_at(10);
   l.attributes_json = st.text_at(11);
   l.dropped_attributes = static_cast<uint32_t>(st.int_at(12));
-  l.scope_json = st.text_at(13);
-  l.resource_json = st.text_at(14);
+  l.id = st.int_at(13);
+  l.resource_id = st.int_at(14);
+  l.scope_id = st.int_at(15);
+  l.resource_json = SharedJson();
+  l.scope_json = SharedJson();
   return l;
+}
+
+// About the JSON the API writes for a record, its resource and scope aside (field names, ids,
+// times and numbers are the 300).
+size_t log_json_bytes(const StoredLog& l) {
+  return 300 + l.severity_text.size() + l.body.size() + l.event_name.size() + l.service.size() +
+         l.correlation_id.size() + l.attributes_json.size();
+}
+
+// The pages without a byte budget, each record with its resource and scope JSON.
+std::vector<StoredLog> inline_shared(LogPage page) {
+  // One shared text per resource and scope, however many records refer to it.
+  std::unordered_map<int64_t, SharedJson> resources, scopes;
+  for (auto& [id, json] : page.resources)
+    resources.emplace(id, SharedJson(std::move(json)));
+  for (auto& [id, json] : page.scopes)
+    scopes.emplace(id, SharedJson(std::move(json)));
+  for (StoredLog& l : page.logs) {
+    l.resource_json = resources[l.resource_id];
+    l.scope_json = scopes[l.scope_id];
+  }
+  return std::move(page.logs);
 }
 
 }  // namespace
 
-Result<std::vector<StoredLog>> SpanStore::trace_logs(const std::string& trace_id_hex,
-                                                     size_t limit) {
-  ReaderLease reader = lease_reader();
-  // The partial index (trace_id, time_ns) gives the rows in time order: no sort.
-  auto st = reader->db.prepare(std::string(kSelectLog) +
-                               "WHERE l.trace_id = ?1 AND l.trace_id <> '' ORDER BY l.time_ns, "
-                               "l.id LIMIT ?2");
-  if (!st) return st.error();
-  st->bind(1, trace_id_hex);
-  st->bind(2, static_cast<int64_t>(std::max<size_t>(1, limit)));
-  std::vector<StoredLog> out;
+// Steps `st` (kSelectLog columns, one row more than the page may hold) into a page, reading
+// each resource and scope once. The budget is checked before each record, so a page holds at
+// least one and ends within one record of `max_bytes`: the answer's memory, and the
+// collector's, is bounded by the budget rather than by the records times their resource.
+Result<LogPage> SpanStore::read_log_page(ReaderLease& reader, Statement& st,
+                                         const LogPageLimits& limits) {
+  auto resource = reader->db.prepare("SELECT json FROM resources WHERE id = ?");
+  if (!resource) return resource.error();
+  auto scope = reader->db.prepare("SELECT json FROM scopes WHERE id = ?");
+  if (!scope) return scope.error();
+  // The JSON of row `id` into `into`, once per page; its size when the answer holds it again.
+  auto shared = [&](Statement& q, std::unordered_map<int64_t, std::string>& into,
+                    int64_t id) -> Result<size_t> {
+    auto [it, first] = into.try_emplace(id);
+    if (first) {
+      q.bind(1, id);
+      const int rc = q.step();
+      if (rc == SQLITE_ROW) it->second = q.text_at(0);
+      q.reset();
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(q);
+      if (it->second.empty()) it->second = "{}";
+    }
+    return first || !limits.shared_once ? it->second.size() : 0;
+  };
+  LogPage page;
+  const size_t max_records = std::max<size_t>(1, limits.max_records);
+  size_t bytes = 0;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back(log_from_row(*st));
-  if (rc != SQLITE_DONE) return reader->step_error(*st);
-  return out;
+  while ((rc = st.step()) == SQLITE_ROW) {
+    if (page.logs.size() >= max_records || (bytes >= limits.max_bytes && !page.logs.empty())) {
+      page.next = LogCursor{page.logs.back().time_ns, page.logs.back().id};
+      break;
+    }
+    StoredLog l = log_from_row(st);
+    auto r = shared(*resource, page.resources, l.resource_id);
+    if (!r) return r.error();
+    auto c = shared(*scope, page.scopes, l.scope_id);
+    if (!c) return c.error();
+    bytes += log_json_bytes(l) + *r + *c;
+    page.logs.push_back(std::move(l));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(st);
+  return page;
 }
 
-Result<std::vector<StoredLog>> SpanStore::find_logs(const LogQuery& q) {
+Result<LogPage> SpanStore::trace_logs_page(const std::string& trace_id_hex,
+                                           std::optional<LogCursor> after,
+                                           const LogPageLimits& limits) {
+  ReaderLease reader = lease_reader(ReadKind::kLookup);
+  if (!reader) return reader.error();
+  // The partial index (trace_id, time_ns) gives the rows in time order: no sort; a page after a
+  // cursor starts with a range of it (only records of the cursor's own time are passed over).
+  std::string sql = std::string(kSelectLog) + "WHERE l.trace_id = ?1 AND l.trace_id <> ''";
+  if (after) sql += " AND l.time_ns >= ?3 AND (l.time_ns > ?3 OR l.id > ?4)";
+  sql += " ORDER BY l.time_ns, l.id LIMIT ?2";
+  auto st = reader->db.prepare(sql);
+  if (!st) return st.error();
+  st->bind(1, trace_id_hex);
+  // One row more than the page holds: it tells whether there is a next page.
+  st->bind(2, static_cast<int64_t>(
+                  std::min<size_t>(std::max<size_t>(1, limits.max_records), INT64_MAX - 1) + 1));
+  if (after) {
+    st->bind(3, after->time_ns);
+    st->bind(4, after->id);
+  }
+  return read_log_page(reader, *st, limits);
+}
+
+Result<LogPage> SpanStore::find_logs_page(const LogQuery& q, const LogPageLimits& limits) {
   std::string sql = std::string(kSelectLog) + "WHERE 1";
   if (!q.trace_id.empty()) sql += " AND l.trace_id = ? AND l.trace_id <> ''";
   if (!q.correlation_id.empty()) sql += " AND l.correlation_id = ? AND l.correlation_id <> ''";
@@ -1269,8 +1406,10 @@ Result<std::vector<StoredLog>> SpanStore::find_logs(const LogQuery& q) {
   if (q.end_ns) sql += " AND l.time_ns <= ?";
   // instr() rather than LIKE: the text is matched as typed, with no wildcard characters.
   if (!q.text.empty()) sql += " AND instr(l.body, ?) > 0";
+  if (q.after) sql += " AND l.time_ns <= ? AND (l.time_ns < ? OR l.id < ?)";
   sql += " ORDER BY l.time_ns DESC, l.id DESC LIMIT ?";
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kSearch);
+  if (!reader) return reader.error();
   auto st = reader->db.prepare(sql);
   if (!st) return st.error();
   int pos = 1;
@@ -1281,18 +1420,34 @@ Result<std::vector<StoredLog>> SpanStore::find_logs(const LogQuery& q) {
   if (q.start_ns) st->bind(pos++, *q.start_ns);
   if (q.end_ns) st->bind(pos++, *q.end_ns);
   if (!q.text.empty()) st->bind(pos++, q.text);
-  st->bind(pos++, static_cast<int64_t>(std::max(1, q.limit)));
-  std::vector<StoredLog> out;
-  int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back(log_from_row(*st));
-  if (rc != SQLITE_DONE) return reader->step_error(*st);
-  return out;
+  if (q.after) {
+    st->bind(pos++, q.after->time_ns);
+    st->bind(pos++, q.after->time_ns);
+    st->bind(pos++, q.after->id);
+  }
+  LogPageLimits page_limits = limits;
+  page_limits.max_records = static_cast<size_t>(std::max(1, q.limit));
+  st->bind(pos++, static_cast<int64_t>(page_limits.max_records) + 1);
+  return read_log_page(reader, *st, page_limits);
+}
+
+Result<std::vector<StoredLog>> SpanStore::trace_logs(const std::string& trace_id_hex,
+                                                     size_t limit) {
+  auto page = trace_logs_page(trace_id_hex, std::nullopt, {.max_records = limit});
+  if (!page) return page.error();
+  return inline_shared(std::move(*page));
+}
+
+Result<std::vector<StoredLog>> SpanStore::find_logs(const LogQuery& q) {
+  auto page = find_logs_page(q, {});
+  if (!page) return page.error();
+  return inline_shared(std::move(*page));
 }
 
 Result<std::vector<std::string>> SpanStore::traces_for_correlation(
     const std::string& correlation_id, size_t limit) {
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kLookup);
+  if (!reader) return reader.error();
   auto st = reader->db.prepare(
       "SELECT trace_id FROM logs WHERE correlation_id = ?1 AND correlation_id <> '' AND "
       "trace_id <> '' ORDER BY time_ns DESC");
@@ -1309,7 +1464,8 @@ Result<std::vector<std::string>> SpanStore::traces_for_correlation(
 }
 
 Result<int64_t> SpanStore::log_count() {
-  ReaderLease reader = lease_reader();
+  ReaderLease reader = lease_reader(ReadKind::kSearch);
+  if (!reader) return reader.error();
   return reader->db.query_int("SELECT count(*) FROM logs");
 }
 

@@ -3,9 +3,11 @@
 // submit(); one writer thread inserts whatever has queued in a single transaction (group
 // commit: many requests, one transaction) and then tells each submitter that its spans are
 // committed, so a receiver can answer success only once the spans would survive a crash of the
-// process. Queries run on a small pool of read connections, each with a time budget, and see
-// every committed batch. Retention by age (of arrival) and by size runs on a thread and a
-// connection of its own, in small transactions, so it never holds new spans back for long.
+// process. Queries run on a small pool of read connections, each with a time budget (the wait for
+// a connection included), and see every committed batch; searches never hold the last connection,
+// which keeps lookups answering while they run. Retention by age (of arrival) and by size runs on a
+// thread and a connection of its own, in small transactions, so it never holds new spans back for
+// long.
 #pragma once
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "log_model.h"
@@ -45,10 +48,18 @@ struct StoreOptions {
   // of them (the receivers then answer with a retryable "unavailable").
   size_t max_queued_spans = 200'000;
   uint64_t max_queued_bytes = 64ull << 20;
-  // Read connections: this many queries run at once; more wait for a free one.
+  // Read connections: this many queries run at once; more wait for a free one, within their
+  // query budget.
   size_t read_connections = 4;
-  // A query that runs longer than this is stopped (0: no budget); it fails with an error for
-  // which is_query_timeout() holds.
+  // Searches (ReadKind::kSearch: trace and log searches, analytics) hold at most this many of
+  // them at once (0: all but one, at least one), so that lookups (services, operations, one
+  // trace, a trace's logs) always find a connection that no search can take. At most as many
+  // searches again wait for one; a search past that is refused at once (is_store_busy()), so
+  // that waiting searches cannot take every HTTP worker either.
+  size_t search_connections = 0;
+  // A query that runs longer than this, counted from its call (the wait for a read connection
+  // included), is stopped (0: no budget); it fails with an error for which is_query_timeout()
+  // holds.
   std::chrono::milliseconds query_budget{std::chrono::seconds(5)};
   // Retention deletes this many spans per transaction, so that the writer waits at most for one
   // such step.
@@ -110,6 +121,38 @@ struct StoreStats {
   uint64_t logs_written = 0;
   uint64_t logs_refused = 0;
   uint64_t logs_deleted = 0;
+  uint64_t searches_refused = 0;  // too many searches already waited for a read connection
+  size_t searches_running = 0;    // now: searches holding a read connection
+  size_t searches_waiting = 0;    // now: searches waiting for one
+};
+
+// What a read costs: a search may scan much of the file; a lookup follows an index to a bounded
+// answer. Searches cannot take every read connection (StoreOptions::search_connections).
+enum class ReadKind { kLookup, kSearch };
+
+// Where a page of log records ends: the last record's time and row id (records are ordered by
+// both, so a page costs an index range wherever it starts).
+struct LogCursor {
+  int64_t time_ns = 0;
+  int64_t id = 0;
+};
+
+// One page of log records. The records carry resource_id and scope_id, not the JSON: each
+// resource and scope is held once in `resources` / `scopes` however many records use it (one
+// resource of 1 MiB under 1,000 records is 1 MiB here, not 1 GiB).
+struct LogPage {
+  std::vector<StoredLog> logs;
+  std::unordered_map<int64_t, std::string> resources, scopes;  // id -> OTLP/JSON
+  std::optional<LogCursor> next;  // where the next page starts; none when no record is left
+};
+
+// How large a page of log records may be: at most `max_records`, and past the first record at
+// most about `max_bytes` of JSON, counting each record's resource and scope JSON each time the
+// answer holds it (`shared_once`: once per page, when the answer lists them once).
+struct LogPageLimits {
+  size_t max_records = 10'000;
+  size_t max_bytes = SIZE_MAX;
+  bool shared_once = false;
 };
 
 // A log search: every field narrows it; newest first.
@@ -121,6 +164,7 @@ struct LogQuery {
   std::string correlation_id;               // empty: any
   std::string trace_id;                     // empty: any
   int limit = 100;
+  std::optional<LogCursor> after;  // continue a search after this record (a page's `next`)
 };
 
 class SpanStore {
@@ -156,7 +200,13 @@ class SpanStore {
   Result<TracePage> trace_page(const std::string& trace_id_hex, const std::string& after_span_id,
                                size_t max_spans, size_t max_bytes);
   Result<int64_t> span_count();
-  // A trace's log records in time order, at most `limit` (log_store.cc).
+  // A page of a trace's log records in time order, after `after` (none: from the first).
+  Result<LogPage> trace_logs_page(const std::string& trace_id_hex, std::optional<LogCursor> after,
+                                  const LogPageLimits& limits);
+  // A page of a log search, newest first (at most query.limit records).
+  Result<LogPage> find_logs_page(const LogQuery& query, const LogPageLimits& limits);
+  // The same without a byte budget, each record with its resource and scope JSON: their memory
+  // grows with the answer (tests use them; the API uses the pages).
   Result<std::vector<StoredLog>> trace_logs(const std::string& trace_id_hex, size_t limit);
   Result<std::vector<StoredLog>> find_logs(const LogQuery& query);
   // The trace ids of the newest records with this correlation id (newest first, distinct).
@@ -166,10 +216,12 @@ class SpanStore {
   // Bytes of live data in the file (pages in use, free pages not counted).
   Result<uint64_t> used_bytes();
   // Runs `query` on a read connection from the pool, within the query budget: for queries
-  // written beside the store (span_analytics.cc). `query` turns a failed step into an Error
-  // with `step_error`, which names a timeout as one (is_query_timeout).
+  // written beside the store (span_analytics.cc: searches, as they scan a time range). `query`
+  // turns a failed step into an Error with `step_error`, which names a timeout as one
+  // (is_query_timeout).
   using StepError = std::function<Error(const Statement&)>;
-  Result<void> read(const std::function<Result<void>(Database&, const StepError&)>& query);
+  Result<void> read(const std::function<Result<void>(Database&, const StepError&)>& query,
+                    ReadKind kind = ReadKind::kSearch);
   StoreStats stats() const;
 
  private:
@@ -190,7 +242,8 @@ class SpanStore {
   void writer_loop();
   void retention_loop();
   Result<int64_t> retain(int64_t now_ns);  // on the retention thread
-  ReaderLease lease_reader();
+  ReaderLease lease_reader(ReadKind kind);
+  Result<LogPage> read_log_page(ReaderLease& reader, Statement& st, const LogPageLimits& limits);
 
   StoreOptions options_;
   std::unique_ptr<Writer> writer_;
@@ -205,6 +258,8 @@ class SpanStore {
   std::condition_variable wake_writer_, written_, wake_retention_, reader_free_;
   std::deque<Pending> queue_;
   std::vector<Reader*> free_readers_;
+  size_t search_slots_ = 1;  // read connections searches may hold at once
+  size_t searches_running_ = 0, searches_waiting_ = 0;
   size_t queued_spans_ = 0;  // spans and log records
   uint64_t queued_bytes_ = 0;
   uint64_t submitted_batches_ = 0, written_batches_ = 0;
@@ -215,7 +270,11 @@ class SpanStore {
   std::thread thread_, retention_thread_;
 };
 
-// Whether a query failed because it ran past StoreOptions::query_budget.
+// Whether a query failed because it ran past StoreOptions::query_budget (running, or waiting
+// for a read connection).
 bool is_query_timeout(const Error& error);
+// Whether a search was refused at once because as many as may wait already waited for a read
+// connection (StoreOptions::search_connections).
+bool is_store_busy(const Error& error);
 
 }  // namespace tracekit::collector

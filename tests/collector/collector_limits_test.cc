@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The collector's memory is bounded in bytes, whatever clients send or ask: the binary as a
 // process, its resident memory read from /proc/<pid>/status while a flood of 1 MB attributes
-// arrives, while gzip bombs arrive over gRPC, and while a 100,000-span trace is read.
+// arrives, while gzip bombs arrive over gRPC, while a 100,000-span trace is read, and while the
+// logs of a trace whose service has a 1 MiB resource are read.
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include "collector_test_support.h"
 #include "google/rpc/status.pb.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
 namespace tracekit::collector {
@@ -577,6 +579,77 @@ TEST_F(CollectorLimits, AHugeTraceIsReadInBoundedMemory) {
   if (kMemoryMeasurable) {
     EXPECT_LT(after.peak, before.rss + 64 * kMiB);
   }
+}
+
+// The review's case: small log records of one trace from a service whose resource is 1 MiB (32
+// attributes of 32 KiB). Every record of the answer carried that resource and the answer had no
+// byte limit: 1,000 records made a 1 GB answer and a 2.1 GB collector. Now each answer stops at
+// about 8 MiB with "next", and reading every page as the API offers them keeps the collector's
+// peak within 64 MiB of where it was; the compact form is one answer of about one resource.
+TEST_F(CollectorLimits, ATracesLogsUnderAHugeResourceAreReadInBoundedMemory) {
+  CollectorProcess c(dir.file("spans.db"));
+  ASSERT_TRUE(c.ready()) << c.startup_output();
+  namespace logsv1 = opentelemetry::proto::collector::logs::v1;
+  constexpr int kRequests = 3, kPerRequest = 100, kRecords = kRequests * kPerRequest;
+  const std::string trace_hex(32, 'f');
+  std::string trace_bytes(16, '\xff');
+  std::string logs_url = c.otlp_url();
+  logs_url.replace(logs_url.rfind("/v1/traces"), 10, "/v1/logs");
+  for (int r = 0; r < kRequests; ++r) {
+    logsv1::ExportLogsServiceRequest request;
+    auto* rl = request.add_resource_logs();
+    auto* name = rl->mutable_resource()->add_attributes();
+    name->set_key("service.name");
+    name->mutable_value()->set_string_value("bigres");
+    for (int i = 0; i < 32; ++i) {
+      auto* kv = rl->mutable_resource()->add_attributes();
+      kv->set_key("k" + std::to_string(i));
+      kv->mutable_value()->set_string_value(std::string(32 << 10, 'z'));
+    }
+    auto* sl = rl->add_scope_logs();
+    for (int i = 0; i < kPerRequest; ++i) {
+      auto* rec = sl->add_log_records();
+      rec->set_time_unix_nano(1'700'000'000'000'000'000ull + r * kPerRequest + i);
+      rec->mutable_body()->set_string_value("hi " + std::to_string(r * kPerRequest + i));
+      rec->set_trace_id(trace_bytes);
+    }
+    HttpResult res = http_call("POST", logs_url, {"Content-Type: application/x-protobuf"},
+                               request.SerializeAsString());
+    ASSERT_EQ(res.status, 200) << res.body;
+  }
+  const std::string url = c.ui_url() + "/api/traces/" + trace_hex + "/logs";
+  const ResidentMemory before = resident_memory(c.pid());
+  reset_peak(c.pid());
+  size_t records = 0, pages = 0, largest = 0;
+  std::string after;
+  do {
+    HttpResult res = http_call("GET", url + (after.empty() ? "" : "?after=" + after));
+    ASSERT_EQ(res.status, 200) << res.body.substr(0, 200);
+    largest = std::max(largest, res.body.size());
+    const json::object page = json::parse(res.body).as_object();
+    records += page.at("logs").as_array().size();
+    ++pages;
+    after = page.contains("next") ? std::string(page.at("next").as_string()) : "";
+  } while (!after.empty() && pages <= kRecords);
+  const ResidentMemory after_read = resident_memory(c.pid());
+  EXPECT_EQ(records, static_cast<size_t>(kRecords));
+  EXPECT_GT(pages, 1u);
+  EXPECT_LT(largest, 10 * kMiB) << "about 8 MiB and one record";
+  std::printf(
+      "[ memory   ] before %llu MiB, peak %llu MiB while reading %zu pages of at most "
+      "%zu bytes\n",
+      static_cast<unsigned long long>(before.rss / kMiB),
+      static_cast<unsigned long long>(after_read.peak / kMiB), pages, largest);
+  if (kMemoryMeasurable) {
+    EXPECT_LT(after_read.peak, before.rss + 64 * kMiB);
+  }
+  HttpResult compact = http_call("GET", url + "?compact=true");
+  ASSERT_EQ(compact.status, 200);
+  const json::object page = json::parse(compact.body).as_object();
+  EXPECT_EQ(page.at("logs").as_array().size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(page.at("resources").as_object().size(), 1u);
+  EXPECT_LT(compact.body.size(), 2 * kMiB);
+  EXPECT_TRUE(c.alive());
 }
 
 }  // namespace

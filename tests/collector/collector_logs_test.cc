@@ -11,6 +11,7 @@
 #include "google/rpc/status.pb.h"
 #include "log_decode.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+#include "query_api.h"
 #include "span_store.h"
 #include "tracekit/log/record.h"
 #include "tracekit/otlp/log_exporter.h"
@@ -130,6 +131,133 @@ TEST_F(LogStoreTest, RetentionByAgeDeletesOldLogsAndKeepsResourcesLogsUse) {
   auto left = store->find_logs({});
   ASSERT_TRUE(left.ok() && left->size() == 1u);
   EXPECT_NE((*left)[0].resource_json.find("logs-only-service"), std::string::npos);
+}
+
+// A trace's logs and a log search answer at most about ApiLimits::log_page_bytes, each record's
+// resource counted: 40 records under a 64 KiB resource were one 2.6 MB answer (1,000 under a
+// 1 MiB resource, 1 GB, and the collector's memory with it). Past the budget an answer stops with
+// "next", and the pages give every record once, in order, also when many share one time.
+class LogPagesTest : public LogStoreTest {
+ protected:
+  static constexpr int kRecords = 40;
+  static constexpr size_t kBudget = 256 << 10;
+  void fill_large_resource(SpanStore& store) {
+    std::vector<StoredLog> logs;
+    for (int i = 0; i < kRecords; ++i) {
+      // Half the records share one time: the cursor must tell them apart.
+      logs.push_back(make_log(kTraceA, "1111111111111111", i < kRecords / 2 ? 5'000 : 5'000 + i, 9,
+                              "record " + std::to_string(i), "big"));
+      logs.back().resource_json =
+          R"({"attributes":[{"key":"service.name","value":{"stringValue":"big"}},)"
+          R"({"key":"blob","value":{"stringValue":")" +
+          std::string(64 << 10, 'z') + R"("}}],"droppedAttributesCount":0,"schemaUrl":""})";
+    }
+    ASSERT_EQ(store.submit_logs_and_wait(std::move(logs), 10s), WriteOutcome::kCommitted);
+  }
+  json::object get(SpanStore& store, const std::string& target, size_t* bytes = nullptr) {
+    Response r = handle_api(target, store, {.log_page_bytes = kBudget});
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body.substr(0, 300);
+    if (bytes) *bytes = r.body.size();
+    return json::parse(r.body).as_object();
+  }
+  // Every page from `first` on (following "next" with after=); the bodies in answer order.
+  std::vector<std::string> all_pages(SpanStore& store, const std::string& first, const char* key,
+                                     int* pages, size_t* largest) {
+    std::vector<std::string> out;
+    std::string target = first;
+    *pages = 0;
+    *largest = 0;
+    for (;;) {
+      size_t bytes = 0;
+      json::object page = get(store, target, &bytes);
+      ++*pages;
+      *largest = std::max(*largest, bytes);
+      for (const auto& l : page.at(key).as_array()) {
+        out.push_back(std::string(l.at("body").as_string()));
+        // Not compact: every record as before, with its resource.
+        EXPECT_NE(json::serialize(l.at("resource")).find("zzzz"), std::string::npos);
+      }
+      if (!page.contains("next")) break;
+      target = first + (first.find('?') == std::string::npos ? "?" : "&") +
+               "after=" + std::string(page.at("next").as_string());
+      if (*pages > kRecords) break;  // a cursor that does not move
+    }
+    return out;
+  }
+};
+
+TEST_F(LogPagesTest, ATracesLogsStopAtTheByteBudgetAndContinueWithNext) {
+  auto store = open();
+  fill_large_resource(*store);
+  int pages = 0;
+  size_t largest = 0;
+  auto got = all_pages(*store, "/api/traces/" + kTraceA + "/logs", "logs", &pages, &largest);
+  std::vector<std::string> want;
+  for (int i = 0; i < kRecords; ++i)
+    want.push_back("record " + std::to_string(i));  // time order, then arrival
+  EXPECT_EQ(got, want);
+  EXPECT_GT(pages, 1) << "one answer of " << largest << " bytes";
+  EXPECT_LT(largest, kBudget + (100 << 10)) << "the budget and one record";
+  // The limit pages too, with the same cursor.
+  auto first = get(*store, "/api/traces/" + kTraceA + "/logs?limit=1");
+  EXPECT_EQ(first.at("logs").as_array().size(), 1u);
+  EXPECT_TRUE(first.contains("next"));
+}
+
+TEST_F(LogPagesTest, ALogSearchStopsAtTheByteBudgetAndContinuesWithNext) {
+  auto store = open();
+  fill_large_resource(*store);
+  int pages = 0;
+  size_t largest = 0;
+  auto got = all_pages(*store, "/api/logs?service=big&limit=1000", "data", &pages, &largest);
+  std::vector<std::string> want;
+  for (int i = kRecords - 1; i >= 0; --i)
+    want.push_back("record " + std::to_string(i));  // newest first
+  EXPECT_EQ(got, want);
+  EXPECT_GT(pages, 1) << "one answer of " << largest << " bytes";
+  EXPECT_LT(largest, kBudget + (100 << 10));
+}
+
+// compact=true: each resource and scope once per answer, records name them by id; the 40
+// records fit one answer of about one resource.
+TEST_F(LogPagesTest, CompactAnswersHoldEachResourceOnce) {
+  auto store = open();
+  fill_large_resource(*store);
+  for (std::string target : {"/api/traces/" + kTraceA + "/logs?compact=true",
+                             std::string("/api/logs?service=big&limit=1000&compact=true")}) {
+    size_t bytes = 0;
+    json::object page = get(*store, target, &bytes);
+    const auto& logs = page.at(target.starts_with("/api/logs") ? "data" : "logs").as_array();
+    EXPECT_EQ(logs.size(), static_cast<size_t>(kRecords)) << target;
+    EXPECT_FALSE(page.contains("next")) << target;
+    EXPECT_LT(bytes, (64u << 10) + 40 * 1024) << target;
+    const auto& resources = page.at("resources").as_object();
+    const auto& scopes = page.at("scopes").as_object();
+    ASSERT_EQ(resources.size(), 1u) << target;
+    ASSERT_EQ(scopes.size(), 1u) << target;
+    for (const auto& l : logs) {
+      EXPECT_FALSE(l.as_object().contains("resource"));
+      const auto& r = resources.at(l.at("resourceId").as_string());
+      EXPECT_NE(json::serialize(r).find("zzzz"), std::string::npos);
+      EXPECT_EQ(scopes.at(l.at("scopeId").as_string()).at("name"), "app");
+    }
+  }
+}
+
+TEST_F(LogPagesTest, BadCursorsAndCompactValuesAre400) {
+  auto store = open();
+  fill(*store);
+  for (const std::string& target :
+       {"/api/traces/" + kTraceA + "/logs?after=12", "/api/traces/" + kTraceA + "/logs?after=x:1",
+        "/api/traces/" + kTraceA + "/logs?compact=yes", std::string("/api/logs?after=1:"),
+        std::string("/api/logs?compact=1")}) {
+    Response r = handle_api(target, *store);
+    EXPECT_EQ(r.status, 400) << target << ": " << r.body;
+  }
+  // A cursor past the last record: an empty page, not an error.
+  Response r = handle_api("/api/traces/" + kTraceA + "/logs?after=9999999:99", *store);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body).at("logs").as_array().size(), 0u);
 }
 
 // ---- the binary ----

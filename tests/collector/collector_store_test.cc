@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "otlp_support.h"
+#include "query_api.h"
 #include "span_store.h"
 #include "sqlite_db.h"
 
@@ -539,6 +541,148 @@ TEST_F(StoreTest, ReadsDoNotQueueBehindSlowSearches) {
     t.join();
   ASSERT_TRUE(services.ok());
   EXPECT_EQ(finished_before, 0) << "the service list waited for a slow search";
+}
+
+// Searches (store.read() with ReadKind::kSearch, as the analytics queries run) that stay in their
+// query until the gate opens: they hold their read connection as long as a test needs, with no
+// timing. If a lookup the test waits for never comes back (the defect these tests are about), the
+// gate opens by itself after a minute, so the test fails instead of blocking forever.
+class SearchGate {
+ public:
+  SearchGate()
+      : watchdog_([this] {
+          std::unique_lock lock(mu_);
+          if (!cv_.wait_for(lock, 60s, [&] { return open_; })) open_ = true;
+          cv_.notify_all();
+        }) {}
+  ~SearchGate() {
+    release();
+    watchdog_.join();
+  }
+  // Runs a search that waits at the gate; its result.
+  Result<void> search(SpanStore& store) {
+    return store.read([&](Database&, const SpanStore::StepError&) -> Result<void> {
+      std::unique_lock lock(mu_);
+      ++entered_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+      return {};
+    });
+  }
+  void wait_entered(int n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return entered_ >= n; });
+  }
+  int entered() {
+    std::lock_guard lock(mu_);
+    return entered_;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int entered_ = 0;
+  bool open_ = false;
+  std::thread watchdog_;
+};
+
+// Searches never hold every read connection: with four, three searches run, a fourth waits (and
+// past its query budget gives up with a timeout, 503 in the API), and the service list, an
+// operation list and a trace answer meanwhile. Before, the fourth search took the last connection
+// and the lookups waited for a search to end (9.6 s for /api/services under 8 slow searches).
+TEST_F(StoreTest, SearchesLeaveAReadConnectionForLookups) {
+  auto store = open({.read_connections = 4, .query_budget = 2s});
+  ASSERT_TRUE(store);
+  fill(*store);
+  SearchGate gate;
+  std::vector<std::thread> running;
+  for (int i = 0; i < 3; ++i)
+    running.emplace_back([&] { EXPECT_TRUE(gate.search(*store).ok()); });
+  gate.wait_entered(3);
+  Result<void> fourth;
+  std::thread waiting([&] { fourth = gate.search(*store); });
+
+  // (No ASSERT before the threads are joined: a failure must not leave them running.)
+  auto services = store->services();
+  EXPECT_TRUE(services.ok() && *services == (std::vector<std::string>{"db", "web", "worker"}));
+  EXPECT_TRUE(store->operations("web").ok());
+  auto trace = store->trace_page(hex_id(1, 32), "", 100, 1 << 20);
+  EXPECT_TRUE(trace.ok() && trace->spans.size() == 2u);
+  EXPECT_EQ(gate.entered(), 3) << "a fourth search took the last read connection";
+
+  waiting.join();  // nothing frees a search slot before the gate opens: its budget runs out
+  EXPECT_FALSE(fourth.ok()) << "the fourth search ran beside three others";
+  if (!fourth.ok()) {
+    EXPECT_TRUE(is_query_timeout(fourth.error())) << fourth.error().message;
+    EXPECT_NE(fourth.error().message.find("waiting for a read connection"), std::string::npos);
+  }
+  gate.release();
+  for (auto& t : running)
+    t.join();
+  EXPECT_TRUE(store->find_traces({}).ok()) << "the connections went back to the pool";
+}
+
+// The wait for a read connection is part of the query budget: a lookup that finds every
+// connection taken gives up when the budget is spent (503 in the API) instead of waiting as long
+// as the queries before it run.
+TEST_F(StoreTest, TheWaitForAReadConnectionEndsWithTheQueryBudget) {
+  auto store = open({.read_connections = 1, .query_budget = 300ms});
+  ASSERT_TRUE(store);
+  fill(*store);
+  SearchGate gate;
+  // With one connection a search may take it (there is nothing to keep back).
+  std::thread running([&] { EXPECT_TRUE(gate.search(*store).ok()); });
+  gate.wait_entered(1);
+  auto services = store->services();
+  EXPECT_FALSE(services.ok()) << "the lookup waited until the search ended";
+  if (!services.ok()) {
+    EXPECT_TRUE(is_query_timeout(services.error())) << services.error().message;
+  }
+  Response r = handle_api("/api/services", *store);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_TRUE(std::find(r.headers.begin(), r.headers.end(),
+                        std::pair<std::string, std::string>("Retry-After", "5")) !=
+              r.headers.end());
+  gate.release();
+  running.join();
+  EXPECT_TRUE(store->services().ok());
+}
+
+// As many searches may wait as may run; one more is refused at once (503, Retry-After: 1), so
+// that waiting searches cannot occupy every worker of the HTTP server either.
+TEST_F(StoreTest, SearchesPastTheWaitingRoomAreRefusedAtOnce) {
+  auto store = open({.read_connections = 2, .query_budget = 0s});
+  ASSERT_TRUE(store);
+  fill(*store);
+  SearchGate gate;
+  std::thread running([&] { EXPECT_TRUE(gate.search(*store).ok()); });
+  gate.wait_entered(1);
+  std::thread waiting([&] { EXPECT_TRUE(gate.search(*store).ok()); });
+  // Waiting for a connection (or, were there no waiting room, already running beside the first).
+  while (store->stats().searches_waiting < 1 && gate.entered() < 2)
+    std::this_thread::yield();
+  EXPECT_EQ(gate.entered(), 1) << "two searches ran with one search connection";
+  auto refused = store->find_traces({});
+  EXPECT_FALSE(refused.ok());
+  if (!refused.ok()) {
+    EXPECT_TRUE(is_store_busy(refused.error())) << refused.error().message;
+  }
+  Response r = handle_api("/api/traces?lookback=all", *store);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_TRUE(std::find(r.headers.begin(), r.headers.end(),
+                        std::pair<std::string, std::string>("Retry-After", "1")) !=
+              r.headers.end());
+  EXPECT_EQ(store->stats().searches_refused, 2u);
+  EXPECT_TRUE(store->services().ok()) << "lookups still have their connection";
+  gate.release();
+  running.join();
+  waiting.join();
+  EXPECT_EQ(gate.entered(), 2);
 }
 
 TEST_F(StoreTest, AnUnwritablePathIsAClearError) {

@@ -259,7 +259,8 @@ function logTable(logs, traceStart, linkSpans) {
   return table;
 }
 
-function renderTrace(traceId, spans, logs, local = false) {
+// `moreLogs`: the trace has more log records than were fetched (the title says so).
+function renderTrace(traceId, spans, logs, local = false, moreLogs = false) {
   const { traceStart, total } = prepareSpans(spans);
   const bySpan = new Map(spans.map((s) => [s.spanId, s]));
   for (const s of spans) s.logs = [];
@@ -290,7 +291,9 @@ function renderTrace(traceId, spans, logs, local = false) {
   $('trace-services').replaceChildren(...[...services].sort().map(serviceTag));
   $('find-in-trace').value = '';
   $('find-count').textContent = '';
-  $('trace-logs-title').textContent = `Logs (${logs.length})`;
+  $('trace-logs-title').textContent = moreLogs
+    ? `Logs (the first ${logs.length}; the trace has more)`
+    : `Logs (${logs.length})`;
   $('trace-logs').replaceChildren(logTable(logs, traceStart, true));
   $('span-details').hidden = true;
   waterfall.paint();  // the texts above moved the rows
@@ -315,6 +318,27 @@ async function openTraceOrCorrelation(text) {
   if (traces.length === 1) return openTrace(traces[0]);
   showMessage(`Correlation id "${value}" was logged in ${traces.length} traces; showing its logs.`);
   searchLogs({ correlationId: value });
+}
+
+// A trace's log records in time order, page by page: an answer stops at about 8 MiB and says
+// where the next starts ("next"). Compact pages list each resource and scope once (a record
+// names them by id), so a service with a large resource does not repeat it per record. At most
+// kMaxTraceLogs records are fetched; `more` says the trace has others.
+const kMaxTraceLogs = 10000;
+async function loadTraceLogs(id) {
+  const logs = [];
+  let after = null;
+  do {
+    const page = await getJson(`/api/traces/${id}/logs?compact=true` +
+      (after ? `&after=${encodeURIComponent(after)}` : ''));
+    for (const log of page.logs) {
+      log.resource = page.resources[log.resourceId];
+      log.scope = page.scopes[log.scopeId];
+      logs.push(log);
+    }
+    after = page.next;
+  } while (after && logs.length < kMaxTraceLogs);
+  return { logs, more: Boolean(after) };
 }
 
 // Every span of a trace: a large trace comes in pages (so the server's memory stays bounded),
@@ -351,7 +375,7 @@ async function openTrace(traceId, pushHistory = true, spanId = null) {
     trace = await loadTrace(id);
     // The trace's log records, in time order; a trace without any still renders.
     try {
-      trace.logs = (await getJson(`/api/traces/${id}/logs`)).logs;
+      ({ logs: trace.logs, more: trace.moreLogs } = await loadTraceLogs(id));
     } catch (e) {
       trace.logs = [];
     }
@@ -362,7 +386,7 @@ async function openTrace(traceId, pushHistory = true, spanId = null) {
     return;
   }
   const t0 = performance.now();
-  renderTrace(id, trace.spans, trace.logs);
+  renderTrace(id, trace.spans, trace.logs, false, Boolean(trace.moreLogs));
   // Measured by the browser test (rendering a 5,000-span trace).
   window.tracekitLastRenderMs = performance.now() - t0;
   if (spanId && !current.waterfall.selectSpan(spanId)) showMessage(`Span ${spanId} is not in this trace.`);
@@ -517,16 +541,22 @@ async function searchLogs(preset = null, pushHistory = true) {
   for (const [key, id] of fields) if ($(id).value) params.set(key, $(id).value);
   if (pushHistory) history.pushState({}, '', `/logs?${params}`);
   showView('logs');
-  let logs;
+  let logs, answer;
   try {
-    logs = (await getJson(`/api/logs?${params}`)).data;
+    // Compact: each resource once per answer. An answer stops at about 8 MiB (and at the
+    // limit); "next" then says more records match than are shown.
+    params.set('compact', 'true');
+    answer = await getJson(`/api/logs?${params}`);
+    logs = answer.data;
   } catch (e) {
     showMessage(`Log search: ${e.message}`);
     $('log-list').replaceChildren();
     return;
   }
   if (!preset) showMessage('');
-  $('logs-title').textContent = `Log records (${logs.length}, newest first)`;
+  $('logs-title').textContent = answer.next
+    ? `Log records (the newest ${logs.length}; more match: narrow the search or raise the limit)`
+    : `Log records (${logs.length}, newest first)`;
   $('log-list').replaceChildren(logTable(logs, null, false));
   document.body.dataset.renderedLogs = String(logs.length);
 }

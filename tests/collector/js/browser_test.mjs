@@ -212,6 +212,28 @@ try {
     logRecord(ids.docker, 7_000_000, 17, 'ERROR', XSS_NAME, [{ key: 'probe', value: { stringValue: XSS_VALUE } }]),
   ]));
   await waitForJson(`${collector.ui_url}/api/traces/${traceId}/logs`, (t) => t.logs.length === 3);
+  // A trace with more logs than one answer holds (7,000 records of 1.5 KB: about 13 MB, two pages of
+  // about 8 MiB), each record under a 32 KB resource that a compact answer lists once.
+  const manyLogsTrace = hex(16);
+  const manyLogsSpan = hex(8);
+  await post(collector.otlp_url, request('chatty', [otlpSpan(manyLogsTrace, manyLogsSpan, '', 'chatter', 0, 50e6)]));
+  for (let batch = 0; batch < 4; ++batch) {
+    const records = [];
+    for (let i = batch * 1750; i < (batch + 1) * 1750; ++i) {
+      records.push({
+        timeUnixNano: String(T0 + BigInt(i)), severityNumber: 9, severityText: 'INFO',
+        body: { stringValue: `line ${i} ` + 'x'.repeat(1500) }, traceId: manyLogsTrace, spanId: manyLogsSpan,
+      });
+    }
+    await post(logsUrl, {
+      resourceLogs: [{
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'chatty' } },
+          { key: 'big', value: { stringValue: 'r'.repeat(32000) } }] },
+        scopeLogs: [{ scope: { name: 'browser-test' }, logRecords: records }],
+      }],
+    });
+  }
+  await waitForJson(`${collector.ui_url}/api/traces/${manyLogsTrace}/logs?compact=true`, (t) => Boolean(t.next));
   await waitForJson(`${collector.ui_url}/api/traces/${bigTraceId}`, (t) => t.spans.length === 2000 && t.next);
 
   browser = await chromium.launch({
@@ -319,6 +341,15 @@ try {
     assert.equal(await page.locator('script').count(), 1, 'only app.js');
     assert.equal(await page.evaluate(() => window.__xss), undefined);
     assert.deepEqual(dialogs, []);
+  });
+
+  await check('a trace whose logs take several answers shows them all (the viewer follows "next")', async () => {
+    await page.goto(`${collector.ui_url}/trace/${manyLogsTrace}`);
+    await page.waitForSelector(`body[data-rendered-trace="${manyLogsTrace}"]`);
+    assert.equal(await page.locator('#trace-logs-title').textContent(), 'Logs (7000)');
+    const first = await page.locator('#trace-logs tr.log-row:first-child .log-body').textContent();
+    const last = await page.locator('#trace-logs tr.log-row:last-child .log-body').textContent();
+    assert.ok(first.startsWith('line 0 ') && last.startsWith('line 6999 '), `${first.slice(0, 12)} … ${last.slice(0, 12)}`);
   });
 
   await check('the logs page searches by severity, text and service', async () => {
