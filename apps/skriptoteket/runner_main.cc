@@ -114,6 +114,8 @@ int main() {
       tracekit::http::split_list(env::text(setting("SKRIPTOTEKET_ALLOWED_HOSTS"), ""));
   guard.public_prefixes = {"/healthz"};
   server.use(tracekit::http::request_guard(std::move(guard)));
+  // Before start(): a stop asked for as soon as the port file exists must not be lost.
+  server.catch_signals();
   if (auto r = server.start(); !r) return fail(r.error().message, 1);
   if (!env::write_port_file(server.port())) return fail("cannot write SKRIPTOTEKET_PORT_FILE", 1);
 

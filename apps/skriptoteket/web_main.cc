@@ -117,6 +117,8 @@ int main() {
   options.server_name = "skriptoteket-web";
   tracekit::http::Server server(options);
   service.install(server);
+  // Before start(): a stop asked for as soon as the port file exists must not be lost.
+  server.catch_signals();
   if (auto r = server.start(); !r) return fail(r.error().message, 1);
   if (!env::write_port_file(server.port())) return fail("cannot write SKRIPTOTEKET_PORT_FILE", 1);
 

@@ -914,6 +914,34 @@ bool Server::stop(std::chrono::milliseconds timeout) {
   return clean;
 }
 
+void Server::catch_signals() {
+  Impl& s = *impl_;
+  auto arm = [&s] {
+    if (s.signals) return;
+    s.signals = std::make_unique<asio::signal_set>(s.io, SIGINT, SIGTERM);
+    s.signals->async_wait([&s](const beast::error_code& ec, int signal) {
+      if (ec) return;
+      server_log().info("http.signal", {{"signal", signal}});
+      {
+        std::lock_guard lock(s.mu);
+        s.stop_requested = true;
+      }
+      s.changed.notify_all();
+    });
+  };
+  if (!s.started.load()) {
+    arm();  // no I/O thread runs yet, so none touches the signal set while it is made
+    return;
+  }
+  // The signal set is made and armed on the I/O thread (Asio objects are not thread-safe).
+  std::promise<void> armed;
+  asio::post(s.io, [&arm, &armed] {
+    arm();
+    armed.set_value();
+  });
+  armed.get_future().wait();
+}
+
 int Server::run_until_signal(std::chrono::milliseconds grace) {
   Impl& s = *impl_;
   if (!s.started.load()) {
@@ -923,24 +951,7 @@ int Server::run_until_signal(std::chrono::milliseconds grace) {
       return 1;
     }
   }
-  {
-    // The signal set is made and armed on the I/O thread (Asio objects are not thread-safe).
-    std::promise<void> armed;
-    asio::post(s.io, [&s, &armed] {
-      s.signals = std::make_unique<asio::signal_set>(s.io, SIGINT, SIGTERM);
-      s.signals->async_wait([&s](const beast::error_code& ec, int signal) {
-        if (ec) return;
-        server_log().info("http.signal", {{"signal", signal}});
-        {
-          std::lock_guard lock(s.mu);
-          s.stop_requested = true;
-        }
-        s.changed.notify_all();
-      });
-      armed.set_value();
-    });
-    armed.get_future().wait();
-  }
+  catch_signals();
   {
     std::unique_lock lock(s.mu);
     s.changed.wait(lock, [&] { return s.stop_requested; });

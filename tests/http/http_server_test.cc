@@ -375,6 +375,22 @@ TEST_F(ServerTest, RunUntilSignalStopsOnSigterm) {
   EXPECT_FALSE(s.running());
 }
 
+// A supervisor (or a test) may stop the service as soon as it answers, before its main thread
+// reaches run_until_signal(). With catch_signals() before start(), that SIGTERM is not lost:
+// without it, the default action would end this test's process.
+TEST_F(ServerTest, ASignalCaughtBeforeStartIsNotLostBeforeRunUntilSignal) {
+  Server s;
+  s.route("GET", "/", [](Request&) -> Awaitable { co_return Response::text(200, "hi"); });
+  s.catch_signals();
+  ASSERT_TRUE(s.start().ok());
+  EXPECT_EQ(client_.request("GET", s.base_url() + "/")->status, 200);
+  std::raise(SIGTERM);
+  auto done = std::async(std::launch::async, [&] { return s.run_until_signal(2s); });
+  ASSERT_EQ(done.wait_for(30s), std::future_status::ready);
+  EXPECT_EQ(done.get(), 0);
+  EXPECT_FALSE(s.running());
+}
+
 TEST(ServerStart, BadOptionsAndPatternsAreErrors) {
   {
     Server s(ServerOptions{.address = "not-an-ip"});

@@ -173,6 +173,11 @@ class Server {
   // then stop(grace). Returns 0 after a clean stop, 1 when start failed or requests were
   // abandoned. The caller then flushes tracing: tracekit::shutdown_tracing(timeout).
   int run_until_signal(std::chrono::milliseconds grace = std::chrono::milliseconds(10000));
+  // Takes SIGTERM and SIGINT from now on, for run_until_signal() to act on. Called before
+  // start(), no signal is lost between the moment the service answers (a port file written, a
+  // supervisor's readiness probe) and the one run_until_signal() is reached; without it, such a
+  // signal ends the process by its default action. Call it from the thread that calls start().
+  void catch_signals();
 
   // The I/O executor, for clients and timers used from handlers.
   boost::asio::any_io_executor executor();
