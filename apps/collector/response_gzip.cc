@@ -89,7 +89,7 @@ bool gzip_in_pieces(std::string_view in, std::string& out, size_t max_piece) {
       handed += n;
     }
     if (zs.avail_out == 0) {
-      const size_t used = static_cast<size_t>(zs.total_out);
+      const auto used = static_cast<size_t>(zs.total_out);
       if (used == out.size()) {
         if (out.size() >= in.size()) break;  // no smaller than the body: send it as is
         out.resize(std::min(in.size(), out.size() * 2));
