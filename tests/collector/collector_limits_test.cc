@@ -168,20 +168,6 @@ std::set<std::string> read_trace(const CollectorProcess& c, size_t* pages = null
   return ids;
 }
 
-std::string gzip(std::string_view in) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 // A ~1 MiB resource: `service` and 32 attributes of 32 KiB (the attribute length limit).
 void add_large_resource(opentelemetry::proto::resource::v1::Resource& resource,
                         const std::string& service) {

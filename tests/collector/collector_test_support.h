@@ -36,6 +36,9 @@ HttpResult http_call(const std::string& method, const std::string& url,
 // GET and parse JSON; a null value when the status is not 200 or the body is not JSON.
 boost::json::value get_json(const std::string& url, long* status = nullptr);
 
+// `in` as one gzip member (what a client's Content-Encoding: gzip sends).
+std::string gzip(std::string_view in);
+
 // The tracekit-collector binary (TRACEKIT_COLLECTOR_BINARY) on 127.0.0.1 with ports 0.
 class CollectorProcess {
  public:
