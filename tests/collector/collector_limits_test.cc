@@ -248,6 +248,15 @@ class CollectorLimits : public ::testing::Test {
 // The flood: several clients post requests of 15 spans, each with a 1 MB attribute,
 // all into one trace. Attribute values are cut to 32 KiB and the collector stays under a
 // bound that does not grow with the number of requests (it was 1 GB before the limits).
+// The collector's resident memory before a test's load, at its peak and after, in the test's
+// output (the figures docs/collector.md quotes).
+void print_memory(const ResidentMemory& before, const ResidentMemory& after) {
+  std::printf("[ memory   ] before %llu MiB, peak %llu MiB, after %llu MiB\n",
+              static_cast<unsigned long long>(before.rss / kMiB),
+              static_cast<unsigned long long>(after.peak / kMiB),
+              static_cast<unsigned long long>(after.rss / kMiB));
+}
+
 TEST_F(CollectorLimits, AFloodOfMegabyteAttributesKeepsResidentMemoryBounded) {
   CollectorProcess c(dir.file("spans.db"));
   ASSERT_TRUE(c.ready()) << c.startup_output();
@@ -272,10 +281,7 @@ TEST_F(CollectorLimits, AFloodOfMegabyteAttributesKeepsResidentMemoryBounded) {
   const auto ids = read_trace(c);
   EXPECT_EQ(ids.size(), static_cast<size_t>(kClients * kRequests * kSpans));
   const ResidentMemory after = resident_memory(c.pid());
-  std::printf("[ memory   ] at start %llu MiB, peak %llu MiB, now %llu MiB\n",
-              static_cast<unsigned long long>(before.rss / kMiB),
-              static_cast<unsigned long long>(after.peak / kMiB),
-              static_cast<unsigned long long>(after.rss / kMiB));
+  print_memory(before, after);
   // Three requests of 15 MB in flight at once: each body, its parsed message and the spans.
   if (kMemoryMeasurable) {
     EXPECT_LT(after.peak, before.rss + 256 * kMiB);
@@ -312,10 +318,7 @@ TEST_F(CollectorLimits, GzipBombsOverGrpcAreRefusedAtTheLimit) {
   for (const std::string& s : statuses)
     EXPECT_EQ(s, "8") << "RESOURCE_EXHAUSTED expected";
   const ResidentMemory after = resident_memory(c.pid());
-  std::printf("[ memory   ] before %llu MiB, peak %llu MiB, after %llu MiB\n",
-              static_cast<unsigned long long>(before.rss / kMiB),
-              static_cast<unsigned long long>(after.peak / kMiB),
-              static_cast<unsigned long long>(after.rss / kMiB));
+  print_memory(before, after);
   if (kMemoryMeasurable) {
     EXPECT_LT(after.peak, before.rss + 192 * kMiB);
     EXPECT_LT(after.rss, before.rss + 48 * kMiB) << "not given back";
@@ -519,10 +522,7 @@ TEST_F(CollectorLimits, ARequestOfMoreRecordsThanTheLimitIsRefusedWhole) {
             "8")
       << "RESOURCE_EXHAUSTED expected";
   const ResidentMemory after = resident_memory(c.pid());
-  std::printf("[ memory   ] before %llu MiB, peak %llu MiB, after %llu MiB\n",
-              static_cast<unsigned long long>(before.rss / kMiB),
-              static_cast<unsigned long long>(after.peak / kMiB),
-              static_cast<unsigned long long>(after.rss / kMiB));
+  print_memory(before, after);
   if (kMemoryMeasurable) {
     // The bodies (up to 3 MB, inflated) and the scan over them; decoding them took ~130 MB each.
     EXPECT_LT(after.peak, before.rss + 48 * kMiB);
