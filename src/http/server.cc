@@ -616,10 +616,10 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
         // connections, a client could hold max_body_bytes on each of thousands of them. Past the
         // bound the request still goes through the middleware (traced, logged) as a 503, and the
         // connection closes with its body unread.
-        const size_t announced =
-            parser.content_length() ? static_cast<size_t>(*parser.content_length()) : 0;
-        if (!reserve_body(parser.content_length() ? announced : routing.body_limit,
-                          body_reservation)) {
+        const size_t wanted = parser.content_length()
+                                  ? static_cast<size_t>(*parser.content_length())
+                                  : routing.body_limit;
+        if (!reserve_body(wanted, body_reservation)) {
           bodies_refused.fetch_add(1, std::memory_order_relaxed);
           routing.terminal = Terminal::kBodiesBusy;
           routing.must_close = true;
