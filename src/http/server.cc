@@ -60,6 +60,12 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // How long, and how much, a connection closed over an unread request body keeps reading (and
 // discarding) so that its last response is not lost to a reset.
 constexpr std::chrono::seconds kLingerTime{2};
+
+int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 constexpr size_t kLingerBytes = 8 * 1024 * 1024;
 
 // How a request ends once the middleware chain has run.
@@ -143,6 +149,11 @@ struct Server::Impl {
     beast::tcp_stream stream;
     std::shared_ptr<detail::RequestSlot> slot;
     bool idle = false;  // waiting for the next request (strand only)
+    // When this connection began waiting on its client (for a request, its header or its body,
+    // or while lingering to close), in steady-clock nanoseconds; 0 while a request is handled or
+    // answered. Written on the strand; read by accept_loop to pick a connection to evict.
+    std::atomic<int64_t> waiting_since{0};
+    bool eviction_pending = false;  // guarded by Impl::mu
     std::string remote_address, local_address;
     uint16_t remote_port = 0, local_port = 0;
     std::string response_head;  // reused for every response's status line and fields
@@ -170,11 +181,13 @@ struct Server::Impl {
   std::mutex mu;  // guards conns, stop_requested; with `changed`
   std::condition_variable changed;
   std::unordered_map<uint64_t, std::weak_ptr<Conn>> conns;
-  std::unordered_map<std::string, size_t> conns_per_client;  // open connections by remote IP
+  // Open connections by remote IP (kept only when max_connections_per_client is set).
+  std::unordered_map<std::string, std::vector<uint64_t>> conns_by_client;
   uint64_t next_conn_id = 0;
   bool stop_requested = false;
 
-  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0}, refused{0}, bodies_refused{0};
+  std::atomic<uint64_t> accepted{0}, requests{0}, in_flight{0}, refused{0}, evicted{0},
+      bodies_refused{0};
   // Bytes of request bodies reserved by requests being read or handled (max_body_bytes_in_flight).
   std::atomic<size_t> body_bytes_reserved{0};
 
@@ -230,6 +243,10 @@ struct Server::Impl {
   void unsafe_fields_dropped(const Request& req, size_t count) const;
   asio::awaitable<void> close_connection(Conn& conn, bool body_left_unread);
   void forget_connection(const Conn& conn, uint64_t id);
+  std::shared_ptr<Conn> longest_waiting(const std::vector<uint64_t>& ids);
+  void evict_for(const std::shared_ptr<Conn>& victim, std::shared_ptr<Conn> conn, uint64_t id);
+  void start_session(const std::shared_ptr<Conn>& conn, uint64_t id);
+  bool admit(const std::shared_ptr<Conn>& conn);
   asio::awaitable<void> write_response(Conn& conn, const Request& req, Response& resp,
                                        bool keep_alive);
   asio::awaitable<void> write_early_error(Conn& conn, int status, std::string_view message);
@@ -545,6 +562,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
   try {
     for (;;) {
       if (stopping.load(std::memory_order_acquire)) break;
+      conn->waiting_since.store(steady_now_ns(), std::memory_order_relaxed);
       // Wait for the first byte of the next request: a fresh connection gets header_timeout, a
       // kept-alive one idle_timeout. stop() closes connections that wait here.
       if (buffer.size() == 0) {
@@ -589,6 +607,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       if (!problem) {
         auto [hec, hn] = co_await bh::async_read_header(conn->stream, buffer, parser, kTuple);
         if (hec) {
+          conn->waiting_since.store(0, std::memory_order_relaxed);
           co_await refuse_header(*conn, hec);
           break;
         }
@@ -597,6 +616,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
         problem = detail::check_framing(parser.get());
       }
       if (problem) {
+        conn->waiting_since.store(0, std::memory_order_relaxed);
         co_await write_early_error(*conn, problem->status, problem->message);
         body_left_unread = true;
         break;
@@ -627,6 +647,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
           break;
         }
       }
+      conn->waiting_since.store(0, std::memory_order_relaxed);
       Request req = make_request(parser, *conn, routing);
       // From here on, every resume of this coroutine re-enters the request's context; the
       // correlation id is visible at once (it is read live).
@@ -682,6 +703,7 @@ asio::awaitable<void> Server::Impl::close_connection(Conn& conn, bool body_left_
     size_t drained = 0;
     conn.stream.expires_after(kLingerTime);
     conn.idle = true;  // stop() closes it like a connection between requests
+    conn.waiting_since.store(steady_now_ns(), std::memory_order_relaxed);
     while (drained < kLingerBytes && !stopping.load(std::memory_order_acquire)) {
       auto [ec, n] = co_await conn.stream.async_read_some(asio::buffer(sink), kTuple);
       if (ec) break;
@@ -696,9 +718,9 @@ void Server::Impl::forget_connection(const Conn& conn, uint64_t id) {
   {
     std::lock_guard lock(mu);
     conns.erase(id);
-    if (auto it = conns_per_client.find(conn.remote_address);
-        it != conns_per_client.end() && --it->second == 0) {
-      conns_per_client.erase(it);
+    if (auto it = conns_by_client.find(conn.remote_address); it != conns_by_client.end()) {
+      std::erase(it->second, id);
+      if (it->second.empty()) conns_by_client.erase(it);
     }
   }
   changed.notify_all();
@@ -728,27 +750,95 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       conn->local_address = local.address().to_string();
       conn->local_port = local.port();
     }
-    uint64_t id;
+    if (!admit(conn)) {
+      refused.fetch_add(1, std::memory_order_relaxed);
+      beast::error_code ignored;
+      conn->stream.socket().close(ignored);
+    }
+  }
+}
+
+// Takes a new connection into the open set, or says no. A client at max_connections_per_client
+// gets room by evicting its connection that has waited longest on it (for a request, a header or
+// a body): a client that holds its connections idle cannot lock itself, or every other local
+// client that shares its address, out. It is refused only while every one of its connections
+// has a request being handled.
+bool Server::Impl::admit(const std::shared_ptr<Conn>& conn) {
+  uint64_t id;
+  std::shared_ptr<Conn> victim;
+  {
+    std::lock_guard lock(mu);
+    if (conns.size() >= options.max_connections) return false;
+    if (options.max_connections_per_client != 0) {
+      auto& from_client = conns_by_client[conn->remote_address];
+      if (from_client.size() >= options.max_connections_per_client) {
+        victim = longest_waiting(from_client);
+        if (!victim) return false;
+        victim->eviction_pending = true;
+      }
+      id = next_conn_id++;
+      from_client.push_back(id);
+    } else {
+      id = next_conn_id++;
+    }
+    conns.emplace(id, conn);
+  }
+  if (victim) {
+    evict_for(victim, conn, id);
+  } else {
+    start_session(conn, id);
+  }
+  return true;
+}
+
+// Of a client's connections, the one waiting on it the longest and not yet chosen for eviction;
+// null when every one has a request being handled. Called under mu.
+std::shared_ptr<Server::Impl::Conn> Server::Impl::longest_waiting(
+    const std::vector<uint64_t>& ids) {
+  std::shared_ptr<Conn> oldest;
+  int64_t oldest_since = std::numeric_limits<int64_t>::max();
+  for (uint64_t id : ids) {
+    auto it = conns.find(id);
+    if (it == conns.end()) continue;
+    auto c = it->second.lock();
+    if (!c || c->eviction_pending) continue;
+    const int64_t since = c->waiting_since.load(std::memory_order_relaxed);
+    if (since != 0 && since < oldest_since) {
+      oldest = std::move(c);
+      oldest_since = since;
+    }
+  }
+  return oldest;
+}
+
+// Closes `victim` on its strand if it is still waiting on its client, and starts `conn` in its
+// place; if a request arrived on it meanwhile, `conn` is refused instead.
+void Server::Impl::evict_for(const std::shared_ptr<Conn>& victim, std::shared_ptr<Conn> conn,
+                             uint64_t id) {
+  asio::post(victim->strand, [this, victim, conn = std::move(conn), id] {
+    const bool still_waiting = victim->waiting_since.load(std::memory_order_relaxed) != 0;
     {
       std::lock_guard lock(mu);
-      size_t& from_client = conns_per_client[conn->remote_address];
-      if (conns.size() >= options.max_connections ||
-          (options.max_connections_per_client != 0 &&
-           from_client >= options.max_connections_per_client)) {
-        if (from_client == 0) conns_per_client.erase(conn->remote_address);
-        refused.fetch_add(1, std::memory_order_relaxed);
-        beast::error_code ignored;
-        conn->stream.socket().close(ignored);
-        continue;
-      }
-      ++from_client;
-      id = next_conn_id++;
-      conns.emplace(id, conn);
+      victim->eviction_pending = false;
     }
-    conn->stream.socket().set_option(tcp::no_delay(true), e1);
-    ConnExecutor ex(strand, conn->slot);
-    asio::co_spawn(ex, session(conn, id), asio::detached);
-  }
+    beast::error_code ignored;
+    if (still_waiting) {
+      victim->stream.socket().close(ignored);
+      evicted.fetch_add(1, std::memory_order_relaxed);
+      start_session(conn, id);
+    } else {
+      refused.fetch_add(1, std::memory_order_relaxed);
+      conn->stream.socket().close(ignored);
+      forget_connection(*conn, id);
+    }
+  });
+}
+
+void Server::Impl::start_session(const std::shared_ptr<Conn>& conn, uint64_t id) {
+  beast::error_code ignored;
+  conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+  ConnExecutor ex(conn->strand, conn->slot);
+  asio::co_spawn(ex, session(conn, id), asio::detached);
 }
 
 Server::Server() : Server(ServerOptions{}) {}
@@ -973,6 +1063,7 @@ Server::Stats Server::stats() const noexcept {
   st.requests = impl_->requests.load();
   st.requests_in_flight = impl_->in_flight.load();
   st.connections_refused = impl_->refused.load();
+  st.connections_evicted = impl_->evicted.load();
   st.bodies_refused = impl_->bodies_refused.load();
   st.body_bytes_reserved = impl_->body_bytes_reserved.load();
   std::lock_guard lock(impl_->mu);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Connection limits and timeouts on real sockets: the per-client connection cap, a slow reader
-// cut at write_timeout, and what a response that fits in the socket buffers means for it.
+// Connection limits and timeouts on real sockets: the per-client connection cap and its
+// eviction of waiting connections, a slow reader cut at write_timeout, and what a response that
+// fits in the socket buffers means for it.
+#include <condition_variable>
+#include <mutex>
+
 #include "http_test_support.h"
 
 namespace tracekit::http {
@@ -28,33 +32,96 @@ TEST(ConnectionLimits, OneClientCannotTakeEveryConnection) {
   ServerOptions o;
   o.max_connections_per_client = 4;
   auto server = start_server(o);
-  // Four idle connections from 127.0.0.1 are allowed (and stay usable)...
+  // Four connections from 127.0.0.1 are allowed, and stay usable.
   std::vector<std::unique_ptr<RawConnection>> held;
   for (int i = 0; i < 4; ++i) {
     held.push_back(std::make_unique<RawConnection>(server->port(), 5s));
     ASSERT_TRUE(held.back()->connected());
+    ASSERT_TRUE(tracekit::testing_wait(
+        [&] { return server->stats().connections_open == static_cast<uint64_t>(i + 1); }));
   }
-  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 4; }));
-  // ...a fifth from the same address is closed at once and counted...
-  RawConnection over(server->port(), 5s);
-  EXPECT_TRUE(over.closed_by_peer());
-  EXPECT_EQ(server->stats().connections_refused, 1u);
-  // ...while another client (127.0.0.2 is loopback too) is served.
+  held[1]->send(kGet);
+  EXPECT_EQ(status_of(held[1]->read_response()), 200);
+  // Another client (127.0.0.2 is loopback too) has its own four.
   RawConnection other(server->port(), 5s, "127.0.0.2");
   ASSERT_TRUE(other.connected());
   other.send(kGet);
   EXPECT_EQ(status_of(other.read_response()), 200);
-  held[0]->send(kGet);
-  EXPECT_EQ(status_of(held[0]->read_response()), 200);
-  // Once one of the four closes, the client may connect again. Open now: three of the four and
-  // the other client's (waiting for 5, as this did, passed only while the server had not yet
-  // seen the close, and timed out when it had: one full-suite run of 2026-12-06).
-  held.pop_back();
-  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 4; }));
+  EXPECT_EQ(server->stats().connections_refused, 0u);
+  EXPECT_EQ(server->stats().connections_evicted, 0u);
+}
+
+// Idle connections cannot lock a client out (and with it every local client, all 127.0.0.1): a
+// new connection evicts the one that has waited longest on its client, whether for a request,
+// for the rest of a header or for a body. Only when each connection has a request being handled
+// is the new one refused.
+TEST(ConnectionLimits, ANewConnectionEvictsTheLongestWaitingOneOfItsClient) {
+  ServerOptions o;
+  o.max_connections_per_client = 3;
+  o.worker_threads = 4;
+  auto server = std::make_unique<Server>(o);
+  server->route("GET", "/small",
+                [](Request&) -> Awaitable { co_return Response::text(200, "ok"); });
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  server->route("GET", "/hold", [&](Request&) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });
+    return Response::text(200, "held");
+  });
+  server->route("POST", "/upload",
+                [](Request& req) -> Awaitable { co_return Response::text(200, req.body()); });
+  ASSERT_TRUE(server->start().ok());
+  auto open_count = [&](uint64_t n) {
+    return tracekit::testing_wait([&] { return server->stats().connections_open == n; });
+  };
+  // Waiting in three ways, oldest first: for a request after one was answered, for the rest of
+  // a header, and for a body.
+  RawConnection idle(server->port(), 5s);
+  idle.send(kGet);
+  ASSERT_EQ(status_of(idle.read_response()), 200);
+  RawConnection half_header(server->port(), 5s);
+  half_header.send("GET /small HTTP/1.1\r\nHo");
+  ASSERT_TRUE(open_count(2));
+  RawConnection no_body(server->port(), 5s);
+  no_body.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
+  ASSERT_TRUE(open_count(3));
+  // Each newcomer is served and takes the place of the longest waiting.
+  RawConnection first(server->port(), 5s);
+  first.send(kGet);
+  EXPECT_EQ(status_of(first.read_response()), 200);
+  EXPECT_TRUE(idle.closed_by_peer());
+  RawConnection second(server->port(), 5s);
+  second.send(kGet);
+  EXPECT_EQ(status_of(second.read_response()), 200);
+  EXPECT_TRUE(half_header.closed_by_peer());
+  RawConnection third(server->port(), 5s);
+  third.send(kGet);
+  EXPECT_EQ(status_of(third.read_response()), 200);
+  EXPECT_TRUE(no_body.closed_by_peer());
+  EXPECT_EQ(server->stats().connections_evicted, 3u);
+  EXPECT_EQ(server->stats().connections_refused, 0u);
+  // Three requests being handled: nothing to evict, so a fourth connection is closed at once.
+  for (RawConnection* c : {&first, &second, &third})
+    c->send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().requests_in_flight == 3; }));
+  RawConnection over(server->port(), 5s);
+  EXPECT_TRUE(over.closed_by_peer());
+  EXPECT_EQ(server->stats().connections_refused, 1u);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (RawConnection* c : {&first, &second, &third}) {
+    EXPECT_EQ(status_of(c->read_response()), 200);
+  }
+  // Idle again, so the client may connect again (evicting one of them).
   RawConnection again(server->port(), 5s);
   again.send(kGet);
   EXPECT_EQ(status_of(again.read_response()), 200);
-  EXPECT_EQ(server->stats().connections_refused, 1u);
+  EXPECT_EQ(server->stats().connections_evicted, 4u);
 }
 
 TEST(ConnectionLimits, ZeroMeansNoPerClientCap) {
@@ -63,6 +130,7 @@ TEST(ConnectionLimits, ZeroMeansNoPerClientCap) {
   o.max_connections = 3;
   auto server = start_server(o);
   std::vector<std::unique_ptr<RawConnection>> held;
+  held.reserve(3);
   for (int i = 0; i < 3; ++i)
     held.push_back(std::make_unique<RawConnection>(server->port(), 5s));
   ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().connections_open == 3; }));

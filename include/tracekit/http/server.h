@@ -93,9 +93,12 @@ struct ServerOptions {
   // and its connection closes with the body unread (counted in Stats::bodies_refused). 0: no
   // bound.
   size_t max_body_bytes_in_flight = 64 * 1024 * 1024;
-  // Open connections per client IP address; further ones from that address are closed at once
-  // (and counted in Stats::connections_refused), so one client cannot take every connection.
-  // 0: no per-client limit.
+  // Open connections per client IP address, so one client cannot take every connection. A new
+  // connection from a client at the limit evicts that client's connection that has waited
+  // longest on it (for a request, a header or a body; Stats::connections_evicted), so idle
+  // connections cannot lock out the client, or every local client, which all share 127.0.0.1.
+  // When each of them has a request being handled, the new one is closed at once
+  // (Stats::connections_refused). 0: no per-client limit.
   size_t max_connections_per_client = 256;
   // The whole request header must arrive within this time of the first byte (or of the end of
   // the previous request on a kept-alive connection): slowloris protection. The connection is
@@ -191,6 +194,8 @@ class Server {
     uint64_t requests_in_flight = 0;
     // Closed at once: over max_connections, or over max_connections_per_client.
     uint64_t connections_refused = 0;
+    // Closed to make room for a newer connection from the same client, while waiting on it.
+    uint64_t connections_evicted = 0;
     // Requests answered 503 unread: their bodies would have passed max_body_bytes_in_flight.
     uint64_t bodies_refused = 0;
     uint64_t body_bytes_reserved = 0;  // by requests being read or handled now
