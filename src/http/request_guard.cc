@@ -55,6 +55,14 @@ bool state_changing(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
+// Whether the request's header announces a body (the server has framed it: Content-Length is
+// one number, Transfer-Encoding ends in chunked).
+bool announces_body(const Request& req) {
+  if (!req.body().empty() || req.header("Transfer-Encoding")) return true;
+  const auto length = req.header("Content-Length");
+  return length && length->find_first_not_of('0') != std::string_view::npos;
+}
+
 bool json_media_type(std::string_view content_type) {
   std::string_view media = content_type.substr(0, content_type.find(';'));
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t'))
@@ -161,7 +169,9 @@ class Guard {
     if (options_.require_json && (req.method() == "POST" || req.method() == "PUT" ||
                                   req.method() == "PATCH" || req.method() == "DELETE")) {
       auto type = req.header("Content-Type");
-      if ((type || !req.body().empty()) && !(type && json_media_type(*type))) {
+      // The body is not read yet (the server reads it after the middleware): its header says
+      // whether there is one.
+      if ((type || announces_body(req)) && !(type && json_media_type(*type))) {
         Response r =
             Response::error(415, "the body must be sent as Content-Type: application/json");
         r.set_header("Accept", "application/json");

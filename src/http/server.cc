@@ -78,14 +78,6 @@ enum class Terminal : uint8_t {
   kStatic
 };
 
-struct MiddlewareChain {
-  const std::vector<Middleware>& middleware;
-  Server::Impl& server;
-  const detail::RouteMatch& match;
-  Terminal terminal;
-  size_t body_limit;
-};
-
 namespace {
 
 const log::Logger& server_log() {
@@ -231,14 +223,30 @@ struct Server::Impl {
     size_t body_limit = 0;
     bool must_close = false;  // the body is left unread: the connection ends after the answer
   };
+  // A request body not read yet: the server reads it when the request reaches its handler (or a
+  // middleware asks for it), so that middleware can refuse a request before its body arrives.
+  struct PendingBody {
+    Conn& conn;
+    beast::flat_buffer& buffer;
+    RequestParser& parser;
+    Routing& routing;
+    bool taken = false;
+    std::optional<Response> failure;  // the answer when reading it failed
+  };
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> session(std::shared_ptr<Conn> conn, uint64_t id);
   Routing route_request(const RequestParser& parser) const;
-  asio::awaitable<bool> read_body(Conn& conn, beast::flat_buffer& buffer, RequestParser& parser,
-                                  Routing& routing);
+  enum class BodyRead : uint8_t { kRead, kTooLarge, kMalformed, kLate, kGone };
+  asio::awaitable<std::pair<BodyRead, std::string>> read_body(Conn& conn,
+                                                              beast::flat_buffer& buffer,
+                                                              RequestParser& parser,
+                                                              size_t body_limit,
+                                                              bool expects_continue);
+  asio::awaitable<std::optional<Response>> take_body(const MiddlewareChain& chain, Request& req);
   asio::awaitable<void> refuse_header(Conn& conn, beast::error_code ec);
-  Request make_request(RequestParser& parser, const Conn& conn, Routing& routing) const;
+  Request make_request(RequestParser& parser, const Conn& conn, Routing& routing,
+                       bool body_pending) const;
   Response handler_failed(const Request& req, const std::string& failure) const;
   void unsafe_fields_dropped(const Request& req, size_t count) const;
   asio::awaitable<void> close_connection(Conn& conn, bool body_left_unread);
@@ -269,6 +277,15 @@ struct Server::Impl {
   }
 };
 
+struct MiddlewareChain {
+  const std::vector<Middleware>& middleware;
+  Server::Impl& server;
+  const detail::RouteMatch& match;
+  Terminal terminal;
+  size_t body_limit;
+  Server::Impl::PendingBody* body;  // the request's body while it is still to be read; else null
+};
+
 boost::asio::awaitable<Response> Next::operator()(Request& request) const {
   if (index_ < chain_->middleware.size()) {
     return chain_->middleware[index_](request, Next(chain_, index_ + 1));
@@ -276,7 +293,48 @@ boost::asio::awaitable<Response> Next::operator()(Request& request) const {
   return chain_->server.run_terminal(*chain_, request);
 }
 
+boost::asio::awaitable<std::optional<Response>> Next::read_body(Request& request) const {
+  return chain_->server.take_body(*chain_, request);
+}
+
+// Reads the pending body into the request, once. On success the connection may be kept alive;
+// otherwise the answer to give comes back, and the connection closes after it.
+asio::awaitable<std::optional<Response>> Server::Impl::take_body(const MiddlewareChain& chain,
+                                                                 Request& req) {
+  PendingBody* body = chain.body;
+  if (body == nullptr) co_return std::nullopt;
+  if (body->taken) co_return body->failure;
+  body->taken = true;
+  const auto expect = req.header("expect");
+  const bool expects_continue = expect && beast::iequals(*expect, "100-continue");
+  auto [outcome, detail] = co_await read_body(body->conn, body->buffer, body->parser,
+                                              chain.body_limit, expects_continue);
+  switch (outcome) {
+    case BodyRead::kRead:
+      req.beast().body() = std::move(body->parser.get().body());
+      body->routing.must_close = false;
+      co_return std::nullopt;
+    case BodyRead::kTooLarge:
+      body->failure = Response::error(
+          413, "request body larger than " + std::to_string(chain.body_limit) + " bytes");
+      break;
+    case BodyRead::kMalformed:
+      body->failure = Response::error(400, "malformed request body: " + detail);
+      break;
+    case BodyRead::kLate:
+      body->failure =
+          Response::error(408, "the request body did not arrive within " +
+                                   std::to_string(options.body_timeout.count()) + " ms");
+      break;
+    case BodyRead::kGone:
+      body->failure = Response::error(400, "the request body ended early");
+      break;
+  }
+  co_return body->failure;
+}
+
 asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chain, Request& req) {
+  if (auto failure = co_await take_body(chain, req)) co_return std::move(*failure);
   switch (chain.terminal) {
     case Terminal::kNotFound:
       co_return Response::error(404, "no route for " + std::string(req.path()));
@@ -475,37 +533,33 @@ Server::Impl::Routing Server::Impl::route_request(
   return r;
 }
 
-// Reads the body of a request whose header is in (answering `Expect: 100-continue` first). False
-// when the connection is to end here; a body over the limit makes the request a 413 instead.
-asio::awaitable<bool> Server::Impl::read_body(Conn& conn, beast::flat_buffer& buffer,
-                                              RequestParser& parser, Routing& routing) {
+// Reads the body of a request whose header is in (answering `Expect: 100-continue` first),
+// into the parser.
+asio::awaitable<std::pair<Server::Impl::BodyRead, std::string>> Server::Impl::read_body(
+    Conn& conn, beast::flat_buffer& buffer, RequestParser& parser, size_t body_limit,
+    bool expects_continue) {
   namespace bh = beast::http;
-  parser.body_limit(routing.body_limit);
-  const auto& header = parser.get();
-  auto expect = header.find(bh::field::expect);
-  if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+  parser.body_limit(body_limit);
+  if (expects_continue) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     conn.stream.expires_after(options.write_timeout);
     auto [wec, wn] = co_await asio::async_write(
         conn.stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
-    if (wec) co_return false;
+    if (wec) co_return std::pair{BodyRead::kGone, std::string()};
   }
+  conn.waiting_since.store(steady_now_ns(), std::memory_order_relaxed);
   conn.stream.expires_after(options.body_timeout);
   auto [bec, bn] = co_await bh::async_read(conn.stream, buffer, parser, kTuple);
-  if (bec == bh::error::body_limit) {
-    routing.terminal = Terminal::kTooLarge;
-    routing.must_close = true;
-    co_return true;
+  conn.waiting_since.store(0, std::memory_order_relaxed);
+  if (!bec) co_return std::pair{BodyRead::kRead, std::string()};
+  if (bec == bh::error::body_limit) co_return std::pair{BodyRead::kTooLarge, std::string()};
+  if (bec == beast::error::timeout) co_return std::pair{BodyRead::kLate, std::string()};
+  if (bec == bh::error::partial_message || bec == asio::error::eof ||
+      bec == asio::error::connection_reset || bec == asio::error::operation_aborted ||
+      bec == asio::error::bad_descriptor) {
+    co_return std::pair{BodyRead::kGone, std::string()};
   }
-  if (bec) {
-    // A body that stops arriving (body_timeout) ends the connection like a bad one.
-    if (bec != bh::error::partial_message && bec != asio::error::eof &&
-        bec != asio::error::connection_reset && bec != beast::error::timeout) {
-      co_await write_early_error(conn, 400, "malformed request body: " + bec.message());
-    }
-    co_return false;
-  }
-  co_return true;
+  co_return std::pair{BodyRead::kMalformed, bec.message()};
 }
 
 // Answers a header Beast refused: 431 past the size limit, 400 when malformed; a client that
@@ -525,9 +579,13 @@ asio::awaitable<void> Server::Impl::refuse_header(Conn& conn, beast::error_code 
 }
 
 // The request handed to the middleware: peer addresses, the matched route, the correlation id.
-Request Server::Impl::make_request(RequestParser& parser, const Conn& conn,
-                                   Routing& routing) const {
-  Request req(parser.release());
+Request Server::Impl::make_request(RequestParser& parser, const Conn& conn, Routing& routing,
+                                   bool body_pending) const {
+  // A body still to be read stays with the parser (take_body moves it in); the header moves out.
+  Request req =
+      body_pending
+          ? Request(beast::http::request<beast::http::string_body>(std::move(parser.get().base())))
+          : Request(parser.release());
   if (routing.terminal == Terminal::kTooLarge) req.beast().body().clear();
   req.set_peer(conn.remote_address, conn.remote_port, conn.local_address, conn.local_port);
   // A matched route names the request even when it ends in 413.
@@ -631,30 +689,35 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
 
       Routing routing = route_request(parser);
       BodyReservation body_reservation;
+      std::optional<PendingBody> pending_body;
       if (!routing.must_close && !parser.is_done()) {
-        // Bodies are read whole into memory before any middleware runs: without a bound across
-        // connections, a client could hold max_body_bytes on each of thousands of them. Past the
-        // bound the request still goes through the middleware (traced, logged) as a 503, and the
-        // connection closes with its body unread.
+        // Bodies are read whole into memory: without a bound across connections, a client could
+        // hold max_body_bytes on each of thousands of them. Past the bound the request still
+        // goes through the middleware (traced, logged) as a 503, and the connection closes with
+        // its body unread. Within it, the body is read only when the request reaches its
+        // handler, so a middleware that refuses the request (no token, too many runs) does so
+        // before its body is received; the connection then closes too.
         const size_t wanted = parser.content_length()
                                   ? static_cast<size_t>(*parser.content_length())
                                   : routing.body_limit;
         if (!reserve_body(wanted, body_reservation)) {
           bodies_refused.fetch_add(1, std::memory_order_relaxed);
           routing.terminal = Terminal::kBodiesBusy;
-          routing.must_close = true;
-        } else if (!co_await read_body(*conn, buffer, parser, routing)) {
-          break;
+        } else {
+          pending_body.emplace(*conn, buffer, parser, routing);
         }
+        routing.must_close = true;  // until the body is read
       }
       conn->waiting_since.store(0, std::memory_order_relaxed);
-      Request req = make_request(parser, *conn, routing);
+      Request req = make_request(parser, *conn, routing, pending_body.has_value());
       // From here on, every resume of this coroutine re-enters the request's context; the
       // correlation id is visible at once (it is read live).
       conn->slot->set(req.shared_context());
       conn->slot->correlation_id = req.correlation_id();
 
-      MiddlewareChain chain{middleware, *this, routing.match, routing.terminal, routing.body_limit};
+      MiddlewareChain chain{middleware,         *this,
+                            routing.match,      routing.terminal,
+                            routing.body_limit, pending_body ? &*pending_body : nullptr};
       Response resp;
       std::string failure;
       try {

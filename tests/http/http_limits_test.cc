@@ -78,15 +78,21 @@ TEST(ConnectionLimits, ANewConnectionEvictsTheLongestWaitingOneOfItsClient) {
   };
   // Waiting in three ways, oldest first: for a request after one was answered, for the rest of
   // a header, and for a body.
+  // The server notes when each began to wait right after the event the test waits for; the
+  // pauses keep the three apart even on a loaded machine.
   RawConnection idle(server->port(), 5s);
   idle.send(kGet);
   ASSERT_EQ(status_of(idle.read_response()), 200);
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().requests_in_flight == 0; }));
+  std::this_thread::sleep_for(20ms);
   RawConnection half_header(server->port(), 5s);
   half_header.send("GET /small HTTP/1.1\r\nHo");
   ASSERT_TRUE(open_count(2));
+  std::this_thread::sleep_for(20ms);
   RawConnection no_body(server->port(), 5s);
   no_body.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
   ASSERT_TRUE(open_count(3));
+  ASSERT_TRUE(tracekit::testing_wait([&] { return server->stats().requests_in_flight == 1; }));
   // Each newcomer is served and takes the place of the longest waiting.
   RawConnection first(server->port(), 5s);
   first.send(kGet);

@@ -168,6 +168,33 @@ TEST_F(GuardTest, TokenIsRequiredWhenConfigured) {
       421);
 }
 
+// The server reads a body only when the request reaches its handler: a client without the
+// token is refused as soon as its header is in, is never invited to send the body (no
+// 100 Continue), and holds none of the server's body budget; the connection then closes.
+TEST_F(GuardTest, TheTokenIsCheckedBeforeTheBodyIsRead) {
+  start({.token = "s3cret-token"});
+  const std::string head = "POST /items HTTP/1.1\r\nHost: " + self() +
+                           "\r\nContent-Type: application/json\r\nContent-Length: 500000\r\n" +
+                           "Expect: 100-continue\r\n";
+  RawConnection refused(server_->port(), std::chrono::seconds(5));
+  ASSERT_TRUE(refused.send(head + "\r\n"));  // and no body
+  const std::string answer = refused.read_response();
+  EXPECT_EQ(status_of(answer), 401) << answer;
+  EXPECT_EQ(answer.find("100 Continue"), std::string::npos) << answer;
+  EXPECT_NE(RawConnection::lower(answer).find("connection: close"), std::string::npos) << answer;
+  EXPECT_TRUE(refused.closed_by_peer());
+  EXPECT_TRUE(tracekit::testing_wait([&] { return server_->stats().body_bytes_reserved == 0; }));
+  // With the token, the client is asked for the body and the handler gets all of it.
+  RawConnection allowed(server_->port(), std::chrono::seconds(5));
+  ASSERT_TRUE(allowed.send(head + "Authorization: Bearer s3cret-token\r\n\r\n"));
+  EXPECT_EQ(status_of(allowed.read_response()), 100);
+  const std::string body = "\"" + std::string(499'998, 'x') + "\"";
+  ASSERT_TRUE(allowed.send(body));
+  const std::string created = allowed.read_response();
+  EXPECT_EQ(status_of(created), 201);
+  EXPECT_NE(created.find(body), std::string::npos);
+}
+
 TEST_F(GuardTest, BrowsersLogInOnceThroughACookie) {
   start({.token = "s3cret-token"});
   const std::string host = "Host: " + self() + "\r\n";

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The server on real sockets: routing, limits, keep-alive, handler forms, errors, static files,
 // correlation ids, graceful stop.
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
@@ -202,6 +203,72 @@ TEST_F(ServerTest, BodyLimitGives413ByContentLengthAndChunked) {
   c.send(chunked);
   const std::string raw = c.read_all();
   EXPECT_EQ(status_of(raw), 413) << raw;
+}
+
+// The body is read when the request reaches its handler: middleware sees the header first
+// (and can refuse the request before the body is sent), or reads the body itself with
+// Next::read_body. A body that does not arrive in time ends the request as a 408 through the
+// middleware (traced, logged); the client only sees the connection close, since the timeout has
+// closed the socket.
+TEST(ServerBody, MiddlewareRunsBeforeTheBodyIsReadAndMayReadItItself) {
+  ServerOptions o;
+  o.body_timeout = 300ms;
+  Server server(o);
+  std::atomic<size_t> seen_before_next{99}, seen_after_next{0};
+  std::atomic<int> last_status{0};
+  server.use([&](Request& req, Next next) -> Awaitable {
+    Response r = co_await next(req);
+    last_status = r.status();
+    co_return r;
+  });
+  server.use([&](Request& req, Next next) -> Awaitable {
+    if (req.path() == "/peek") {
+      if (auto failure = co_await next.read_body(req)) co_return std::move(*failure);
+      Response r = co_await next(req);
+      r.set_header("X-Peeked", std::to_string(req.body().size()));
+      co_return r;
+    }
+    seen_before_next = req.body().size();
+    Response r = co_await next(req);
+    seen_after_next = req.body().size();
+    co_return r;
+  });
+  server.route("POST", "/echo",
+               [](Request& r) -> Awaitable { co_return Response::text(200, r.body()); });
+  server.route("POST", "/peek",
+               [](Request& r) -> Awaitable { co_return Response::text(200, r.body()); });
+  ASSERT_TRUE(server.start().ok());
+  const auto post = [](std::string_view path, std::string_view body) {
+    return "POST " + std::string(path) +
+           " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+           std::string(body);
+  };
+  RawConnection c(server.port(), 5s);
+  c.send(post("/echo", "hello"));
+  const std::string echoed = c.read_response();
+  EXPECT_EQ(status_of(echoed), 200);
+  EXPECT_TRUE(echoed.ends_with("\r\n\r\nhello")) << echoed;
+  EXPECT_EQ(seen_before_next.load(), 0u);
+  EXPECT_EQ(seen_after_next.load(), 5u);
+  EXPECT_EQ(last_status.load(), 200);
+  // On the same connection: a middleware that reads the body first; then a POST to no route,
+  // whose body is read (and dropped) so that the connection stays usable.
+  c.send(post("/peek", "abc"));
+  const std::string peeked = c.read_response();
+  EXPECT_EQ(status_of(peeked), 200);
+  EXPECT_NE(RawConnection::lower(peeked).find("x-peeked: 3"), std::string::npos) << peeked;
+  c.send(post("/nowhere", "xyz"));
+  EXPECT_EQ(status_of(c.read_response()), 404);
+  c.send(post("/echo", "again"));
+  EXPECT_EQ(status_of(c.read_response()), 200);
+  // A body that stops arriving.
+  for (const char* path : {"/echo", "/peek"}) {
+    RawConnection late(server.port(), 5s);
+    late.send("POST " + std::string(path) +
+              " HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    EXPECT_EQ(late.read_all(), "") << path;
+    EXPECT_EQ(last_status.load(), 408) << path;
+  }
 }
 
 TEST_F(ServerTest, PerRouteBodyLimitOverride) {

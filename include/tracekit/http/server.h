@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -59,6 +60,11 @@ struct MiddlewareChain;
 class Next {
  public:
   boost::asio::awaitable<Response> operator()(Request& request) const;
+  // The server reads a request's body only when the request reaches its handler, so that a
+  // middleware can refuse it (no token, too busy) before the body is received. A middleware
+  // that needs the body before calling next() reads it with this; when it could not be read
+  // (over the size limit, malformed, late, the client gone) the answer to give comes back.
+  boost::asio::awaitable<std::optional<Response>> read_body(Request& request) const;
 
   Next(const MiddlewareChain* chain, size_t index) noexcept : chain_(chain), index_(index) {}
 
