@@ -184,6 +184,16 @@ TEST_F(GuardTest, TheTokenIsCheckedBeforeTheBodyIsRead) {
   EXPECT_NE(RawConnection::lower(answer).find("connection: close"), std::string::npos) << answer;
   EXPECT_TRUE(refused.closed_by_peer());
   EXPECT_TRUE(tracekit::testing_wait([&] { return server_->stats().body_bytes_reserved == 0; }));
+  // What follows a refused header is never read as a request: its body, or whatever poses as
+  // one, is left unread and the connection closes after the one answer.
+  RawConnection smuggler(server_->port(), std::chrono::seconds(5));
+  const std::string inner = "GET /items HTTP/1.1\r\nHost: " + self() + "\r\n\r\n";
+  ASSERT_TRUE(smuggler.send("POST /items HTTP/1.1\r\nHost: " + self() +
+                            "\r\nContent-Type: application/json\r\nContent-Length: " +
+                            std::to_string(inner.size()) + "\r\n\r\n" + inner));
+  const std::string all = smuggler.read_all();
+  EXPECT_EQ(status_of(all), 401) << all;
+  EXPECT_EQ(all.find("HTTP/1.1", 8), std::string::npos) << all;
   // With the token, the client is asked for the body and the handler gets all of it.
   RawConnection allowed(server_->port(), std::chrono::seconds(5));
   ASSERT_TRUE(allowed.send(head + "Authorization: Bearer s3cret-token\r\n\r\n"));
