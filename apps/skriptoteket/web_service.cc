@@ -161,13 +161,12 @@ tracekit::http::Middleware WebService::run_admission() {
       co_return co_await next(request);
     }
     // Take a slot only while one is free, so the count never passes the limit even for a moment
-    // (a passing overshoot would refuse another request that should have had the slot).
+    // (a passing overshoot would refuse another request that should have had the slot). The
+    // body is read first, outside a slot: the server reads it only when asked, and a client
+    // trickling it in must not hold a slot meanwhile. A request that finds no slot free is
+    // refused before its body is read at all.
     const size_t limit = options_.max_concurrent_runs;
-    size_t taken = runs_in_flight_.load();
-    bool admitted = false;
-    while (taken < limit && !admitted)
-      admitted = runs_in_flight_.compare_exchange_weak(taken, taken + 1);
-    if (!admitted) {
+    auto refuse = [&] {
       runs_refused_.fetch_add(1, std::memory_order_relaxed);
       Response refused = api::error(
           503, "too_many_runs",
@@ -176,8 +175,15 @@ tracekit::http::Middleware WebService::run_admission() {
               "after Retry-After seconds");
       // Most runs take well under a second; a client that waits one second usually gets in.
       refused.set_header("Retry-After", "1");
-      co_return refused;
-    }
+      return refused;
+    };
+    if (runs_in_flight_.load() >= limit) co_return refuse();
+    if (auto failure = co_await next.read_body(request)) co_return std::move(*failure);
+    size_t taken = runs_in_flight_.load();
+    bool admitted = false;
+    while (taken < limit && !admitted)
+      admitted = runs_in_flight_.compare_exchange_weak(taken, taken + 1);
+    if (!admitted) co_return refuse();
     struct Slot {
       std::atomic<size_t>& in_flight;
       ~Slot() { in_flight.fetch_sub(1); }

@@ -60,12 +60,6 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // How long, and how much, a connection closed over an unread request body keeps reading (and
 // discarding) so that its last response is not lost to a reset.
 constexpr std::chrono::seconds kLingerTime{2};
-
-int64_t steady_now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 constexpr size_t kLingerBytes = 8 * 1024 * 1024;
 
 // How a request ends once the middleware chain has run.
@@ -79,6 +73,12 @@ enum class Terminal : uint8_t {
 };
 
 namespace {
+
+int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 const log::Logger& server_log() {
   static const log::Logger logger("tracekit.http.server");
@@ -141,11 +141,14 @@ struct Server::Impl {
     beast::tcp_stream stream;
     std::shared_ptr<detail::RequestSlot> slot;
     bool idle = false;  // waiting for the next request (strand only)
-    // When this connection began waiting on its client (for a request, its header or its body,
-    // or while lingering to close), in steady-clock nanoseconds; 0 while a request is handled or
-    // answered. Written on the strand; read by accept_loop to pick a connection to evict.
+    // When this connection began waiting on its client for a request (its first byte or the
+    // rest of its header), or to close, in steady-clock nanoseconds; 0 otherwise (a body being
+    // received, a request handled or answered). Written on the strand; read by admit() to pick
+    // a connection to evict.
     std::atomic<int64_t> waiting_since{0};
     bool eviction_pending = false;  // guarded by Impl::mu
+    bool evicted = false;           // strand only: a read that completed meanwhile is dropped
+    uint64_t id = 0;                // set by admit() under mu
     std::string remote_address, local_address;
     uint16_t remote_port = 0, local_port = 0;
     std::string response_head;  // reused for every response's status line and fields
@@ -226,11 +229,13 @@ struct Server::Impl {
   // A request body not read yet: the server reads it when the request reaches its handler (or a
   // middleware asks for it), so that middleware can refuse a request before its body arrives.
   struct PendingBody {
+    PendingBody(Conn& c, beast::flat_buffer& b, RequestParser& p, Routing& r)
+        : conn(c), buffer(b), parser(p), routing(r) {}
     Conn& conn;
     beast::flat_buffer& buffer;
     RequestParser& parser;
     Routing& routing;
-    bool taken = false;
+    enum class State : uint8_t { kPending, kReading, kDone } state = State::kPending;
     std::optional<Response> failure;  // the answer when reading it failed
   };
 
@@ -244,6 +249,16 @@ struct Server::Impl {
                                                               size_t body_limit,
                                                               bool expects_continue);
   asio::awaitable<std::optional<Response>> take_body(const MiddlewareChain& chain, Request& req);
+  static Response body_too_large(size_t limit) {
+    return Response::error(413, "request body larger than " + std::to_string(limit) + " bytes");
+  }
+  Response bodies_busy() const {
+    Response r = Response::error(503, "too many request bodies are being read at once (over " +
+                                          std::to_string(options.max_body_bytes_in_flight) +
+                                          " bytes); retry later");
+    r.set_header("Retry-After", "1");
+    return r;
+  }
   asio::awaitable<void> refuse_header(Conn& conn, beast::error_code ec);
   Request make_request(RequestParser& parser, const Conn& conn, Routing& routing,
                        bool body_pending) const;
@@ -298,13 +313,28 @@ boost::asio::awaitable<std::optional<Response>> Next::read_body(Request& request
 }
 
 // Reads the pending body into the request, once. On success the connection may be kept alive;
-// otherwise the answer to give comes back, and the connection closes after it.
+// otherwise the answer to give comes back, and the connection closes after it. A request whose
+// body was refused unread (over the limit, or past the body budget) gets that refusal.
 asio::awaitable<std::optional<Response>> Server::Impl::take_body(const MiddlewareChain& chain,
                                                                  Request& req) {
   PendingBody* body = chain.body;
-  if (body == nullptr) co_return std::nullopt;
-  if (body->taken) co_return body->failure;
-  body->taken = true;
+  if (body == nullptr) {
+    if (chain.terminal == Terminal::kTooLarge) co_return body_too_large(chain.body_limit);
+    if (chain.terminal == Terminal::kBodiesBusy) co_return bodies_busy();
+    co_return std::nullopt;
+  }
+  using State = PendingBody::State;
+  if (body->state == State::kDone) co_return body->failure;
+  if (body->state == State::kReading) {
+    // Asked again while the first read is under way (a middleware that spawned work of its own
+    // on the request): no second reader on the same bytes.
+    co_return Response::error(500, "the request body is being read already");
+  }
+  body->state = State::kReading;
+  struct MarkDone {
+    PendingBody& body;
+    ~MarkDone() { body.state = State::kDone; }
+  } mark_done{*body};
   const auto expect = req.header("expect");
   const bool expects_continue = expect && beast::iequals(*expect, "100-continue");
   auto [outcome, detail] = co_await read_body(body->conn, body->buffer, body->parser,
@@ -315,8 +345,7 @@ asio::awaitable<std::optional<Response>> Server::Impl::take_body(const Middlewar
       body->routing.must_close = false;
       co_return std::nullopt;
     case BodyRead::kTooLarge:
-      body->failure = Response::error(
-          413, "request body larger than " + std::to_string(chain.body_limit) + " bytes");
+      body->failure = body_too_large(chain.body_limit);
       break;
     case BodyRead::kMalformed:
       body->failure = Response::error(400, "malformed request body: " + detail);
@@ -344,16 +373,11 @@ asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chai
       r.set_header("Allow", chain.match.allow);
       co_return r;
     }
+    // These two have been answered by take_body already (as a middleware's read_body would be).
     case Terminal::kTooLarge:
-      co_return Response::error(
-          413, "request body larger than " + std::to_string(chain.body_limit) + " bytes");
-    case Terminal::kBodiesBusy: {
-      Response r = Response::error(503, "too many request bodies are being read at once (over " +
-                                            std::to_string(options.max_body_bytes_in_flight) +
-                                            " bytes); retry later");
-      r.set_header("Retry-After", "1");
-      co_return r;
-    }
+      co_return body_too_large(chain.body_limit);
+    case Terminal::kBodiesBusy:
+      co_return bodies_busy();
     case Terminal::kStatic: {
       std::string_view rest = req.path().substr(options.static_prefix.size());
       co_return detail::serve_static(static_root, req.method(), rest);
@@ -547,10 +571,8 @@ asio::awaitable<std::pair<Server::Impl::BodyRead, std::string>> Server::Impl::re
         conn.stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
     if (wec) co_return std::pair{BodyRead::kGone, std::string()};
   }
-  conn.waiting_since.store(steady_now_ns(), std::memory_order_relaxed);
   conn.stream.expires_after(options.body_timeout);
   auto [bec, bn] = co_await bh::async_read(conn.stream, buffer, parser, kTuple);
-  conn.waiting_since.store(0, std::memory_order_relaxed);
   if (!bec) co_return std::pair{BodyRead::kRead, std::string()};
   if (bec == bh::error::body_limit) co_return std::pair{BodyRead::kTooLarge, std::string()};
   if (bec == beast::error::timeout) co_return std::pair{BodyRead::kLate, std::string()};
@@ -628,7 +650,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
         conn->idle = true;
         auto [ec, n] = co_await conn->stream.async_read_some(buffer.prepare(4096), kTuple);
         conn->idle = false;
-        if (ec) break;
+        if (ec || conn->evicted) break;
         buffer.commit(n);
       }
       first = false;
@@ -655,7 +677,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
         if (bytes.size() > options.max_header_bytes) break;
         scanned = bytes.size() < 2 ? 0 : bytes.size() - 2;
         auto [rec, rn] = co_await conn->stream.async_read_some(buffer.prepare(4096), kTuple);
-        if (rec) {
+        if (rec || conn->evicted) {
           header_lost = true;
           break;
         }
@@ -664,6 +686,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       if (header_lost) break;
       if (!problem) {
         auto [hec, hn] = co_await bh::async_read_header(conn->stream, buffer, parser, kTuple);
+        if (conn->evicted) break;
         if (hec) {
           conn->waiting_since.store(0, std::memory_order_relaxed);
           co_await refuse_header(*conn, hec);
@@ -822,10 +845,10 @@ asio::awaitable<void> Server::Impl::accept_loop() {
 }
 
 // Takes a new connection into the open set, or says no. A client at max_connections_per_client
-// gets room by evicting its connection that has waited longest on it (for a request, a header or
-// a body): a client that holds its connections idle cannot lock itself, or every other local
-// client that shares its address, out. It is refused only while every one of its connections
-// has a request being handled.
+// gets room by evicting its connection that has waited longest for a request (its first byte or
+// the rest of its header): a client that holds its connections idle cannot lock itself, or
+// every other local client that shares its address, out. Connections receiving a body or
+// handling a request are never evicted; while all of them are, the newcomer is refused.
 bool Server::Impl::admit(const std::shared_ptr<Conn>& conn) {
   uint64_t id;
   std::shared_ptr<Conn> victim;
@@ -844,6 +867,7 @@ bool Server::Impl::admit(const std::shared_ptr<Conn>& conn) {
     } else {
       id = next_conn_id++;
     }
+    conn->id = id;
     conns.emplace(id, conn);
   }
   if (victim) {
@@ -874,18 +898,25 @@ std::shared_ptr<Server::Impl::Conn> Server::Impl::longest_waiting(
   return oldest;
 }
 
-// Closes `victim` on its strand if it is still waiting on its client, and starts `conn` in its
-// place; if a request arrived on it meanwhile, `conn` is refused instead.
+// Closes `victim` on its strand if it is still waiting for a request, and starts `conn` in its
+// place; `conn` also starts if the victim has ended meanwhile, and is refused if a request
+// arrived on the victim. A read the victim completed just before is dropped unhandled
+// (Conn::evicted), so a request is never run whose answer cannot be sent.
 void Server::Impl::evict_for(const std::shared_ptr<Conn>& victim, std::shared_ptr<Conn> conn,
                              uint64_t id) {
   asio::post(victim->strand, [this, victim, conn = std::move(conn), id] {
     const bool still_waiting = victim->waiting_since.load(std::memory_order_relaxed) != 0;
+    bool victim_open;
     {
       std::lock_guard lock(mu);
       victim->eviction_pending = false;
+      victim_open = conns.contains(victim->id);
     }
     beast::error_code ignored;
-    if (still_waiting) {
+    if (!victim_open) {
+      start_session(conn, id);
+    } else if (still_waiting) {
+      victim->evicted = true;
       victim->stream.socket().close(ignored);
       evicted.fetch_add(1, std::memory_order_relaxed);
       start_session(conn, id);

@@ -215,7 +215,7 @@ TEST(ServerBody, MiddlewareRunsBeforeTheBodyIsReadAndMayReadItItself) {
   o.body_timeout = 300ms;
   Server server(o);
   std::atomic<size_t> seen_before_next{99}, seen_after_next{0};
-  std::atomic<int> last_status{0};
+  std::atomic<int> last_status{0}, read_body_refusal{0};
   server.use([&](Request& req, Next next) -> Awaitable {
     Response r = co_await next(req);
     last_status = r.status();
@@ -223,7 +223,10 @@ TEST(ServerBody, MiddlewareRunsBeforeTheBodyIsReadAndMayReadItItself) {
   });
   server.use([&](Request& req, Next next) -> Awaitable {
     if (req.path() == "/peek") {
-      if (auto failure = co_await next.read_body(req)) co_return std::move(*failure);
+      if (auto failure = co_await next.read_body(req)) {
+        read_body_refusal = failure->status();
+        co_return std::move(*failure);
+      }
       Response r = co_await next(req);
       r.set_header("X-Peeked", std::to_string(req.body().size()));
       co_return r;
@@ -257,6 +260,11 @@ TEST(ServerBody, MiddlewareRunsBeforeTheBodyIsReadAndMayReadItItself) {
   const std::string peeked = c.read_response();
   EXPECT_EQ(status_of(peeked), 200);
   EXPECT_NE(RawConnection::lower(peeked).find("x-peeked: 3"), std::string::npos) << peeked;
+  // A body refused unread (over the limit) is refused to the middleware too, not given as empty.
+  RawConnection big(server.port(), 5s);
+  big.send("POST /peek HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n");
+  EXPECT_EQ(status_of(big.read_response()), 413);
+  EXPECT_EQ(read_body_refusal.load(), 413);
   c.send(post("/nowhere", "xyz"));
   EXPECT_EQ(status_of(c.read_response()), 404);
   c.send(post("/echo", "again"));

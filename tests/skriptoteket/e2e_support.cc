@@ -222,6 +222,21 @@ std::string raw_exchange(uint16_t port, const std::string& request) {
   return answer;
 }
 
+StalledRequest::StalledRequest(uint16_t port, const std::string& bytes)
+    : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sent_ =
+      ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+}
+
+StalledRequest::~StalledRequest() {
+  ::close(fd_);
+}
+
 int raw_status(const std::string& answer) {
   if (answer.size() < 12 || !answer.starts_with("HTTP/1.")) return -1;
   return std::stoi(answer.substr(9, 3));

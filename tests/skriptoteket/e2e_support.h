@@ -72,6 +72,20 @@ std::vector<ExportedSpan> read_spans(const std::filesystem::path& file);
 // Sends `request` as it is (a Host or framing no client would send) to 127.0.0.1:`port` and
 // returns everything the server answers until it closes (bounded: 10 s).
 std::string raw_exchange(uint16_t port, const std::string& request);
+// A connection to 127.0.0.1:port that has sent `bytes` and stays open until destroyed (a client
+// that stops in the middle of a request).
+class StalledRequest {
+ public:
+  StalledRequest(uint16_t port, const std::string& bytes);
+  ~StalledRequest();
+  StalledRequest(const StalledRequest&) = delete;
+  StalledRequest& operator=(const StalledRequest&) = delete;
+  bool sent() const noexcept { return sent_; }
+
+ private:
+  int fd_ = -1;
+  bool sent_ = false;
+};
 // The status code of a raw answer ("HTTP/1.1 421 ..." gives 421); -1 when there is none.
 int raw_status(const std::string& answer);
 

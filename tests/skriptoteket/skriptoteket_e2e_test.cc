@@ -721,6 +721,20 @@ TEST(SkriptoteketE2ERunSlots, HealthMetricsAndReadsAreServedWhileEveryRunSlotIsT
   ASSERT_FALSE(version.empty());
   const std::string run_url = base + "/tools/" + tool + "/versions/" + version + "/run";
 
+  // A run request whose body trickles in holds no run slot meanwhile (the server reads a body
+  // only when asked; the slot is taken after it is in).
+  {
+    const std::string path = run_url.substr(base.size());
+    e2e::StalledRequest stalled(
+        web.port(), "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(web.port()) +
+                        "\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"ti");
+    ASSERT_TRUE(stalled.sent());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto metrics = http.call("GET", base + "/metrics");
+    EXPECT_NE(metrics.body.find("\nskriptoteket_runs_in_flight 0\n"), std::string::npos)
+        << metrics.body;
+  }
+
   // As many run requests as there are workers, at once.
   constexpr int kRuns = 4;
   std::mutex mutex;

@@ -101,10 +101,10 @@ struct ServerOptions {
   size_t max_body_bytes_in_flight = 64 * 1024 * 1024;
   // Open connections per client IP address, so one client cannot take every connection. A new
   // connection from a client at the limit evicts that client's connection that has waited
-  // longest on it (for a request, a header or a body; Stats::connections_evicted), so idle
-  // connections cannot lock out the client, or every local client, which all share 127.0.0.1.
-  // When each of them has a request being handled, the new one is closed at once
-  // (Stats::connections_refused). 0: no per-client limit.
+  // longest for a request (idle, or in the middle of its header; Stats::connections_evicted),
+  // so idle connections cannot lock out the client, or every local client, which all share
+  // 127.0.0.1. Connections receiving a body or handling a request are never evicted; when all
+  // of them are, the new one is closed at once (Stats::connections_refused). 0: no limit.
   size_t max_connections_per_client = 256;
   // The whole request header must arrive within this time of the first byte (or of the end of
   // the previous request on a kept-alive connection): slowloris protection. The connection is
