@@ -18,7 +18,9 @@
 //
 // Routing happens before the middleware chain, so middleware sees Request::route(). Requests
 // that match no route reach the middleware chain too and end in a 404 (or 405 with an Allow
-// header when the path matches under another method).
+// header when the path matches under another method). Middleware runs on the request's header:
+// the body is read when the request reaches its handler, so a middleware can refuse a request
+// before its body is sent (Next::read_body reads it earlier for middleware that needs it).
 //
 // The request's context (Request::context(), set by the tracing middleware) and correlation id
 // are current -- Context::current() and log::current_correlation_id() -- whenever handler code
