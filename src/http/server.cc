@@ -608,7 +608,6 @@ Request Server::Impl::make_request(RequestParser& parser, const Conn& conn, Rout
       body_pending
           ? Request(beast::http::request<beast::http::string_body>(std::move(parser.get().base())))
           : Request(parser.release());
-  if (routing.terminal == Terminal::kTooLarge) req.beast().body().clear();
   req.set_peer(conn.remote_address, conn.remote_port, conn.local_address, conn.local_port);
   // A matched route names the request even when it ends in 413.
   if (routing.match.kind == detail::RouteMatch::Kind::kFound) {
