@@ -331,9 +331,11 @@ TEST_F(CollectorLimits, GzipBombsOverGrpcAreRefusedAtTheLimit) {
 }
 
 // Many large gRPC requests at once (24 clients, 12 MB each, each on its own connection): the
-// collector holds a bounded number of bytes of them, answers the rest RESOURCE_EXHAUSTED or
-// UNAVAILABLE (both retryable for an OTLP exporter) instead of growing, and stores every span
-// it acknowledged. Before the byte budget the collector's peak grew by ~235 MiB.
+// collector holds a bounded number of bytes of them, answers the rest UNAVAILABLE (its own byte
+// budget, which exporters retry) or RESOURCE_EXHAUSTED (grpc++'s memory quota cancelling the
+// stream: RST_STREAM ENHANCE_YOUR_CALM; an OTLP exporter does not retry that, see
+// docs/collector.md) instead of growing, stores every span it acknowledged, gives the memory
+// back, and takes the next request. Before the byte budget the peak grew by ~360 MiB.
 TEST_F(CollectorLimits, ConcurrentLargeGrpcRequestsStayWithinAByteBudget) {
 #if defined(__SANITIZE_THREAD__)
   // Under TSan the test's own grpc++ clients (six channels sending at once) do not return, even
@@ -352,22 +354,25 @@ TEST_F(CollectorLimits, ConcurrentLargeGrpcRequestsStayWithinAByteBudget) {
   ASSERT_GT(bodies[0].size(), kSpans * 10'000u);
   const ResidentMemory before = resident_memory(c.pid());
   reset_peak(c.pid());
+  const auto send = [&](const std::string& body) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.use_local_subchannel_pool", 1);  // a connection per client
+    args.SetMaxSendMessageSize(32 << 20);
+    auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(c.grpc_port()),
+                                             grpc::InsecureChannelCredentials(), args);
+    auto stub = testing::otlpv1::TraceService::NewStub(channel);
+    testing::otlpv1::ExportTraceServiceRequest request;
+    request.ParseFromString(body);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 60s);
+    testing::otlpv1::ExportTraceServiceResponse response;
+    return stub->Export(&context, request, &response).error_code();
+  };
   std::vector<grpc::StatusCode> codes(kClients, grpc::StatusCode::UNKNOWN);
   std::vector<std::thread> clients;
   for (int client = 0; client < kClients; ++client) {
     clients.emplace_back([&, client] {
-      grpc::ChannelArguments args;
-      args.SetInt("grpc.use_local_subchannel_pool", 1);  // a connection per client
-      args.SetMaxSendMessageSize(32 << 20);
-      auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(c.grpc_port()),
-                                               grpc::InsecureChannelCredentials(), args);
-      auto stub = testing::otlpv1::TraceService::NewStub(channel);
-      testing::otlpv1::ExportTraceServiceRequest request;
-      request.ParseFromString(bodies[static_cast<size_t>(client)]);
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + 60s);
-      testing::otlpv1::ExportTraceServiceResponse response;
-      codes[static_cast<size_t>(client)] = stub->Export(&context, request, &response).error_code();
+      codes[static_cast<size_t>(client)] = send(bodies[static_cast<size_t>(client)]);
     });
   }
   for (auto& t : clients)
@@ -388,15 +393,29 @@ TEST_F(CollectorLimits, ConcurrentLargeGrpcRequestsStayWithinAByteBudget) {
       static_cast<unsigned long long>(before.rss / kMiB),
       static_cast<unsigned long long>(after.peak / kMiB),
       static_cast<unsigned long long>(after.rss / kMiB), kClients, ok, unavailable, exhausted);
-  EXPECT_GE(ok, 1) << "a request within the budget goes through";
   if (kMemoryMeasurable) {
-    EXPECT_LT(after.peak, before.rss + 160 * kMiB);
+    // The bound is the sum of what the collector lets itself hold: grpc++'s quota (32 MiB),
+    // requests being decoded (64 MiB), the write queue (64 MiB) and SQLite's cache (32 MiB).
+    // Measured +107 to +161 MiB.
+    EXPECT_LT(after.peak, before.rss + 192 * kMiB);
+    // Once written, what the burst freed is given back (the writer trims malloc's heaps once it
+    // is idle after a large batch); what stays is mostly SQLite's cache of what was stored.
+    uint64_t rss = after.rss;
+    for (int i = 0; i < 50 && rss >= before.rss + 64 * kMiB; ++i) {
+      std::this_thread::sleep_for(100ms);
+      rss = resident_memory(c.pid()).rss;
+    }
+    EXPECT_LT(rss, before.rss + 64 * kMiB) << "not given back: " << rss / kMiB << " MiB";
   }
   EXPECT_TRUE(c.alive());
+  // The burst may be refused whole (grpc++'s quota can cancel every stream); a request sent
+  // after it, alone, goes through.
+  EXPECT_EQ(send(make_request(kClients * kSpans, kSpans, 10'000).SerializeAsString()),
+            grpc::StatusCode::OK);
   // Every acknowledged span is stored (they are committed before the answer); a request whose
   // stream was cancelled after it was queued may be stored without its answer arriving (the
   // exporter retries it, and a span sent twice is stored once).
-  EXPECT_GE(read_trace(c).size(), static_cast<size_t>(ok * kSpans));
+  EXPECT_GE(read_trace(c).size(), static_cast<size_t>((ok + 1) * kSpans));
 }
 
 // The reviewer's amplification: a ~1 MiB resource followed by many tiny records cost a copy of
