@@ -22,7 +22,8 @@ class TracekitFrontend final : public HttpFrontend {
     g.check_host = guard.check_host;
     g.require_json = false;
     g.token = guard.token;
-    if (!guard.browser_login) g.token_cookie.clear();
+    // A name of its own: cookies ignore ports, and Skriptoteket runs on the same host.
+    g.token_cookie = guard.browser_login ? "tracekit_collector_session" : "";
     server_.use(http::request_guard(std::move(g)));
     // The server answers an oversized body itself (413, before reading it); the handler gives
     // that answer the body its protocol wants (OTLP: a google.rpc.Status). The server's 413

@@ -37,6 +37,7 @@ struct WebOptions {
   static tracekit::http::RequestGuardOptions default_guard() {
     tracekit::http::RequestGuardOptions g;
     g.public_prefixes = {"/healthz"};
+    g.token_cookie = "skriptoteket_session";  // not the collector's, on the same host
     return g;
   }
 };

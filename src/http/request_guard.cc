@@ -3,10 +3,15 @@
 // bodies, bearer token (header or cookie), security headers. See the header for the rules.
 #include "tracekit/http/request_guard.h"
 
+#include <sys/random.h>
 #include <boost/beast/core/string.hpp>
+
+#include <array>
+#include <cerrno>
 #include <charconv>
 #include <memory>
 #include <optional>
+#include <system_error>
 
 namespace tracekit::http {
 
@@ -109,7 +114,7 @@ class Guard {
       }
       if (auto hp = parse_host_port(entry)) allowed_.push_back({std::string(hp->host), hp->port});
     }
-    if (!options_.token.empty()) token_hex_ = hex(options_.token);
+    if (!options_.token.empty() && !options_.token_cookie.empty()) session_ = new_session();
   }
 
   boost::asio::awaitable<Response> operator()(Request& req, Next next) const {
@@ -215,7 +220,7 @@ class Guard {
     if (!options_.token_cookie.empty()) {
       if (auto cookies = req.header("Cookie")) {
         auto value = cookie_value(*cookies, options_.token_cookie);
-        if (value && constant_time_equal(*value, token_hex_)) return std::nullopt;
+        if (value && constant_time_equal(*value, session_)) return std::nullopt;
       }
       if (req.method() == "GET" || req.method() == "HEAD") {
         if (auto offered = req.query_param("token")) {
@@ -230,7 +235,7 @@ class Guard {
           const bool local = path.starts_with('/') && !path.starts_with("//") &&
                              path.find('\\') == std::string_view::npos;
           r.set_header("Location", local ? path : std::string_view("/"));
-          r.set_header("Set-Cookie", options_.token_cookie + "=" + token_hex_ +
+          r.set_header("Set-Cookie", options_.token_cookie + "=" + session_ +
                                          "; Path=/; HttpOnly; SameSite=Strict");
           r.set_header("Cache-Control", "no-store");
           return r;
@@ -263,7 +268,24 @@ class Guard {
   RequestGuardOptions options_;
   std::vector<Allowed> allowed_;
   bool any_host_ = false;
-  std::string token_hex_;
+  // What the login cookie holds: 32 random bytes of this process, not the token (which the
+  // browser would then hand to every service on the same host, since cookies ignore ports).
+  // A restart ends the browsers' logins.
+  std::string session_;
+
+  static std::string new_session() {
+    std::array<unsigned char, 32> bytes{};
+    size_t got = 0;
+    while (got < bytes.size()) {
+      const ssize_t n = getrandom(bytes.data() + got, bytes.size() - got, 0);
+      if (n > 0) {
+        got += static_cast<size_t>(n);
+      } else if (errno != EINTR) {
+        throw std::system_error(errno, std::generic_category(), "getrandom for the login cookie");
+      }
+    }
+    return hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
 };
 
 }  // namespace

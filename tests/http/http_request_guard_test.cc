@@ -216,10 +216,19 @@ TEST_F(GuardTest, BrowsersLogInOnceThroughACookie) {
   EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
   EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos) << cookie;
   EXPECT_EQ(cookie.find("s3cret"), std::string::npos) << "the token is sent back as it is";
+  // Nor hex-encoded: the browser sends the cookie to every service of the host (cookies ignore
+  // ports), so it must not be the token that exporters and API clients use.
+  EXPECT_EQ(cookie.find("7333637265742d746f6b656e"), std::string::npos) << cookie;
   const std::string pair = cookie.substr(0, cookie.find(';'));
+  EXPECT_TRUE(pair.starts_with("tracekit_session=")) << pair;
+  EXPECT_EQ(pair.size(), std::string("tracekit_session=").size() + 64) << "32 random bytes";
   EXPECT_EQ(send("GET", "/page", host + "Cookie: other=1; " + pair + "\r\n").status, 200);
   EXPECT_EQ(send("GET", "/items", host + "Cookie: " + pair + "\r\n").status, 200);
-  EXPECT_EQ(send("GET", "/items", host + "Cookie: tracekit_token=00\r\n").status, 401);
+  EXPECT_EQ(send("GET", "/items", host + "Cookie: tracekit_session=00\r\n").status, 401);
+  EXPECT_EQ(
+      send("GET", "/items", host + "Cookie: tracekit_session=7333637265742d746f6b656e\r\n").status,
+      401)
+      << "the hex-encoded token is no login";
   // The redirect never leaves the site.
   EXPECT_EQ(send("GET", "//evil.example/?token=s3cret-token", host).header("Location"), "/");
   // The login is for reading pages: a POST with ?token= is not logged in.
@@ -227,6 +236,11 @@ TEST_F(GuardTest, BrowsersLogInOnceThroughACookie) {
       send("POST", "/items?token=s3cret-token", host + "Content-Type: application/json\r\n", "{}")
           .status,
       401);
+  // The value belongs to the process: after a restart the old cookie logs in no more.
+  server_.reset();
+  start({.token = "s3cret-token"});
+  const std::string new_host = "Host: " + self() + "\r\n";
+  EXPECT_EQ(send("GET", "/items", new_host + "Cookie: " + pair + "\r\n").status, 401);
 }
 
 TEST_F(GuardTest, SecurityHeadersOnEveryAnswer) {

@@ -49,8 +49,10 @@ struct RequestGuardOptions {
   std::string token;
   // Paths starting with one of these need no token (health checks).
   std::vector<std::string> public_prefixes;
-  // The cookie that carries the token for browsers; empty turns the ?token= login off.
-  std::string token_cookie = "tracekit_token";
+  // The cookie that logs a browser in after one visit with ?token=; empty turns that off. It
+  // holds a random value of this process, never the token. Cookies ignore ports, so each
+  // service on a host needs a name of its own, or logging into one logs out of the other.
+  std::string token_cookie = "tracekit_session";
   // Allows the service's own scripts, styles and fetch() calls only; no inline script, no
   // framing, no plugins.
   std::string content_security_policy =
