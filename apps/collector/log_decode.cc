@@ -86,7 +86,7 @@ Result<DecodedLogs> logs_from_request(const logsv1::ExportLogsServiceRequest& re
   out.logs.reserve(total);
   uint64_t decoded_bytes = 0;  // as for spans: what the estimate cannot see is counted here
   for (const auto& rl : request.resource_logs()) {
-    const std::string service = otlp_service_name(rl.resource());
+    const std::string service = otlp_service_name(rl.resource(), limits);
     // Made once and shared by the resource's (and scope's) records rather than copied into
     // each: a ~1 MiB resource and 2,000 empty records (2 bytes each) took 2 GB.
     const SharedJson resource_json = otlp_resource_json(rl.resource(), rl.schema_url(), limits);

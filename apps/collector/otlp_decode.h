@@ -56,7 +56,8 @@ void append_otlp_any_value(std::string& out, const commonv1::AnyValue& value,
                            const SpanLimits& limits);
 // At most `max` bytes of `s` (0: all), cut before a UTF-8 sequence rather than inside one.
 std::string truncated_text(std::string_view s, size_t max);
-std::string otlp_service_name(const opentelemetry::proto::resource::v1::Resource& resource);
+std::string otlp_service_name(const opentelemetry::proto::resource::v1::Resource& resource,
+                              const SpanLimits& limits);
 // Each returns its text once per resource or scope; the records share it (SharedJson).
 std::string otlp_resource_json(const opentelemetry::proto::resource::v1::Resource& resource,
                                std::string_view schema_url, const SpanLimits& limits);

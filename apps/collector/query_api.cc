@@ -19,6 +19,11 @@ namespace tracekit::collector {
 
 namespace {
 
+// Closes a {"data":[...] answer; a list cut at its byte budget says so.
+void end_listing(std::string& body, bool truncated) {
+  body += truncated ? "],\"truncated\":true}" : "]}";
+}
+
 void append_span(std::string& out, const StoredSpan& s) {
   out += "{\"traceId\":\"" + s.trace_id + "\",\"spanId\":\"" + s.span_id +
          "\",\"parentSpanId\":\"" + s.parent_span_id + "\",\"name\":";
@@ -124,12 +129,12 @@ Response search(const boost::urls::url_view& url, SpanStore& store, const ApiLim
                             "errors, start, end, lookback, attribute and limit");
     }
   }
-  auto traces = store.find_traces(q);
+  auto traces = store.find_traces(q, limits.list_bytes);
   if (!traces) return store_error(traces.error());
   Response r;
   r.body = "{\"data\":[";
   bool first = true;
-  for (const TraceSummary& t : *traces) {
+  for (const TraceSummary& t : traces->items) {
     if (!first) r.body += ',';
     first = false;
     r.body += "{\"traceId\":\"" + t.trace_id + "\",\"rootService\":";
@@ -148,7 +153,7 @@ Response search(const boost::urls::url_view& url, SpanStore& store, const ApiLim
     }
     r.body += "]}";
   }
-  r.body += "]}";
+  end_listing(r.body, traces->truncated);
   return r;
 }
 
@@ -202,31 +207,31 @@ Response handle_api(std::string_view target, SpanStore& store, const ApiLimits& 
   if (auto logs = handle_logs_api(url, segments, store, limits)) return std::move(*logs);
   if (auto answer = handle_analytics_api(url, segments, store)) return std::move(*answer);
   if (segments.size() == 2 && segments[1] == "services") {
-    auto services = store.services();
+    auto services = store.services(limits.list_bytes);
     if (!services) return store_error(services.error());
     Response r;
     r.body = "{\"data\":[";
-    for (size_t i = 0; i < services->size(); ++i) {
+    for (size_t i = 0; i < services->items.size(); ++i) {
       if (i) r.body += ',';
-      append_json_string(r.body, (*services)[i]);
+      append_json_string(r.body, services->items[i]);
     }
-    r.body += "]}";
+    end_listing(r.body, services->truncated);
     return r;
   }
   if (segments.size() == 4 && segments[1] == "services" && segments[3] == "operations") {
-    auto ops = store.operations(segments[2]);
+    auto ops = store.operations(segments[2], limits.list_bytes);
     if (!ops) return store_error(ops.error());
     Response r;
     r.body = "{\"data\":[";
-    for (size_t i = 0; i < ops->size(); ++i) {
+    for (size_t i = 0; i < ops->items.size(); ++i) {
       if (i) r.body += ',';
       r.body += "{\"name\":";
-      append_json_string(r.body, (*ops)[i].name);
+      append_json_string(r.body, ops->items[i].name);
       r.body += ",\"kind\":\"";
-      r.body += span_kind_name((*ops)[i].kind);
+      r.body += span_kind_name(ops->items[i].kind);
       r.body += "\"}";
     }
-    r.body += "]}";
+    end_listing(r.body, ops->truncated);
     return r;
   }
   if (segments.size() == 2 && segments[1] == "traces") return search(url, store, limits);

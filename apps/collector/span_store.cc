@@ -382,6 +382,33 @@ struct SharedRows {
 namespace {
 constexpr const char* kQueryTimeoutPrefix = "the query ran past its time budget";
 constexpr const char* kStoreBusyPrefix = "too many searches at once";
+
+// The operations (service \0 name \0 kind) the writer knows are in the table, so that a span of
+// a known one costs no INSERT. Only a cache: past its byte bound it starts over, since
+// exporters choose how many distinct (and how long) names arrive.
+class KnownOperations {
+ public:
+  // True when `key` was not known (the caller inserts it into the table).
+  bool learn(const std::string& key) {
+    if (keys_.contains(key)) return false;
+    const size_t cost = key.size() + kEntryOverhead;
+    if (bytes_ + cost > kMaxBytes) clear();
+    keys_.insert(key);
+    bytes_ += cost;
+    return true;
+  }
+  void clear() {
+    keys_.clear();
+    bytes_ = 0;
+  }
+
+ private:
+  static constexpr size_t kMaxBytes = 8u << 20;
+  static constexpr size_t kEntryOverhead = 64;  // the node and the string's own bytes
+  std::unordered_set<std::string> keys_;
+  size_t bytes_ = 0;
+};
+
 }  // namespace
 
 struct SpanStore::Writer {
@@ -389,7 +416,7 @@ struct SpanStore::Writer {
   Statement insert_span, insert_operation, insert_batch, extend_batch, insert_log;
   SharedRows shared;  // resources and scopes
   BatchRow newest_batch;
-  std::unordered_set<std::string> known_operations;  // service \0 name \0 kind
+  KnownOperations known_operations;
   int64_t last_received_ns = 0;
   // Set by retention (holding the write turn) when it deleted operations, resources or scopes
   // that the caches above may still name; the writer clears them before its next transaction.
@@ -689,7 +716,7 @@ template <class Batches>
 Result<std::pair<uint64_t, uint64_t>> write_batches(
     Database& db, Statement& insert, SharedRows& shared, Statement& insert_operation,
     Statement& insert_batch, Statement& extend_batch, BatchRow& newest, int64_t granularity_ns,
-    std::unordered_set<std::string>& known_operations, int64_t received_ns, Statement& insert_log,
+    KnownOperations& known_operations, int64_t received_ns, Statement& insert_log,
     uint64_t& logs_written, const Batches& batches) {
   if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
   auto fail = [&](Error e) -> Error {
@@ -740,7 +767,7 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       op_key.assign(s.service).push_back('\0');
       op_key.append(s.name).push_back('\0');
       op_key.append(std::to_string(s.kind));
-      if (known_operations.insert(op_key).second) {
+      if (known_operations.learn(op_key)) {
         insert_operation.bind(1, s.service);
         insert_operation.bind(2, s.name);
         insert_operation.bind(3, s.kind);
@@ -1099,30 +1126,58 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
 
 // ---- queries (the read connection) ----
 
-Result<std::vector<std::string>> SpanStore::services() {
+namespace {
+
+// What one more entry of a list costs against its byte budget: its text and about as much JSON
+// around it as the API writes.
+constexpr size_t kListEntryOverhead = 32;
+
+bool over_budget(size_t bytes, size_t max_bytes) {
+  return max_bytes != 0 && bytes > max_bytes;
+}
+
+}  // namespace
+
+Result<Listing<std::string>> SpanStore::services(size_t max_bytes) {
   ReaderLease reader = lease_reader(ReadKind::kLookup);
   if (!reader) return reader.error();
   auto st = reader->db.prepare("SELECT DISTINCT service FROM operations ORDER BY service");
   if (!st) return st.error();
-  std::vector<std::string> out;
+  Listing<std::string> out;
+  size_t bytes = 0;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back(st->text_at(0));
+  while ((rc = st->step()) == SQLITE_ROW) {
+    std::string service = st->text_at(0);
+    bytes += service.size() + kListEntryOverhead;
+    if (over_budget(bytes, max_bytes)) {
+      out.truncated = true;
+      return out;
+    }
+    out.items.push_back(std::move(service));
+  }
   if (rc != SQLITE_DONE) return reader->step_error(*st);
   return out;
 }
 
-Result<std::vector<Operation>> SpanStore::operations(const std::string& service) {
+Result<Listing<Operation>> SpanStore::operations(const std::string& service, size_t max_bytes) {
   ReaderLease reader = lease_reader(ReadKind::kLookup);
   if (!reader) return reader.error();
   auto st =
       reader->db.prepare("SELECT name, kind FROM operations WHERE service = ? ORDER BY name, kind");
   if (!st) return st.error();
   st->bind(1, service);
-  std::vector<Operation> out;
+  Listing<Operation> out;
+  size_t bytes = 0;
   int rc;
-  while ((rc = st->step()) == SQLITE_ROW)
-    out.push_back({st->text_at(0), static_cast<int>(st->int_at(1))});
+  while ((rc = st->step()) == SQLITE_ROW) {
+    Operation op{st->text_at(0), static_cast<int>(st->int_at(1))};
+    bytes += op.name.size() + kListEntryOverhead;
+    if (over_budget(bytes, max_bytes)) {
+      out.truncated = true;
+      return out;
+    }
+    out.items.push_back(std::move(op));
+  }
   if (rc != SQLITE_DONE) return reader->step_error(*st);
   return out;
 }
@@ -1146,7 +1201,7 @@ std::string attribute_match(const char* column) {
 
 }  // namespace
 
-Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
+Result<Listing<TraceSummary>> SpanStore::find_traces(const TraceQuery& q, size_t max_bytes) {
   // Matching spans newest first, read only until `limit` distinct traces are found: the newest
   // traces cost the same however many spans the store holds. A service without an operation
   // is filtered row by row ("+service" keeps SQLite off the service index) so the scan can
@@ -1210,7 +1265,17 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
   if (!totals) return totals.error();
   if (!services) return services.error();
   if (!root) return root.error();
+  Listing<TraceSummary> listing;
+  size_t bytes = 0;
+  // Stops at the first trace that does not fit: it and those after it are left out.
+  const auto fits = [&](size_t more) {
+    bytes += more;
+    if (!over_budget(bytes, max_bytes)) return true;
+    listing.truncated = true;
+    return false;
+  };
   for (TraceSummary& t : out) {
+    if (!fits(t.trace_id.size() + 4 * kListEntryOverhead)) break;
     totals->bind(1, t.trace_id);
     if ((rc = totals->step()) == SQLITE_ROW) {
       t.start_ns = totals->int_at(0);
@@ -1221,8 +1286,12 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(*totals);
     totals->reset();
     services->bind(1, t.trace_id);
-    while ((rc = services->step()) == SQLITE_ROW)
-      t.services.push_back(services->text_at(0));
+    while ((rc = services->step()) == SQLITE_ROW) {
+      std::string service = services->text_at(0);
+      if (!fits(service.size() + kListEntryOverhead)) break;
+      t.services.push_back(std::move(service));
+    }
+    if (listing.truncated) break;
     if (rc != SQLITE_DONE) return reader->step_error(*services);
     services->reset();
     root->bind(1, t.trace_id);
@@ -1232,8 +1301,10 @@ Result<std::vector<TraceSummary>> SpanStore::find_traces(const TraceQuery& q) {
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return reader->step_error(*root);
     root->reset();
+    if (!fits(t.root_service.size() + t.root_name.size())) break;
+    listing.items.push_back(std::move(t));
   }
-  return out;
+  return listing;
 }
 
 Result<std::vector<StoredSpan>> SpanStore::trace(const std::string& trace_id_hex) {

@@ -112,6 +112,14 @@ struct Operation {
   int kind = 0;
 };
 
+// A list cut at a byte budget (about that much text; 0: no budget): `truncated` says more
+// matched than it holds. Names come from exporters, so a list's size is theirs to choose.
+template <class T>
+struct Listing {
+  std::vector<T> items;
+  bool truncated = false;
+};
+
 struct StoreStats {
   uint64_t spans_written = 0;
   uint64_t spans_refused = 0;  // submit() found the queue full
@@ -189,9 +197,11 @@ class SpanStore {
   // Returns the number of spans deleted.
   Result<int64_t> run_retention(std::chrono::system_clock::time_point now);
 
-  Result<std::vector<std::string>> services();
-  Result<std::vector<Operation>> operations(const std::string& service);
-  Result<std::vector<TraceSummary>> find_traces(const TraceQuery& query);
+  Result<Listing<std::string>> services(size_t max_bytes = 0);
+  Result<Listing<Operation>> operations(const std::string& service, size_t max_bytes = 0);
+  // The newest matching traces, at most query.limit; a trace whose summary would pass
+  // `max_bytes` is left out with every one after it.
+  Result<Listing<TraceSummary>> find_traces(const TraceQuery& query, size_t max_bytes = 0);
   // Every span of the trace, by start time; empty when there is no such trace. Its memory grows
   // with the trace: the API uses trace_page().
   Result<std::vector<StoredSpan>> trace(const std::string& trace_id_hex);

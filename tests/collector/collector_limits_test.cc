@@ -418,6 +418,46 @@ TEST_F(CollectorLimits, ConcurrentLargeGrpcRequestsStayWithinAByteBudget) {
   EXPECT_GE(read_trace(c).size(), static_cast<size_t>((ok + 1) * kSpans));
 }
 
+// The second reviewer's list amplification: service.name was the one string not cut at
+// --max-attribute-length, and every trace summary of a search repeats it twice, /api/services
+// once: a 4 KB gzipped request naming its service with 4 MiB made the viewer's landing search
+// answer 34 MB. Now the name is cut like every other string (32 KiB by default).
+TEST_F(CollectorLimits, AHugeServiceNameIsCutLikeEveryOtherString) {
+  CollectorProcess c(dir.file("spans.db"));
+  ASSERT_TRUE(c.ready()) << c.startup_output();
+  constexpr size_t kCut = 32 * 1024;
+  constexpr int kTraces = 4;
+  auto request = make_request(0, kTraces, 10);
+  auto* rs = request.mutable_resource_spans(0);
+  rs->mutable_resource()->mutable_attributes(0)->mutable_value()->set_string_value(
+      std::string(4 * kMiB, 'A'));
+  for (int i = 0; i < kTraces; ++i) {
+    rs->mutable_scope_spans(0)->mutable_spans(i)->set_trace_id(std::string(15, '\x10') +
+                                                               static_cast<char>(i + 1));
+  }
+  const std::string packed = gzip(request.SerializeAsString());
+  ASSERT_LT(packed.size(), 64 * 1024u);
+  ASSERT_EQ(http_call("POST", c.otlp_url(),
+                      {"Content-Type: application/x-protobuf", "Content-Encoding: gzip"}, packed)
+                .status,
+            200);
+  const std::string search_url = c.ui_url() + "/api/traces?limit=20";
+  ASSERT_TRUE(wait_for_json(search_url, [&](const json::value& v) {
+    return v.at("data").as_array().size() == static_cast<size_t>(kTraces);
+  }));
+  const HttpResult search = http_call("GET", search_url);
+  ASSERT_EQ(search.status, 200);
+  EXPECT_LT(search.body.size(), kTraces * 2 * kCut + 4096) << "34 MB before the cut";
+  const json::value answer = json::parse(search.body);
+  for (const json::value& t : answer.at("data").as_array()) {
+    EXPECT_EQ(t.at("rootService").as_string().size(), kCut);
+    EXPECT_EQ(t.at("services").as_array().at(0).as_string().size(), kCut);
+  }
+  const HttpResult services = http_call("GET", c.ui_url() + "/api/services");
+  ASSERT_EQ(services.status, 200);
+  EXPECT_LT(services.body.size(), kCut + 1024);
+}
+
 // The reviewer's amplification: a ~1 MiB resource followed by many tiny records cost a copy of
 // the resource per record while decoding (1,000 empty log records, 1.5 KB gzipped, took 1 GB;
 // 300 spans 320 MB). The resource is decoded once and shared by the records: the collector's

@@ -76,7 +76,7 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(found.ok()) << (found.ok() ? "" : found.error().message);
     std::vector<std::string> out;
     if (found.ok()) {
-      for (const auto& t : *found)
+      for (const auto& t : found->items)
         out.push_back(t.trace_id);
     }
     return out;
@@ -118,13 +118,33 @@ TEST_F(StoreTest, ServicesOperationsAndTraceById) {
   fill(*store);
   auto services = store->services();
   ASSERT_TRUE(services.ok());
-  EXPECT_EQ(*services, (std::vector<std::string>{"db", "web", "worker"}));
+  EXPECT_EQ(services->items, (std::vector<std::string>{"db", "web", "worker"}));
+  EXPECT_FALSE(services->truncated);
   auto ops = store->operations("web");
   ASSERT_TRUE(ops.ok());
-  ASSERT_EQ(ops->size(), 2u);
-  EXPECT_EQ((*ops)[0].name, "GET /health");
-  EXPECT_EQ((*ops)[1].name, "GET /tools/{id}");
-  EXPECT_EQ((*ops)[1].kind, 2);
+  ASSERT_EQ(ops->items.size(), 2u);
+  EXPECT_EQ(ops->items[0].name, "GET /health");
+  EXPECT_EQ(ops->items[1].name, "GET /tools/{id}");
+  EXPECT_EQ(ops->items[1].kind, 2);
+
+  // Lists stop at their byte budget (about 32 bytes of JSON per entry besides its text) and
+  // say so.
+  auto two_services = store->services(2 * 32 + 5);
+  ASSERT_TRUE(two_services.ok());
+  EXPECT_EQ(two_services->items, (std::vector<std::string>{"db", "web"}));
+  EXPECT_TRUE(two_services->truncated);
+  auto one_op = store->operations("web", 32 + 12);
+  ASSERT_TRUE(one_op.ok());
+  ASSERT_EQ(one_op->items.size(), 1u);
+  EXPECT_TRUE(one_op->truncated);
+  auto all = store->find_traces({});
+  ASSERT_TRUE(all.ok());
+  ASSERT_GE(all->items.size(), 2u);
+  EXPECT_FALSE(all->truncated);
+  auto first_only = store->find_traces({}, 1);
+  ASSERT_TRUE(first_only.ok());
+  EXPECT_TRUE(first_only->items.empty()) << "a summary past the budget is left out whole";
+  EXPECT_TRUE(first_only->truncated);
 
   auto trace = store->trace(hex_id(1, 32));
   ASSERT_TRUE(trace.ok());
@@ -164,8 +184,9 @@ TEST_F(StoreTest, SearchFilters) {
 
   auto found = store->find_traces({.service = "db"});
   ASSERT_TRUE(found.ok());
-  ASSERT_EQ(found->size(), 1u);
-  const TraceSummary& t = (*found)[0];
+  ASSERT_EQ(found->items.size(), 1u);
+  EXPECT_FALSE(found->truncated);
+  const TraceSummary& t = found->items[0];
   EXPECT_EQ(t.root_service, "web");
   EXPECT_EQ(t.root_name, "GET /tools/{id}");
   EXPECT_EQ(t.span_count, 2);
@@ -268,7 +289,7 @@ TEST_F(StoreTest, ADatabaseWithResourcesInEveryRowIsMigrated) {
     EXPECT_EQ(ids({.attributes = {{"host.name", "box"}}}, *store),
               std::vector<std::string>{"0000000000000000000000000000000a"});
     if (reopen == 0) {
-      EXPECT_EQ(*store->services(), std::vector<std::string>{"old"});
+      EXPECT_EQ(store->services()->items, std::vector<std::string>{"old"});
       fill(*store);  // the migrated file takes new spans
     }
     EXPECT_EQ(*store->span_count(), 6);
@@ -331,7 +352,7 @@ TEST_F(StoreTest, DataSurvivesReopening) {
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->span_count(), 4);
   EXPECT_EQ(store->trace(hex_id(1, 32))->size(), 2u);
-  EXPECT_EQ(store->services()->size(), 3u);
+  EXPECT_EQ(store->services()->items.size(), 3u);
 }
 
 TEST_F(StoreTest, SpansQueuedAtCloseAreWritten) {
@@ -366,7 +387,7 @@ TEST_F(StoreTest, RetentionByAgeDeletesWhatArrivedBeforeTheCutoff) {
   ASSERT_TRUE(deleted.ok()) << deleted.error().message;
   EXPECT_GE(*deleted, 4);
   EXPECT_EQ(store->trace(hex_id(1, 32))->size(), 0u);
-  EXPECT_EQ(*store->services(), std::vector<std::string>{"late"})
+  EXPECT_EQ(store->services()->items, std::vector<std::string>{"late"})
       << "operations of deleted spans go";
   deleted = store->run_retention(std::chrono::system_clock::now() + std::chrono::hours(2));
   ASSERT_TRUE(deleted.ok());
@@ -609,7 +630,8 @@ TEST_F(StoreTest, SearchesLeaveAReadConnectionForLookups) {
 
   // (No ASSERT before the threads are joined: a failure must not leave them running.)
   auto services = store->services();
-  EXPECT_TRUE(services.ok() && *services == (std::vector<std::string>{"db", "web", "worker"}));
+  EXPECT_TRUE(services.ok() &&
+              services->items == (std::vector<std::string>{"db", "web", "worker"}));
   EXPECT_TRUE(store->operations("web").ok());
   auto trace = store->trace_page(hex_id(1, 32), "", 100, 1 << 20);
   EXPECT_TRUE(trace.ok() && trace->spans.size() == 2u);

@@ -50,7 +50,8 @@ function serviceTag(service) {
 
 async function loadServices() {
   try {
-    const { data } = await getJson('/api/services');
+    const { data, truncated } = await getJson('/api/services');
+    if (truncated) showMessage(`Only the first ${data.length} services are listed (the list is too large for one answer).`);
     const select = $('service');
     const current = select.value;
     select.replaceChildren(el('option', { value: '', text: 'any' }));
@@ -67,7 +68,8 @@ async function loadOperations() {
   select.replaceChildren(el('option', { value: '', text: 'any' }));
   if (!service) return;
   try {
-    const { data } = await getJson(`/api/services/${encodeURIComponent(service)}/operations`);
+    const { data, truncated } = await getJson(`/api/services/${encodeURIComponent(service)}/operations`);
+    if (truncated) showMessage(`Only the first ${data.length} operations are listed (the list is too large for one answer).`);
     const names = [...new Set(data.map((op) => op.name))];
     for (const name of names) select.append(el('option', { value: name, text: name }));
   } catch (e) {
@@ -107,12 +109,15 @@ async function search(pushHistory = true) {
   showMessage('');
   showView('search');
   let traces;
+  let truncated;
   try {
-    ({ data: traces } = await getJson(`/api/traces?${params}`));
+    ({ data: traces, truncated } = await getJson(`/api/traces?${params}`));
   } catch (e) {
     showMessage(`Search failed: ${e.message}`);
     return;
   }
+  // The answer stops at a byte budget (names come from exporters and may be long).
+  if (truncated) showMessage(`Only the newest ${traces.length} matching traces fit in one answer; narrow the search to see others.`);
   const t0 = performance.now();
   const body = $('trace-list').querySelector('tbody');
   body.replaceChildren();
