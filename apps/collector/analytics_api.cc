@@ -74,16 +74,21 @@ std::string number(double v) {
   return buf;
 }
 
-Response dependencies(const boost::urls::url_view& url, SpanStore& store) {
+// Closes the "data" list; one cut at its byte budget says so.
+void end_listing(std::string& body, bool truncated) {
+  body += truncated ? "],\"truncated\":true}" : "]}";
+}
+
+Response dependencies(const boost::urls::url_view& url, SpanStore& store, size_t list_bytes) {
   Window w;
   if (auto bad = parse_window(url, false, w)) return std::move(*bad);
-  auto edges = service_dependencies(store, w.start_ns, w.end_ns);
+  auto edges = service_dependencies(store, w.start_ns, w.end_ns, list_bytes);
   if (!edges) return store_error(edges.error());
   Response r;
   append_window(r.body, w);
   r.body += ",\"data\":[";
-  for (size_t i = 0; i < edges->size(); ++i) {
-    const DependencyEdge& e = (*edges)[i];
+  for (size_t i = 0; i < edges->items.size(); ++i) {
+    const DependencyEdge& e = edges->items[i];
     if (i) r.body += ',';
     r.body += "{\"parent\":";
     append_json_string(r.body, e.parent);
@@ -92,21 +97,21 @@ Response dependencies(const boost::urls::url_view& url, SpanStore& store) {
     r.body += ",\"callCount\":" + std::to_string(e.calls) +
               ",\"errorCount\":" + std::to_string(e.errors) + "}";
   }
-  r.body += "]}";
+  end_listing(r.body, edges->truncated);
   return r;
 }
 
-Response stats(const boost::urls::url_view& url, SpanStore& store) {
+Response stats(const boost::urls::url_view& url, SpanStore& store, size_t list_bytes) {
   Window w;
   if (auto bad = parse_window(url, true, w)) return std::move(*bad);
-  auto ops = operation_stats(store, w.start_ns, w.end_ns, w.service);
+  auto ops = operation_stats(store, w.start_ns, w.end_ns, w.service, list_bytes);
   if (!ops) return store_error(ops.error());
   const double seconds = std::max(1e-9, static_cast<double>(w.end_ns - w.start_ns) / 1e9);
   Response r;
   append_window(r.body, w);
   r.body += ",\"windowSeconds\":" + number(seconds) + ",\"data\":[";
-  for (size_t i = 0; i < ops->size(); ++i) {
-    const OperationStats& o = (*ops)[i];
+  for (size_t i = 0; i < ops->items.size(); ++i) {
+    const OperationStats& o = ops->items[i];
     if (i) r.body += ',';
     r.body += "{\"service\":";
     append_json_string(r.body, o.service);
@@ -119,7 +124,7 @@ Response stats(const boost::urls::url_view& url, SpanStore& store) {
         ",\"p50Ns\":" + std::to_string(o.p50_ns) + ",\"p95Ns\":" + std::to_string(o.p95_ns) +
         ",\"p99Ns\":" + std::to_string(o.p99_ns) + ",\"maxNs\":" + std::to_string(o.max_ns) + "}";
   }
-  r.body += "]}";
+  end_listing(r.body, ops->truncated);
   return r;
 }
 
@@ -127,10 +132,12 @@ Response stats(const boost::urls::url_view& url, SpanStore& store) {
 
 std::optional<Response> handle_analytics_api(const boost::urls::url_view& url,
                                              const std::vector<std::string>& segments,
-                                             SpanStore& store) {
-  if (segments.size() == 2 && segments[1] == "dependencies") return dependencies(url, store);
+                                             SpanStore& store, size_t list_bytes) {
+  if (segments.size() == 2 && segments[1] == "dependencies") {
+    return dependencies(url, store, list_bytes);
+  }
   if (segments.size() == 3 && segments[1] == "operations" && segments[2] == "stats") {
-    return stats(url, store);
+    return stats(url, store, list_bytes);
   }
   return std::nullopt;
 }

@@ -22,8 +22,9 @@
 namespace tracekit::collector {
 
 // `segments` are the path's segments ("api", ...); nullopt when the path is not one of these.
+// An answer holds about `list_bytes` of names at most, then says "truncated": true.
 std::optional<Response> handle_analytics_api(const boost::urls::url_view& url,
                                              const std::vector<std::string>& segments,
-                                             SpanStore& store);
+                                             SpanStore& store, size_t list_bytes);
 
 }  // namespace tracekit::collector

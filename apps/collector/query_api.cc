@@ -205,7 +205,8 @@ Response handle_api(std::string_view target, SpanStore& store, const ApiLimits& 
     segments.push_back(seg);
   // segments[0] == "api"
   if (auto logs = handle_logs_api(url, segments, store, limits)) return std::move(*logs);
-  if (auto answer = handle_analytics_api(url, segments, store)) return std::move(*answer);
+  if (auto answer = handle_analytics_api(url, segments, store, limits.list_bytes))
+    return std::move(*answer);
   if (segments.size() == 2 && segments[1] == "services") {
     auto services = store.services(limits.list_bytes);
     if (!services) return store_error(services.error());

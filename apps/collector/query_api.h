@@ -27,8 +27,9 @@ struct ApiLimits {
   // About this much JSON in one answer of /api/traces/{id}/logs or /api/logs (at least one
   // record), resources and scopes counted as often as the answer holds them.
   size_t log_page_bytes = 8u << 20;
-  // About this much text in one search answer, /api/services or a service's operations: what
-  // does not fit is left out and the answer says "truncated": true.
+  // About this much text in one search answer, /api/services, a service's operations, the
+  // dependencies or the operation statistics: what does not fit is left out and the answer says
+  // "truncated": true.
   size_t list_bytes = 8u << 20;
 };
 

@@ -10,9 +10,18 @@
 
 namespace tracekit::collector {
 
-Result<std::vector<DependencyEdge>> service_dependencies(SpanStore& store, int64_t start_ns,
-                                                         int64_t end_ns) {
-  std::vector<DependencyEdge> edges;
+namespace {
+
+// About as much JSON as the API writes around one entry's names.
+constexpr size_t kEntryOverhead = 64;
+
+}  // namespace
+
+Result<Listing<DependencyEdge>> service_dependencies(SpanStore& store, int64_t start_ns,
+                                                     int64_t end_ns, size_t max_bytes) {
+  Listing<DependencyEdge> listing;
+  std::vector<DependencyEdge>& edges = listing.items;
+  size_t bytes = 0;
   auto r = store.read([&](Database& db, const SpanStore::StepError& step_error) -> Result<void> {
     // The window is a range of spans_by_time; each child's parent one probe of the unique
     // (trace_id, span_id) index. A parent outside the window still counts: the call happened
@@ -28,7 +37,13 @@ Result<std::vector<DependencyEdge>> service_dependencies(SpanStore& store, int64
     st->bind(2, end_ns);
     int rc;
     while ((rc = st->step()) == SQLITE_ROW) {
-      edges.push_back({st->text_at(0), st->text_at(1), st->int_at(2), st->int_at(3)});
+      DependencyEdge edge{st->text_at(0), st->text_at(1), st->int_at(2), st->int_at(3)};
+      bytes += edge.parent.size() + edge.child.size() + kEntryOverhead;
+      if (max_bytes != 0 && bytes > max_bytes) {
+        listing.truncated = true;
+        return {};
+      }
+      edges.push_back(std::move(edge));
     }
     if (rc != SQLITE_DONE) return step_error(*st);
     return {};
@@ -38,7 +53,7 @@ Result<std::vector<DependencyEdge>> service_dependencies(SpanStore& store, int64
     return a.calls != b.calls ? a.calls > b.calls
                               : std::tie(a.parent, a.child) < std::tie(b.parent, b.child);
   });
-  return edges;
+  return listing;
 }
 
 namespace {
@@ -56,11 +71,13 @@ struct Accumulator {
 
 }  // namespace
 
-Result<std::vector<OperationStats>> operation_stats(SpanStore& store, int64_t start_ns,
-                                                    int64_t end_ns, const std::string& service) {
+Result<Listing<OperationStats>> operation_stats(SpanStore& store, int64_t start_ns, int64_t end_ns,
+                                                const std::string& service, size_t max_bytes) {
   // Percentiles need every duration: the rows come out of SQLite (four narrow columns) and are
   // sorted here per operation; SQLite has no percentile aggregate.
   std::map<std::pair<std::string, std::string>, Accumulator> groups;
+  Listing<OperationStats> listing;
+  size_t bytes = 0;
   auto r = store.read([&](Database& db, const SpanStore::StepError& step_error) -> Result<void> {
     auto st =
         db.prepare(service.empty() ? "SELECT service, name, duration_ns, status_code FROM spans "
@@ -78,7 +95,20 @@ Result<std::vector<OperationStats>> operation_stats(SpanStore& store, int64_t st
     while ((rc = st->step()) == SQLITE_ROW) {
       std::string s = st->text_at(0), n = st->text_at(1);
       if (!acc || s != last_service || n != last_name) {
-        acc = &groups[{s, n}];
+        auto key = std::make_pair(s, n);
+        auto at = groups.find(key);
+        if (at == groups.end()) {
+          bytes += s.size() + n.size() + kEntryOverhead;
+          if (max_bytes != 0 && bytes > max_bytes) {
+            // Not taken: its rows are skipped (acc stays null for them).
+            bytes -= s.size() + n.size() + kEntryOverhead;
+            listing.truncated = true;
+            acc = nullptr;
+            continue;
+          }
+          at = groups.emplace(std::move(key), Accumulator{}).first;
+        }
+        acc = &at->second;
         last_service = std::move(s);
         last_name = std::move(n);
       }
@@ -89,7 +119,7 @@ Result<std::vector<OperationStats>> operation_stats(SpanStore& store, int64_t st
     return {};
   });
   if (!r) return r.error();
-  std::vector<OperationStats> out;
+  std::vector<OperationStats>& out = listing.items;
   out.reserve(groups.size());
   for (auto& [key, acc] : groups) {
     std::sort(acc.durations.begin(), acc.durations.end());
@@ -97,7 +127,7 @@ Result<std::vector<OperationStats>> operation_stats(SpanStore& store, int64_t st
                    percentile(acc.durations, 0.50), percentile(acc.durations, 0.95),
                    percentile(acc.durations, 0.99), acc.durations.back()});
   }
-  return out;
+  return listing;
 }
 
 }  // namespace tracekit::collector

@@ -23,9 +23,10 @@ struct DependencyEdge {
 };
 
 // Edges between different services, by calls (most first), over spans starting in
-// [start_ns, end_ns].
-Result<std::vector<DependencyEdge>> service_dependencies(SpanStore& store, int64_t start_ns,
-                                                         int64_t end_ns);
+// [start_ns, end_ns]. Past `max_bytes` of service names (0: no bound) further edges are left
+// out and the listing says it is truncated.
+Result<Listing<DependencyEdge>> service_dependencies(SpanStore& store, int64_t start_ns,
+                                                     int64_t end_ns, size_t max_bytes = 0);
 
 struct OperationStats {
   std::string service;
@@ -37,8 +38,10 @@ struct OperationStats {
 };
 
 // Per (service, span name) over spans starting in [start_ns, end_ns]; one service only when
-// `service` is not empty. Ordered by service, then operation.
-Result<std::vector<OperationStats>> operation_stats(SpanStore& store, int64_t start_ns,
-                                                    int64_t end_ns, const std::string& service);
+// `service` is not empty. Ordered by service, then operation. Once the operations' names pass
+// `max_bytes` (0: no bound) no new operation is taken (the listing says it is truncated);
+// those already taken are still counted whole, so every figure given is exact.
+Result<Listing<OperationStats>> operation_stats(SpanStore& store, int64_t start_ns, int64_t end_ns,
+                                                const std::string& service, size_t max_bytes = 0);
 
 }  // namespace tracekit::collector

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 
@@ -95,28 +96,37 @@ class AnalyticsTest : public ::testing::Test {
 TEST_F(AnalyticsTest, DependenciesAreCallsBetweenServicesInTheWindow) {
   auto edges = service_dependencies(*store, now_ns() - kHourNs, now_ns());
   ASSERT_TRUE(edges.ok()) << edges.error().message;
-  ASSERT_EQ(edges->size(), 1u) << "web->web is not an edge, web->legacy is older than the window";
-  EXPECT_EQ((*edges)[0].parent, "web");
-  EXPECT_EQ((*edges)[0].child, "db");
-  EXPECT_EQ((*edges)[0].calls, 100);
-  EXPECT_EQ((*edges)[0].errors, 10);
+  ASSERT_EQ(edges->items.size(), 1u)
+      << "web->web is not an edge, web->legacy is older than the window";
+  EXPECT_FALSE(edges->truncated);
+  EXPECT_EQ(edges->items[0].parent, "web");
+  EXPECT_EQ(edges->items[0].child, "db");
+  EXPECT_EQ(edges->items[0].calls, 100);
+  EXPECT_EQ(edges->items[0].errors, 10);
 
   auto all = service_dependencies(*store, 0, now_ns());
   ASSERT_TRUE(all.ok());
-  ASSERT_EQ(all->size(), 2u);
-  EXPECT_EQ((*all)[1].child, "legacy");
-  EXPECT_EQ((*all)[1].calls, 1);
+  ASSERT_EQ(all->items.size(), 2u);
+  EXPECT_EQ(all->items[1].child, "legacy");
+  EXPECT_EQ(all->items[1].calls, 1);
+
+  // Past its byte budget (names plus about 64 bytes each) the list stops and says so.
+  auto one = service_dependencies(*store, 0, now_ns(), 64 + 12);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->items.size(), 1u);
+  EXPECT_TRUE(one->truncated);
 }
 
 TEST_F(AnalyticsTest, OperationStatsHaveCountsErrorsAndPercentiles) {
   auto ops = operation_stats(*store, now_ns() - kHourNs, now_ns(), "");
   ASSERT_TRUE(ops.ok()) << ops.error().message;
-  ASSERT_EQ(ops->size(), 3u);
-  const OperationStats& select = (*ops)[0];
+  ASSERT_EQ(ops->items.size(), 3u);
+  EXPECT_FALSE(ops->truncated);
+  const OperationStats& select = ops->items[0];
   EXPECT_EQ(select.service, "db");
   EXPECT_EQ(select.count, 100);
   EXPECT_EQ(select.errors, 10);
-  const OperationStats& cart = (*ops)[1];
+  const OperationStats& cart = ops->items[1];
   EXPECT_EQ(cart.service, "web");
   EXPECT_EQ(cart.operation, "GET /cart");
   EXPECT_EQ(cart.errors, 0);
@@ -124,12 +134,26 @@ TEST_F(AnalyticsTest, OperationStatsHaveCountsErrorsAndPercentiles) {
   EXPECT_EQ(cart.p95_ns, 95'000'000);
   EXPECT_EQ(cart.p99_ns, 99'000'000);
   EXPECT_EQ(cart.max_ns, 100'000'000);
-  EXPECT_EQ((*ops)[2].operation, "render");
+  EXPECT_EQ(ops->items[2].operation, "render");
 
   auto db_only = operation_stats(*store, 0, now_ns(), "db");
   ASSERT_TRUE(db_only.ok());
-  ASSERT_EQ(db_only->size(), 1u);
-  EXPECT_EQ((*db_only)[0].operation, "SELECT");
+  ASSERT_EQ(db_only->items.size(), 1u);
+  EXPECT_EQ(db_only->items[0].operation, "SELECT");
+
+  // Past the byte budget no new operation is taken; those taken are counted whole.
+  auto first = operation_stats(*store, now_ns() - kHourNs, now_ns(), "", 64 + 10);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->truncated);
+  ASSERT_EQ(first->items.size(), 1u);
+  const OperationStats& kept = first->items[0];
+  const auto full = std::find_if(ops->items.begin(), ops->items.end(), [&](const auto& o) {
+    return o.service == kept.service && o.operation == kept.operation;
+  });
+  ASSERT_NE(full, ops->items.end());
+  EXPECT_EQ(kept.count, full->count);
+  EXPECT_EQ(kept.errors, full->errors);
+  EXPECT_EQ(kept.p99_ns, full->p99_ns);
 }
 
 TEST_F(AnalyticsTest, Api) {

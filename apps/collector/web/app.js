@@ -504,12 +504,14 @@ async function showDependencies(pushHistory = true) {
   showMessage('');
   showView('dependencies');
   let edges;
+  let truncated;
   try {
-    edges = (await getJson(`/api/dependencies?lookback=${encodeURIComponent(lookback)}`)).data;
+    ({ data: edges, truncated } = await getJson(`/api/dependencies?lookback=${encodeURIComponent(lookback)}`));
   } catch (e) {
     showMessage(`Dependencies: ${e.message}`);
     return;
   }
+  if (truncated) showMessage('Only part of the graph fits in one answer (the service names are very long).');
   $('dependencies-title').textContent = edges.length ? `${edges.length} caller → callee pairs` : 'No calls between services in this time range';
   renderDependencyGraph($('dependencies-graph'), edges, Math.max(400, $('dependencies-view').clientWidth));
   $('dependencies-list').replaceChildren(dependencyTable(edges));
@@ -525,12 +527,14 @@ async function showOperations(pushHistory = true) {
   showMessage('');
   showView('operations');
   let ops;
+  let truncated;
   try {
-    ops = (await getJson(`/api/operations/stats?${params}`)).data;
+    ({ data: ops, truncated } = await getJson(`/api/operations/stats?${params}`));
   } catch (e) {
     showMessage(`Operations: ${e.message}`);
     return;
   }
+  if (truncated) showMessage(`Only ${ops.length} operations fit in one answer; choose a service to see others.`);
   $('operations-list').replaceChildren(operationsTable(ops, lookback));
   document.body.dataset.renderedOperations = String(ops.length);
 }
