@@ -33,6 +33,11 @@ class SpanExporter {
                                     Deadline deadline) noexcept = 0;
   virtual bool force_flush(std::chrono::milliseconds /*timeout*/) noexcept { return true; }
   virtual bool shutdown(std::chrono::milliseconds timeout) noexcept = 0;
+  // The exporter is about to be shut down and its time is up: an export in flight should return
+  // at once, and later ones fail. Called from another thread while export_spans() may run, so
+  // an override must be safe for that. The default does nothing (the export returns by its
+  // deadline, past which the batch processor stops waiting for it).
+  virtual void cancel() noexcept {}
 };
 
 }  // namespace tracekit

@@ -138,21 +138,47 @@ class BatchWorker {
   }
 
   // Exports what is queued, shuts the exporter down and stops `thread`, all within `timeout`.
-  // A worker that does not finish in time is detached (it ends whenever its exporter returns).
+  // An export still running near the end (one started before the call has its own, longer
+  // deadline) is cancelled, so that the worker can count what is left and stop in time; a
+  // worker that still does not finish (an exporter that cannot be cancelled) is detached and
+  // ends whenever its exporter returns.
   bool shutdown(std::thread& thread, std::chrono::milliseconds timeout) noexcept {
     if (shut_down_.exchange(true)) return true;
-    const Clock::time_point deadline = Clock::now() + timeout;
+    const Clock::time_point start = Clock::now();
+    const Clock::time_point deadline = start + timeout;
+    // The part of the budget kept for the worker to wind up after a cancel.
+    const Clock::time_point cancel_at =
+        deadline - std::min<Clock::duration>(timeout / 5, std::chrono::milliseconds(200));
     bool finished;
+    bool cancelled = false;
     {
       std::unique_lock lock(mutex_);
       stop_ = true;
-      shutdown_deadline_ = deadline;
+      shutdown_deadline_ = cancel_at;
       wake_.notify_one();
-      finished = done_.wait_until(lock, deadline, [&] { return finished_; });
+      finished = done_.wait_until(lock, cancel_at, [&] { return finished_; });
+      if (!finished) {
+        lock.unlock();
+        exporter_->cancel();
+        cancelled = true;
+        lock.lock();
+        finished = done_.wait_until(lock, deadline, [&] { return finished_; });
+      }
     }
     if (finished) {
       if (thread.joinable()) thread.join();
-      return true;
+      if (cancelled) {
+        try {
+          report_diagnostic(DiagnosticLevel::kWarning,
+                            std::string(Policy::kProcessor) +
+                                " shutdown cancelled the export in "
+                                "flight after " +
+                                std::to_string(timeout.count()) + " ms; unexported " +
+                                std::string(Policy::kItems) + " are counted as lost");
+        } catch (...) {
+        }
+      }
+      return !cancelled;
     }
     if (thread.joinable()) thread.detach();
     try {

@@ -4,6 +4,7 @@
 #include "tracekit/http/client.h"
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -23,6 +24,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cctype>
+#include <cerrno>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -171,6 +173,8 @@ struct Connection {
   Connection(beast::tcp_stream s, asio::ssl::context& tls)
       : stream(std::in_place_type<TlsStream>, std::move(s), tls) {}
 
+  std::chrono::steady_clock::time_point idle_since;
+
   // The TCP layer under any TLS: its expiry bounds every operation, TLS records included.
   beast::tcp_stream& tcp() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
@@ -183,7 +187,22 @@ struct Connection {
     tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
     tcp().close();
   }
+  // Whether an idle connection can no longer carry a request: the server has closed it (end of
+  // stream), sent something unasked (a 408, a TLS alert), or the socket has failed. A peek
+  // that would block means it is still open and silent.
+  bool unusable() {
+    char byte = 0;
+    const ssize_t n = ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+  }
 };
+
+// RFC 9110 §9.2.2: a request the server may have processed is sent again only when repeating it
+// changes nothing.
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
 
 // The client side of TLS for one Client, built from ClientTlsOptions. The error_code overloads
 // of asio::ssl::context keep OpenSSL's reason without exceptions.
@@ -309,8 +328,10 @@ struct Client::Impl {
   // Built at the first https request (an http-only client never reads a CA store), then used
   // by every TLS connection of this client; a setup error is kept and returned each time.
   std::optional<Result<std::shared_ptr<asio::ssl::context>>> tls;
-  // Keyed by scheme://host:port: http and https connections to one host never mix.
+  // Keyed by scheme://host:port: http and https connections to one host never mix. Each list is
+  // oldest first; a host without idle connections has no entry.
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  size_t idle_count = 0;
 
   Impl(asio::any_io_executor ex, ClientOptions o) : executor(std::move(ex)), options(std::move(o)) {
     const Semconv sc = options.semconv ? *options.semconv : semconv_from_env();
@@ -325,18 +346,68 @@ struct Client::Impl {
     return *tls;
   }
 
+  // The most recently used idle connection to `key` that can still carry a request; the
+  // expired and the unusable ones met on the way are closed.
   std::unique_ptr<Connection> take_idle(const std::string& key) {
     std::lock_guard lock(mu);
     auto it = idle.find(key);
-    if (it == idle.end() || it->second.empty()) return nullptr;
-    auto c = std::move(it->second.back());
-    it->second.pop_back();
-    return c;
+    if (it == idle.end()) return nullptr;
+    const auto oldest_allowed = std::chrono::steady_clock::now() - options.idle_connection_timeout;
+    std::unique_ptr<Connection> found;
+    while (!found && !it->second.empty()) {
+      std::unique_ptr<Connection> c = std::move(it->second.back());
+      it->second.pop_back();
+      --idle_count;
+      if (c->idle_since < oldest_allowed || c->unusable()) {
+        c->close();
+      } else {
+        found = std::move(c);
+      }
+    }
+    if (it->second.empty()) idle.erase(it);
+    return found;
   }
   void give_back(const std::string& key, std::unique_ptr<Connection> c) {
     std::lock_guard lock(mu);
-    auto& v = idle[key];
-    if (v.size() < options.max_idle_connections_per_host) v.push_back(std::move(c));
+    const auto now = std::chrono::steady_clock::now();
+    close_idle_before(now - options.idle_connection_timeout);
+    const auto here = idle.find(key);
+    const size_t kept_here = here == idle.end() ? 0 : here->second.size();
+    if (kept_here >= options.max_idle_connections_per_host || options.max_idle_connections == 0) {
+      c->close();
+      return;
+    }
+    if (idle_count >= options.max_idle_connections) close_longest_idle();
+    c->idle_since = now;
+    idle[key].push_back(std::move(c));
+    ++idle_count;
+  }
+  // Under mu.
+  void close_idle_before(std::chrono::steady_clock::time_point limit) {
+    for (auto it = idle.begin(); it != idle.end();) {
+      auto& v = it->second;
+      size_t expired = 0;
+      while (expired < v.size() && v[expired]->idle_since < limit)
+        v[expired++]->close();
+      v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(expired));
+      idle_count -= expired;
+      it = v.empty() ? idle.erase(it) : std::next(it);
+    }
+  }
+  // Under mu; idle_count > 0.
+  void close_longest_idle() {
+    auto oldest = idle.end();
+    for (auto it = idle.begin(); it != idle.end(); ++it) {
+      if (it->second.empty()) continue;  // (none is kept empty; defensive)
+      if (oldest == idle.end() ||
+          it->second.front()->idle_since < oldest->second.front()->idle_since)
+        oldest = it;
+    }
+    if (oldest == idle.end()) return;
+    oldest->second.front()->close();
+    oldest->second.erase(oldest->second.begin());
+    --idle_count;
+    if (oldest->second.empty()) idle.erase(oldest);
   }
 
   asio::awaitable<Result<ClientResponse>> run(std::shared_ptr<Impl> self, Context parent,
@@ -487,8 +558,10 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
   const auto timeout = ropts.total_timeout.value_or(options.total_timeout);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string peer_ip;
-  // A pooled connection may have been closed by the server while idle; such a failure (before
-  // any byte of a response arrived) is retried once on a fresh connection.
+  // A pooled connection may have been closed by the server while idle (take_idle() leaves out
+  // those already seen closed); such a failure, before any byte of a response arrived, is
+  // retried once on a fresh connection, but only for an idempotent method: the server may have
+  // read the request and acted on it before closing (a POST to run a script, run twice).
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<Connection> conn = attempt == 0 ? take_idle(pool_key) : nullptr;
     const bool reused = conn != nullptr;
@@ -508,7 +581,8 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
         },
         conn->stream);
     if (ex.ec) {
-      const bool stale = reused && !ex.got_bytes && ex.ec != beast::error::timeout;
+      const bool stale =
+          reused && !ex.got_bytes && ex.ec != beast::error::timeout && idempotent(method);
       if (stale) continue;
       if (ex.in_write) {
         co_return fail("sending to " + where + " failed: " + reason(ex.ec));

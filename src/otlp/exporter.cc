@@ -85,6 +85,10 @@ bool OtlpExporter::shutdown(std::chrono::milliseconds timeout) noexcept {
   return state_->loop.shutdown(timeout);
 }
 
+void OtlpExporter::cancel() noexcept {
+  state_->loop.shutdown(std::chrono::milliseconds(0));
+}
+
 ExporterStats OtlpExporter::stats() const noexcept {
   return state_->loop.stats();
 }

@@ -62,6 +62,10 @@ bool OtlpLogExporter::shutdown(std::chrono::milliseconds timeout) noexcept {
   return state_->loop.shutdown(timeout);
 }
 
+void OtlpLogExporter::cancel() noexcept {
+  state_->loop.shutdown(std::chrono::milliseconds(0));
+}
+
 ExporterStats OtlpLogExporter::stats() const noexcept {
   return state_->loop.stats();
 }

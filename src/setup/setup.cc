@@ -2,6 +2,8 @@
 #include "tracekit/setup.h"
 
 #include <algorithm>
+#include <future>
+#include <system_error>
 #include <vector>
 
 #include "tracekit/batch_span_processor.h"
@@ -174,15 +176,23 @@ Result<void> configure_tracing(const Config& config) {
 }
 
 bool shutdown_tracing(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Spans and log records shut down side by side, each within the whole timeout: one after the
+  // other, a collector that stalls the spans' last export left the log records no time at all.
   auto provider = global_tracer_provider();
-  bool ok = provider ? provider->shutdown(timeout) : true;
-  if (auto logs = log::record_processor()) {
-    log::set_record_processor(nullptr);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    ok = logs->shutdown(std::max(left, std::chrono::milliseconds(0))) && ok;
+  auto logs = log::record_processor();
+  if (logs) log::set_record_processor(nullptr);
+  std::future<bool> spans_done;
+  if (provider) {
+    try {
+      spans_done = std::async(std::launch::async,
+                              [provider, timeout] { return provider->shutdown(timeout); });
+    } catch (const std::system_error&) {  // no thread to be had: one after the other
+      spans_done = std::async(std::launch::deferred,
+                              [provider, timeout] { return provider->shutdown(timeout); });
+    }
   }
+  bool ok = logs ? logs->shutdown(timeout) : true;
+  if (spans_done.valid()) ok = spans_done.get() && ok;
   return ok;
 }
 

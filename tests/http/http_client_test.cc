@@ -85,6 +85,109 @@ TEST_F(ClientTest, StalePooledConnectionIsRetriedOnAFreshOne) {
   EXPECT_EQ(r->status, 200);
 }
 
+// A server that answers the first request on a connection and then reads the second whole and
+// closes without an answer (as one does when it dies mid-request). A POST must not be sent
+// again: the server may have acted on it (the web service's POST /execute ran a script twice).
+// A GET is repeated on a fresh connection, which this server answers.
+TEST_F(ClientTest, ARequestLostOnAReusedConnectionIsRepeatedOnlyWhenIdempotent) {
+  for (const std::string method : {"POST", "GET"}) {
+    SCOPED_TRACE(method);
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor acc(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    const uint16_t port = acc.local_endpoint().port();
+    std::atomic<int> second_requests{0};
+    std::atomic<bool> stop{false};
+    // Reads one request (no body is sent by GET; POST sends Content-Length: 4).
+    auto read_request = [](boost::asio::ip::tcp::socket& s) {
+      std::string in;
+      char buf[1024];
+      boost::system::error_code ec;
+      while (in.find("\r\n\r\n") == std::string::npos ||
+             (in.starts_with("POST") && !in.ends_with("body"))) {
+        const size_t n = s.read_some(boost::asio::buffer(buf), ec);
+        if (ec) return std::string();
+        in.append(buf, n);
+      }
+      return in;
+    };
+    std::thread t([&] {
+      acc.non_blocking(true);
+      int connection = 0;
+      while (!stop) {
+        boost::system::error_code ec;
+        auto s = acc.accept(ec);
+        if (ec) {
+          std::this_thread::sleep_for(5ms);
+          continue;
+        }
+        s.non_blocking(false);
+        const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        if (connection++ == 0) {
+          if (read_request(s).empty()) continue;
+          boost::asio::write(s, boost::asio::buffer(ok), ec);
+          if (read_request(s).find("/second") != std::string::npos) ++second_requests;
+          s.close();  // no answer
+        } else {
+          if (read_request(s).find("/second") != std::string::npos) ++second_requests;
+          boost::asio::write(s, boost::asio::buffer(ok), ec);
+        }
+      }
+    });
+    BlockingClient c(ClientOptions{.total_timeout = 5s});
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    auto first = c.request(method, base + "/first", method == "POST" ? "body" : "");
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    auto second = c.request(method, base + "/second", method == "POST" ? "body" : "");
+    std::this_thread::sleep_for(50ms);
+    stop = true;
+    t.join();
+    if (method == "POST") {
+      EXPECT_FALSE(second.ok()) << "the POST was answered";
+      EXPECT_EQ(second_requests.load(), 1) << "the POST was sent again";
+    } else {
+      ASSERT_TRUE(second.ok()) << second.error().message;
+      EXPECT_EQ(second_requests.load(), 2);
+    }
+  }
+}
+
+// Idle connections are bounded in all, not only per host, and are not reused past their idle
+// timeout: a client calling many hosts once kept a descriptor open for each.
+TEST_F(ClientTest, IdleConnectionsAreBoundedInAllAndExpire) {
+  std::vector<std::unique_ptr<Server>> servers;
+  for (int i = 0; i < 5; ++i) {
+    servers.push_back(std::make_unique<Server>());
+    servers.back()->route("GET", "/",
+                          [](Request&) -> Awaitable { co_return Response::text(200, "x"); });
+    ASSERT_TRUE(servers.back()->start().ok());
+  }
+  auto open_connections = [&] {
+    uint64_t n = 0;
+    for (auto& s : servers)
+      n += s->stats().connections_open;
+    return n;
+  };
+  {
+    BlockingClient c(ClientOptions{.max_idle_connections = 2});
+    for (auto& s : servers)
+      ASSERT_TRUE(c.request("GET", s->base_url() + "/").ok());
+    EXPECT_TRUE(tracekit::testing_wait([&] { return open_connections() == 2; }))
+        << open_connections() << " connections kept";
+    // The two kept are the two used last.
+    const auto accepted = servers[4]->stats().connections_accepted;
+    ASSERT_TRUE(c.request("GET", servers[4]->base_url() + "/").ok());
+    EXPECT_EQ(servers[4]->stats().connections_accepted, accepted) << "not reused";
+  }
+  BlockingClient expiring(ClientOptions{.idle_connection_timeout = 100ms});
+  const auto before = servers[0]->stats().connections_accepted;
+  ASSERT_TRUE(expiring.request("GET", servers[0]->base_url() + "/").ok());
+  ASSERT_TRUE(expiring.request("GET", servers[0]->base_url() + "/").ok());
+  EXPECT_EQ(servers[0]->stats().connections_accepted - before, 1u) << "reused while fresh";
+  std::this_thread::sleep_for(150ms);
+  ASSERT_TRUE(expiring.request("GET", servers[0]->base_url() + "/").ok());
+  EXPECT_EQ(servers[0]->stats().connections_accepted - before, 2u) << "reused past its timeout";
+}
+
 TEST_F(ClientTest, TimeoutsAndErrorsAreValues) {
   BlockingClient c(ClientOptions{.total_timeout = 200ms});
   auto slow = c.request("GET", url("/sleep"));

@@ -75,6 +75,10 @@ struct ExportScript : ExportGate {
   std::string failure_reason = "collector unavailable";
   // Spans whose name starts with this are refused through rejected_spans (partial success).
   std::string reject_prefix;
+  // Whether cancel() ends a blocked export (as the OTLP exporter's does), and how often it ran.
+  bool cancellable = false;
+  int cancel_calls = 0;
+  bool cancelled = false;
   int force_flush_calls = 0;
   std::vector<size_t> batch_sizes;
   std::vector<Exported> spans;
@@ -106,7 +110,8 @@ class ScriptedExporter final : public SpanExporter {
     std::unique_lock lock(s.mutex);
     ++s.calls_entered;
     s.changed.notify_all();
-    s.changed.wait(lock, [&] { return !s.blocked; });
+    s.changed.wait(lock, [&] { return !s.blocked || s.cancelled; });
+    if (s.cancelled) return ExportResult::failure("cancelled");
     s.batch_sizes.push_back(spans.size());
     if (s.fail) return ExportResult::failure(s.failure_reason);
     uint64_t rejected = 0;
@@ -136,6 +141,14 @@ class ScriptedExporter final : public SpanExporter {
     }
     script_->changed.notify_all();
     return true;
+  }
+  void cancel() noexcept override {
+    {
+      std::lock_guard lock(script_->mutex);
+      ++script_->cancel_calls;
+      if (script_->cancellable) script_->cancelled = true;
+    }
+    script_->changed.notify_all();
   }
 
  private:

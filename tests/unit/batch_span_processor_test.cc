@@ -328,6 +328,38 @@ TEST(BatchSpanProcessor, ConcurrentForceFlushesAllSucceed) {
   EXPECT_EQ(f.script->exported_count(), 400u);
 }
 
+// An export started before the shutdown has its own, longer deadline: near the end of the
+// shutdown's time it is cancelled, so that the worker counts what is left and stops, within the
+// timeout and without being left running (the collector that stalls an export no longer costs
+// the log processor's shutdown its time, nor leaves a thread inside libcurl at exit).
+TEST(BatchSpanProcessor, ShutdownCancelsAnExportInFlightAndStopsInTime) {
+  Fixture f({.max_export_batch_size = 1, .schedule_delay = 1h});
+  {
+    std::lock_guard lock(f.script->mutex);
+    f.script->cancellable = true;
+  }
+  f.script->set_blocked(true);
+  f.end_spans(3);
+  ASSERT_TRUE(f.script->wait_calls_entered(1));
+  DiagnosticsRecorder diagnostics;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(f.processor->shutdown(500ms)) << "not everything was exported";
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, 500ms + 100ms);
+  EXPECT_GE(took, 300ms) << "cancelled only near the end of the shutdown's time";
+  {
+    std::lock_guard lock(f.script->mutex);
+    EXPECT_EQ(f.script->cancel_calls, 1);
+    EXPECT_EQ(f.script->shutdown_calls, 1) << "the worker finished before shutdown returned";
+  }
+  EXPECT_EQ(diagnostics.containing("timed out").size(), 0u);
+  EXPECT_EQ(diagnostics.containing("cancelled the export in flight").size(), 1u);
+  TracerStats stats;
+  f.processor->add_stats(stats);
+  EXPECT_EQ(stats.spans_exported, 0u);
+  EXPECT_EQ(stats.spans_dropped, 3u) << "every span counted";
+}
+
 TEST(BatchSpanProcessor, ShutdownGivesUpOnAHungExporterWithinItsTimeout) {
   Fixture f({.max_export_batch_size = 1, .schedule_delay = 1h});
   f.script->set_blocked(true);

@@ -56,8 +56,13 @@ struct ClientOptions {
   // The whole call: connect, send, receive.
   std::chrono::milliseconds total_timeout{30000};
   size_t max_response_body_bytes = 64 * 1024 * 1024;
-  // Idle connections kept per host:port for reuse.
+  // Idle connections kept per host:port for reuse, and in all; past the total the one idle
+  // longest is closed.
   size_t max_idle_connections_per_host = 8;
+  size_t max_idle_connections = 64;
+  // An idle connection older than this is closed instead of reused (servers close theirs after
+  // a few seconds to minutes; a connection the server has closed is never reused either).
+  std::chrono::milliseconds idle_connection_timeout{30000};
   // Start CLIENT spans and inject headers. Off: a plain client (e.g. an exporter's own calls).
   bool tracing = true;
   std::optional<Semconv> semconv;  // nullopt: OTEL_SEMCONV_STABILITY_OPT_IN

@@ -78,6 +78,8 @@ class LogRecordExporter {
   virtual ExportResult export_records(std::span<const LogRecordPtr> records,
                                       Deadline deadline) noexcept = 0;
   virtual bool shutdown(std::chrono::milliseconds timeout) noexcept = 0;
+  // As SpanExporter::cancel(): from another thread, ends an export in flight; default nothing.
+  virtual void cancel() noexcept {}
 };
 
 // What became of the records handed over (for /metrics).

@@ -67,6 +67,8 @@ class OtlpExporter final : public SpanExporter {
   // Cancels an export in flight and makes later exports fail at once. Safe to call from any
   // thread; waits up to `timeout` for an export in flight to return.
   bool shutdown(std::chrono::milliseconds timeout) noexcept override;
+  // shutdown() without the wait.
+  void cancel() noexcept override;
   ExporterStats stats() const noexcept;
   const OtlpConfig& config() const noexcept;
 

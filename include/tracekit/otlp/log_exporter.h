@@ -34,6 +34,8 @@ class OtlpLogExporter final : public log::LogRecordExporter {
   ExportResult export_records(std::span<const log::LogRecordPtr> records,
                               Deadline deadline) noexcept override;
   bool shutdown(std::chrono::milliseconds timeout) noexcept override;
+  // shutdown() without the wait.
+  void cancel() noexcept override;
   // spans_exported and rejected_spans count log records here.
   ExporterStats stats() const noexcept;
 
