@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "peer_text.h"
 #include "tracekit/diagnostics.h"
 #include "tracekit/ids.h"
 
@@ -84,6 +85,12 @@ ExportResult ExportLoop::run(const Payload& payload, size_t items, Deadline dead
     attempts_.fetch_add(1, std::memory_order_relaxed);
     if (attempt > 1) retries_.fetch_add(1, std::memory_order_relaxed);
     detail::Attempt a = transport_->send(body_, deadline);
+    // What the receiver wrote goes to stderr and into stats: one line, bounded.
+    a.error = detail::peer_text(a.error, 512);
+    a.partial.error_message = detail::peer_text(a.partial.error_message, 256);
+    // A receiver cannot refuse more than it was sent.
+    a.partial.rejected_spans =
+        std::min(a.partial.rejected_spans, static_cast<decltype(a.partial.rejected_spans)>(items));
     if (a.kind == detail::Attempt::Kind::kOk) {
       bytes_sent_.fetch_add(body_.size(), std::memory_order_relaxed);
       exported_.fetch_add(items, std::memory_order_relaxed);

@@ -216,7 +216,8 @@ class HttpTransport final : public Transport {
     const time_t when = curl_getdate(retry_after_.c_str(), nullptr);
     if (when == -1) return std::chrono::nanoseconds(-1);
     const time_t now = std::time(nullptr);
-    return std::chrono::seconds(when > now ? when - now : 0);
+    // Capped as the number form is: a date centuries ahead overflowed the nanoseconds.
+    return std::chrono::seconds(when > now ? std::min<int64_t>(when - now, 1'000'000) : 0);
   }
 
   std::string failure_text(long status) const {

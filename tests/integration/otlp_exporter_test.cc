@@ -439,6 +439,49 @@ TEST_P(OtlpHttp, PartialSuccessIsCounted) {
   EXPECT_EQ(rx.calls(), 1u);
 }
 
+// What a receiver writes reaches stderr through our diagnostics, beside the application's JSON
+// log lines: it cannot start a line of its own, carry terminal escapes or grow without bound,
+// and it cannot refuse more spans than it was sent (the counters would go wrong).
+TEST_P(OtlpHttp, WhatAReceiverWritesIsOneBoundedLineAndItsCountsAreCapped) {
+  HttpReceiver rx;
+  const std::string forged =
+      "ok\ntracekit: error: FORGED \x1b[31mred\xff " + std::string(5000, 'x');
+  rx.script({{.rejected = INT64_MAX, .partial_message = forged},
+             {.status = 400, .body = forged, .content_type = "text/plain"}});
+  KnownSpans k = make_known_spans();
+  std::vector<std::string> diagnostics;
+  set_diagnostic_handler([&](DiagnosticLevel, std::string_view m) { diagnostics.emplace_back(m); });
+  auto e = make(http_config(rx, GetParam()));
+  ExportResult partial = e->export_spans(k.spans, in(5s));
+  ExportResult refused = e->export_spans(k.spans, in(5s));
+  set_diagnostic_handler(nullptr);
+  ASSERT_TRUE(partial.ok()) << partial.error;
+  EXPECT_EQ(partial.rejected_spans, k.spans.size());
+  EXPECT_EQ(e->stats().rejected_spans, k.spans.size());
+  ASSERT_FALSE(refused.ok());
+  diagnostics.push_back(partial.error);
+  diagnostics.push_back(refused.error);
+  for (const std::string& d : diagnostics) {
+    EXPECT_EQ(d.find_first_of("\n\r\x1b"), std::string::npos) << d.substr(0, 120);
+    EXPECT_LT(d.size(), 1200u);
+    EXPECT_EQ(d.find('\xff'), std::string::npos) << "invalid UTF-8 is repaired";
+  }
+}
+
+// A Retry-After date centuries ahead is a long wait, not an overflow that turned it negative
+// (and so ignored, retrying at once).
+TEST_P(OtlpHttp, ARetryAfterDateFarAheadLeavesNoTimeToRetry) {
+  HttpReceiver rx;
+  rx.script({{.status = 503, .retry_after = "Sat, 01 Jan 2400 00:00:00 GMT"}});
+  KnownSpans k = make_known_spans();
+  set_diagnostic_handler([](DiagnosticLevel, std::string_view) {});
+  ExportResult r = make(http_config(rx, GetParam()))->export_spans(k.spans, in(5s));
+  set_diagnostic_handler(nullptr);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.error.find("no time left to retry"), std::string::npos) << r.error;
+  EXPECT_EQ(rx.calls(), 1u);
+}
+
 TEST_P(OtlpHttp, SlowReceiverTimesOut) {
   HttpReceiver rx;
   rx.script({{.delay = 3000ms}});

@@ -114,6 +114,38 @@ TEST_F(CurlTracingTest, ErrorStatusAndFailedTransfer) {
   EXPECT_FALSE(failed->status_description().empty());
 }
 
+// libcurl sends methods and header lines as given: CR LF in either would end the request and
+// smuggle a second one to the server. The wrapper refuses them and sends nothing.
+TEST_F(CurlTracingTest, HeadersOrMethodsThatWouldSplitTheRequestAreRefusedUnsent) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(server_->port()) + "/items/7";
+  const auto before = server_->stats().requests;
+  {
+    TracedEasy call(easy_);
+    call.set_request("GET", url);
+    call.add_header("X-Id", "1\r\n\r\nDELETE /items/8 HTTP/1.1\r\nHost: x");
+    EXPECT_EQ(call.perform(), CURLE_BAD_FUNCTION_ARGUMENT);
+    EXPECT_NE(call.refused().find("invalid header 'X-Id'"), std::string::npos) << call.refused();
+  }
+  {
+    TracedEasy call(easy_);
+    call.set_request("PUT /smuggled HTTP/1.1\r\nX-M: 1\r\nY:", url);
+    EXPECT_EQ(call.perform(), CURLE_BAD_FUNCTION_ARGUMENT);
+    EXPECT_NE(call.refused().find("invalid method"), std::string::npos) << call.refused();
+  }
+  {
+    TracedEasy call(easy_);
+    call.set_request("GET", url);
+    call.add_header("X-Id: 1\r\nX-Other", "2");
+    EXPECT_EQ(call.perform(), CURLE_BAD_FUNCTION_ARGUMENT);
+  }
+  EXPECT_EQ(server_->stats().requests, before) << "nothing reached the server";
+  TracedEasy fine(easy_);
+  fine.set_request("GET", url);
+  fine.add_header("X-Id", "1");
+  EXPECT_EQ(fine.perform(), CURLE_OK);
+  EXPECT_EQ(fine.response_code(), 200);
+}
+
 TEST(CurlSlistCarrier, ExtractAndInject) {
   curl_slist* list = nullptr;
   list = curl_slist_append(list, "Accept: */*");

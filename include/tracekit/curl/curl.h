@@ -77,6 +77,11 @@ class TracedEasy {
   void set_request(std::string method, std::string url);
   // Adds a request header line "name: value".
   void add_header(std::string_view name, std::string_view value);
+  // libcurl sends methods and header lines as they are, so a CR or LF in one would end the
+  // request early and start another (request splitting). A method that is not an HTTP token, or
+  // a header whose name is not one or whose value holds CR, LF or NUL, is refused: perform()
+  // then sends nothing and returns CURLE_BAD_FUNCTION_ARGUMENT; refused() says why.
+  const std::string& refused() const noexcept { return refused_; }
 
   // Runs curl_easy_perform inside a CLIENT span whose parent is `parent`.
   CURLcode perform(const Context& parent = Context::current());
@@ -91,6 +96,7 @@ class TracedEasy {
   curl_slist* headers_ = nullptr;
   std::string method_ = "GET";
   std::string url_;
+  std::string refused_;  // why perform() will not send (empty: it will)
   Tracer* tracer_;
   bool old_names_;
   bool stable_names_;

@@ -6,7 +6,8 @@
 #include <cstdlib>
 #include <memory>
 
-#include "semconv.h"  // tracekit::http's attribute helpers
+#include "field_syntax.h"  // tracekit::http's header and method rules
+#include "semconv.h"       // tracekit::http's attribute helpers
 #include "tracekit/propagation/propagator.h"
 #include "tracekit/semconv.h"
 #include "tracekit/tracer.h"
@@ -130,6 +131,10 @@ TracedEasy::~TracedEasy() {
 }
 
 void TracedEasy::set_request(std::string method, std::string url) {
+  if (!http::detail::is_token(method)) {
+    refused_ = "invalid method (not an HTTP token)";
+    return;
+  }
   method_ = std::move(method);
   url_ = std::move(url);
   curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
@@ -140,12 +145,18 @@ void TracedEasy::set_request(std::string method, std::string url) {
 }
 
 void TracedEasy::add_header(std::string_view name, std::string_view value) {
+  if (!http::detail::is_token(name) || !http::detail::is_safe_field_value(value)) {
+    refused_ = "invalid header '" + std::string(name.substr(0, 64)) +
+               "' (a name that is not a token, or CR, LF or NUL in the value)";
+    return;
+  }
   std::string line;
   line.append(name).append(": ").append(value);
   if (curl_slist* with = curl_slist_append(headers_, line.c_str())) headers_ = with;
 }
 
 CURLcode TracedEasy::perform(const Context& parent) {
+  if (!refused_.empty()) return CURLE_BAD_FUNCTION_ARGUMENT;
   const UrlParts u = url_parts(url_);
   const std::string_view known_method = http::detail::known_method(method_);
   const bool known = !known_method.empty();
