@@ -171,8 +171,7 @@ class BatchWorker {
         try {
           report_diagnostic(DiagnosticLevel::kWarning,
                             std::string(Policy::kProcessor) +
-                                " shutdown cancelled the export in "
-                                "flight after " +
+                                " shutdown cancelled the export in flight after " +
                                 std::to_string(timeout.count()) + " ms; unexported " +
                                 std::string(Policy::kItems) + " are counted as lost");
         } catch (...) {
