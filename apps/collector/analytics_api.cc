@@ -74,11 +74,6 @@ std::string number(double v) {
   return buf;
 }
 
-// Closes the "data" list; one cut at its byte budget says so.
-void end_listing(std::string& body, bool truncated) {
-  body += truncated ? "],\"truncated\":true}" : "]}";
-}
-
 Response dependencies(const boost::urls::url_view& url, SpanStore& store, size_t list_bytes) {
   Window w;
   if (auto bad = parse_window(url, false, w)) return std::move(*bad);

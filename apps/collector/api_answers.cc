@@ -32,6 +32,10 @@ Response store_error(const Error& e) {
   return json_error(500, e.message);
 }
 
+void end_listing(std::string& body, bool truncated) {
+  body += truncated ? "],\"truncated\":true}" : "]}";
+}
+
 bool parse_int(std::string_view text, int64_t& out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && end == text.data() + text.size();

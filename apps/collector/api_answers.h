@@ -21,6 +21,10 @@ Response json_error(int status, const std::string& message);
 // anything else 500.
 Response store_error(const Error& e);
 
+// Closes an answer's {"data":[... list; one cut at its byte budget (ApiLimits::list_bytes) ends
+// with "truncated": true.
+void end_listing(std::string& body, bool truncated);
+
 // The whole of `text` as a decimal integer (no sign games, no trailing bytes).
 bool parse_int(std::string_view text, int64_t& out);
 

@@ -19,11 +19,6 @@ namespace tracekit::collector {
 
 namespace {
 
-// Closes a {"data":[...] answer; a list cut at its byte budget says so.
-void end_listing(std::string& body, bool truncated) {
-  body += truncated ? "],\"truncated\":true}" : "]}";
-}
-
 void append_span(std::string& out, const StoredSpan& s) {
   out += "{\"traceId\":\"" + s.trace_id + "\",\"spanId\":\"" + s.span_id +
          "\",\"parentSpanId\":\"" + s.parent_span_id + "\",\"name\":";
