@@ -19,6 +19,13 @@ const $ = (id) => document.getElementById(id);
 
 function showMessage(text) { $('message').textContent = text || ''; }
 
+// The page shows what was asked for last. Each navigation (a search, a trace, a page) takes a
+// turn, and an answer that arrives after a newer navigation began is dropped: a slow search
+// must not replace the trace or the search the user asked for since.
+let latestTurn = 0;
+const takeTurn = () => ++latestTurn;
+const superseded = (turn) => turn !== latestTurn;
+
 async function getJson(url) {
   const response = await fetch(url, { headers: { Accept: 'application/json' } });
   let body = null;
@@ -104,6 +111,7 @@ function traceLink(traceId, spanId, props) {
 }
 
 async function search(pushHistory = true) {
+  const turn = takeTurn();
   const params = searchParams();
   if (pushHistory) history.pushState({}, '', `/search?${params}`);
   showMessage('');
@@ -113,9 +121,10 @@ async function search(pushHistory = true) {
   try {
     ({ data: traces, truncated } = await getJson(`/api/traces?${params}`));
   } catch (e) {
-    showMessage(`Search failed: ${e.message}`);
+    if (!superseded(turn)) showMessage(`Search failed: ${e.message}`);
     return;
   }
+  if (superseded(turn)) return;
   // The answer stops at a byte budget (names come from exporters and may be long).
   if (truncated) showMessage(`Only the newest ${traces.length} matching traces fit in one answer; narrow the search to see others.`);
   const t0 = performance.now();
@@ -309,13 +318,15 @@ async function openTraceOrCorrelation(text) {
   const value = text.trim();
   if (/^[0-9a-fA-F]{32}$/.test(value)) return openTrace(value);
   if (!value) return;
+  const turn = takeTurn();
   let traces;
   try {
     traces = (await getJson(`/api/correlations/${encodeURIComponent(value)}`)).data;
   } catch (e) {
-    showMessage(`Correlation id "${value}": ${e.message}`);
+    if (!superseded(turn)) showMessage(`Correlation id "${value}": ${e.message}`);
     return;
   }
+  if (superseded(turn)) return;
   if (traces.length === 0) {
     showMessage(`"${value}" is neither a trace id (32 hex digits) nor a correlation id seen in any log.`);
     return;
@@ -368,6 +379,7 @@ async function openTrace(traceId, pushHistory = true, spanId = null) {
     showMessage(`"${traceId}" is not a trace id: it takes 32 hex digits.`);
     return;
   }
+  const turn = takeTurn();
   if (current && current.traceId === id && !current.local && !$('trace-view').hidden && spanId) {
     if (pushHistory) history.pushState({}, '', `/trace/${id}?span=${spanId}`);
     if (!current.waterfall.selectSpan(spanId)) showMessage(`Span ${spanId} is not in this trace.`);
@@ -385,11 +397,13 @@ async function openTrace(traceId, pushHistory = true, spanId = null) {
       trace.logs = [];
     }
   } catch (e) {
+    if (superseded(turn)) return;
     showView('trace');
     $('trace-view').hidden = true;
     showMessage(`Trace ${id}: ${e.message}`);
     return;
   }
+  if (superseded(turn)) return;
   const t0 = performance.now();
   renderTrace(id, trace.spans, trace.logs, false, Boolean(trace.moreLogs));
   // Measured by the browser test (rendering a 5,000-span trace).
@@ -412,11 +426,17 @@ function downloadTrace() {
 // Open: an OTLP/JSON file (dropped on the page or chosen) is shown as a trace, without storing
 // it. A file with several traces shows the one with the most spans.
 async function openFile(file) {
+  const turn = takeTurn();
   let spans;
   try {
     spans = fromOtlpJson(JSON.parse(await file.text()));
   } catch (e) {
-    showMessage(`${file.name}: ${e.message}`);
+    if (!superseded(turn)) showMessage(`${file.name}: ${e.message}`);
+    return;
+  }
+  if (superseded(turn)) return;
+  if (spans.length === 0) {
+    showMessage(`${file.name} holds no spans.`);
     return;
   }
   const counts = new Map();
@@ -477,6 +497,7 @@ async function compareTraces(idA, idB, pushHistory = true) {
       return;
     }
   }
+  const turn = takeTurn();
   if (pushHistory) history.pushState({}, '', `/compare/${a}/${b}`);
   showMessage('');
   showView('compare');
@@ -488,10 +509,12 @@ async function compareTraces(idA, idB, pushHistory = true) {
   try {
     traces = await Promise.all([loadTrace(a), loadTrace(b)]);
   } catch (e) {
+    if (superseded(turn)) return;
     showMessage(`Compare: ${e.message}`);
     $('compare-result').replaceChildren();
     return;
   }
+  if (superseded(turn)) return;
   renderDiff($('compare-result'), diffTraces(traces[0].spans, traces[1].spans));
   document.body.dataset.renderedCompare = `${a}/${b}`;
 }
@@ -499,6 +522,7 @@ async function compareTraces(idA, idB, pushHistory = true) {
 // ---- dependencies and operation statistics ----
 
 async function showDependencies(pushHistory = true) {
+  const turn = takeTurn();
   const lookback = $('dependencies-lookback').value;
   if (pushHistory) history.pushState({}, '', `/dependencies?lookback=${encodeURIComponent(lookback)}`);
   showMessage('');
@@ -508,9 +532,10 @@ async function showDependencies(pushHistory = true) {
   try {
     ({ data: edges, truncated } = await getJson(`/api/dependencies?lookback=${encodeURIComponent(lookback)}`));
   } catch (e) {
-    showMessage(`Dependencies: ${e.message}`);
+    if (!superseded(turn)) showMessage(`Dependencies: ${e.message}`);
     return;
   }
+  if (superseded(turn)) return;
   if (truncated) showMessage('Only part of the graph fits in one answer (the service names are very long).');
   $('dependencies-title').textContent = edges.length ? `${edges.length} caller → callee pairs` : 'No calls between services in this time range';
   renderDependencyGraph($('dependencies-graph'), edges, Math.max(400, $('dependencies-view').clientWidth));
@@ -519,6 +544,7 @@ async function showDependencies(pushHistory = true) {
 }
 
 async function showOperations(pushHistory = true) {
+  const turn = takeTurn();
   const lookback = $('operations-lookback').value;
   const service = $('operations-service').value.trim();
   const params = new URLSearchParams({ lookback });
@@ -531,9 +557,10 @@ async function showOperations(pushHistory = true) {
   try {
     ({ data: ops, truncated } = await getJson(`/api/operations/stats?${params}`));
   } catch (e) {
-    showMessage(`Operations: ${e.message}`);
+    if (!superseded(turn)) showMessage(`Operations: ${e.message}`);
     return;
   }
+  if (superseded(turn)) return;
   if (truncated) showMessage(`Only ${ops.length} operations fit in one answer; choose a service to see others.`);
   $('operations-list').replaceChildren(operationsTable(ops, lookback));
   document.body.dataset.renderedOperations = String(ops.length);
@@ -545,6 +572,7 @@ async function showOperations(pushHistory = true) {
 async function searchLogs(preset = null, pushHistory = true) {
   const fields = [['service', 'logs-service'], ['severity', 'logs-severity'], ['text', 'logs-text'],
     ['lookback', 'logs-lookback'], ['correlationId', 'logs-correlation'], ['limit', 'logs-limit']];
+  const turn = takeTurn();
   if (preset) for (const [key, id] of fields) $(id).value = preset[key] || (key === 'lookback' ? 'all' : key === 'limit' ? '100' : '');
   const params = new URLSearchParams();
   for (const [key, id] of fields) if ($(id).value) params.set(key, $(id).value);
@@ -558,10 +586,12 @@ async function searchLogs(preset = null, pushHistory = true) {
     answer = await getJson(`/api/logs?${params}`);
     logs = answer.data;
   } catch (e) {
+    if (superseded(turn)) return;
     showMessage(`Log search: ${e.message}`);
     $('log-list').replaceChildren();
     return;
   }
+  if (superseded(turn)) return;
   if (!preset) showMessage('');
   $('logs-title').textContent = answer.next
     ? `Log records (the newest ${logs.length}; more match: narrow the search or raise the limit)`

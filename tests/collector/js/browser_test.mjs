@@ -254,8 +254,10 @@ try {
     await page.waitForSelector('#service option[value="web"]', { state: 'attached' });
     await page.selectOption('#service', 'web');
     await page.click('#search-button');
+    // The page's own search on load (any service) lists this trace too: wait for the answer to
+    // the search asked for.
+    await page.waitForSelector('body[data-rendered-search="1"]');
     const row = page.locator(`tr.trace-row[data-trace-id="${traceId}"]`);
-    await row.waitFor();
     assert.equal(await row.locator('.root-name').textContent(), 'web: GET /tools/{id}');
     assert.equal(await row.locator('.span-count').textContent(), '5');
     assert.equal(await row.locator('.error-count').textContent(), '1');
@@ -388,6 +390,39 @@ try {
     await page.fill('#open-trace-id', '0'.repeat(31) + '1');
     await page.press('#open-trace-id', 'Enter');
     await page.waitForFunction(() => document.getElementById('message').textContent.includes('no trace'));
+  });
+
+  await check('a slow answer never replaces a newer page: a search held back, a trace opened since', async () => {
+    await page.goto(collector.ui_url + '/');
+    await page.waitForSelector('#service option[value="bulk"]', { state: 'attached' });
+    await page.waitForSelector('body[data-rendered-search]');
+    const listedBefore = await page.evaluate(() => document.body.dataset.renderedSearch);
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    let asked;
+    const searchAsked = new Promise((resolve) => { asked = resolve; });
+    const slowSearch = (url) => url.pathname === '/api/traces' && url.searchParams.get('service') === 'bulk';
+    await page.route(slowSearch, async (route) => { asked(); await held; await route.continue(); });
+    try {
+      await page.selectOption('#service', 'bulk');
+      await page.click('#search-button');
+      await searchAsked;
+      await page.fill('#open-trace-id', traceId);
+      await page.press('#open-trace-id', 'Enter');
+      await page.waitForSelector(`body[data-rendered-trace="${traceId}"]`);
+      const answered = page.waitForResponse((r) => slowSearch(new URL(r.url())));
+      release();
+      await answered;
+      // The page has the answer; give it time to (wrongly) show it.
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300)));
+      assert.equal(await page.evaluate(() => document.body.dataset.view), 'trace');
+      assert.equal(await page.locator('#results').isHidden(), true, 'the search list stays hidden');
+      assert.equal(await page.evaluate(() => document.body.dataset.renderedSearch), listedBefore);
+      assert.equal(await page.locator('#span-rows .span-row').count(), 5);
+    } finally {
+      release();
+      await page.unroute(slowSearch);
+    }
   });
 
   await check('search deep link: the URL holds the query; rows are links; the scatter plot opens a trace', async () => {
