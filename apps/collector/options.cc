@@ -24,7 +24,7 @@ Usage: tracekit-collector [options]
   --http-listen HOST:PORT      OTLP/HTTP /v1/traces (default 127.0.0.1:4318; env TRACEKIT_COLLECTOR_HTTP_LISTEN)
   --ui-listen HOST:PORT        viewer and JSON API  (default 127.0.0.1:16686; env TRACEKIT_COLLECTOR_UI_LISTEN)
   --data PATH                  SQLite file          (default ./tracekit-collector.db; env TRACEKIT_COLLECTOR_DATA)
-  --retention-age DURATION     delete spans received longer ago, e.g. 72h, 30m; 0 keeps them
+  --retention-age DURATION     delete spans and logs received longer ago, e.g. 72h, 30m; 0 keeps them
                                (default 72h; env TRACEKIT_COLLECTOR_RETENTION_AGE)
   --retention-size SIZE        keep the live data under this size, e.g. 500MB, 2GiB; 0 means no limit
                                (default 1GiB; env TRACEKIT_COLLECTOR_RETENTION_SIZE)

@@ -72,9 +72,12 @@ CREATE TABLE IF NOT EXISTS scopes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UN
 CREATE TABLE IF NOT EXISTS operations (
   service TEXT NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
   PRIMARY KEY (service, name, kind)) WITHOUT ROWID;
--- One row per write transaction: the highest span id it wrote and when. Age retention finds the
--- cut-off id here instead of indexing every span's arrival time.
+-- One row per write transaction (at most one per --arrival-granularity): the highest span id,
+-- and in log_ingest_batches the highest log record id, it wrote and when. Age retention finds
+-- the cut-off id here instead of indexing every row's arrival time.
 CREATE TABLE IF NOT EXISTS ingest_batches (last_id INTEGER PRIMARY KEY, received_ns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS log_ingest_batches (last_id INTEGER PRIMARY KEY,
+  received_ns INTEGER NOT NULL);
 -- OTLP log records, beside the spans (a trace's logs are one index range away from its spans).
 CREATE TABLE IF NOT EXISTS logs (
   id INTEGER PRIMARY KEY,            -- arrival order
@@ -253,10 +256,50 @@ Result<uint64_t> used_bytes_of(Database& db) {
 }  // namespace
 
 namespace {
-// The newest row of ingest_batches, which a write within the arrival granularity extends.
-struct BatchRow {
-  int64_t last_id = 0;
-  int64_t received_ns = 0;
+// When rows arrived: a table of (highest row id, arrival time) rows, ingest_batches for spans
+// and log_ingest_batches for log records. A write within the arrival granularity of the newest
+// row extends it.
+struct ArrivalIndex {
+  struct Row {
+    int64_t last_id = 0;
+    int64_t received_ns = 0;
+  };
+  Statement insert, extend;
+  Row newest;
+
+  Result<void> prepare(Database& db, const std::string& table) {
+    auto ins = db.prepare("INSERT INTO " + table + " (last_id, received_ns) VALUES (?,?)");
+    if (!ins) return ins.error();
+    auto ext = db.prepare("UPDATE " + table + " SET last_id = ?1 WHERE last_id = ?2");
+    if (!ext) return ext.error();
+    insert = std::move(*ins);
+    extend = std::move(*ext);
+    if (auto st = db.prepare("SELECT last_id, received_ns FROM " + table +
+                             " ORDER BY last_id DESC LIMIT 1")) {
+      if (st->step() == SQLITE_ROW) newest = {st->int_at(0), st->int_at(1)};
+    }
+    return {};
+  }
+
+  // Notes that the rows up to `last_id` arrived at `received_ns` (in the writer's transaction).
+  void record(Database& db, int64_t last_id, int64_t received_ns, int64_t granularity_ns) {
+    bool extended = false;
+    if (newest.last_id > 0 && received_ns - newest.received_ns < granularity_ns) {
+      extend.bind(1, last_id);
+      extend.bind(2, newest.last_id);
+      extended = extend.step() == SQLITE_DONE && db.changes() > 0;
+      extend.reset();
+    }
+    if (extended) {
+      newest.last_id = last_id;
+      return;
+    }
+    insert.bind(1, last_id);
+    insert.bind(2, received_ns);
+    insert.step();
+    insert.reset();
+    newest = {last_id, received_ns};
+  }
 };
 
 // The rows of `resources` or `scopes`, by their JSON text, as the writer knows them, and which
@@ -413,9 +456,9 @@ class KnownOperations {
 
 struct SpanStore::Writer {
   Database db;
-  Statement insert_span, insert_operation, insert_batch, extend_batch, insert_log;
+  Statement insert_span, insert_operation, insert_log;
   SharedRows shared;  // resources and scopes
-  BatchRow newest_batch;
+  ArrivalIndex span_arrivals, log_arrivals;
   KnownOperations known_operations;
   int64_t last_received_ns = 0;
   // Set by retention (holding the write turn) when it deleted operations, resources or scopes
@@ -532,19 +575,20 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   auto op = w->db.prepare("INSERT OR IGNORE INTO operations (service, name, kind) VALUES (?,?,?)");
   if (!op) return op.error();
   w->insert_operation = std::move(*op);
-  auto batch = w->db.prepare("INSERT INTO ingest_batches (last_id, received_ns) VALUES (?,?)");
-  if (!batch) return batch.error();
-  w->insert_batch = std::move(*batch);
-  auto extend = w->db.prepare("UPDATE ingest_batches SET last_id = ?1 WHERE last_id = ?2");
-  if (!extend) return extend.error();
-  w->extend_batch = std::move(*extend);
-  if (auto newest = w->db.prepare(
-          "SELECT last_id, received_ns FROM ingest_batches ORDER BY last_id DESC LIMIT 1")) {
-    if (newest->step() == SQLITE_ROW) {
-      w->newest_batch = {newest->int_at(0), newest->int_at(1)};
-      w->last_received_ns = w->newest_batch.received_ns;
-    }
+  // Log records written before their arrival was kept (they went by their own time) count as
+  // arriving now.
+  if (auto st = w->db.prepare(
+          "INSERT INTO log_ingest_batches (last_id, received_ns) SELECT max(id), ?1 FROM logs "
+          "WHERE NOT EXISTS (SELECT 1 FROM log_ingest_batches) HAVING max(id) IS NOT NULL")) {
+    st->bind(1, to_ns(std::chrono::system_clock::now()));
+    if (st->step() != SQLITE_DONE) return Error{"SQLite: " + st->error()};
+  } else {
+    return st.error();
   }
+  if (auto r = w->span_arrivals.prepare(w->db, "ingest_batches"); !r) return r.error();
+  if (auto r = w->log_arrivals.prepare(w->db, "log_ingest_batches"); !r) return r.error();
+  w->last_received_ns =
+      std::max(w->span_arrivals.newest.received_ns, w->log_arrivals.newest.received_ns);
   store->writer_ = std::move(w);
 
   auto retainer = std::make_unique<Retainer>();
@@ -715,7 +759,7 @@ namespace {
 template <class Batches>
 Result<std::pair<uint64_t, uint64_t>> write_batches(
     Database& db, Statement& insert, SharedRows& shared, Statement& insert_operation,
-    Statement& insert_batch, Statement& extend_batch, BatchRow& newest, int64_t granularity_ns,
+    ArrivalIndex& span_arrivals, ArrivalIndex& log_arrivals, int64_t granularity_ns,
     KnownOperations& known_operations, int64_t received_ns, Statement& insert_log,
     uint64_t& logs_written, const Batches& batches) {
   if (auto r = db.exec("BEGIN IMMEDIATE"); !r) return r.error();
@@ -776,26 +820,8 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       }
     }
   }
-  if (written > 0) {
-    // At most one row per granularity: a busy collector writes many transactions a second.
-    const int64_t last_id = last_span_rowid;
-    bool extended = false;
-    if (newest.last_id > 0 && received_ns - newest.received_ns < granularity_ns) {
-      extend_batch.bind(1, last_id);
-      extend_batch.bind(2, newest.last_id);
-      extended = extend_batch.step() == SQLITE_DONE && db.changes() > 0;
-      extend_batch.reset();
-    }
-    if (extended) {
-      newest.last_id = last_id;
-    } else {
-      insert_batch.bind(1, last_id);
-      insert_batch.bind(2, received_ns);
-      insert_batch.step();
-      insert_batch.reset();
-      newest = {last_id, received_ns};
-    }
-  }
+  // At most one row per granularity: a busy collector writes many transactions a second.
+  if (written > 0) span_arrivals.record(db, last_span_rowid, received_ns, granularity_ns);
   // Log records after the spans' bookkeeping above, which reads the last span row id.
   for (const auto& pending : batches) {
     for (const StoredLog& l : pending.logs) {
@@ -825,6 +851,7 @@ Result<std::pair<uint64_t, uint64_t>> write_batches(
       shared.used_by_log(*refs);
     }
   }
+  if (last_log_rowid > 0) log_arrivals.record(db, last_log_rowid, received_ns, granularity_ns);
   if (auto r = shared.record_use(last_span_rowid, last_log_rowid); !r) return fail(r.error());
   if (auto r = db.exec("COMMIT"); !r) return fail(r.error());
   return std::pair{written, duplicates};
@@ -880,8 +907,7 @@ void SpanStore::writer_loop() {
       }
       w.last_received_ns = std::max(w.last_received_ns, to_ns(std::chrono::system_clock::now()));
       result = write_batches(
-          w.db, w.insert_span, w.shared, w.insert_operation, w.insert_batch, w.extend_batch,
-          w.newest_batch,
+          w.db, w.insert_span, w.shared, w.insert_operation, w.span_arrivals, w.log_arrivals,
           std::chrono::duration_cast<std::chrono::nanoseconds>(options_.arrival_granularity)
               .count(),
           w.known_operations, w.last_received_ns, w.insert_log, logs_written, batches);
@@ -1010,8 +1036,7 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
     std::lock_guard turn(write_turn_);
     return db.exec(sql);
   };
-  // Deletes log records oldest first: those older than `cutoff_ns` (by their own time), or the
-  // first `count` by arrival.
+  // Deletes log records in arrival order: those with id <= `last_id`, or the first `count`.
   int64_t logs_deleted = 0;
   auto delete_logs = [&](bool by_count, int64_t arg) -> Result<void> {
     auto n = by_count
@@ -1019,33 +1044,46 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
                        "DELETE FROM logs WHERE id IN (SELECT id FROM logs ORDER BY id LIMIT ?1)",
                        [](Statement&) {}, 1, arg)
                  : delete_in_steps(
-                       "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ns < ?1 "
-                       "ORDER BY time_ns LIMIT ?2)",
+                       "DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE id <= ?1 "
+                       "ORDER BY id LIMIT ?2)",
                        [&](Statement& st) { st.bind(1, arg); }, 2);
     if (!n) return n.error();
     logs_deleted += *n;
     return {};
   };
+  // The highest row id that arrived before `cutoff_ns`, by `table`'s arrival rows; 0 for none.
+  auto arrived_before = [&](const char* table, int64_t cutoff_ns) -> Result<int64_t> {
+    auto st =
+        db.prepare(std::string("SELECT max(last_id) FROM ") + table + " WHERE received_ns < ?");
+    if (!st) return st.error();
+    st->bind(1, cutoff_ns);
+    return st->step() == SQLITE_ROW ? st->int_at(0) : 0;  // NULL: nothing that old
+  };
 
   if (options_.max_age.count() > 0) {
     const int64_t cutoff =
         now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.max_age).count();
-    auto st = db.prepare("SELECT max(last_id) FROM ingest_batches WHERE received_ns < ?");
-    if (!st) return st.error();
-    st->bind(1, cutoff);
-    const int64_t last_id = st->step() == SQLITE_ROW ? st->int_at(0) : 0;  // NULL: nothing that old
-    st->reset();
-    if (last_id > 0) {
-      if (auto r = delete_through(last_id); !r) return r.error();
+    auto last_span = arrived_before("ingest_batches", cutoff);
+    if (!last_span) return last_span.error();
+    if (*last_span > 0) {
+      if (auto r = delete_through(*last_span); !r) return r.error();
       if (auto r = exec_in_turn("DELETE FROM ingest_batches WHERE last_id <= " +
-                                std::to_string(last_id));
+                                std::to_string(*last_span));
           !r) {
         return r.error();
       }
     }
-    // Log records go by their own time (close to their arrival: exporters send within seconds).
-    if (auto r = delete_logs(/*by_count=*/false, cutoff); !r) {
-      return r.error();
+    // Log records by arrival too, like spans: records with old timestamps (replays, imports)
+    // stay their full age, and a trace keeps its logs as long as its spans.
+    auto last_log = arrived_before("log_ingest_batches", cutoff);
+    if (!last_log) return last_log.error();
+    if (*last_log > 0) {
+      if (auto r = delete_logs(/*by_count=*/false, *last_log); !r) return r.error();
+      if (auto r = exec_in_turn("DELETE FROM log_ingest_batches WHERE last_id <= " +
+                                std::to_string(*last_log));
+          !r) {
+        return r.error();
+      }
     }
   }
   if (options_.max_bytes > 0) {
@@ -1083,7 +1121,8 @@ Result<int64_t> SpanStore::retain(int64_t now_ns) {
     }
     if (auto r =
             exec_in_turn("DELETE FROM ingest_batches WHERE last_id < (SELECT coalesce(min(id), "
-                         "1 << 62) FROM spans)");
+                         "1 << 62) FROM spans); DELETE FROM log_ingest_batches WHERE last_id < "
+                         "(SELECT coalesce(min(id), 1 << 62) FROM logs)");
         !r) {
       return r.error();
     }

@@ -36,9 +36,7 @@ constexpr bool kMemoryMeasurable = false;
 constexpr bool kMemoryMeasurable = true;
 #endif
 
-// The records here are dated 2023, past the default retention age: a retention pass (every 30 s)
-// in a slow run (ThreadSanitizer on a loaded machine) deleted a trace's logs while they were
-// being read page by page.
+// Nothing is deleted while a slow run (ThreadSanitizer on a loaded machine) reads it page by page.
 const std::vector<std::string> kKeepEverything = {"--retention-age", "0"};
 
 // Forgets the process's peak resident size, so VmHWM measures from now (Linux clear_refs).
@@ -406,7 +404,7 @@ TEST_F(CollectorLimits, ConcurrentLargeGrpcRequestsStayWithinAByteBudget) {
     // Once written, what the burst freed is given back (the writer trims malloc's heaps once it
     // is idle after a large batch); what stays is mostly SQLite's cache of what was stored.
     uint64_t rss = after.rss;
-    for (int i = 0; i < 50 && rss >= before.rss + 64 * kMiB; ++i) {
+    for (int i = 0; i < 200 && rss >= before.rss + 64 * kMiB; ++i) {  // 20 s: a loaded machine
       std::this_thread::sleep_for(100ms);
       rss = resident_memory(c.pid()).rss;
     }

@@ -13,6 +13,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "query_api.h"
 #include "span_store.h"
+#include "sqlite_db.h"
 #include "tracekit/log/record.h"
 #include "tracekit/otlp/log_exporter.h"
 
@@ -112,25 +113,75 @@ TEST_F(LogStoreTest, SearchFilters) {
   EXPECT_TRUE(store->traces_for_correlation("nope", 10)->empty());
 }
 
-TEST_F(LogStoreTest, RetentionByAgeDeletesOldLogsAndKeepsResourcesLogsUse) {
-  auto store = open();
+// Log records go by arrival, like spans: a record with an old time (a replay, an import, a
+// test's fixed dates) stays its full age, and a trace keeps its logs as long as its spans.
+TEST_F(LogStoreTest, RetentionByAgeDeletesWhatArrivedBeforeTheCutoffAndKeepsResourcesLogsUse) {
+  StoreOptions o;
+  o.path = dir.file("spans.db");
+  o.max_age = 1h;
+  o.arrival_granularity = 0ms;
+  auto opened = SpanStore::open(o);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto store = std::move(*opened);
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  std::vector<StoredLog> logs = {
-      make_log(kTraceA, "1111111111111111", now_ns - int64_t{100} * 3600 * 1'000'000'000, 9, "old",
-               "web"),
-      make_log(kTraceA, "1111111111111111", now_ns, 9, "new", "logs-only-service"),
-  };
-  ASSERT_EQ(store->submit_logs_and_wait(std::move(logs), 10s), WriteOutcome::kCommitted);
-  auto deleted = store->run_retention(std::chrono::system_clock::now());  // 72 h by default
+  const int64_t days_ago = now_ns - int64_t{100} * 3600 * 1'000'000'000;
+  ASSERT_EQ(store->submit_logs_and_wait(
+                {make_log(kTraceA, "1111111111111111", now_ns, 9, "first", "web")}, 10s),
+            WriteOutcome::kCommitted);
+  const auto first_batch_done = std::chrono::system_clock::now();
+  std::this_thread::sleep_for(2ms);
+  ASSERT_EQ(store->submit_logs_and_wait({make_log(kTraceA, "1111111111111111", days_ago, 9,
+                                                  "dated days ago", "logs-only-service")},
+                                        10s),
+            WriteOutcome::kCommitted);
+
+  auto deleted = store->run_retention(std::chrono::system_clock::now());
   ASSERT_TRUE(deleted.ok()) << deleted.error().message;
-  EXPECT_EQ(bodies(store->trace_logs(kTraceA, 10)), std::vector<std::string>{"new"});
+  EXPECT_EQ(store->stats().logs_deleted, 0u) << "a record's own old time does not delete it";
+  EXPECT_EQ(bodies(store->trace_logs(kTraceA, 10)).size(), 2u);
+
+  deleted = store->run_retention(first_batch_done + 1h + std::chrono::nanoseconds(1));
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_EQ(bodies(store->trace_logs(kTraceA, 10)), std::vector<std::string>{"dated days ago"})
+      << "the record that arrived first went, the later one stays";
   EXPECT_EQ(store->stats().logs_deleted, 1u);
   // The surviving record still finds its resource (the clean-up checks logs, not only spans).
   auto left = store->find_logs({});
   ASSERT_TRUE(left.ok() && left->size() == 1u);
   EXPECT_NE((*left)[0].resource_json.find("logs-only-service"), std::string::npos);
+
+  deleted = store->run_retention(std::chrono::system_clock::now() + 2h);
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_EQ(*store->log_count(), 0);
+}
+
+// A file from before log arrivals were kept: its records count as arriving when it is opened,
+// so they stay the full age from then and then go.
+TEST_F(LogStoreTest, RecordsOfAnOlderFileAgeFromWhenItIsOpened) {
+  {
+    auto store = open();
+    fill(*store);
+  }
+  {
+    Database db;
+    ASSERT_TRUE(db.open(dir.file("spans.db"), false).ok());
+    ASSERT_TRUE(db.exec("DROP TABLE log_ingest_batches").ok());
+  }
+  StoreOptions o;
+  o.path = dir.file("spans.db");
+  o.max_age = 1h;
+  const auto before_open = std::chrono::system_clock::now();
+  auto opened = SpanStore::open(o);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto store = std::move(*opened);
+  ASSERT_TRUE(store->run_retention(std::chrono::system_clock::now()).ok());
+  EXPECT_EQ(*store->log_count(), 5) << "records dated 1970 are kept";
+  ASSERT_TRUE(store->run_retention(before_open + 1h - 1ms).ok());
+  EXPECT_EQ(*store->log_count(), 5);
+  ASSERT_TRUE(store->run_retention(std::chrono::system_clock::now() + 1h + 1s).ok());
+  EXPECT_EQ(*store->log_count(), 0) << "an hour after the file was opened they go";
 }
 
 // A trace's logs and a log search answer at most about ApiLimits::log_page_bytes, each record's
