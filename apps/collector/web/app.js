@@ -684,5 +684,8 @@ document.addEventListener('DOMContentLoaded', () => {
     openFile(e.dataTransfer.files[0]);
   });
   window.addEventListener('popstate', route);
-  loadServices().then(route);
+  // The page's first view, unless the user has already gone somewhere (pasted a trace id,
+  // opened a file) while the services were loading.
+  const turnAtLoad = latestTurn;
+  loadServices().then(() => { if (!superseded(turnAtLoad)) route(); });
 });
