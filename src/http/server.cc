@@ -1161,6 +1161,10 @@ Server::Stats Server::stats() const noexcept {
   st.body_bytes_reserved = impl_->body_bytes_reserved.load();
   std::lock_guard lock(impl_->mu);
   st.connections_open = impl_->conns.size();
+  for (const auto& [id, weak] : impl_->conns) {
+    if (auto c = weak.lock(); c && c->waiting_since.load(std::memory_order_relaxed) != 0)
+      ++st.connections_waiting;
+  }
   return st;
 }
 

@@ -73,39 +73,40 @@ TEST(ConnectionLimits, ANewConnectionEvictsTheLongestWaitingOneOfItsClient) {
   server->route("POST", "/upload",
                 [](Request& req) -> Awaitable { co_return Response::text(200, req.body()); });
   ASSERT_TRUE(server->start().ok());
-  auto settled = [&](uint64_t open, uint64_t in_flight) {
-    // The server notes when a connection began to wait right after the event waited for here;
-    // the pause keeps those moments apart even on a loaded machine.
+  // Once the server has noted when each waiting connection began to wait (a loaded machine may
+  // note it well after the answer was read), so that the next connection waits from later.
+  auto settled = [&](uint64_t open, uint64_t in_flight, uint64_t waiting) {
     const bool ok = tracekit::testing_wait([&] {
       const auto st = server->stats();
-      return st.connections_open == open && st.requests_in_flight == in_flight;
+      return st.connections_open == open && st.requests_in_flight == in_flight &&
+             st.connections_waiting == waiting;
     });
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(2ms);
     return ok;
   };
   // Oldest first: idle after an answer, half a header, and an upload under way.
   RawConnection idle(server->port(), 5s);
   idle.send(kGet);
   ASSERT_EQ(status_of(idle.read_response()), 200);
-  ASSERT_TRUE(settled(1, 0));
+  ASSERT_TRUE(settled(1, 0, 1));
   RawConnection half_header(server->port(), 5s);
   half_header.send("GET /small HTTP/1.1\r\nHo");
-  ASSERT_TRUE(settled(2, 0));
+  ASSERT_TRUE(settled(2, 0, 2));
   RawConnection uploading(server->port(), 5s);
   uploading.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab");
-  ASSERT_TRUE(settled(3, 1));
+  ASSERT_TRUE(settled(3, 1, 2));
   // Each newcomer is served and takes the place of the longest waiting; the upload is passed
   // over, and the third newcomer takes the first one's place (idle since its answer).
   RawConnection first(server->port(), 5s);
   first.send(kGet);
   EXPECT_EQ(status_of(first.read_response()), 200);
   EXPECT_TRUE(idle.closed_by_peer());
-  ASSERT_TRUE(settled(3, 1));
+  ASSERT_TRUE(settled(3, 1, 2));
   RawConnection second(server->port(), 5s);
   second.send(kGet);
   EXPECT_EQ(status_of(second.read_response()), 200);
   EXPECT_TRUE(half_header.closed_by_peer());
-  ASSERT_TRUE(settled(3, 1));
+  ASSERT_TRUE(settled(3, 1, 2));
   RawConnection third(server->port(), 5s);
   third.send(kGet);
   EXPECT_EQ(status_of(third.read_response()), 200);
@@ -227,7 +228,7 @@ TEST(Timeouts, AnUnreadResponseThatFitsTheBuffersLeavesTheConnectionIdle) {
   // (idle_timeout), not writing, even though the client has not read it.
   ServerOptions o;
   o.write_timeout = 100ms;
-  o.idle_timeout = 800ms;
+  o.idle_timeout = 3s;  // far from the 300 ms below, which a loaded machine may stretch
   auto server = start_server(o);
   RawConnection c(server->port(), 10s);
   c.send(kGet);

@@ -198,6 +198,9 @@ class Server {
   struct Stats {
     uint64_t connections_accepted = 0;
     uint64_t connections_open = 0;
+    // Of those, the ones waiting for a request (its first byte, or the rest of its header): the
+    // ones a newer connection of their client may evict.
+    uint64_t connections_waiting = 0;
     uint64_t requests = 0;
     uint64_t requests_in_flight = 0;
     // Closed at once: over max_connections, or over max_connections_per_client.
