@@ -146,9 +146,11 @@ class BatchWorker {
     if (shut_down_.exchange(true)) return true;
     const Clock::time_point start = Clock::now();
     const Clock::time_point deadline = start + timeout;
-    // The part of the budget kept for the worker to wind up after a cancel.
+    // The part of the budget kept for the worker to wind up after a cancel: a fifth, at most a
+    // second (a stopped gRPC call or curl transfer returns in microseconds on a quiet machine,
+    // but a loaded one may not schedule the worker for a few hundred milliseconds).
     const Clock::time_point cancel_at =
-        deadline - std::min<Clock::duration>(timeout / 5, std::chrono::milliseconds(200));
+        deadline - std::min<Clock::duration>(timeout / 5, std::chrono::seconds(1));
     bool finished;
     bool cancelled = false;
     {

@@ -173,8 +173,9 @@ TEST_P(OtlpPipeline, ReceiverDownCostsTheApplicationNothingAndEveryLossIsCounted
   const double shutdown_s = std::chrono::duration<double>(Clock::now() - t0).count();
   set_diagnostic_handler(nullptr);
 
-  // The application's calls keep their speed: a dead collector adds no waiting to them.
-  EXPECT_LT(down, base * 3 + 2e-6)
+  // The application's calls keep their speed: a dead collector adds no waiting to them (a call
+  // that waited for the network would take milliseconds; the margin is for a loaded machine).
+  EXPECT_LT(down, base * 10 + 20e-6)
       << "baseline " << base * 1e9 << " ns/span, receiver down " << down * 1e9 << " ns/span";
   EXPECT_TRUE(clean);
   EXPECT_LT(shutdown_s, 3.5 * kSlack);
@@ -194,7 +195,8 @@ TEST_P(OtlpPipeline, SlowReceiverNeverHangsShutdown) {
   Receiver rx(GetParam());
   rx.slow(100, 5000ms);
   BatchOptions b;
-  b.schedule_delay = 10ms;
+  // Only full batches go: two exports of 300 ms, whatever pauses the producing thread takes.
+  b.schedule_delay = 1h;
   b.max_export_batch_size = 50;
   b.warning_interval = 60s;
   set_diagnostic_handler([](DiagnosticLevel, std::string_view) {});
@@ -202,10 +204,10 @@ TEST_P(OtlpPipeline, SlowReceiverNeverHangsShutdown) {
   make_spans(*p, 100);
   std::this_thread::sleep_for(100ms);  // an export is in flight now
   const auto t0 = Clock::now();
-  const bool clean = p->shutdown(1000ms * kSlack);
+  const bool clean = p->shutdown(2000ms * kSlack);
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   set_diagnostic_handler(nullptr);
-  EXPECT_LT(s, 1.5 * kSlack);
+  EXPECT_LT(s, 2.5 * kSlack);
   EXPECT_TRUE(clean);
   TracerStats st = p->stats();
   EXPECT_EQ(st.spans_exported, 0u);
