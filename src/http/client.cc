@@ -488,18 +488,21 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
     const std::string_view known_method = detail::known_method(method);
     const bool known = !known_method.empty();
     const std::string_view method_text = known ? known_method : std::string_view(method);
+    // Never credentials, and the configured query values redacted, as on the server side.
+    const std::string shown_url =
+        detail::redacted_absolute_url(url, {options.redacted_query_params, options.omit_query});
     std::array<KeyValue, 8> attrs{};
     size_t n = 0;
     if (old_names) {
       attrs[n++] = {semconv::legacy::kHttpMethod, method_text};
-      attrs[n++] = {semconv::legacy::kHttpUrl, url};
+      attrs[n++] = {semconv::legacy::kHttpUrl, shown_url};
       attrs[n++] = {semconv::legacy::kNetPeerName, u.host};
       attrs[n++] = {semconv::legacy::kNetPeerPort, static_cast<int64_t>(u.port)};
     }
     if (stable_names) {
       attrs[n++] = {semconv::http::kRequestMethod,
                     known ? known_method : semconv::http::kOtherMethod};
-      attrs[n++] = {semconv::url::kFull, url};
+      attrs[n++] = {semconv::url::kFull, shown_url};
       attrs[n++] = {semconv::server::kAddress, u.host};
       attrs[n++] = {semconv::server::kPort, static_cast<int64_t>(u.port)};
     }

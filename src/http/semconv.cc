@@ -78,6 +78,22 @@ Semconv semconv_from_env() {
   return v ? parse_semconv(*v) : Semconv::kOld;
 }
 
+std::vector<std::string> default_redacted_query_params() {
+  return {"AWSAccessKeyId",
+          "Signature",
+          "sig",
+          "X-Goog-Signature",
+          "X-Amz-Signature",
+          "X-Amz-Credential",
+          "X-Amz-Security-Token",
+          "token",
+          "access_token",
+          "api_key",
+          "apikey",
+          "password",
+          "secret"};
+}
+
 std::string redacted_url(std::string_view scheme, std::string_view host, std::string_view target,
                          const TracingOptions& options) {
   std::string out;
@@ -87,6 +103,12 @@ std::string redacted_url(std::string_view scheme, std::string_view host, std::st
 
 void detail::assign_redacted_url(std::string& out, std::string_view scheme, std::string_view host,
                                  std::string_view target, const TracingOptions& options) {
+  assign_redacted_url(out, scheme, host, target,
+                      QueryRedaction{options.redacted_query_params, options.omit_query});
+}
+
+void detail::assign_redacted_url(std::string& out, std::string_view scheme, std::string_view host,
+                                 std::string_view target, QueryRedaction redaction) {
   // An absolute-form target ("http://user:pw@host/p") brings its own scheme and authority; a
   // target whose text before "://" is no scheme is not one (found by fuzz_http_request: the
   // query then passed unredacted as part of the "scheme").
@@ -121,7 +143,7 @@ void detail::assign_redacted_url(std::string& out, std::string_view scheme, std:
   out.append(scheme).append("://").append(host);
   const size_t q = target.find('?');
   out.append(target.substr(0, q));
-  if (q == std::string_view::npos || options.omit_query) return;
+  if (q == std::string_view::npos || redaction.omit_query) return;
   std::string_view query = target.substr(q + 1);
   out.push_back('?');
   bool first = true;
@@ -137,7 +159,7 @@ void detail::assign_redacted_url(std::string& out, std::string_view scheme, std:
     const bool undecodable = key.find('%') != std::string_view::npos && !decoded;
     const std::string_view name = decoded ? std::string_view(*decoded) : key;
     bool redact = undecodable;
-    for (const auto& r : options.redacted_query_params) {
+    for (const auto& r : redaction.params) {
       if (propagation::iequals(name, r)) {
         redact = true;
         break;

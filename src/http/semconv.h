@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,5 +36,19 @@ std::pair<std::string_view, uint16_t> split_host_port(std::string_view authority
 // from request to request.
 void assign_redacted_url(std::string& out, std::string_view scheme, std::string_view host,
                          std::string_view target, const TracingOptions& options);
+// Which query values to redact, for callers without TracingOptions (the clients).
+struct QueryRedaction {
+  std::span<const std::string> params;
+  bool omit_query = false;
+};
+void assign_redacted_url(std::string& out, std::string_view scheme, std::string_view host,
+                         std::string_view target, QueryRedaction redaction);
+// An absolute URL ("scheme://user@host/p?q#f") for a client span's attributes: without
+// userinfo and fragment, the query redacted.
+inline std::string redacted_absolute_url(std::string_view url, QueryRedaction redaction) {
+  std::string out;
+  assign_redacted_url(out, {}, {}, url, redaction);
+  return out;
+}
 
 }  // namespace tracekit::http::detail

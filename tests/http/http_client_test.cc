@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The client against real servers: reuse, timeouts, errors, limits, injection, and a traced
 // call from inside a handler (service -> service).
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -317,6 +318,34 @@ TEST(ParseUrl, HostHeaderOmitsTheSchemesDefaultPort) {
   EXPECT_EQ(parse_url("http://example.com:443/")->authority(), "example.com:443");
   EXPECT_EQ(parse_url("http://[::1]:8080/")->authority(), "[::1]:8080");
   EXPECT_EQ(parse_url("https://[::1]/")->authority(), "[::1]");
+}
+
+// The span's URL as on the server side: no fragment, secret query values redacted, or the
+// query left out.
+TEST_F(ClientTest, TheSpansUrlRedactsSecrets) {
+  auto root = get_tracer("test").start_span("root");
+  const std::string trace = root.context().trace_id().to_hex();
+  {
+    Scope scope(Context().with_span(root));
+    BlockingClient c(ClientOptions{.semconv = Semconv::kDuplicate});
+    ASSERT_TRUE(c.request("GET", url("/big?sig=abc&X-Amz-Credential=k&Page=2#part")).ok());
+    BlockingClient omit(ClientOptions{.omit_query = true});
+    ASSERT_TRUE(omit.request("GET", url("/echo-headers?token=abc")).ok());
+  }
+  ASSERT_TRUE(testing_wait([&] {
+    int n = 0;
+    for (auto& s : testing::span_store()->spans())
+      n += s->kind() == SpanKind::kClient && s->context().trace_id().to_hex() == trace;
+    return n == 2;
+  }));
+  std::vector<std::string> urls;
+  for (auto& s : testing::span_store()->spans()) {
+    if (s->kind() != SpanKind::kClient || s->context().trace_id().to_hex() != trace) continue;
+    urls.push_back(attr_str(*s, "http.url") + " " + attr_str(*s, "url.full"));
+  }
+  std::sort(urls.begin(), urls.end());
+  const std::string big = url("/big?sig=REDACTED&X-Amz-Credential=REDACTED&Page=2");
+  EXPECT_EQ(urls, (std::vector<std::string>{big + " " + big, url("/echo-headers") + " "}));
 }
 
 TEST_F(ClientTest, InjectsTraceparentTracestateAndBaggage) {

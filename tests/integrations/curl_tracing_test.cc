@@ -4,7 +4,11 @@
 // transfer that fails, credentials kept out of the URL; and curl_slist as a carrier.
 #include "tracekit/curl/curl.h"
 
+#include <algorithm>
+#include <map>
+
 #include "http_test_support.h"
+#include "tracekit/propagation/propagator.h"
 
 namespace tracekit::curl {
 namespace {
@@ -24,6 +28,12 @@ class CurlTracingTest : public ::testing::Test {
     server_->use(http::tracing_middleware());
     server_->route("GET", "/items/{id}", [](http::Request& r) -> Awaitable {
       co_return http::Response::text(200, std::string(r.header("traceparent").value_or("")));
+    });
+    server_->route("GET", "/propagated", [](http::Request& r) -> Awaitable {
+      std::string out;
+      for (const char* h : {"traceparent", "tracestate", "baggage"})
+        out += std::string(h) + "=" + std::string(r.header(h).value_or("")) + "\n";
+      co_return http::Response::text(200, out);
     });
     server_->route("DELETE", "/items/{id}", [](http::Request&) -> Awaitable {
       co_return http::Response::error(503, "busy");
@@ -144,6 +154,91 @@ TEST_F(CurlTracingTest, HeadersOrMethodsThatWouldSplitTheRequestAreRefusedUnsent
   fine.add_header("X-Id", "1");
   EXPECT_EQ(fine.perform(), CURLE_OK);
   EXPECT_EQ(fine.response_code(), 200);
+}
+
+// A wrapper reused for another request sends that request's context only: the first one's
+// tracestate and baggage (a user id, a session) must not reach the next server.
+TEST_F(CurlTracingTest, AReusedWrapperSendsOnlyTheContextOfEachRequest) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(server_->port()) + "/propagated";
+  const std::map<std::string, std::string> incoming = {
+      {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+      {"tracestate", "vendor=opaque-a"},
+      {"baggage", "user.id=alice,session=s3cr3t"}};
+  const Context alice = propagation::extract(incoming, Context());
+  TracedEasy call(easy_);
+  call.set_request("GET", url);
+  call.add_header("Accept", "text/plain");
+  ASSERT_EQ(call.perform(alice), CURLE_OK);
+  EXPECT_NE(body_.find("tracestate=vendor=opaque-a\n"), std::string::npos) << body_;
+  EXPECT_NE(body_.find("user.id=alice"), std::string::npos) << body_;
+  EXPECT_NE(body_.find("4bf92f3577b34da6a3ce929d0e0e4736"), std::string::npos) << body_;
+
+  body_.clear();
+  ASSERT_EQ(call.perform(Context()), CURLE_OK);  // a request of no one's
+  EXPECT_NE(body_.find("tracestate=\n"), std::string::npos) << body_;
+  EXPECT_NE(body_.find("baggage=\n"), std::string::npos) << body_;
+  EXPECT_EQ(body_.find("4bf92f3577b34da6a3ce929d0e0e4736"), std::string::npos) << body_;
+  EXPECT_EQ(body_.find("s3cr3t"), std::string::npos) << body_;
+  bool accept = false;
+  for (const curl_slist* p = call.headers(); p; p = p->next)
+    accept = accept || std::string_view(p->data) == "Accept: text/plain";
+  EXPECT_TRUE(accept) << "the headers added stay";
+}
+
+// The span's URL as on the server side: secret query values redacted (OpenTelemetry's list and
+// common ones), or the query left out; and the method libcurl sent (a POST without a body goes
+// out as GET).
+TEST_F(CurlTracingTest, TheSpanRedactsSecretsAndNamesTheMethodSent) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(server_->port()) + "/items/7";
+  auto scoped = get_tracer("test").start_as_current_span("caller");
+  const std::string trace = current_span().context().trace_id().to_hex();
+  {
+    TracedEasy call(easy_, TracedEasyOptions{.semconv = http::Semconv::kStable});
+    call.set_request("GET", base + "?access_token=XYZ&X-Amz-Signature=abc&page=2");
+    ASSERT_EQ(call.perform(), CURLE_OK);
+  }
+  {
+    TracedEasy call(easy_,
+                    TracedEasyOptions{.semconv = http::Semconv::kStable, .omit_query = true});
+    call.set_request("GET", base + "?page=3");
+    ASSERT_EQ(call.perform(), CURLE_OK);
+  }
+  {
+    TracedEasy call(easy_);          // the old names
+    call.set_request("POST", base);  // no body set: libcurl sends a GET
+    ASSERT_EQ(call.perform(), CURLE_OK);
+    EXPECT_EQ(call.response_code(), 200) << "the GET route answered";
+  }
+  std::vector<std::string> urls;
+  ASSERT_TRUE(testing_wait([&] {
+    urls.clear();
+    for (auto& s : span_store()->spans()) {
+      if (s->kind() != SpanKind::kClient || s->context().trace_id().to_hex() != trace) continue;
+      urls.push_back(std::string(s->name()) + " " + attr_str(*s, "url.full") +
+                     attr_str(*s, "http.url"));
+    }
+    return urls.size() == 3;
+  }));
+  std::sort(urls.begin(), urls.end());
+  EXPECT_EQ(urls, (std::vector<std::string>{
+                      "GET " + base,  // the query left out
+                      "GET " + base,  // the POST that went out as GET
+                      "GET " + base + "?access_token=REDACTED&X-Amz-Signature=REDACTED&page=2"}));
+}
+
+// A valid set_request() clears a refused method; clear_headers() a refused header.
+TEST_F(CurlTracingTest, ARefusalEndsWithTheCallThatMendsIt) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(server_->port()) + "/items/7";
+  TracedEasy call(easy_);
+  call.set_request("GET /x HTTP/1.1\r\n", url);
+  EXPECT_EQ(call.perform(), CURLE_BAD_FUNCTION_ARGUMENT);
+  call.set_request("GET", url);
+  EXPECT_EQ(call.perform(), CURLE_OK);
+  call.add_header("X-Bad", "a\r\nb");
+  EXPECT_EQ(call.perform(), CURLE_BAD_FUNCTION_ARGUMENT);
+  call.clear_headers();
+  EXPECT_TRUE(call.refused().empty());
+  EXPECT_EQ(call.perform(), CURLE_OK);
 }
 
 TEST(CurlSlistCarrier, ExtractAndInject) {

@@ -187,6 +187,50 @@ TEST_F(GrpcTracingTest, UnaryCallIsOneTreeAcrossTheHop) {
   EXPECT_EQ(attr_int(*client, "server.port"), srv_.port);
 }
 
+// server.address and server.port come from the target the options name (the channel here goes
+// to the loopback server whatever they say): a resolver's authority is not the server, a socket
+// has no port, and a scheme of another resolver names no server at all.
+TEST_F(GrpcTracingTest, TheServerIsNamedFromEachFormOfTarget) {
+  struct Case {
+    std::string target;
+    std::string address;  // empty: no server.address attribute
+    int64_t port;         // 0: no server.port attribute
+  };
+  for (const Case& c :
+       {Case{"dns://8.8.8.8/svc.internal:50051", "svc.internal", 50051},
+        Case{"dns:///svc.internal:7000", "svc.internal", 7000},
+        Case{"dns:svc.internal", "svc.internal", 443}, Case{"ipv6:[::1]:9000", "::1", 9000},
+        Case{"unix:///tmp/echo.sock", "/tmp/echo.sock", 0},
+        Case{"unix:relative.sock", "relative.sock", 0}, Case{"xds:///echo-service", "", 0}}) {
+    SCOPED_TRACE(c.target);
+    auto stub = Echo::NewStub(create_channel(target_, ::grpc::InsecureChannelCredentials(), {},
+                                             ClientTracingOptions{.target = c.target}));
+    auto scoped = get_tracer("test").start_as_current_span("caller");
+    const std::string trace = current_span().context().trace_id().to_hex();
+    ::grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    EchoReply reply;
+    ASSERT_TRUE(stub->Say(&ctx, request("hi"), &reply).ok());
+    auto client = span_of_kind(kSay, trace, SpanKind::kClient);
+    ASSERT_TRUE(client);
+    const auto& attrs = client->attributes();
+    const auto has = [&](std::string_view key) {
+      return std::any_of(attrs.begin(), attrs.end(),
+                         [&](const KeyValue& kv) { return kv.key == key; });
+    };
+    if (c.address.empty()) {
+      EXPECT_FALSE(has("server.address"));
+    } else {
+      EXPECT_EQ(attr_str(*client, "server.address"), c.address);
+    }
+    if (c.port == 0) {
+      EXPECT_FALSE(has("server.port"));
+    } else {
+      EXPECT_EQ(attr_int(*client, "server.port"), c.port);
+    }
+  }
+}
+
 TEST_F(GrpcTracingTest, ErrorClassesFollowTheConventions) {
   struct Case {
     ::grpc::StatusCode code;

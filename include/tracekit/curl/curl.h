@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tracekit/context.h"
 #include "tracekit/http/server_span.h"  // Semconv (framework-free)
@@ -59,6 +60,10 @@ class SlistSetter final : public propagation::TextMapSetter {
 struct TracedEasyOptions {
   std::optional<http::Semconv> semconv;  // nullopt: OTEL_SEMCONV_STABILITY_OPT_IN
   Tracer* tracer = nullptr;              // null: tracekit::get_tracer("tracekit.curl")
+  // Query parameters whose values the span's URL shows as "REDACTED", or the whole query left
+  // out; the URL never has credentials or a fragment.
+  std::vector<std::string> redacted_query_params = http::default_redacted_query_params();
+  bool omit_query = false;
 };
 
 // Wraps an easy handle it does not own; owns the header list it hands to CURLOPT_HTTPHEADER.
@@ -73,31 +78,44 @@ class TracedEasy {
 
   // The method and URL, set on the handle too (CURLOPT_URL; CURLOPT_CUSTOMREQUEST for methods
   // other than GET and POST, CURLOPT_NOBODY for HEAD). libcurl cannot tell them back before
-  // the transfer, and the span needs them at its start.
+  // the transfer, and the span needs them at its start. As with libcurl itself, a POST sends
+  // a body only when one is set (CURLOPT_POSTFIELDS, or CURLOPT_POST with a read callback);
+  // without one libcurl sends a GET, and the span then says GET (libcurl's effective method).
   void set_request(std::string method, std::string url);
-  // Adds a request header line "name: value".
+  // Adds a request header line "name: value", sent with every later perform().
   void add_header(std::string_view name, std::string_view value);
   // libcurl sends methods and header lines as they are, so a CR or LF in one would end the
   // request early and start another (request splitting). A method that is not an HTTP token, or
   // a header whose name is not one or whose value holds CR, LF or NUL, is refused: perform()
-  // then sends nothing and returns CURLE_BAD_FUNCTION_ARGUMENT; refused() says why.
-  const std::string& refused() const noexcept { return refused_; }
+  // then sends nothing and returns CURLE_BAD_FUNCTION_ARGUMENT; refused() says why. A refused
+  // method is forgotten when set_request() is given a valid one; a refused header stays (the
+  // request would lack it) until clear_headers().
+  const std::string& refused() const noexcept;
+  // Forgets the headers added (and a refused one).
+  void clear_headers() noexcept;
 
-  // Runs curl_easy_perform inside a CLIENT span whose parent is `parent`.
+  // Runs curl_easy_perform inside a CLIENT span whose parent is `parent`. The request carries
+  // the headers added and the propagation headers of `parent` with the new span, built anew
+  // for each call: nothing of an earlier call's context (its tracestate or baggage) is sent.
   CURLcode perform(const Context& parent = Context::current());
   // The last response's status code (0 when none).
   long response_code() const noexcept;
 
   CURL* handle() const noexcept { return easy_; }
+  // The header lines of the last perform() (the ones added and the propagation headers).
   curl_slist* headers() const noexcept { return headers_; }
 
  private:
   CURL* easy_;
-  curl_slist* headers_ = nullptr;
+  curl_slist* added_ = nullptr;    // add_header()'s lines
+  curl_slist* headers_ = nullptr;  // handed to CURLOPT_HTTPHEADER: added_ and propagation
   std::string method_ = "GET";
   std::string url_;
-  std::string refused_;  // why perform() will not send (empty: it will)
+  // Why perform() will not send (empty: it will).
+  std::string method_refused_, header_refused_;
   Tracer* tracer_;
+  std::vector<std::string> redacted_query_params_;
+  bool omit_query_;
   bool old_names_;
   bool stable_names_;
 };

@@ -46,8 +46,9 @@ class Tracer;
 namespace tracekit::grpc {
 
 struct ClientTracingOptions {
-  // The channel's target ("host:port", "dns:///host:port", "ipv4:127.0.0.1:50051", "unix:/p"),
-  // for server.address and server.port. create_channel() fills it in.
+  // The channel's target ("host:port", "dns:///host:port", "dns://resolver/host:port",
+  // "ipv4:127.0.0.1:50051", "unix:/p"), for server.address and server.port (none for a socket's
+  // port, nothing for other resolvers' schemes such as "xds:///"). create_channel() fills it in.
   std::string target;
   // Null: tracekit::get_tracer("tracekit.grpc").
   Tracer* tracer = nullptr;

@@ -29,10 +29,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tracekit/http/message.h"
 #include "tracekit/http/tracing.h"
 #include "tracekit/result.h"
+#include "tracekit/version.h"
 
 namespace tracekit::http {
 
@@ -67,7 +69,11 @@ struct ClientOptions {
   bool tracing = true;
   std::optional<Semconv> semconv;  // nullopt: OTEL_SEMCONV_STABILITY_OPT_IN
   Tracer* tracer = nullptr;        // null: tracekit::get_tracer("tracekit.http")
-  std::string user_agent = "tracekit-http/0.1";
+  // Query parameters whose values the span's URL (http.url / url.full) shows as "REDACTED",
+  // or the whole query left out; the URL never has credentials or a fragment.
+  std::vector<std::string> redacted_query_params = default_redacted_query_params();
+  bool omit_query = false;
+  std::string user_agent = "tracekit-http/" TRACEKIT_VERSION_STRING;
   ClientTlsOptions tls;
 };
 

@@ -48,16 +48,20 @@ enum class Semconv : uint8_t { kOld, kStable, kDuplicate };
 Semconv semconv_from_env();
 Semconv parse_semconv(std::string_view opt_in);
 
+// The query parameters whose values URL attributes (http.url, url.full, url.query) show as
+// "REDACTED" unless told otherwise: OpenTelemetry's list (AWSAccessKeyId, Signature, sig,
+// X-Goog-Signature, X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token) and common
+// secrets (token, access_token, api_key, apikey, password, secret). Compared
+// case-insensitively, after percent-decoding.
+std::vector<std::string> default_redacted_query_params();
+
 struct TracingOptions {
   // Paths starting with any of these are not traced.
   std::vector<std::string> excluded_prefixes = {"/healthz", "/metrics", "/static"};
   // Responses with a status >= this mark the span ERROR.
   int error_status_threshold = 400;
-  // Query parameters whose values are replaced by "REDACTED" in http.url / url.full / url.query
-  // (OpenTelemetry's default list plus common secrets). Compared case-insensitively.
-  std::vector<std::string> redacted_query_params = {
-      "AWSAccessKeyId", "Signature", "sig",    "X-Goog-Signature", "token",
-      "access_token",   "api_key",   "apikey", "password",         "secret"};
+  // Query parameters whose values are replaced by "REDACTED" in http.url / url.full / url.query.
+  std::vector<std::string> redacted_query_params = default_redacted_query_params();
   // Drop the whole query string from the URL attributes.
   bool omit_query = false;
   // The scheme for http.url when no X-Forwarded-Proto says otherwise.

@@ -118,7 +118,10 @@ void SlistSetter::set(std::string_view key, std::string_view value) noexcept {
 
 TracedEasy::TracedEasy(CURL* easy) : TracedEasy(easy, TracedEasyOptions{}) {}
 
-TracedEasy::TracedEasy(CURL* easy, TracedEasyOptions options) : easy_(easy) {
+TracedEasy::TracedEasy(CURL* easy, TracedEasyOptions options)
+    : easy_(easy),
+      redacted_query_params_(std::move(options.redacted_query_params)),
+      omit_query_(options.omit_query) {
   const http::Semconv semconv = options.semconv ? *options.semconv : http::semconv_from_env();
   old_names_ = semconv != http::Semconv::kStable;
   stable_names_ = semconv != http::Semconv::kOld;
@@ -128,13 +131,25 @@ TracedEasy::TracedEasy(CURL* easy, TracedEasyOptions options) : easy_(easy) {
 TracedEasy::~TracedEasy() {
   if (easy_ && headers_) curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, nullptr);
   curl_slist_free_all(headers_);
+  curl_slist_free_all(added_);
+}
+
+const std::string& TracedEasy::refused() const noexcept {
+  return method_refused_.empty() ? header_refused_ : method_refused_;
+}
+
+void TracedEasy::clear_headers() noexcept {
+  curl_slist_free_all(added_);
+  added_ = nullptr;
+  header_refused_.clear();
 }
 
 void TracedEasy::set_request(std::string method, std::string url) {
   if (!http::detail::is_token(method)) {
-    refused_ = "invalid method (not an HTTP token)";
+    method_refused_ = "invalid method (not an HTTP token)";
     return;
   }
+  method_refused_.clear();
   method_ = std::move(method);
   url_ = std::move(url);
   curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
@@ -146,18 +161,32 @@ void TracedEasy::set_request(std::string method, std::string url) {
 
 void TracedEasy::add_header(std::string_view name, std::string_view value) {
   if (!http::detail::is_token(name) || !http::detail::is_safe_field_value(value)) {
-    refused_ = "invalid header '" + std::string(name.substr(0, 64)) +
-               "' (a name that is not a token, or CR, LF or NUL in the value)";
+    header_refused_ = "invalid header '" + std::string(name.substr(0, 64)) +
+                      "' (a name that is not a token, or CR, LF or NUL in the value)";
     return;
   }
   std::string line;
   line.append(name).append(": ").append(value);
-  if (curl_slist* with = curl_slist_append(headers_, line.c_str())) headers_ = with;
+  if (curl_slist* with = curl_slist_append(added_, line.c_str())) added_ = with;
 }
 
 CURLcode TracedEasy::perform(const Context& parent) {
-  if (!refused_.empty()) return CURLE_BAD_FUNCTION_ARGUMENT;
-  const UrlParts u = url_parts(url_);
+  if (!refused().empty()) return CURLE_BAD_FUNCTION_ARGUMENT;
+  // This request's header list: the lines added, then the propagation headers of this call's
+  // context (an earlier call's tracestate or baggage must not ride along).
+  curl_slist* headers = nullptr;
+  for (const curl_slist* p = added_; p; p = p->next) {
+    curl_slist* with = curl_slist_append(headers, p->data ? p->data : "");
+    if (!with) {
+      curl_slist_free_all(headers);
+      return CURLE_OUT_OF_MEMORY;
+    }
+    headers = with;
+  }
+  UrlParts u = url_parts(url_);
+  if (!u.url.empty()) {
+    u.url = http::detail::redacted_absolute_url(u.url, {redacted_query_params_, omit_query_});
+  }
   const std::string_view known_method = http::detail::known_method(method_);
   const bool known = !known_method.empty();
   const std::string_view method_text = known ? known_method : std::string_view(method_);
@@ -182,11 +211,29 @@ CURLcode TracedEasy::perform(const Context& parent) {
   so.attributes = std::span<const KeyValue>(attrs.data(), n);
   Span span =
       tracer_->start_span(stable_names_ && !known ? std::string_view("HTTP") : method_text, so);
-  SlistSetter setter(headers_);
+  SlistSetter setter(headers);
   propagation::global_propagator().inject(setter, parent.with_span(span));
-  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
+  curl_slist_free_all(headers_);
+  headers_ = headers;
 
   const CURLcode rc = curl_easy_perform(easy_);
+  // The method libcurl sent (a POST without a body goes out as GET), when it is not the one the
+  // span started with.
+  char* sent_method = nullptr;
+  if (curl_easy_getinfo(easy_, CURLINFO_EFFECTIVE_METHOD, &sent_method) == CURLE_OK &&
+      sent_method && *sent_method && std::string_view(sent_method) != method_ &&
+      http::detail::is_token(sent_method)) {
+    const std::string_view sent_known = http::detail::known_method(sent_method);
+    const std::string_view sent_text =
+        sent_known.empty() ? std::string_view(sent_method) : sent_known;
+    span.update_name(stable_names_ && sent_known.empty() ? std::string_view("HTTP") : sent_text);
+    if (old_names_) span.set_attribute(semconv::legacy::kHttpMethod, sent_text);
+    if (stable_names_) {
+      span.set_attribute(semconv::http::kRequestMethod,
+                         sent_known.empty() ? semconv::http::kOtherMethod : sent_known);
+    }
+  }
   if (rc != CURLE_OK) {
     span.set_status(StatusCode::kError, curl_easy_strerror(rc));
     if (stable_names_) span.set_attribute(semconv::error::kType, "request_failed");

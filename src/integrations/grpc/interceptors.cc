@@ -29,19 +29,31 @@ struct Endpoint {
 };
 
 // The server's address and port from a channel target: "host:port", "dns:///host:port",
-// "dns:host:port", "ipv4:1.2.3.4:port", "ipv6:[::1]:port", "unix:/path" (no port).
+// "dns://resolver/host:port", "dns:host:port", "ipv4:1.2.3.4:port", "ipv6:[::1]:port",
+// "unix:/path", "unix:///path", "unix-abstract:name" (a socket: no port). A target of another
+// scheme ("xds:///name", a custom resolver's) names no server: no address.
 Endpoint endpoint_of(std::string_view target) {
   Endpoint out;
-  if (target.starts_with("unix:") || target.starts_with("unix-abstract:")) {
-    out.address = std::string(target.substr(target.find(':') + 1));
-    return out;
-  }
-  for (std::string_view scheme : {"dns:///", "dns:", "ipv4:", "ipv6:"}) {
+  for (std::string_view scheme : {"unix://", "unix:", "unix-abstract:"}) {
     if (target.starts_with(scheme)) {
-      target.remove_prefix(scheme.size());
-      break;
+      out.address = std::string(target.substr(scheme.size()));
+      return out;
     }
   }
+  if (target.starts_with("dns://")) {
+    // "dns://[resolver]/host:port": the resolver is not the server.
+    target.remove_prefix(6);
+    const size_t slash = target.find('/');
+    target = slash == std::string_view::npos ? std::string_view() : target.substr(slash + 1);
+  } else {
+    for (std::string_view scheme : {"dns:", "ipv4:", "ipv6:"}) {
+      if (target.starts_with(scheme)) {
+        target.remove_prefix(scheme.size());
+        break;
+      }
+    }
+  }
+  if (const size_t sep = target.find("://"); sep != std::string_view::npos) return out;
   if (const size_t comma = target.find(','); comma != std::string_view::npos) {
     target = target.substr(0, comma);  // "ipv4:a:1,b:2": the first address names the server
   }
@@ -164,7 +176,9 @@ class ClientInterceptor final : public ex::Interceptor {
       }
     }
     if (m->QueryInterceptionHookPoint(Hook::PRE_SEND_CANCEL)) {
-      span_.add_event("grpc.cancelled");
+      // On the thread that called TryCancel(), while the call may complete (and end span_) on
+      // another: through the context's shared reference, not the Span object that end() changes.
+      context_.span().add_event("grpc.cancelled");
     }
     if (m->QueryInterceptionHookPoint(Hook::POST_RECV_STATUS)) {
       if (const ::grpc::Status* status = m->GetRecvStatus()) {
