@@ -48,6 +48,18 @@ void counter(std::string& out, std::string_view name, std::string_view help, uin
 
 }  // namespace
 
+std::string_view method_label(std::string_view method) {
+  // The methods of RFC 9110 and PATCH as themselves, any other as "_OTHER" (OpenTelemetry's
+  // word): the server accepts any token as a method, and each distinct label would be a series
+  // kept for the process's life.
+  static constexpr std::array<std::string_view, 9> kKnown = {
+      "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return "_OTHER";
+}
+
 std::string route_label(const tracekit::http::Request& request) {
   if (!request.route().empty()) return request.route();
   if (request.path().starts_with("/static/")) return "/static/";
@@ -60,7 +72,8 @@ tracekit::http::Middleware HttpMetrics::middleware() {
     const auto start = std::chrono::steady_clock::now();
     tracekit::http::Response response = co_await next(request);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-    record(request.method(), route_label(request), response.status(), elapsed.count());
+    record(method_label(request.method()), route_label(request), response.status(),
+           elapsed.count());
     co_return response;
   };
 }

@@ -39,8 +39,10 @@ class HttpMetrics {
   std::map<std::string, Histogram> latency_;
 };
 
-// The route label: the matched pattern, or "unmatched" (never the raw path, which would let
-// clients create unbounded label values).
+// The label values (never the raw method or path, which would let clients create unbounded
+// label values), from bounded sets: a method of RFC 9110 or PATCH, else "_OTHER"; the
+// route pattern, "/static/" or "unmatched".
+std::string_view method_label(std::string_view method);
 std::string route_label(const tracekit::http::Request& request);
 
 }  // namespace skriptoteket

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "metrics.h"
+#include "tracekit/http/client.h"
 
 namespace skriptoteket {
 namespace {
@@ -26,6 +27,38 @@ TEST(HttpMetricsTest, CountsRequestsByMethodRouteAndStatus) {
       text, R"(svc_http_requests_total{method="GET",route="/tools/{id}",status="404"} 1)"));
   EXPECT_TRUE(
       has_line(text, R"(svc_http_requests_total{method="POST",route="/tools",status="201"} 1)"));
+}
+
+// The server takes any token as a method, and the middleware runs for every request (also those
+// the guard refuses): each made-up method must not become a series of its own.
+TEST(HttpMetricsTest, MadeUpMethodsShareOneLabelThroughARealServer) {
+  HttpMetrics metrics("svc");
+  tracekit::http::Server server;
+  server.use(metrics.middleware());
+  server.route("GET", "/r",
+               [](tracekit::http::Request&) -> boost::asio::awaitable<tracekit::http::Response> {
+                 co_return tracekit::http::Response::text(200, "ok");
+               });
+  ASSERT_TRUE(server.start().ok());
+  tracekit::http::BlockingClient client(tracekit::http::ClientOptions{.tracing = false});
+  for (int i = 0; i < 200; ++i) {
+    auto r = client.request("MADEUP" + std::to_string(i), server.base_url() + "/r");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  ASSERT_TRUE(client.request("GET", server.base_url() + "/r").ok());
+  const std::string text = metrics.render();
+  EXPECT_EQ(text.find("MADEUP"), std::string::npos) << text.substr(0, 2000);
+  EXPECT_TRUE(has_line(text, R"(svc_http_requests_total{method="GET",route="/r",status="200"} 1)"))
+      << text;
+  size_t other = 0;
+  for (size_t at = text.find("method=\"_OTHER\""); at != std::string::npos;
+       at = text.find("method=\"_OTHER\"", at + 1)) {
+    ++other;
+  }
+  EXPECT_GE(other, 1u);
+  EXPECT_LE(other, 2u) << "one series per route and status, not per method";
+  EXPECT_EQ(method_label("PATCH"), "PATCH");
+  EXPECT_EQ(method_label("get"), "_OTHER") << "methods are case-sensitive";
 }
 
 TEST(HttpMetricsTest, TheHistogramIsCumulativeAndEndsInInf) {
