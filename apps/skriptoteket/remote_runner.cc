@@ -71,6 +71,11 @@ Result<ScriptOutcome> RemoteRunner::execute(const ScriptJob& job) {
     return Error{ErrorCode::kUnavailable, "the runner's answer is not a JSON object"};
   }
   const json::object& o = parsed.as_object();
+  // A run is recorded as succeeded on exit code 0: an answer without one (another program on
+  // the port, a runner of another version) is a protocol error, never a success.
+  if (const auto* code = o.if_contains("exit_code"); !code || !code->is_int64()) {
+    return Error{ErrorCode::kUnavailable, "the runner's answer has no integer exit_code"};
+  }
   auto integer = [&](std::string_view key) -> int64_t {
     const auto* v = o.if_contains(key);
     return v && v->is_int64() ? v->get_int64()

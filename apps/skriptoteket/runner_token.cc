@@ -16,10 +16,9 @@
 namespace skriptoteket {
 
 namespace {
-
 constexpr size_t kTokenBytes = 32;
+}  // namespace
 
-// A token is 16..512 printable characters without spaces (what fits a header value).
 bool plausible(std::string_view token) {
   if (token.size() < 16 || token.size() > 512) return false;
   for (char c : token) {
@@ -28,7 +27,15 @@ bool plausible(std::string_view token) {
   return true;
 }
 
+namespace {
+
 Result<std::string> read_token_file(const std::string& path) {
+  // A file others may read (made by hand, or copied with a loose umask) is narrowed to its
+  // owner, as the database is: the token is what keeps other local users off /execute.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0 && st.st_uid == ::geteuid()) {
+    (void)::chmod(path.c_str(), st.st_mode & 0700);
+  }
   std::ifstream in(path);
   if (!in) {
     return Error{ErrorCode::kUnavailable,

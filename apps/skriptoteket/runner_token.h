@@ -14,6 +14,11 @@
 
 namespace skriptoteket {
 
+// A bearer token (the runner's, or SKRIPTOTEKET_API_TOKEN): 16 to 512 printable characters
+// without spaces, so it fits a header value and is not guessed in a few tries (failed attempts
+// are not rate-limited).
+bool plausible(std::string_view token);
+
 struct RunnerTokenSource {
   std::string token;  // from the environment; empty: use `file`
   std::string file;

@@ -22,7 +22,7 @@ inline constexpr tracekit::config::Variable kSettingVariables[] = {
   {"SKRIPTOTEKET_WEB_PORT", kInteger, "`8080`", "web: the API's port (`0`: any free port)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_RUNNER_ADDRESS", kText, "`127.0.0.1`", "runner: where the runner listens", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_RUNNER_PORT", kInteger, "`8081`", "runner: its port (`0`: any free port)", "skriptoteket", "skriptoteket"},
-  {"SKRIPTOTEKET_RUNNER_URL", kUrl, "`http://127.0.0.1:8081`", "web: the runner", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_RUNNER_URL", kUrl, "`http://127.0.0.1:8081`", "web: the runner (no credentials: the runner token authenticates)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_PORT_FILE", kFile, "unset", "both: write the bound port there once listening (tests, scripts)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_DATA_DIR", kFile, "`data`", "both: holds the database and the runs' working directories", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_DB_PATH", kFile, "`$SKRIPTOTEKET_DATA_DIR/skriptoteket.db`", "web: the SQLite file (created, WAL, migrated at start)", "skriptoteket", "skriptoteket"},
@@ -51,7 +51,7 @@ inline constexpr tracekit::config::Variable kSettingVariables[] = {
   {"SKRIPTOTEKET_RUNNER_TOKEN_FILE", kFile, "`$SKRIPTOTEKET_DATA_DIR/runner.token`", "both: without a token, the runner creates this file and the web service reads it", "skriptoteket", "skriptoteket"},
   // Access.
   {"SKRIPTOTEKET_ALLOWED_HOSTS", kList, "none", "both: extra `Host` values answered (`name`, `name:port`, `*`), comma-separated", "skriptoteket", "skriptoteket"},
-  {"SKRIPTOTEKET_API_TOKEN", kText, "none", "web: bearer token required on everything but `/healthz`", "skriptoteket", "skriptoteket"},
+  {"SKRIPTOTEKET_API_TOKEN", kText, "none", "web: bearer token required on everything but `/healthz` (16 to 512 printable characters)", "skriptoteket", "skriptoteket"},
   {"SKRIPTOTEKET_TRACECONTEXT_TEST", kBoolean, "`false`", "web: enable `POST /test` (the W3C trace-context test endpoint)", "skriptoteket", "skriptoteket"},
 };
 // clang-format on

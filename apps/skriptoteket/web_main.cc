@@ -105,6 +105,24 @@ int main() {
   web_options.guard.allowed_hosts =
       tracekit::http::split_list(env::text(setting("SKRIPTOTEKET_ALLOWED_HOSTS"), ""));
   web_options.guard.token = env::text(setting("SKRIPTOTEKET_API_TOKEN"), "");
+  if (!web_options.guard.token.empty() && !plausible(web_options.guard.token)) {
+    return fail(
+        "SKRIPTOTEKET_API_TOKEN is not valid: expected 16 to 512 printable characters "
+        "without spaces (e.g. `openssl rand -hex 32`)");
+  }
+  // The runner is authenticated by its token; credentials in its URL would travel into run
+  // errors, logs and spans.
+  const auto has_userinfo = [](std::string_view url) {
+    if (const size_t scheme = url.find("://"); scheme != std::string_view::npos) {
+      url.remove_prefix(scheme + 3);
+    }
+    return url.substr(0, url.find_first_of("/?#")).find('@') != std::string_view::npos;
+  };
+  if (has_userinfo(runner_url)) {
+    return fail(
+        "SKRIPTOTEKET_RUNNER_URL must not hold credentials (user:password@): the runner "
+        "is authenticated by its token");
+  }
   WebService service(*store.value(), runner, web_options);
 
   tracekit::http::ServerOptions options;
@@ -132,6 +150,18 @@ int main() {
             {"workers", static_cast<int64_t>(workers.value())},
             {"max_concurrent_runs", static_cast<int64_t>(max_runs.value())},
             {"tracecontext_test_endpoint", test_endpoint.value()}});
+  // Listening past loopback with no token gives anyone who reaches the port the whole API,
+  // running scripts included.
+  const std::string_view address = options.address;
+  const bool loopback = address.starts_with("127.") || address == "::1" || address == "localhost" ||
+                        address == "[::1]";
+  if (!loopback && web_options.guard.token.empty()) {
+    log.warn("service.open_without_token",
+             {{"address", options.address},
+              {"advice",
+               "set SKRIPTOTEKET_API_TOKEN: anyone who reaches this port can create "
+               "and run scripts"}});
+  }
   const int rc = server.run_until_signal();
   log.info("service.stopped", {{"exit_code", rc}});
   tracekit::shutdown_tracing();

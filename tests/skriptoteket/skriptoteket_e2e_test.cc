@@ -579,11 +579,40 @@ TEST_F(SkriptoteketE2E, ASameOriginJsonRequestIsAcceptedWithSecurityHeaders) {
   EXPECT_EQ(http_.call("GET", url("/static/style.css")).status, 200);
 }
 
+// A token guessed in a few tries, or credentials in the runner's URL (they would reach run
+// errors, logs and spans), stop the web service at start with the reason.
+TEST(SkriptoteketE2EGuard, AWeakTokenOrCredentialsInTheRunnerUrlStopTheStart) {
+  struct Case {
+    std::map<std::string, std::string> env;
+    std::string said;
+  };
+  for (const Case& c :
+       {Case{{{"SKRIPTOTEKET_API_TOKEN", "a"}}, "SKRIPTOTEKET_API_TOKEN is not valid"},
+        Case{{{"SKRIPTOTEKET_API_TOKEN", "has space in the middle of it"}},
+             "SKRIPTOTEKET_API_TOKEN is not valid"},
+        Case{{{"SKRIPTOTEKET_RUNNER_URL", "http://svc:hunter2@127.0.0.1:9"}},
+             "SKRIPTOTEKET_RUNNER_URL must not hold credentials"}}) {
+    testing::TempDir dir;
+    std::map<std::string, std::string> env = {
+        {"SKRIPTOTEKET_WEB_PORT", "0"},
+        {"OTEL_TRACING_ENABLED", "false"},
+        {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+        {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"}};
+    for (const auto& [k, v] : c.env)
+      env[k] = v;
+    ServiceProcess web;
+    std::string error;
+    EXPECT_FALSE(web.start(SKRIPTOTEKET_WEB_BIN, env, dir.path(), "web", error));
+    EXPECT_NE(error.find(c.said), std::string::npos) << error;
+    EXPECT_EQ(error.find("hunter2"), std::string::npos) << "the refusal does not repeat it";
+  }
+}
+
 TEST(SkriptoteketE2EGuard, TokenAndAllowedHostsComeFromTheEnvironment) {
   testing::TempDir dir;
   ServiceProcess web;
   std::string error;
-  const std::string token = "tok-5f1e2d9a";
+  const std::string token = "tok-5f1e2d9a-7c3b-4e8f";
   ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
                         {{"SKRIPTOTEKET_WEB_PORT", "0"},
                          {"OTEL_TRACING_ENABLED", "false"},
@@ -649,6 +678,69 @@ TEST(SkriptoteketE2ERunnerDown, ARunIsRecordedAsFailedAndAnswered502) {
   EXPECT_NE(json::parse(stored.body).at("error").as_string().find("runner"), std::string::npos);
   EXPECT_TRUE(
       std::filesystem::exists(dir.path() / "data" / "skriptoteket.db"));  // the default path
+  EXPECT_EQ(web.stop(), 0) << web.log_text();
+}
+
+// A token file others may read (made by hand, copied under a loose umask) is narrowed to its
+// owner when it is read, as the database is.
+TEST(SkriptoteketE2EGuard, AReadableRunnerTokenFileIsNarrowedToItsOwner) {
+  testing::TempDir dir;
+  const auto token_file = dir.path() / "runner.token";
+  std::ofstream(token_file) << "hand-made-token-0123456789\n";
+  std::filesystem::permissions(
+      token_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                      std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  ServiceProcess runner;
+  std::string error;
+  ASSERT_TRUE(runner.start(SKRIPTOTEKET_RUNNER_BIN,
+                           {{"SKRIPTOTEKET_RUNNER_PORT", "0"},
+                            {"OTEL_TRACING_ENABLED", "false"},
+                            {"SKRIPTOTEKET_RUNNER_SANDBOX", "none"},
+                            {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                            {"SKRIPTOTEKET_RUNNER_TOKEN_FILE", token_file.string()}},
+                           dir.path(), "runner", error))
+      << error;
+  const auto perms = std::filesystem::status(token_file).permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+  EXPECT_EQ(runner.stop(), 0);
+}
+
+// Something on the runner's port that answers 200 without an exit code (another program, a
+// runner of another version): the run is failed with the reason, never recorded as succeeded.
+TEST(SkriptoteketE2ERunnerDown, AnAnswerWithoutAnExitCodeIsNoSuccess) {
+  tracekit::http::Server impostor;
+  impostor.route("POST", "/execute",
+                 [](tracekit::http::Request&) -> boost::asio::awaitable<tracekit::http::Response> {
+                   co_return tracekit::http::Response::json(200, R"({"stdout":"looks fine"})");
+                 });
+  ASSERT_TRUE(impostor.start().ok());
+  testing::TempDir dir;
+  ServiceProcess web;
+  std::string error;
+  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
+                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
+                         {"OTEL_TRACING_ENABLED", "false"},
+                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+                         {"SKRIPTOTEKET_RUNNER_TOKEN", "impostor-token-0123456789"},
+                         {"SKRIPTOTEKET_RUNNER_URL", impostor.base_url()}},
+                        dir.path(), "web", error))
+      << error;
+  e2e::Http http;
+  auto tool = http.call("POST", web.base_url() + "/tools", R"({"slug":"impostor","title":"I"})");
+  ASSERT_EQ(tool.status, 201) << tool.body;
+  const std::string tool_id(json::parse(tool.body).at("id").as_string());
+  auto version = http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions",
+                           R"({"language":"bash","source":"echo hi"})");
+  ASSERT_EQ(version.status, 201) << version.body;
+  const std::string version_id(json::parse(version.body).at("id").as_string());
+  auto run =
+      http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions/" + version_id + "/run");
+  ASSERT_EQ(run.status, 502) << run.body;
+  const std::string run_id(json::parse(run.body).at("run").at("id").as_string());
+  auto stored = json::parse(http.call("GET", web.base_url() + "/runs/" + run_id).body);
+  EXPECT_EQ(stored.at("status").as_string(), "failed");
+  EXPECT_NE(stored.at("error").as_string().find("exit_code"), std::string::npos) << stored;
   EXPECT_EQ(web.stop(), 0) << web.log_text();
 }
 
