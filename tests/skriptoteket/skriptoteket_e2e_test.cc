@@ -645,6 +645,23 @@ TEST(SkriptoteketE2EGuard, TokenAndAllowedHostsComeFromTheEnvironment) {
   EXPECT_EQ(web.log_text().find(token), std::string::npos) << "the token was logged";
 }
 
+// Makes a tool `slug` with one bash version of `source` and asks for a run of it; the answer
+// (a failed step shows as a failure of the test and an empty answer).
+tracekit::http::ClientResponse run_new_tool(e2e::Http& http, const std::string& base,
+                                            const std::string& slug, const std::string& source) {
+  auto tool = http.call("POST", base + "/tools",
+                        json::serialize(json::object{{"slug", slug}, {"title", slug}}));
+  EXPECT_EQ(tool.status, 201) << tool.body;
+  if (tool.status != 201) return {};
+  const std::string tool_id(json::parse(tool.body).at("id").as_string());
+  auto version = http.call("POST", base + "/tools/" + tool_id + "/versions",
+                           json::serialize(json::object{{"language", "bash"}, {"source", source}}));
+  EXPECT_EQ(version.status, 201) << version.body;
+  if (version.status != 201) return {};
+  const std::string version_id(json::parse(version.body).at("id").as_string());
+  return http.call("POST", base + "/tools/" + tool_id + "/versions/" + version_id + "/run");
+}
+
 TEST(SkriptoteketE2ERunnerDown, ARunIsRecordedAsFailedAndAnswered502) {
   testing::TempDir dir;
   ServiceProcess web;
@@ -658,15 +675,7 @@ TEST(SkriptoteketE2ERunnerDown, ARunIsRecordedAsFailedAndAnswered502) {
                         dir.path(), "web", error))
       << error;
   e2e::Http http;
-  auto tool = http.call("POST", web.base_url() + "/tools", R"({"slug":"down","title":"Down"})");
-  ASSERT_EQ(tool.status, 201) << tool.body;
-  const std::string tool_id(json::parse(tool.body).at("id").as_string());
-  auto version = http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions",
-                           R"({"language":"bash","source":"echo never"})");
-  ASSERT_EQ(version.status, 201) << version.body;
-  const std::string version_id(json::parse(version.body).at("id").as_string());
-  auto run =
-      http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions/" + version_id + "/run");
+  auto run = run_new_tool(http, web.base_url(), "down", "echo never");
   ASSERT_EQ(run.status, 502) << run.body;
   auto body = json::parse(run.body).as_object();
   EXPECT_EQ(body["error"].as_string(), "runner_unavailable");
@@ -727,15 +736,7 @@ TEST(SkriptoteketE2ERunnerDown, AnAnswerWithoutAnExitCodeIsNoSuccess) {
                         dir.path(), "web", error))
       << error;
   e2e::Http http;
-  auto tool = http.call("POST", web.base_url() + "/tools", R"({"slug":"impostor","title":"I"})");
-  ASSERT_EQ(tool.status, 201) << tool.body;
-  const std::string tool_id(json::parse(tool.body).at("id").as_string());
-  auto version = http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions",
-                           R"({"language":"bash","source":"echo hi"})");
-  ASSERT_EQ(version.status, 201) << version.body;
-  const std::string version_id(json::parse(version.body).at("id").as_string());
-  auto run =
-      http.call("POST", web.base_url() + "/tools/" + tool_id + "/versions/" + version_id + "/run");
+  auto run = run_new_tool(http, web.base_url(), "impostor", "echo hi");
   ASSERT_EQ(run.status, 502) << run.body;
   const std::string run_id(json::parse(run.body).at("run").at("id").as_string());
   auto stored = json::parse(http.call("GET", web.base_url() + "/runs/" + run_id).body);
