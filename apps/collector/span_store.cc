@@ -578,8 +578,8 @@ Result<std::unique_ptr<SpanStore>> SpanStore::open(StoreOptions options) {
   // Log records written before their arrival was kept (they went by their own time) count as
   // arriving now.
   if (auto st = w->db.prepare(
-          "INSERT INTO log_ingest_batches (last_id, received_ns) SELECT max(id), ?1 FROM logs "
-          "WHERE NOT EXISTS (SELECT 1 FROM log_ingest_batches) HAVING max(id) IS NOT NULL")) {
+          "INSERT INTO log_ingest_batches (last_id, received_ns) SELECT id, ?1 FROM logs "
+          "WHERE NOT EXISTS (SELECT 1 FROM log_ingest_batches) ORDER BY id DESC LIMIT 1")) {
     st->bind(1, to_ns(std::chrono::system_clock::now()));
     if (st->step() != SQLITE_DONE) return Error{"SQLite: " + st->error()};
   } else {
