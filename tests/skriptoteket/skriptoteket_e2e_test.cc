@@ -579,6 +579,21 @@ TEST_F(SkriptoteketE2E, ASameOriginJsonRequestIsAcceptedWithSecurityHeaders) {
   EXPECT_EQ(http_.call("GET", url("/static/style.css")).status, 200);
 }
 
+// The environment of a web service started alone: a free port, no tracing, its data under `dir`,
+// a runner URL where nothing listens (port 9: connections are refused); `extra` adds to or
+// replaces these.
+std::map<std::string, std::string> lone_web_env(const testing::TempDir& dir,
+                                                const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> env = {
+      {"SKRIPTOTEKET_WEB_PORT", "0"},
+      {"OTEL_TRACING_ENABLED", "false"},
+      {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
+      {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"}};
+  for (const auto& [k, v] : extra)
+    env[k] = v;
+  return env;
+}
+
 // A token guessed in a few tries, or credentials in the runner's URL (they would reach run
 // errors, logs and spans), stop the web service at start with the reason.
 TEST(SkriptoteketE2EGuard, AWeakTokenOrCredentialsInTheRunnerUrlStopTheStart) {
@@ -593,16 +608,10 @@ TEST(SkriptoteketE2EGuard, AWeakTokenOrCredentialsInTheRunnerUrlStopTheStart) {
         Case{{{"SKRIPTOTEKET_RUNNER_URL", "http://svc:hunter2@127.0.0.1:9"}},
              "SKRIPTOTEKET_RUNNER_URL must not hold credentials"}}) {
     testing::TempDir dir;
-    std::map<std::string, std::string> env = {
-        {"SKRIPTOTEKET_WEB_PORT", "0"},
-        {"OTEL_TRACING_ENABLED", "false"},
-        {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
-        {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"}};
-    for (const auto& [k, v] : c.env)
-      env[k] = v;
     ServiceProcess web;
     std::string error;
-    EXPECT_FALSE(web.start(SKRIPTOTEKET_WEB_BIN, env, dir.path(), "web", error));
+    EXPECT_FALSE(
+        web.start(SKRIPTOTEKET_WEB_BIN, lone_web_env(dir, c.env), dir.path(), "web", error));
     EXPECT_NE(error.find(c.said), std::string::npos) << error;
     EXPECT_EQ(error.find("hunter2"), std::string::npos) << "the refusal does not repeat it";
   }
@@ -614,13 +623,9 @@ TEST(SkriptoteketE2EGuard, TokenAndAllowedHostsComeFromTheEnvironment) {
   std::string error;
   const std::string token = "tok-5f1e2d9a-7c3b-4e8f";
   ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
-                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
-                         {"OTEL_TRACING_ENABLED", "false"},
-                         {"LOG_LEVEL", "info"},
-                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
-                         {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"},
-                         {"SKRIPTOTEKET_API_TOKEN", token},
-                         {"SKRIPTOTEKET_ALLOWED_HOSTS", "skripto.example"}},
+                        lone_web_env(dir, {{"LOG_LEVEL", "info"},
+                                           {"SKRIPTOTEKET_API_TOKEN", token},
+                                           {"SKRIPTOTEKET_ALLOWED_HOSTS", "skripto.example"}}),
                         dir.path(), "web", error))
       << error;
   e2e::Http http;
@@ -666,13 +671,7 @@ TEST(SkriptoteketE2ERunnerDown, ARunIsRecordedAsFailedAndAnswered502) {
   testing::TempDir dir;
   ServiceProcess web;
   std::string error;
-  // Port 9 (discard) on loopback: nothing listens there, connections are refused.
-  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
-                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
-                         {"OTEL_TRACING_ENABLED", "false"},
-                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
-                         {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"}},
-                        dir.path(), "web", error))
+  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN, lone_web_env(dir, {}), dir.path(), "web", error))
       << error;
   e2e::Http http;
   auto run = run_new_tool(http, web.base_url(), "down", "echo never");
@@ -727,13 +726,11 @@ TEST(SkriptoteketE2ERunnerDown, AnAnswerWithoutAnExitCodeIsNoSuccess) {
   testing::TempDir dir;
   ServiceProcess web;
   std::string error;
-  ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
-                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
-                         {"OTEL_TRACING_ENABLED", "false"},
-                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
-                         {"SKRIPTOTEKET_RUNNER_TOKEN", "impostor-token-0123456789"},
-                         {"SKRIPTOTEKET_RUNNER_URL", impostor.base_url()}},
-                        dir.path(), "web", error))
+  ASSERT_TRUE(
+      web.start(SKRIPTOTEKET_WEB_BIN,
+                lone_web_env(dir, {{"SKRIPTOTEKET_RUNNER_TOKEN", "impostor-token-0123456789"},
+                                   {"SKRIPTOTEKET_RUNNER_URL", impostor.base_url()}}),
+                dir.path(), "web", error))
       << error;
   e2e::Http http;
   auto run = run_new_tool(http, web.base_url(), "impostor", "echo hi");
@@ -939,13 +936,9 @@ TEST(SkriptoteketE2ELimits, StorageLimitsHoldAndToolsComeInPages) {
   std::string error;
   // No runner: each run is recorded as failed (502), which is all the run limit needs.
   ASSERT_TRUE(web.start(SKRIPTOTEKET_WEB_BIN,
-                        {{"SKRIPTOTEKET_WEB_PORT", "0"},
-                         {"OTEL_TRACING_ENABLED", "false"},
-                         {"SKRIPTOTEKET_DATA_DIR", (dir.path() / "data").string()},
-                         {"SKRIPTOTEKET_RUNNER_URL", "http://127.0.0.1:9"},
-                         {"SKRIPTOTEKET_MAX_TOOLS", "3"},
-                         {"SKRIPTOTEKET_MAX_VERSIONS_PER_TOOL", "2"},
-                         {"SKRIPTOTEKET_MAX_STORED_RUNS", "2"}},
+                        lone_web_env(dir, {{"SKRIPTOTEKET_MAX_TOOLS", "3"},
+                                           {"SKRIPTOTEKET_MAX_VERSIONS_PER_TOOL", "2"},
+                                           {"SKRIPTOTEKET_MAX_STORED_RUNS", "2"}}),
                         dir.path(), "web", error))
       << error;
   e2e::Http http;
