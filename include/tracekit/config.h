@@ -94,11 +94,12 @@ struct Config {
   BatchOptions log_batch = default_log_batch();
   OtlpConfig logs_otlp;
 
-  // OTEL_BLRP_*'s defaults, the specification's: as OTEL_BSP_*'s but a 1 s schedule delay, and
-  // a queue of 2,048 (the span queue's larger default was measured for spans only).
+  // OTEL_BLRP_*'s defaults, the specification's: a queue of 2,048, batches of 512 and a 1 s
+  // schedule delay (the span processor's larger defaults were measured for spans only).
   static BatchOptions default_log_batch() {
     BatchOptions b;
     b.max_queue_size = 2048;
+    b.max_export_batch_size = 512;
     b.schedule_delay = std::chrono::milliseconds(1000);
     return b;
   }

@@ -58,7 +58,7 @@ inline constexpr Variable kLibraryVariables[] = {
   {"OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE", kFile, "unset", "the mTLS certificate, for log records", "otlp", "otlp"},
   // section "batch"
   {"OTEL_BSP_MAX_QUEUE_SIZE", kInteger, "`8192`", "spans waiting for export, all threads together (at most 16,777,216); when the queue is full, new spans are dropped and counted. The specification says 2,048; tracekit holds four times that (at most 8 MiB of spans) so that a burst outlasts the worker's wait for a core", "core", "batch"},
-  {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", kInteger, "`512`", "spans per export call; at most the queue size", "core", "batch"},
+  {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", kInteger, "`2048`", "spans per export call; at most the queue size", "core", "batch"},
   {"OTEL_BSP_SCHEDULE_DELAY", kDuration, "`5000`", "milliseconds between exports when fewer than a batch are queued", "core", "batch"},
   {"OTEL_BSP_EXPORT_TIMEOUT", kDuration, "`30000`", "milliseconds one export may take", "core", "batch"},
   {"OTEL_BLRP_MAX_QUEUE_SIZE", kInteger, "`2048`", "log records waiting for export (at most 16,777,216); a full queue drops new records and counts them", "core", "batch"},

@@ -194,6 +194,10 @@ Result<void> parse_batch(const EnvReader& env, const BatchVariables& v, BatchOpt
   }
   TRACEKIT_TRY(
       env.integer<size_t>(v.batch, batch.max_export_batch_size, 1, "a whole number, at least 1"));
+  // A smaller queue alone shrinks the default batch with it; a batch set larger is a mistake.
+  if (!env.get(v.batch)) {
+    batch.max_export_batch_size = std::min(batch.max_export_batch_size, batch.max_queue_size);
+  }
   if (batch.max_export_batch_size > batch.max_queue_size) {
     return Error{std::string(v.batch.name) + "=" + std::to_string(batch.max_export_batch_size) +
                  " is larger than " + std::string(v.queue.name) + "=" +

@@ -65,11 +65,15 @@ ExportResult ExportLoop::run(const Payload& payload, size_t items, Deadline dead
   if (timeout_deadline < deadline) deadline = timeout_deadline;
 
   body_.clear();
+  size_t unpacked_size;
   try {
-    transport_->encode(payload, body_);
+    unpacked_size = transport_->encode(payload, body_);
   } catch (...) {
     return ExportResult::failure("OTLP export: out of memory while encoding " +
                                  std::to_string(items) + " " + noun_);
+  }
+  if (unpacked_size > options_.max_request_bytes && items > 1) {
+    return run_in_halves(payload, items, deadline);
   }
 
   const RetryPolicy& policy = options_.retry;
@@ -134,6 +138,29 @@ ExportResult ExportLoop::run(const Payload& payload, size_t items, Deadline dead
       return ExportResult::failure("OTLP exporter is shut down");
     }
   }
+}
+
+// A receiver refuses a request past its size limit whole, so a batch too large for one request
+// goes in halves (each halved again while still too large), within the batch's deadline. The
+// outcome is the batch's: items of a part that failed count as rejected when another part
+// arrived, and the batch fails only when no part arrived.
+ExportResult ExportLoop::run_in_halves(const Payload& payload, size_t items, Deadline deadline) {
+  const size_t half = items / 2;
+  const size_t counts[2] = {half, items - half};
+  ExportResult parts[2];
+  parts[0] = run(*payload.part(0, half), counts[0], deadline);
+  parts[1] = run(*payload.part(half, items), counts[1], deadline);
+  if (!parts[0].ok() && !parts[1].ok()) return parts[0];
+  ExportResult r = ExportResult::success();
+  for (int i = 0; i < 2; ++i) {
+    r.rejected_spans += parts[i].ok() ? parts[i].rejected_spans : counts[i];
+    if (r.error.empty() && !parts[i].error.empty()) {
+      r.error = parts[i].ok() ? parts[i].error
+                              : std::to_string(counts[i]) + " " + noun_ + " of a batch sent in " +
+                                    "parts were lost: " + parts[i].error;
+    }
+  }
+  return r;
 }
 
 ExportResult ExportLoop::export_batch(const Payload& payload, size_t items,

@@ -33,6 +33,7 @@ class ExportLoop {
  private:
   using Clock = std::chrono::steady_clock;
   ExportResult run(const Payload& payload, size_t items, Deadline deadline);
+  ExportResult run_in_halves(const Payload& payload, size_t items, Deadline deadline);
   void note_partial_success(const PartialSuccess& ps);
   bool sleep_until(Clock::time_point until);
   std::chrono::nanoseconds jittered(std::chrono::nanoseconds backoff) const;

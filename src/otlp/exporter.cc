@@ -39,6 +39,9 @@ class SpanPayload final : public detail::Payload {
   explicit SpanPayload(std::span<const SpanDataPtr> spans) : spans_(spans) {}
   void write_protobuf(std::string& out) const override { encode_request(spans_, out); }
   void write_json(std::string& out) const override { otlp_json::encode_request(spans_, out); }
+  std::unique_ptr<detail::Payload> part(size_t begin, size_t end) const override {
+    return std::make_unique<SpanPayload>(spans_.subspan(begin, end - begin));
+  }
 
  private:
   std::span<const SpanDataPtr> spans_;

@@ -127,7 +127,11 @@ class GrpcTransport final : public Transport {
         headers_(config.headers),
         gzip_(config.gzip) {}
 
-  void encode(const Payload& payload, std::string& body) override { payload.write_protobuf(body); }
+  // gRPC compresses the message itself, if asked to.
+  size_t encode(const Payload& payload, std::string& body) override {
+    payload.write_protobuf(body);
+    return body.size();
+  }
 
   Attempt send(const std::string& body, Deadline deadline) noexcept override {
     try {

@@ -152,7 +152,7 @@ class HttpTransport final : public Transport {
     return {};
   }
 
-  void encode(const Payload& payload, std::string& body) override {
+  size_t encode(const Payload& payload, std::string& body) override {
     std::string& raw = gzip_ ? scratch_ : body;
     raw.clear();
     if (json_) {
@@ -161,6 +161,7 @@ class HttpTransport final : public Transport {
       payload.write_protobuf(raw);
     }
     if (gzip_ && !gzip_compress(raw, body, gzip_level_)) throw std::bad_alloc();
+    return raw.size();
   }
 
   Attempt send(const std::string& body, Deadline deadline) noexcept override {

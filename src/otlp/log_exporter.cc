@@ -18,6 +18,9 @@ class LogPayload final : public detail::Payload {
   void write_json(std::string& out) const override {
     log::encode_json_request(records_, resource_, out);
   }
+  std::unique_ptr<detail::Payload> part(size_t begin, size_t end) const override {
+    return std::make_unique<LogPayload>(records_.subspan(begin, end - begin), resource_);
+  }
 
  private:
   std::span<const log::LogRecordPtr> records_;

@@ -28,6 +28,8 @@ class Payload {
   virtual ~Payload() = default;
   virtual void write_protobuf(std::string& out) const = 0;
   virtual void write_json(std::string& out) const = 0;
+  // The items [begin, end) of this batch, as a batch of their own (to send a large one in parts).
+  virtual std::unique_ptr<Payload> part(size_t begin, size_t end) const = 0;
 };
 
 struct Attempt {
@@ -50,9 +52,9 @@ struct Attempt {
 class Transport {
  public:
   virtual ~Transport() = default;
-  // Writes the request body for a batch (compressed where the transport does that itself).
-  // May throw std::bad_alloc; the exporter catches it.
-  virtual void encode(const Payload& payload, std::string& body) = 0;
+  // Writes the request body for a batch (compressed where the transport does that itself) and
+  // returns its size before compression. May throw std::bad_alloc; the exporter catches it.
+  virtual size_t encode(const Payload& payload, std::string& body) = 0;
   // Sends one request and returns by `deadline`.
   virtual Attempt send(const std::string& body, Deadline deadline) noexcept = 0;
   // From any thread: a send() in flight returns soon, and later ones return at once.

@@ -8,7 +8,9 @@
 #include <thread>
 
 #include "receivers.h"
+#include "tracekit/otlp/encoder.h"
 #include "tracekit/otlp/exporter.h"
+#include "tracekit/otlp_json.h"
 
 namespace tracekit::testing {
 namespace {
@@ -66,6 +68,42 @@ int closed_port() {
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// The known spans, eight times over: a batch large enough to split.
+std::vector<SpanDataPtr> many(const KnownSpans& k) {
+  std::vector<SpanDataPtr> out;
+  for (int i = 0; i < 8; ++i)
+    out.insert(out.end(), k.spans.begin(), k.spans.end());
+  return out;
+}
+
+// The size of the request for `spans` before compression, as the protocol writes it.
+size_t request_size(std::span<const SpanDataPtr> spans, OtlpProtocol protocol) {
+  std::string body;
+  if (protocol == OtlpProtocol::kHttpJson) {
+    otlp_json::encode_request(spans, body);
+  } else {
+    otlp::encode_request(spans, body);
+  }
+  return body.size();
+}
+
+// Each request holds the next spans of `sent`, in order, and every span arrived once.
+template <class Received>
+void expect_parts_in_order(const std::vector<Received>& got, std::span<const SpanDataPtr> sent,
+                           size_t limit, OtlpProtocol protocol) {
+  size_t offset = 0;
+  for (const Received& part : got) {
+    const size_t n = count_spans(part.request);
+    ASSERT_LE(offset + n, sent.size());
+    EXPECT_EQ(expect_request_matches(part.request, sent.subspan(offset, n)), n);
+    if (n > 1) {
+      EXPECT_LE(request_size(sent.subspan(offset, n), protocol), limit);
+    }
+    offset += n;
+  }
+  EXPECT_EQ(offset, sent.size());
 }
 
 // ---------------------------------------------------------------- gRPC
@@ -229,6 +267,60 @@ TEST(OtlpGrpc, ShutdownCancelsAnExportInFlight) {
   EXPECT_FALSE(e->export_spans(k.spans, in(1s)).ok());  // and nothing after shutdown
 }
 
+// A receiver refuses a request past its limit whole (gRPC servers: 4 MiB by default), so a
+// batch larger than max_request_bytes goes in parts that each fit; a span larger than the limit
+// goes alone.
+TEST(OtlpGrpc, ABatchTooLargeForOneRequestGoesInPartsThatEachFit) {
+  KnownSpans k = make_known_spans();
+  const std::vector<SpanDataPtr> spans = many(k);
+  const size_t whole = request_size(spans, OtlpProtocol::kGrpc);
+  for (size_t limit : {whole / 5, size_t{1}}) {
+    SCOPED_TRACE("limit " + std::to_string(limit) + " of " + std::to_string(whole));
+    GrpcReceiver rx;
+    auto options = fast_retries();
+    options.max_request_bytes = limit;
+    auto e = make(grpc_config(rx), options);
+    ExportResult r = e->export_spans(spans, in(10s));
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.rejected_spans, 0u);
+    const auto got = rx.received();
+    EXPECT_GE(got.size(), limit == 1 ? spans.size() : 5u);
+    expect_parts_in_order(got, spans, limit, OtlpProtocol::kGrpc);
+    EXPECT_EQ(e->stats().spans_exported, spans.size());
+    EXPECT_EQ(e->stats().exports, 1u);  // one batch, sent in parts
+  }
+}
+
+TEST(OtlpGrpc, APartThatFailsCountsItsSpansAsRejectedAndTheOtherPartArrives) {
+  KnownSpans k = make_known_spans();
+  const std::vector<SpanDataPtr> spans = many(k);
+  const size_t half = spans.size() / 2;
+  auto options = fast_retries();
+  // Each half fits, the whole does not: two requests.
+  options.max_request_bytes =
+      std::max(request_size(std::span(spans).first(half), OtlpProtocol::kGrpc),
+               request_size(std::span(spans).subspan(half), OtlpProtocol::kGrpc));
+  {
+    GrpcReceiver rx;
+    rx.script({{}, {.code = 3, .message = "malformed"}});  // INVALID_ARGUMENT: not retried
+    auto e = make(grpc_config(rx), options);
+    ExportResult r = e->export_spans(spans, in(10s));
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.rejected_spans, spans.size() - half);
+    EXPECT_NE(r.error.find("were lost"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("malformed"), std::string::npos) << r.error;
+    EXPECT_EQ(rx.calls(), 2u);
+    EXPECT_EQ(rx.spans_accepted(), half);
+  }
+  {
+    GrpcReceiver rx;
+    rx.script({{.code = 3, .message = "first"}, {.code = 3, .message = "second"}});
+    ExportResult r = make(grpc_config(rx), options)->export_spans(spans, in(10s));
+    EXPECT_FALSE(r.ok());
+    EXPECT_NE(r.error.find("first"), std::string::npos) << r.error;
+  }
+}
+
 TEST(OtlpGrpc, ReceiverDownIsRetriedUntilTheTimeout) {
   KnownSpans k = make_known_spans();
   OtlpConfig c;
@@ -382,6 +474,31 @@ TEST_P(OtlpHttp, DeliversEveryFieldWithHeaders) {
     } else {
       EXPECT_EQ(got[0].headers.count("content-encoding"), 0u);
     }
+  }
+}
+
+// The limit is on the body before compression: what the receiver must hold once it inflates it.
+TEST_P(OtlpHttp, ABatchTooLargeForOneRequestGoesInPartsThatEachFit) {
+  KnownSpans k = make_known_spans();
+  const std::vector<SpanDataPtr> spans = many(k);
+  const size_t whole = request_size(spans, GetParam());
+  for (bool gzip : {false, true}) {
+    SCOPED_TRACE(gzip ? "gzip" : "identity");
+    HttpReceiver rx;
+    OtlpConfig c = http_config(rx, GetParam());
+    c.gzip = gzip;
+    auto options = fast_retries();
+    options.max_request_bytes = whole / 3;
+    auto e = make(c, options);
+    ExportResult r = e->export_spans(spans, in(10s));
+    ASSERT_TRUE(r.ok()) << r.error;
+    const auto got = rx.received();
+    EXPECT_GE(got.size(), 3u);
+    for (const auto& part : got) {
+      ASSERT_EQ(part.decode_error, "");
+      EXPECT_LE(part.body.size(), whole / 3);
+    }
+    expect_parts_in_order(got, spans, whole / 3, GetParam());
   }
 }
 

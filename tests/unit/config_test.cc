@@ -52,7 +52,7 @@ TEST(Config, Defaults) {
   EXPECT_TRUE(c.warnings.empty());
   EXPECT_EQ(c.console_path, "");
   EXPECT_EQ(c.batch.max_queue_size, 8192u);
-  EXPECT_EQ(c.batch.max_export_batch_size, 512u);
+  EXPECT_EQ(c.batch.max_export_batch_size, 2048u);
   EXPECT_EQ(c.batch.schedule_delay, 5000ms);
   EXPECT_EQ(c.batch.export_timeout, 30000ms);
   EXPECT_EQ(c.limits.attribute_count, 128u);
@@ -211,10 +211,15 @@ TEST(Config, BatchSizeLargerThanTheQueue) {
       << c.error().message;
   EXPECT_NE(c.error().message.find("OTEL_BSP_MAX_QUEUE_SIZE=100"), std::string::npos)
       << c.error().message;
-  // The default batch size (512) against a smaller queue is the same mistake.
-  EXPECT_FALSE(parse({{"OTEL_BSP_MAX_QUEUE_SIZE", "100"}}).ok());
   EXPECT_TRUE(
       parse({{"OTEL_BSP_MAX_QUEUE_SIZE", "100"}, {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "100"}}).ok());
+  // A queue set smaller than the default batch (2,048) alone takes the batch down with it.
+  auto small = parse({{"OTEL_BSP_MAX_QUEUE_SIZE", "100"}});
+  ASSERT_TRUE(small.ok()) << small.error().message;
+  EXPECT_EQ(small->batch.max_export_batch_size, 100u);
+  auto logs = parse({{"OTEL_BLRP_MAX_QUEUE_SIZE", "300"}});
+  ASSERT_TRUE(logs.ok()) << logs.error().message;
+  EXPECT_EQ(logs->log_batch.max_export_batch_size, 300u);
 }
 
 TEST(Config, InvalidSampler) {

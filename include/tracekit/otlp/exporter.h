@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -32,6 +33,11 @@ struct RetryPolicy {
 struct ExporterOptions {
   RetryPolicy retry;
   int gzip_level = 1;  // zlib level for OTLP/HTTP bodies when compression is gzip
+  // A batch whose request would be larger than this (before compression) is sent in parts,
+  // halved until each fits: receivers refuse a request past their limit whole, and gRPC servers,
+  // the OpenTelemetry Collector's included, take 4 MiB by default. A single item larger than
+  // this is still sent.
+  size_t max_request_bytes = 4u << 20;
   // Partial-success and retry warnings are reported at most once per interval.
   std::chrono::milliseconds warning_interval{10000};
 };
