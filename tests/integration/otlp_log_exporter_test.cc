@@ -148,6 +148,39 @@ TEST(OtlpLogExporter, PartialSuccessCountsRejectedRecords) {
   EXPECT_NE(r.error.find("log records rejected"), std::string::npos) << r.error;
 }
 
+// Log records share the span exporter's split: a batch larger than max_request_bytes goes in
+// parts, each a whole request with the resource, every record once and in order.
+TEST(OtlpLogExporter, ABatchTooLargeForOneRequestGoesInParts) {
+  GrpcReceiver grpc;
+  auto options = fast_retries();
+  options.max_request_bytes = 1;  // every record alone
+  auto g = make(config_for(OtlpProtocol::kGrpc, grpc.endpoint()), options);
+  const size_t known = make_known_log_records().size();
+  std::vector<log::LogRecordPtr> records;
+  for (int i = 0; i < 4; ++i) {
+    for (auto& record : make_known_log_records())
+      records.push_back(std::move(record));
+  }
+  ExportResult r = g->export_records(records, Clock::now() + 10s);
+  ASSERT_TRUE(r.ok()) << r.error;
+  const auto got = grpc.received();
+  ASSERT_EQ(got.size(), records.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(count_log_records(got[i].logs), 1u);
+    const auto& resource_logs = got[i].logs.resource_logs(0);
+    EXPECT_GT(resource_logs.resource().attributes_size(), 0);
+    EXPECT_EQ(resource_logs.resource().SerializeAsString(),
+              got[0].logs.resource_logs(0).resource().SerializeAsString());
+    // The records alternate as sent: the body of each matches that of its known record.
+    const auto& body = resource_logs.scope_logs(0).log_records(0).body().SerializeAsString();
+    const auto& first = got[i % known].logs.resource_logs(0).scope_logs(0);
+    EXPECT_EQ(body, first.log_records(0).body().SerializeAsString());
+  }
+  EXPECT_NE(got[0].logs.resource_logs(0).scope_logs(0).log_records(0).body().SerializeAsString(),
+            got[1].logs.resource_logs(0).scope_logs(0).log_records(0).body().SerializeAsString());
+  EXPECT_EQ(g->stats().spans_exported, records.size());
+}
+
 // Logger -> BatchLogRecordProcessor -> OTLP: the record carries the current span and
 // correlation id, and the JSON line still goes to its sink.
 TEST(OtlpLogPipeline, LoggerRecordsCarryTheCurrentSpan) {
