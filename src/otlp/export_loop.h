@@ -48,7 +48,7 @@ class ExportLoop {
   std::condition_variable cv_;  // retry sleeps and shutdown's wait for an export in flight
   bool in_flight_ = false;      // guarded by mutex_
 
-  std::string body_;  // reused between exports (export thread only)
+  ByteBuffer body_;  // reused between exports (export thread only)
 
   std::atomic<uint64_t> exports_{0}, attempts_{0}, retries_{0}, failed_exports_{0}, rejected_{0},
       bytes_sent_{0}, exported_{0};

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "export_loop.h"
+#include "proto_encoders.h"
 #include "tracekit/otlp_json.h"
 #include "tracekit/version.h"
 
@@ -37,7 +38,9 @@ namespace {
 class SpanPayload final : public detail::Payload {
  public:
   explicit SpanPayload(std::span<const SpanDataPtr> spans) : spans_(spans) {}
-  void write_protobuf(std::string& out) const override { encode_request(spans_, out); }
+  void write_protobuf(detail::ByteBuffer& out) const override {
+    detail::encode_request(spans_, out);
+  }
   void write_json(std::string& out) const override { otlp_json::encode_request(spans_, out); }
   std::unique_ptr<detail::Payload> part(size_t begin, size_t end) const override {
     return std::make_unique<SpanPayload>(spans_.subspan(begin, end - begin));

@@ -128,12 +128,12 @@ class GrpcTransport final : public Transport {
         gzip_(config.gzip) {}
 
   // gRPC compresses the message itself, if asked to.
-  size_t encode(const Payload& payload, std::string& body) override {
+  size_t encode(const Payload& payload, ByteBuffer& body) override {
     payload.write_protobuf(body);
     return body.size();
   }
 
-  Attempt send(const std::string& body, Deadline deadline) noexcept override {
+  Attempt send(const ByteBuffer& body, Deadline deadline) noexcept override {
     try {
       return send_once(body, deadline);
     } catch (const std::exception& e) {
@@ -155,7 +155,7 @@ class GrpcTransport final : public Transport {
     grpc::Status status;
   };
 
-  Attempt send_once(const std::string& body, Deadline deadline) {
+  Attempt send_once(const ByteBuffer& body, Deadline deadline) {
     const auto remaining = deadline - std::chrono::steady_clock::now();
     if (remaining <= std::chrono::steady_clock::duration::zero()) {
       return Attempt::retryable("the export deadline passed");
@@ -169,7 +169,11 @@ class GrpcTransport final : public Transport {
       ctx.AddMetadata(k, v);
     if (gzip_) ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
 
-    grpc::Slice slice(body.data(), body.size());  // grpc owns a copy for as long as it needs
+    // grpc reads the body where it is, holding the buffer's block until its transport has
+    // written it (no copy of the ~1 MB of a full batch).
+    grpc::Slice slice = body.empty() ? grpc::Slice()
+                                     : grpc::Slice(const_cast<char*>(body.data()), body.size(),
+                                                   &ByteBuffer::give_back, body.lend());
     grpc::ByteBuffer request(&slice, 1);
     grpc::ByteBuffer response;
     auto completion = std::make_shared<Completion>();

@@ -16,26 +16,29 @@
 
 namespace tracekit::otlp::detail {
 
-bool gzip_compress(std::string_view in, std::string& out, int level) {
+bool gzip_compress(std::string_view in, ByteBuffer& out, int level) {
   z_stream zs{};
   if (deflateInit2(&zs, std::clamp(level, 1, 9), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
       Z_OK) {
     return false;
   }
-  const size_t start = out.size();
-  out.resize(start + deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
+  const size_t room = deflateBound(&zs, static_cast<uLong>(in.size())) + 32;
+  char* dest;
+  try {
+    dest = out.reserve_more(room);
+  } catch (...) {
+    deflateEnd(&zs);
+    throw;
+  }
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data() + start);
-  zs.avail_out = static_cast<uInt>(out.size() - start);
+  zs.next_out = reinterpret_cast<Bytef*>(dest);
+  zs.avail_out = static_cast<uInt>(room);
   const int rc = deflate(&zs, Z_FINISH);
   const size_t written = zs.total_out;
   deflateEnd(&zs);
-  if (rc != Z_STREAM_END) {
-    out.resize(start);
-    return false;
-  }
-  out.resize(start + written);
+  if (rc != Z_STREAM_END) return false;
+  out.set_size(out.size() + written);
   return true;
 }
 
@@ -152,19 +155,26 @@ class HttpTransport final : public Transport {
     return {};
   }
 
-  size_t encode(const Payload& payload, std::string& body) override {
-    std::string& raw = gzip_ ? scratch_ : body;
-    raw.clear();
+  size_t encode(const Payload& payload, ByteBuffer& body) override {
+    std::string_view raw;
     if (json_) {
-      payload.write_json(raw);
+      json_scratch_.clear();
+      payload.write_json(json_scratch_);
+      raw = json_scratch_;
+      if (!gzip_) body.append(raw.data(), raw.size());
+    } else if (gzip_) {
+      proto_scratch_.clear();
+      payload.write_protobuf(proto_scratch_);
+      raw = proto_scratch_.view();
     } else {
-      payload.write_protobuf(raw);
+      payload.write_protobuf(body);
+      raw = body.view();
     }
     if (gzip_ && !gzip_compress(raw, body, gzip_level_)) throw std::bad_alloc();
     return raw.size();
   }
 
-  Attempt send(const std::string& body, Deadline deadline) noexcept override {
+  Attempt send(const ByteBuffer& body, Deadline deadline) noexcept override {
     try {
       return send_once(body, deadline);
     } catch (const std::exception& e) {
@@ -236,7 +246,7 @@ class HttpTransport final : public Transport {
     return why + ": " + text;
   }
 
-  Attempt send_once(const std::string& body, Deadline deadline) {
+  Attempt send_once(const ByteBuffer& body, Deadline deadline) {
     if (cancelled_.load(std::memory_order_acquire)) {
       return Attempt::permanent("the exporter is shut down");
     }
@@ -250,7 +260,8 @@ class HttpTransport final : public Transport {
     error_buffer_[0] = '\0';
     curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining_ms));
     curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(remaining_ms));
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body.data());
+    // Never a null pointer: curl would then read the body from a callback.
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
     curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
 
     if (curl_multi_add_handle(multi_, easy_) != CURLM_OK) {
@@ -331,7 +342,8 @@ class HttpTransport final : public Transport {
   CURLM* multi_ = nullptr;
   curl_slist* headers_ = nullptr;
   std::atomic<bool> cancelled_{false};
-  std::string scratch_;  // the uncompressed body when gzip is on
+  ByteBuffer proto_scratch_;  // the uncompressed protobuf body when gzip is on
+  std::string json_scratch_;  // a JSON body before it is compressed or copied into the request
   std::string response_body_;
   std::string retry_after_;
   std::string content_type_;

@@ -3,6 +3,7 @@
 #include "tracekit/otlp/log_exporter.h"
 
 #include "export_loop.h"
+#include "proto_encoders.h"
 
 namespace tracekit::otlp {
 
@@ -12,8 +13,8 @@ class LogPayload final : public detail::Payload {
  public:
   LogPayload(std::span<const log::LogRecordPtr> records, const Resource& resource)
       : records_(records), resource_(resource) {}
-  void write_protobuf(std::string& out) const override {
-    encode_logs_request(records_, resource_, out);
+  void write_protobuf(detail::ByteBuffer& out) const override {
+    detail::encode_logs_request(records_, resource_, out);
   }
   void write_json(std::string& out) const override {
     log::encode_json_request(records_, resource_, out);

@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "proto_encoders.h"
 #include "proto_writer.h"
 #include "tracekit/otlp/log_exporter.h"
 
@@ -77,12 +78,8 @@ void write_record(Writer& w, const log::LogRecord& r) {
   w.end(rec, kMedium);
 }
 
-}  // namespace
-
-void encode_logs_request(std::span<const log::LogRecordPtr> records, const Resource& resource,
-                         std::string& out) {
-  if (records.empty()) return;
-  Writer w(out);
+void write_logs_request(Writer& w, std::span<const log::LogRecordPtr> records,
+                        const Resource& resource) {
   size_t rl = w.begin(tag(1, kLen), kLarge);    // ExportLogsServiceRequest.resource_logs
   size_t res = w.begin(tag(1, kLen), kMedium);  // ResourceLogs.resource
   write_attributes(w, tag(1, kLen), resource.attributes().items());
@@ -107,5 +104,23 @@ void encode_logs_request(std::span<const log::LogRecordPtr> records, const Resou
   w.string(tag(3, kLen), resource.schema_url());
   w.end(rl, kLarge);
 }
+
+}  // namespace
+
+void encode_logs_request(std::span<const log::LogRecordPtr> records, const Resource& resource,
+                         std::string& out) {
+  if (records.empty()) return;
+  Writer w(out);
+  write_logs_request(w, records, resource);
+}
+
+namespace detail {
+void encode_logs_request(std::span<const log::LogRecordPtr> records, const Resource& resource,
+                         ByteBuffer& out) {
+  if (records.empty()) return;
+  Writer w(out);
+  write_logs_request(w, records, resource);
+}
+}  // namespace detail
 
 }  // namespace tracekit::otlp

@@ -4,6 +4,7 @@
 #include <span>
 #include <vector>
 
+#include "proto_encoders.h"
 #include "proto_writer.h"
 #include "span_grouping.h"
 #include "tracekit/detail/utf8.h"
@@ -97,10 +98,7 @@ void prefetch_ahead(const std::vector<const SpanData*>& spans, size_t i) noexcep
   }
 }
 
-}  // namespace
-
-void encode_request(std::span<const SpanDataPtr> spans, std::string& out) {
-  Writer w(out);
+void write_request(Writer& w, std::span<const SpanDataPtr> spans) {
   for (const auto& rg : tracekit::detail::group_spans(spans)) {
     size_t rs = w.begin(tag(1, kLen), kLarge);    // ExportTraceServiceRequest.resource_spans
     size_t res = w.begin(tag(1, kLen), kMedium);  // ResourceSpans.resource
@@ -125,5 +123,19 @@ void encode_request(std::span<const SpanDataPtr> spans, std::string& out) {
     w.end(rs, kLarge);
   }
 }
+
+}  // namespace
+
+void encode_request(std::span<const SpanDataPtr> spans, std::string& out) {
+  Writer w(out);
+  write_request(w, spans);
+}
+
+namespace detail {
+void encode_request(std::span<const SpanDataPtr> spans, ByteBuffer& out) {
+  Writer w(out);
+  write_request(w, spans);
+}
+}  // namespace detail
 
 }  // namespace tracekit::otlp

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 
+#include "byte_buffer.h"
 #include "tracekit/attributes.h"
 #include "tracekit/detail/utf8.h"
 
@@ -32,17 +33,28 @@ inline size_t varint_size(uint64_t v) {
   return (static_cast<size_t>(std::bit_width(v | 1)) + 6) / 7;
 }
 
+// Writes into a std::string (appending; the public encoders) or into a ByteBuffer (the
+// exporters' request bodies, which grow without zero-filling).
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out), pos_(out.size()) {}
-  ~Writer() { out_.resize(pos_); }
+  explicit Writer(std::string& out)
+      : string_(&out), data_(out.data()), capacity_(out.size()), pos_(out.size()) {}
+  explicit Writer(ByteBuffer& out)
+      : buffer_(&out), data_(out.data()), capacity_(out.writable_capacity()), pos_(out.size()) {}
+  ~Writer() {
+    if (string_) {
+      string_->resize(pos_);
+    } else {
+      buffer_->set_size(pos_);
+    }
+  }
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
   char* room(size_t n) {
-    if (out_.size() - pos_ < n) [[unlikely]]
+    if (capacity_ - pos_ < n) [[unlikely]]
       grow(n);
-    return out_.data() + pos_;
+    return data_ + pos_;
   }
 
   void byte(uint8_t b) {
@@ -113,11 +125,11 @@ class Writer {
     const size_t need = varint_size(len);
     if (need != guess) [[unlikely]] {
       if (need > guess) room(need - guess);
-      char* base = out_.data() + at;
+      char* base = data_ + at;
       std::memmove(base + need, base + guess, len);
       pos_ = pos_ + need - guess;
     }
-    char* p = out_.data() + at;
+    char* p = data_ + at;
     size_t v = len;
     for (size_t i = 0; i + 1 < need; ++i) {
       *p++ = static_cast<char>(v | 0x80);
@@ -128,10 +140,21 @@ class Writer {
 
  private:
   void grow(size_t n) {
-    size_t want = std::max(out_.size() * 2, pos_ + n + 4096);
-    out_.resize(want);
+    if (string_) {
+      string_->resize(std::max(string_->size() * 2, pos_ + n + 4096));
+      data_ = string_->data();
+      capacity_ = string_->size();
+    } else {
+      buffer_->set_size(pos_);
+      buffer_->reserve_more(n);
+      data_ = buffer_->data();
+      capacity_ = buffer_->writable_capacity();
+    }
   }
-  std::string& out_;
+  std::string* string_ = nullptr;
+  ByteBuffer* buffer_ = nullptr;
+  char* data_;
+  size_t capacity_;  // bytes writable at data_
   size_t pos_;
 };
 

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "byte_buffer.h"
 #include "tracekit/config.h"
 #include "tracekit/exporter.h"
 #include "tracekit/otlp/encoder.h"
@@ -26,7 +27,7 @@ enum class Signal : uint8_t { kTraces, kLogs };
 class Payload {
  public:
   virtual ~Payload() = default;
-  virtual void write_protobuf(std::string& out) const = 0;
+  virtual void write_protobuf(ByteBuffer& out) const = 0;
   virtual void write_json(std::string& out) const = 0;
   // The items [begin, end) of this batch, as a batch of their own (to send a large one in parts).
   virtual std::unique_ptr<Payload> part(size_t begin, size_t end) const = 0;
@@ -54,9 +55,10 @@ class Transport {
   virtual ~Transport() = default;
   // Writes the request body for a batch (compressed where the transport does that itself) and
   // returns its size before compression. May throw std::bad_alloc; the exporter catches it.
-  virtual size_t encode(const Payload& payload, std::string& body) = 0;
-  // Sends one request and returns by `deadline`.
-  virtual Attempt send(const std::string& body, Deadline deadline) noexcept = 0;
+  virtual size_t encode(const Payload& payload, ByteBuffer& body) = 0;
+  // Sends one request and returns by `deadline`. The transport may hold on to the body's bytes
+  // (ByteBuffer::lend) after it returns.
+  virtual Attempt send(const ByteBuffer& body, Deadline deadline) noexcept = 0;
   // From any thread: a send() in flight returns soon, and later ones return at once.
   virtual void cancel() noexcept = 0;
 };
@@ -72,7 +74,7 @@ Result<std::unique_ptr<Transport>> make_http_transport(const OtlpConfig& config,
 Result<std::string> read_file(const std::string& path, std::string_view variable);
 
 // gzip (RFC 1952) of `in`, appended to `out`; false on a zlib error.
-bool gzip_compress(std::string_view in, std::string& out, int level);
+bool gzip_compress(std::string_view in, ByteBuffer& out, int level);
 
 // The product token OTLP exporters send as User-Agent.
 std::string user_agent();
