@@ -23,8 +23,15 @@ inline bool is_known_method(std::string_view method) noexcept {
 
 // A Host header's authority as a URL parser would end it: before the first '/', '?', '#' or
 // whitespace, so a path or query smuggled into the header goes no further (fuzz_http_request).
+// A loop rather than find_first_of, which calls memchr on the set once per character of the
+// host: twice per traced request, ~50 ns of BM_HttplibHandler's 0.93 us (2026-12-07).
 inline std::string_view authority_of(std::string_view host) noexcept {
-  return host.substr(0, host.find_first_of("/?# \t\r\n"));
+  size_t end = 0;
+  for (; end < host.size(); ++end) {
+    const char c = host[end];
+    if (c == '/' || c == '?' || c == '#' || c == ' ' || c == '\t' || c == '\r' || c == '\n') break;
+  }
+  return host.substr(0, end);
 }
 
 // "host:port", "[v6]:port", "host" -> (host, port or `default_port`). Userinfo ("u:p@") is

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <new>
+#include <type_traits>
 
 #include "semconv.h"
 #include "tracekit/propagation/propagator.h"
@@ -18,15 +20,21 @@ namespace {
 // Up to this many attributes are set at span start.
 constexpr size_t kMaxStartAttributes = 16;
 
+// The slots are left uninitialized until added: value-initializing all sixteen was a 648-byte
+// memset per request (`rep stos`, 7 % of ServerTracing::start in perf, 2026-12-07).
 class AttributeBuffer {
  public:
+  AttributeBuffer() noexcept {}  // NOLINT(modernize-use-equals-default): keeps items_ uninitialized
   void add(std::string_view key, const AttributeValue& v) noexcept {
-    if (n_ < items_.size()) items_[n_++] = KeyValue{key, v};
+    if (n_ < kMaxStartAttributes) new (&items_[n_++]) KeyValue{key, v};
   }
-  AttributeList list() const noexcept { return std::span<const KeyValue>(items_.data(), n_); }
+  AttributeList list() const noexcept { return std::span<const KeyValue>(items_, n_); }
 
  private:
-  std::array<KeyValue, kMaxStartAttributes> items_{};
+  static_assert(std::is_trivially_destructible_v<KeyValue>);
+  union {
+    KeyValue items_[kMaxStartAttributes];
+  };
   size_t n_ = 0;
 };
 

@@ -286,6 +286,12 @@ TEST(RedactedUrl, NoCredentialsAndRedactedQuery) {
   // A malformed Host ends at the first character an authority cannot hold.
   EXPECT_EQ(redacted_url("http", "h x@y/p?password=1", "/a", o), "http://h/a");
   EXPECT_EQ(redacted_url("http", "h/p?password=1", "/a?b=2", o), "http://h/a?b=2");
+  for (const char* end : {"/", "?", "#", " ", "\t", "\r", "\n"}) {
+    EXPECT_EQ(redacted_url("http", std::string("h:81") + end + "x?token=1", "/a", o),
+              "http://h:81/a")
+        << "ended by character " << static_cast<int>(end[0]);
+  }
+  EXPECT_EQ(redacted_url("http", "h.example-1:8080", "/a", o), "http://h.example-1:8080/a");
   // Text before "://" that is no scheme does not make an absolute-form target.
   EXPECT_EQ(redacted_url("http", "h", "x/y?token=abc&u=http://z", o),
             "http://hx/y?token=REDACTED&u=http://z");
