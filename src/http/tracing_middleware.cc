@@ -43,13 +43,17 @@ void add_response_ids(const ServerSpan& span, Response& resp) {
   }
 }
 
-boost::asio::awaitable<Response> traced(std::shared_ptr<const ServerTracing> tracing, Request& req,
-                                        Next next) {
-  ServerSpan span = start_server_span(*tracing, req);
-  Response resp;
+// `tracing` is the middleware's own, which the server keeps as long as any request runs: a
+// reference, not a shared_ptr copy (two atomic counts per request, each waiting for the span
+// record's stores to drain).
+boost::asio::awaitable<Response> traced(const ServerTracing& tracing, Request& req, Next next) {
+  ServerSpan span = start_server_span(tracing, req);
   std::string failure;
   try {
-    resp = co_await next(req);
+    Response resp = co_await next(req);
+    span.end(resp.status());
+    add_response_ids(span, resp);
+    co_return resp;
   } catch (const std::exception& e) {
     span.fail(e);
     failure = e.what();
@@ -58,15 +62,13 @@ boost::asio::awaitable<Response> traced(std::shared_ptr<const ServerTracing> tra
     span.fail_unknown();
     failure = "unknown exception";
   }
-  if (!failure.empty()) {
-    {
-      Scope scope(req.context());
-      log::CorrelationScope correlation(req.correlation_id());
-      middleware_log().error("http.handler_exception",
-                             {{"method", req.method()}, {"path", req.path()}, {"error", failure}});
-    }
-    resp = Response::error(500, "internal server error");
+  {
+    Scope scope(req.context());
+    log::CorrelationScope correlation(req.correlation_id());
+    middleware_log().error("http.handler_exception",
+                           {{"method", req.method()}, {"path", req.path()}, {"error", failure}});
   }
+  Response resp = Response::error(500, "internal server error");
   span.end(resp.status());
   add_response_ids(span, resp);
   co_return resp;
@@ -82,7 +84,7 @@ Middleware tracing_middleware(TracingOptions options) {
   auto tracing = std::make_shared<const ServerTracing>(std::move(options));
   return [tracing](Request& req, Next next) -> boost::asio::awaitable<Response> {
     if (!tracing->traces(req.path())) return next(req);
-    return traced(tracing, req, next);
+    return traced(*tracing, req, next);
   };
 }
 
