@@ -39,7 +39,10 @@ void report_drops(benchmark::State& state, const TracerProvider& provider) {
       s.spans_ended ? static_cast<double>(s.spans_dropped_queue_full) / s.spans_ended : 0.0;
 }
 
-constexpr const char* kAttributeKeys[16] = {
+// Keys as instrumentation passes them: literals or the semantic conventions' string_view
+// constants, whose length is known at compile time (as `const char*` each call paid a strlen the
+// library does not do, 7 % of BM_SpanStartEnd/attrs:4 in perf).
+constexpr std::string_view kAttributeKeys[16] = {
     "http.method", "http.route", "http.url", "http.status_code", "tool.id",  "version.id",
     "run.id",      "run.status", "a.key.8",  "a.key.9",          "a.key.10", "a.key.11",
     "a.key.12",    "a.key.13",   "a.key.14", "a.key.15"};
