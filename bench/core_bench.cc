@@ -69,6 +69,26 @@ void BM_SpanStartEnd(benchmark::State& state) {
 }
 BENCHMARK(BM_SpanStartEnd)->ArgName("attrs")->Arg(0)->Arg(4)->Arg(16);
 
+// A thread that ends one span and exits, as in a server that starts a thread per request or
+// per connection: the thread's first span registers its record cache and producer ring, and
+// its exit hands them back. spans:0 is the thread alone, for the difference.
+void BM_SpanOnNewThread(benchmark::State& state) {
+  auto provider = make_provider();
+  Tracer& tracer = provider->get_tracer("bench");
+  const bool span = state.range(0) == 1;
+  for (auto _ : state) {
+    std::thread t([&] {
+      if (span) {
+        Span s = tracer.start_span("GET /tools/{id}");
+        s.end();
+      }
+    });
+    t.join();
+  }
+  provider->force_flush();
+}
+BENCHMARK(BM_SpanOnNewThread)->ArgName("spans")->Arg(0)->Arg(1)->MeasureProcessCPUTime();
+
 void BM_SpanUnsampled(benchmark::State& state) {
   auto provider = make_provider(samplers::parent_based(samplers::always_off()));
   Tracer& tracer = provider->get_tracer("bench");

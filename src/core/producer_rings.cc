@@ -81,10 +81,37 @@ ProducerRings<T>::ProducerRings(size_t limit)
 template <class T>
 ProducerRings<T>::~ProducerRings() = default;
 
+// Rings kept for new threads once their own threads have exited and the consumer drained them.
+constexpr size_t kSpareRings = 4;
+
+template <class T>
+std::shared_ptr<typename ProducerRings<T>::Ring> ProducerRings<T>::adopt_ring() {
+  std::lock_guard lock(mutex_);
+  // A ring in use whose thread exited, drained or not: the set of rings stays as it is.
+  for (const auto& r : rings_) {
+    if (r->orphaned.load(std::memory_order_acquire)) {
+      r->orphaned.store(false, std::memory_order_relaxed);
+      return r;
+    }
+  }
+  std::shared_ptr<Ring> ring;
+  if (!spare_rings_.empty()) {
+    ring = std::move(spare_rings_.back());
+    spare_rings_.pop_back();
+    ring->orphaned.store(false, std::memory_order_relaxed);
+  } else {
+    ring = std::make_shared<Ring>(capacity_, credits_);
+  }
+  rings_.push_back(ring);
+  ring_count_.store(rings_.size(), std::memory_order_relaxed);
+  rings_version_.fetch_add(1, std::memory_order_release);
+  return ring;
+}
+
 template <class T>
 typename ProducerRings<T>::Ring* ProducerRings<T>::make_ring() noexcept {
   try {
-    auto ring = std::make_shared<Ring>(capacity_, credits_);
+    std::shared_ptr<Ring> ring = adopt_ring();
     int slot = -1;
     for (int i = 0; i < kSlots; ++i) {
       if (t_rings[i].owner == 0) {
@@ -107,12 +134,6 @@ typename ProducerRings<T>::Ring* ProducerRings<T>::make_ring() noexcept {
       ring->orphaned.store(true, std::memory_order_release);
     };
     t_rings[slot] = Entry{id_, ring.get()};
-    {
-      std::lock_guard lock(mutex_);
-      rings_.push_back(ring);
-      ring_count_.store(rings_.size(), std::memory_order_relaxed);
-      rings_version_.fetch_add(1, std::memory_order_release);
-    }
     return ring.get();
   } catch (...) {
     return nullptr;
@@ -208,11 +229,26 @@ T* ProducerRings<T>::try_pop() noexcept {
     if (r.cached_head == tail) {
       if (r.orphaned.load(std::memory_order_acquire) &&
           r.head.load(std::memory_order_acquire) == tail) {
-        // Its thread is gone and it is empty: forget it.
+        // Its thread is gone and it is empty: out of the set, into the spares (or freed).
         std::lock_guard lock(mutex_);
-        std::erase_if(rings_, [&](const std::shared_ptr<Ring>& p) { return p.get() == &r; });
-        ring_count_.store(rings_.size(), std::memory_order_relaxed);
-        rings_version_.fetch_add(1, std::memory_order_release);
+        // Checked again under the lock: a new thread may have adopted it meanwhile.
+        if (r.orphaned.load(std::memory_order_acquire) &&
+            r.head.load(std::memory_order_acquire) == tail) {
+          auto it = std::find_if(rings_.begin(), rings_.end(),
+                                 [&](const std::shared_ptr<Ring>& p) { return p.get() == &r; });
+          if (it != rings_.end()) {
+            if (spare_rings_.size() < kSpareRings) {
+              try {
+                spare_rings_.push_back(*it);
+              } catch (...) {
+                // No room to keep it: it is freed instead.
+              }
+            }
+            rings_.erase(it);
+            ring_count_.store(rings_.size(), std::memory_order_relaxed);
+            rings_version_.fetch_add(1, std::memory_order_release);
+          }
+        }
       }
       continue;
     }

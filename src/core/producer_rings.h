@@ -10,6 +10,10 @@
 // operation per chunk, not per item) and the consumer gives them back in bulk as it pops. A
 // thread that stops producing keeps its unused chunk until it exits; chunks shrink as threads
 // multiply, so that at most about a quarter of the bound can sit idle that way.
+//
+// A thread that exits leaves its ring behind: a new thread adopts it (drained or not: the order
+// of its items is kept, since the new thread writes after the old one's last write), or, once
+// the consumer has drained it, it waits among a few spares; only past those is it freed.
 #pragma once
 
 #include <atomic>
@@ -63,6 +67,8 @@ class ProducerRings {
  private:
   Ring* ring_for_this_thread() noexcept;
   Ring* make_ring() noexcept;
+  // An orphaned ring, a spare, or a new one, in the set (may throw std::bad_alloc).
+  std::shared_ptr<Ring> adopt_ring();
   void refresh_snapshot() noexcept;
   // Producer side: refills `ring`'s credits from the pool; false when the queue is full.
   bool take_credits(Ring& ring) noexcept;
@@ -83,8 +89,12 @@ class ProducerRings {
   uint64_t snapshot_version_ = ~0ull;
   size_t next_ring_ = 0;
   // The registry of rings, changed when a thread makes its ring or the consumer drops one.
-  alignas(64) std::mutex mutex_;  // guards rings_
+  alignas(64) std::mutex mutex_;  // guards rings_ and spare_rings_
   std::vector<std::shared_ptr<Ring>> rings_;
+  // Empty rings whose threads exited, kept for the next new threads: a server that starts a
+  // thread per request or per connection would otherwise allocate a ring (a slot per item the
+  // queue holds) for every thread, and change the consumer's ring set twice per thread.
+  std::vector<std::shared_ptr<Ring>> spare_rings_;
   std::atomic<uint64_t> rings_version_{0};
 };
 
