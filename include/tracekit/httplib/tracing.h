@@ -60,10 +60,12 @@ class Tracing {
       span.end(res.status);
       if (const auto ids = span.response_ids()) {
         // What Response::set_header does, less its CR/LF check (hex digits need none) and its
-        // temporary strings; end() is the right hint unless the handler set a header that sorts
-        // after these, and a wrong hint only costs the usual search.
-        res.headers.emplace_hint(res.headers.end(), "X-Trace-ID", ids->trace_id_view());
+        // temporary strings. end() is the right hint unless the handler set a header that sorts
+        // after these (a wrong hint costs the usual search), so X-Span-ID goes first: it sorts
+        // before X-Trace-ID, whose hint then holds too. Each comparison in cpp-httplib's
+        // case-insensitive order is a libc tolower() call per character.
         res.headers.emplace_hint(res.headers.end(), "X-Span-ID", ids->span_id_view());
+        res.headers.emplace_hint(res.headers.end(), "X-Trace-ID", ids->trace_id_view());
       }
     };
   }
