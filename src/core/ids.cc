@@ -37,6 +37,14 @@ constexpr auto kDecode = make_decode_table();
 }  // namespace
 
 void encode(const uint8_t* bytes, size_t n, char* out) noexcept {
+#if TRACEKIT_HAVE_ENCODE_HEX16
+  while (n >= 8) {
+    detail::encode_hex16(bytes, out);
+    bytes += 8;
+    out += 16;
+    n -= 8;
+  }
+#endif
   for (size_t i = 0; i < n; ++i) {
     out[2 * i] = kDigits[bytes[i] >> 4];
     out[2 * i + 1] = kDigits[bytes[i] & 0x0F];

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <set>
 #include <string>
@@ -22,6 +23,28 @@ TEST(Hex, EncodesLowerCase) {
   char out[14];
   hex::encode(bytes, sizeof bytes, out);
   EXPECT_EQ(std::string_view(out, sizeof out), "00abcdef129fff");
+}
+
+// Every byte value, at every position of the 8-byte blocks and of the scalar tail, for lengths
+// 0..40: what sprintf("%02x") writes, and nothing written past the end.
+TEST(Hex, EncodesEveryByteAtEveryPositionLikeSprintf) {
+  for (size_t n = 0; n <= 40; ++n) {
+    for (int first = 0; first < 256; ++first) {
+      std::vector<uint8_t> bytes(n);
+      for (size_t i = 0; i < n; ++i)
+        bytes[i] = static_cast<uint8_t>(first + 37 * static_cast<int>(i));
+      std::string expected;
+      for (uint8_t b : bytes) {
+        char two[3];
+        std::snprintf(two, sizeof two, "%02x", b);
+        expected += two;
+      }
+      std::string out(2 * n + 16, '#');
+      hex::encode(bytes.data(), n, out.data());
+      EXPECT_EQ(out.substr(0, 2 * n), expected) << "n=" << n << " first=" << first;
+      EXPECT_EQ(out.substr(2 * n), std::string(16, '#')) << "wrote past the end, n=" << n;
+    }
+  }
 }
 
 TEST(Hex, DecodeAcceptsUpperCaseUnlessLowerOnly) {
