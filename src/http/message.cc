@@ -119,13 +119,47 @@ Response& Response::set_body(std::string body, std::string_view content_type) {
   return *this;
 }
 
+namespace {
+constexpr std::string_view kTraceIdName = "X-Trace-ID";
+constexpr std::string_view kSpanIdName = "X-Span-ID";
+}  // namespace
+
 Response& Response::set_header(std::string_view name, std::string_view value) {
+  if (trace_ids_set_ != 0) [[unlikely]] {
+    if (propagation::iequals(name, kTraceIdName)) trace_ids_set_ &= ~kTraceIdSet;
+    if (propagation::iequals(name, kSpanIdName)) trace_ids_set_ &= ~kSpanIdSet;
+  }
   headers_.set(boost::beast::string_view(name.data(), name.size()),
                boost::beast::string_view(value.data(), value.size()));
   return *this;
 }
 
+Response& Response::set_trace_ids(const SpanContext& span) noexcept {
+  if (!span.is_valid()) {
+    trace_ids_set_ = 0;
+    return *this;
+  }
+  span.trace_id().write_hex(trace_ids_.data());
+  span.span_id().write_hex(trace_ids_.data() + 32);
+  trace_ids_set_ = kTraceIdSet | kSpanIdSet;
+  return *this;
+}
+
+size_t Response::trace_id_fields(
+    std::pair<std::string_view, std::string_view> (&out)[2]) const noexcept {
+  size_t n = 0;
+  if (trace_ids_set_ & kTraceIdSet) out[n++] = {kTraceIdName, {trace_ids_.data(), 32}};
+  if (trace_ids_set_ & kSpanIdSet) out[n++] = {kSpanIdName, {trace_ids_.data() + 32, 16}};
+  return n;
+}
+
 std::optional<std::string_view> Response::header(std::string_view name) const {
+  if (trace_ids_set_ != 0) {
+    std::pair<std::string_view, std::string_view> ids[2];
+    const size_t n = trace_id_fields(ids);
+    for (size_t i = 0; i < n; ++i)
+      if (propagation::iequals(name, ids[i].first)) return ids[i].second;
+  }
   auto it = headers_.find(boost::beast::string_view(name.data(), name.size()));
   if (it == headers_.end()) return std::nullopt;
   return std::string_view(it->value().data(), it->value().size());

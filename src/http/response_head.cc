@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "field_syntax.h"
+#include "tracekit/propagation/text_map.h"
 
 namespace tracekit::http::detail {
 
@@ -20,9 +21,24 @@ bool safe_field(const boost::beast::http::fields::value_type& field, std::string
          is_safe_field_value(value);
 }
 
+// Whether `name` is one of the extra fields' names (which replace it).
+bool replaced_by(std::span<const ExtraField> extra, std::string_view name) noexcept {
+  for (const ExtraField& f : extra)
+    if (propagation::iequals(name, f.first)) return true;
+  return false;
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  append(out, name);
+  append(out, ": ");
+  append(out, value);
+  append(out, "\r\n");
+}
+
 }  // namespace
 
-size_t render_response_head(const boost::beast::http::response_header<>& head, std::string& out) {
+size_t render_response_head(const boost::beast::http::response_header<>& head, std::string& out,
+                            std::span<const ExtraField> extra) {
   out.clear();
   append(out, head.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   char code[4];
@@ -40,15 +56,19 @@ size_t render_response_head(const boost::beast::http::response_header<>& head, s
   for (const auto& field : head) {
     const std::string_view name(field.name_string().data(), field.name_string().size());
     const std::string_view value(field.value().data(), field.value().size());
+    // Beast's known fields (Content-Type, Date, ...) are none of the extra ones.
+    if (!extra.empty() && field.name() == boost::beast::http::field::unknown &&
+        replaced_by(extra, name)) {
+      continue;
+    }
     if (!safe_field(field, name, value)) [[unlikely]] {
       ++left_out;
       continue;
     }
-    append(out, name);
-    append(out, ": ");
-    append(out, value);
-    append(out, "\r\n");
+    append_field(out, name, value);
   }
+  for (const ExtraField& f : extra)
+    append_field(out, f.first, f.second);
   append(out, "\r\n");
   return left_out;
 }

@@ -2,7 +2,10 @@
 // A response's status line and header fields, rendered as HTTP/1.1 puts them on the wire.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <boost/beast/http/message.hpp>
 
@@ -18,7 +21,13 @@ namespace tracekit::http::detail {
 // to send, and the empty line. A field whose name is not an RFC 9110 token or whose value holds
 // CR, LF or NUL is left out: sent, it would end the header early and let what follows pose as
 // more fields or a second response (response splitting). Returns how many were left out.
-size_t render_response_head(const boost::beast::http::response_header<>& head, std::string& out);
+//
+// `extra` fields (the response's trace ids) are the server's own, with names and values known to
+// be safe: they are written after the fields without those checks, and a field of the same name
+// is not written.
+using ExtraField = std::pair<std::string_view, std::string_view>;
+size_t render_response_head(const boost::beast::http::response_header<>& head, std::string& out,
+                            std::span<const ExtraField> extra = {});
 
 // Erases the fields render_response_head would leave out, for responses Beast's serializer
 // writes (files, chunked bodies); returns how many.

@@ -274,6 +274,7 @@ struct Server::Impl {
                                        bool keep_alive);
   asio::awaitable<void> write_early_error(Conn& conn, int status, std::string_view message);
   asio::awaitable<Response> run_terminal(const MiddlewareChain& chain, Request& req);
+  Response terminal_response(const MiddlewareChain& chain, const Request& req) const;
   asio::awaitable<Response> run_blocking(const detail::Route& route, Request& req);
 
   void request_done() {
@@ -364,27 +365,7 @@ asio::awaitable<std::optional<Response>> Server::Impl::take_body(const Middlewar
 
 asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chain, Request& req) {
   if (auto failure = co_await take_body(chain, req)) co_return std::move(*failure);
-  switch (chain.terminal) {
-    case Terminal::kNotFound:
-      co_return Response::error(404, "no route for " + std::string(req.path()));
-    case Terminal::kMethodNotAllowed: {
-      Response r = Response::error(405, "method " + std::string(req.method()) +
-                                            " not allowed for " + std::string(req.path()));
-      r.set_header("Allow", chain.match.allow);
-      co_return r;
-    }
-    // These two have been answered by take_body already (as a middleware's read_body would be).
-    case Terminal::kTooLarge:
-      co_return body_too_large(chain.body_limit);
-    case Terminal::kBodiesBusy:
-      co_return bodies_busy();
-    case Terminal::kStatic: {
-      std::string_view rest = req.path().substr(options.static_prefix.size());
-      co_return detail::serve_static(static_root, req.method(), rest);
-    }
-    case Terminal::kRoute:
-      break;
-  }
+  if (chain.terminal != Terminal::kRoute) co_return terminal_response(chain, req);
   const detail::Route& route = *chain.match.route;
   if (route.blocking_handler) co_return co_await run_blocking(route, req);
   // The handler starts with the request's context current, as the middleware left it: the
@@ -392,6 +373,35 @@ asio::awaitable<Response> Server::Impl::run_terminal(const MiddlewareChain& chai
   // object (context_executor.h). It used to resume once more through the executor for that, a
   // post per traced request.
   co_return co_await route.handler(req);
+}
+
+// A plain function, not part of run_terminal: a coroutine's frame keeps a slot for every
+// Response its branches make, and once run_terminal's frame passed 1,032 bytes (glibc's
+// per-thread cache holds no larger blocks; Asio recycles none above 1,020) every request paid
+// an allocation that also consolidated malloc's fastbins.
+Response Server::Impl::terminal_response(const MiddlewareChain& chain, const Request& req) const {
+  switch (chain.terminal) {
+    case Terminal::kNotFound:
+      return Response::error(404, "no route for " + std::string(req.path()));
+    case Terminal::kMethodNotAllowed: {
+      Response r = Response::error(405, "method " + std::string(req.method()) +
+                                            " not allowed for " + std::string(req.path()));
+      r.set_header("Allow", chain.match.allow);
+      return r;
+    }
+    // These two have been answered by take_body already (as a middleware's read_body would be).
+    case Terminal::kTooLarge:
+      return body_too_large(chain.body_limit);
+    case Terminal::kBodiesBusy:
+      return bodies_busy();
+    case Terminal::kStatic: {
+      std::string_view rest = req.path().substr(options.static_prefix.size());
+      return detail::serve_static(static_root, req.method(), rest);
+    }
+    case Terminal::kRoute:
+      break;
+  }
+  return Response::error(500, "internal server error");  // not reached: routes have handlers
 }
 
 asio::awaitable<Response> Server::Impl::run_blocking(const detail::Route& route, Request& req) {
@@ -447,6 +457,31 @@ asio::awaitable<void> Server::Impl::write_early_error(Conn& conn, int status,
   co_await beast::http::async_write(conn.stream, res, kTuple);
 }
 
+namespace {
+// The trace ids travel beside the fields (Response::set_trace_ids). Plain functions, not part of
+// write_response: its coroutine frame keeps every local, and a frame larger than what Asio
+// recycles per thread costs a malloc per request.
+
+// For the responses Beast's serializer writes (files, chunked bodies): made fields.
+template <class Message>
+void add_trace_fields(const Response& resp, Message& res) {
+  detail::ExtraField ids[2];
+  const size_t n = resp.trace_id_fields(ids);
+  for (size_t i = 0; i < n; ++i) {
+    res.set(beast::string_view(ids[i].first.data(), ids[i].first.size()),
+            beast::string_view(ids[i].second.data(), ids[i].second.size()));
+  }
+}
+
+// The head the server writes itself, with the trace ids after the fields.
+size_t render_head(const Response& resp, const beast::http::response_header<>& head,
+                   std::string& out) {
+  detail::ExtraField ids[2];
+  const size_t n = resp.trace_id_fields(ids);
+  return detail::render_response_head(head, out, std::span<const detail::ExtraField>(ids, n));
+}
+}  // namespace
+
 asio::awaitable<void> Server::Impl::write_response(Conn& conn, const Request& req, Response& resp,
                                                    bool keep_alive) {
   namespace bh = beast::http;
@@ -474,12 +509,14 @@ asio::awaitable<void> Server::Impl::write_response(Conn& conn, const Request& re
         bh::response<bh::empty_body> res(std::piecewise_construct, std::make_tuple(),
                                          std::make_tuple(std::move(resp.headers())));
         finish_header(res);
+        add_trace_fields(resp, res);
         res.content_length(size);
         co_await bh::async_write(conn.stream, res, kTuple);
       } else {
         bh::response<bh::file_body> res(std::piecewise_construct, std::make_tuple(std::move(file)),
                                         std::make_tuple(std::move(resp.headers())));
         finish_header(res);
+        add_trace_fields(resp, res);
         res.content_length(size);
         co_await bh::async_write(conn.stream, res, kTuple);
       }
@@ -503,10 +540,11 @@ asio::awaitable<void> Server::Impl::write_response(Conn& conn, const Request& re
   }
   if (res.chunked()) {  // a handler's own Transfer-Encoding: Beast frames the body
     if (size_t n = detail::erase_unsafe_fields(res.base())) unsafe_fields_dropped(req, n);
+    add_trace_fields(resp, res);
     co_await bh::async_write(conn.stream, res, kTuple);
     co_return;
   }
-  if (size_t n = detail::render_response_head(res.base(), conn.response_head)) {
+  if (size_t n = render_head(resp, res.base(), conn.response_head)) {
     unsafe_fields_dropped(req, n);
   }
   const std::array<asio::const_buffer, 2> wire{asio::buffer(conn.response_head),

@@ -3,6 +3,8 @@
 // excluded paths, propagation in and out, context in handlers, log correlation, semconv.
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "http_test_support.h"
 
@@ -14,6 +16,7 @@ using testing::attr;
 using testing::attr_int;
 using testing::attr_str;
 using testing::LogCapture;
+using testing::RawConnection;
 using testing::str;
 using testing::wait_for_span;
 using Awaitable = boost::asio::awaitable<Response>;
@@ -60,7 +63,35 @@ class TracingTest : public ::testing::Test {
       seen_.worker = Context::current().span_context().span_id().to_hex();
       return Response::text(200, r.context().span_context().span_id().to_hex());
     });
+    // A handler that sets the ids' headers itself: the middleware's replace them.
+    server_->route("GET", "/own-ids", [](Request&) -> Awaitable {
+      Response r = Response::text(200, "own");
+      r.set_header("X-Trace-ID", "handler-trace").set_header("x-span-id", "handler-span");
+      co_return r;
+    });
+    // Responses Beast's serializer writes: a file, and a handler's own Transfer-Encoding (on a
+    // 204: any other status gets a Content-Length in its place).
+    server_->route("GET", "/file", [this](Request&) -> Awaitable {
+      co_return Response(200).set_file(file_.string());
+    });
+    server_->route("GET", "/chunked", [](Request&) -> Awaitable {
+      Response r(204);
+      r.set_header("Transfer-Encoding", "chunked");
+      co_return r;
+    });
     ASSERT_TRUE(server_->start().ok());
+  }
+  void TearDown() override { std::filesystem::remove(file_); }
+  // The values of every `name` field in a raw response (lower-case names).
+  static std::vector<std::string> field_values(const std::string& raw, std::string_view name) {
+    std::vector<std::string> out;
+    const std::string lower = RawConnection::lower(raw);
+    const std::string key = "\r\n" + std::string(name) + ": ";
+    for (size_t at = lower.find(key); at != std::string::npos; at = lower.find(key, at + 1)) {
+      const size_t start = at + key.size();
+      out.push_back(raw.substr(start, raw.find("\r\n", start) - start));
+    }
+    return out;
   }
   std::string url(std::string_view p) const { return server_->base_url() + std::string(p); }
   Result<ClientResponse> call(std::string method, std::string_view path, HeaderList h = {},
@@ -80,6 +111,12 @@ class TracingTest : public ::testing::Test {
   }
 
   Seen seen_;
+  std::filesystem::path file_ = [] {
+    auto p = std::filesystem::temp_directory_path() /
+             ("tracekit_tracing_file_" + std::to_string(::getpid()));
+    std::ofstream(p) << "file body";
+    return p;
+  }();
   std::unique_ptr<Server> server_;
   BlockingClient plain_{ClientOptions{.tracing = false}};
 };
@@ -99,6 +136,53 @@ TEST_F(TracingTest, OkSpanNameAttributesAndHeaders) {
   EXPECT_EQ(s->status_code(), StatusCode::kUnset);
   EXPECT_FALSE(s->parent_span_id().is_valid());
   EXPECT_FALSE(attr(*s, "http.request.method"));
+}
+
+// The ids travel beside the response's fields (Response::set_trace_ids): each response carries
+// exactly one of each, the span's, however the server writes it and whatever the handler set.
+TEST_F(TracingTest, EveryResponseKindCarriesOneTraceIdAndOneSpanId) {
+  const std::pair<const char*, const char*> cases[] = {{"/tools/7", "GET /tools/{id}"},
+                                                       {"/own-ids", "GET /own-ids"},
+                                                       {"/file", "GET /file"},
+                                                       {"/chunked", "GET /chunked"},
+                                                       {"/bad", "GET /bad"}};
+  for (const auto& [path, name] : cases) {
+    RawConnection c(server_->port());
+    ASSERT_TRUE(c.send("GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const std::string raw = c.read_response(/*header_only=*/true);
+    const auto traces = field_values(raw, "x-trace-id");
+    const auto spans = field_values(raw, "x-span-id");
+    ASSERT_EQ(traces.size(), 1u) << path << "\n" << raw;
+    ASSERT_EQ(spans.size(), 1u) << path << "\n" << raw;
+    EXPECT_EQ(traces[0].size(), 32u) << path;
+    EXPECT_EQ(spans[0].size(), 16u) << path;
+    auto s = wait_for_span(name, traces[0]);
+    ASSERT_TRUE(s) << path;
+    EXPECT_EQ(s->context().span_id().to_hex(), spans[0]) << path;
+  }
+}
+
+TEST(ResponseTraceIds, FoundByHeaderNotListedInFieldsAndReplacedBySetHeader) {
+  const auto trace = *TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736");
+  const auto span = *SpanId::from_hex("00f067aa0ba902b7");
+  Response r = Response::text(200, "x");
+  r.set_trace_ids(SpanContext(trace, span, TraceFlags(TraceFlags::kSampled), false));
+  EXPECT_EQ(r.header("x-TRACE-id").value_or(""), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(r.header("X-Span-ID").value_or(""), "00f067aa0ba902b7");
+  EXPECT_EQ(r.headers().count("X-Trace-ID"), 0u);
+  std::pair<std::string_view, std::string_view> fields[2];
+  ASSERT_EQ(r.trace_id_fields(fields), 2u);
+  EXPECT_EQ(fields[0].first, "X-Trace-ID");
+  EXPECT_EQ(fields[1].first, "X-Span-ID");
+  // A later set_header of one name replaces that one only.
+  r.set_header("X-Span-ID", "mine");
+  EXPECT_EQ(r.header("x-span-id").value_or(""), "mine");
+  ASSERT_EQ(r.trace_id_fields(fields), 1u);
+  EXPECT_EQ(fields[0].second, "4bf92f3577b34da6a3ce929d0e0e4736");
+  // An invalid context removes them.
+  r.set_trace_ids(SpanContext());
+  EXPECT_EQ(r.trace_id_fields(fields), 0u);
+  EXPECT_FALSE(r.header("x-trace-id"));
 }
 
 TEST_F(TracingTest, ErrorStatusesFor404_405_413_422) {
