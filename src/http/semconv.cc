@@ -120,9 +120,9 @@ void detail::assign_redacted_url(std::string& out, std::string_view scheme, std:
     }
     return true;
   };
-  if (const size_t sep = target.find("://"); sep != std::string_view::npos &&
-                                             !target.starts_with('/') &&
-                                             is_scheme(target.substr(0, sep))) {
+  // (An origin-form target, "/p?q", the usual one, starts with '/': no search for it.)
+  if (const size_t sep = target.starts_with('/') ? std::string_view::npos : target.find("://");
+      sep != std::string_view::npos && is_scheme(target.substr(0, sep))) {
     scheme = target.substr(0, sep);
     target.remove_prefix(sep + 3);
     const size_t slash = target.find_first_of("/?");

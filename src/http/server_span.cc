@@ -88,26 +88,27 @@ ServerSpan ServerTracing::start(const ServerRequest& req) const {
   const std::string_view host = req.host.empty() ? req.local_address : req.host;
   const std::string& url = buffers.url;
   detail::assign_redacted_url(buffers.url, scheme, host, req.target, o);
-  // server.address/port from the authority as the URL has it: a Host header holding '/', '?',
-  // '#' or whitespace ends there, so a query smuggled in it ("h/?password=...") reaches neither
-  // attribute, and the port agrees with the URL's.
-  const auto [server_address, server_port] =
-      detail::split_host_port(detail::authority_of(host), scheme == "https" ? 443 : 80);
-  std::string_view url_query;
-  if (const size_t q = url.find('?'); q != std::string::npos) {
-    url_query = std::string_view(url).substr(q + 1);
-  }
-  const std::string_view url_path = std::string_view(url).substr(
-      0, url_query.empty() ? url.size() : url.size() - url_query.size() - 1);
-  const size_t path_start = url.find('/', scheme.size() + 3);
-
   AttributeBuffer attrs;
   if (old_names_) {
     attrs.add(semconv::legacy::kHttpMethod, method);
     attrs.add(semconv::legacy::kHttpUrl, url);
   }
   if (!req.route.empty()) attrs.add(semconv::http::kRoute, req.route);
+  // The stable conventions' attributes only: the old ones need none of the parsing (the
+  // default, and most of a traced request's URL work).
   if (stable_names_) {
+    // server.address/port from the authority as the URL has it: a Host header holding '/', '?',
+    // '#' or whitespace ends there, so a query smuggled in it ("h/?password=...") reaches neither
+    // attribute, and the port agrees with the URL's.
+    const auto [server_address, server_port] =
+        detail::split_host_port(detail::authority_of(host), scheme == "https" ? 443 : 80);
+    std::string_view url_query;
+    if (const size_t q = url.find('?'); q != std::string::npos) {
+      url_query = std::string_view(url).substr(q + 1);
+    }
+    const std::string_view url_path = std::string_view(url).substr(
+        0, url_query.empty() ? url.size() : url.size() - url_query.size() - 1);
+    const size_t path_start = url.find('/', scheme.size() + 3);
     attrs.add(semconv::http::kRequestMethod, known ? method : semconv::http::kOtherMethod);
     if (!known) attrs.add(semconv::http::kRequestMethodOriginal, method);
     attrs.add(semconv::url::kFull, url);

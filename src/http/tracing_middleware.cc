@@ -22,14 +22,32 @@ ServerSpan start_server_span(const ServerTracing& tracing, Request& req) {
   r.method = req.method();
   r.target = req.target();
   r.route = req.route();
-  r.host = req.host();
   r.local_address = req.local_address();
   r.remote_address = req.remote_address();
-  if (tracing.stable_names()) {
-    r.user_agent = req.header("user-agent").value_or(std::string_view());
-    r.protocol_version = req.beast().version() == 10 ? "1.0" : "1.1";
+  if (tracing.stable_names()) r.protocol_version = req.beast().version() == 10 ? "1.0" : "1.1";
+  // One pass over the fields for the three the rules read, the first of each (as Request::header
+  // finds it): a lookup by name searches Beast's case-insensitive index, ~130 instructions each.
+  for (const auto& field : req.headers()) {
+    std::string_view* slot = nullptr;
+    switch (field.name()) {
+      case beast_http::field::host:
+        slot = &r.host;
+        break;
+      case beast_http::field::user_agent:
+        slot = &r.user_agent;
+        break;
+      case beast_http::field::unknown:
+        if (propagation::iequals(
+                std::string_view(field.name_string().data(), field.name_string().size()),
+                "x-forwarded-proto")) {
+          slot = &r.forwarded_proto;
+        }
+        break;
+      default:
+        break;
+    }
+    if (slot && slot->data() == nullptr) *slot = {field.value().data(), field.value().size()};
   }
-  r.forwarded_proto = req.header("x-forwarded-proto").value_or(std::string_view());
   r.headers = &headers;
   ServerSpan span = tracing.start(r);
   req.set_context(span.context());

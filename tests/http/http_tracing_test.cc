@@ -185,6 +185,23 @@ TEST(ResponseTraceIds, FoundByHeaderNotListedInFieldsAndReplacedBySetHeader) {
   EXPECT_FALSE(r.header("x-trace-id"));
 }
 
+// The scheme a proxy in front reports, whatever the case of the header's name.
+TEST_F(TracingTest, ForwardedProtoSetsTheUrlsScheme) {
+  auto r = call("GET", "/tools/5", {{"x-FORWARDED-proto", "https"}, {"User-Agent", "ua/2"}});
+  ASSERT_TRUE(r.ok());
+  auto s = server_span(*r, "GET /tools/{id}");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(attr_str(*s, "http.url"),
+            "https://127.0.0.1:" + std::to_string(server_->port()) + "/tools/5");
+  // Any other value is no scheme: the server's own stays.
+  auto plain = call("GET", "/tools/6", {{"X-Forwarded-Proto", "gopher"}});
+  ASSERT_TRUE(plain.ok());
+  auto p = server_span(*plain, "GET /tools/{id}");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(attr_str(*p, "http.url"),
+            "http://127.0.0.1:" + std::to_string(server_->port()) + "/tools/6");
+}
+
 TEST_F(TracingTest, ErrorStatusesFor404_405_413_422) {
   struct Case {
     std::string method, path, name;
