@@ -5,7 +5,8 @@
 #   scripts/bench.sh                 everything, 3 repetitions each (medians reported)
 #   scripts/bench.sh --quick         1 repetition, for a fast look
 #   scripts/bench.sh --only core     rerun only tracekit-bench-core (names may repeat; 'load'
-#                                    is the load test, 'viewer' the collector's browser run); the other results of the last run are
+#                                    is the load test, 'instructions' its callgrind count,
+#                                    'viewer' the collector's browser run); the other results of the last run are
 #                                    kept, so a busy machine can be benchmarked piece by piece
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,13 @@ fi
 if [ -x scripts/load.sh ] && wanted load; then
   echo "=== load test ==="
   scripts/load.sh --markdown > "$out_dir/load.md" || echo "load test failed; see above" >&2
+fi
+
+# The same request counted in instructions under callgrind (exact, where load.sh's time drifts).
+if [ -x scripts/load_instructions.sh ] && wanted instructions; then
+  echo "=== load test, instructions per request ==="
+  scripts/load_instructions.sh --markdown > "$out_dir/instructions.md" ||
+    echo "instruction count failed; see above" >&2
 fi
 
 python3 scripts/bench_report.py "$out_dir" > docs/benchmarks.md

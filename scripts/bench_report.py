@@ -282,6 +282,11 @@ def main():
         print("## Load test (`scripts/load.sh`)\n")
         with open(load_md) as f:
             print(f.read())
+    instructions_md = os.path.join(directory, "instructions.md")
+    if os.path.exists(instructions_md):
+        print("## Load test in instructions (`scripts/load_instructions.sh`)\n")
+        with open(instructions_md) as f:
+            print(f.read())
     render = os.path.join(directory, "collector", "collector_render.json")
     if os.path.exists(render):
         with open(render) as f:

@@ -21,8 +21,8 @@ PACKAGES=(
   libcpp-httplib-dev
   # Skriptoteket's script sandbox
   bubblewrap libseccomp-dev
-  # load tests, interoperability and browser tests
-  wrk chromium
+  # load tests (and their instruction count under callgrind), interoperability and browser tests
+  wrk valgrind chromium
   # the W3C trace-context test harness (scripts/w3c_tracecontext.sh) runs on aiohttp
   python3-aiohttp
 )
