@@ -48,6 +48,7 @@
 #include "tracekit/diagnostics.h"
 #include "tracekit/ids.h"
 #include "tracekit/log/logger.h"
+#include "tracing_middleware.h"
 
 namespace tracekit::http {
 
@@ -676,6 +677,7 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
   beast::flat_buffer buffer;
   bool first = true;
   bool body_left_unread = false;
+  ServerSpan server_span;  // the request's, when the server runs the tracing middleware itself
   try {
     for (;;) {
       if (stopping.load(std::memory_order_acquire)) break;
@@ -778,16 +780,30 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       MiddlewareChain chain{middleware,         *this,
                             routing.match,      routing.terminal,
                             routing.body_limit, pending_body ? &*pending_body : nullptr};
+      // The tracing middleware, when it is the outermost, runs here rather than as a coroutine
+      // of its own (tracing_middleware.h says why): the same steps as its operator().
+      const detail::TracingMiddleware* outer_tracing =
+          middleware.empty() ? nullptr : middleware.front().target<detail::TracingMiddleware>();
+      if (outer_tracing && !outer_tracing->tracing->traces(req.path())) outer_tracing = nullptr;
       Response resp;
       std::string failure;
       try {
-        resp = co_await Next(&chain, 0)(req);
+        if (outer_tracing) server_span = detail::start_server_span(*outer_tracing->tracing, req);
+        resp = co_await Next(&chain, outer_tracing ? 1 : 0)(req);
+        if (outer_tracing) detail::finish_server_span(server_span, resp);
       } catch (const std::exception& e) {
+        if (outer_tracing) detail::fail_server_span(server_span, &e);
         failure = e.what();
+        if (outer_tracing && failure.empty()) failure = "exception";
       } catch (...) {
+        if (outer_tracing) detail::fail_server_span(server_span, nullptr);
         failure = "unknown exception";
       }
-      if (!failure.empty()) resp = handler_failed(req, failure);
+      if (!failure.empty()) {
+        resp = outer_tracing ? detail::failed_response(server_span, req, failure)
+                             : handler_failed(req, failure);
+      }
+      if (outer_tracing) server_span = ServerSpan();
       if (options.correlation_ids) resp.set_header("X-Correlation-ID", req.correlation_id());
 
       const bool keep_alive = req.beast().keep_alive() && !routing.must_close &&

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The tracing middleware: the Beast form of the framework-free rules in server_span.h.
+#include "tracing_middleware.h"
+
 #include "tracekit/http/tracing.h"
 #include "tracekit/log/logger.h"
 
@@ -11,6 +13,10 @@ const log::Logger& middleware_log() {
   static const log::Logger logger("tracekit.http");
   return logger;
 }
+
+}  // namespace
+
+namespace detail {
 
 // From extraction to the started SERVER span, made the request's context. A plain function, not
 // part of the coroutine below: GCC keeps every local of a coroutine in its heap frame, and the
@@ -55,9 +61,18 @@ ServerSpan start_server_span(const ServerTracing& tracing, Request& req) {
 }
 
 // X-Trace-ID and X-Span-ID, beside the fields (Response::set_trace_ids says why).
-void add_response_ids(const ServerSpan& span, Response& resp) {
+void finish_server_span(ServerSpan& span, Response& resp) {
+  span.end(resp.status());
   const SpanContext& ids = span.context().span_context();
   if (ids.is_valid()) resp.set_trace_ids(ids);
+}
+
+void fail_server_span(ServerSpan& span, const std::exception* e) {
+  if (e) {
+    span.fail(*e);
+  } else {
+    span.fail_unknown();
+  }
 }
 
 // The 500 for a handler that threw: logged with the request's context, the span ended. Apart
@@ -71,11 +86,11 @@ Response failed_response(ServerSpan& span, Request& req, std::string_view failur
                            {{"method", req.method()}, {"path", req.path()}, {"error", failure}});
   }
   Response resp = Response::error(500, "internal server error");
-  span.end(resp.status());
-  add_response_ids(span, resp);
+  finish_server_span(span, resp);
   return resp;
 }
 
+namespace {
 // `tracing` is the middleware's own, which the server keeps as long as any request runs: a
 // reference, not a shared_ptr copy (two atomic counts per request, each waiting for the span
 // record's stores to drain).
@@ -84,32 +99,33 @@ boost::asio::awaitable<Response> traced(const ServerTracing& tracing, Request& r
   std::string failure;
   try {
     Response resp = co_await next(req);
-    span.end(resp.status());
-    add_response_ids(span, resp);
+    finish_server_span(span, resp);
     co_return resp;
   } catch (const std::exception& e) {
-    span.fail(e);
+    fail_server_span(span, &e);
     failure = e.what();
     if (failure.empty()) failure = "exception";
   } catch (...) {
-    span.fail_unknown();
+    fail_server_span(span, nullptr);
     failure = "unknown exception";
   }
   co_return failed_response(span, req, failure);
 }
-
 }  // namespace
+
+boost::asio::awaitable<Response> TracingMiddleware::operator()(Request& req, Next next) const {
+  if (!tracing->traces(req.path())) return next(req);
+  return traced(*tracing, req, next);
+}
+
+}  // namespace detail
 
 Middleware tracing_middleware() {
   return tracing_middleware(TracingOptions{});
 }
 
 Middleware tracing_middleware(TracingOptions options) {
-  auto tracing = std::make_shared<const ServerTracing>(std::move(options));
-  return [tracing](Request& req, Next next) -> boost::asio::awaitable<Response> {
-    if (!tracing->traces(req.path())) return next(req);
-    return traced(*tracing, req, next);
-  };
+  return detail::TracingMiddleware{std::make_shared<const ServerTracing>(std::move(options))};
 }
 
 }  // namespace tracekit::http

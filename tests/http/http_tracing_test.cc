@@ -25,7 +25,9 @@ struct Seen {
   std::string before, after, worker, log_trace;
 };
 
-class TracingTest : public ::testing::Test {
+// Run twice: the tracing middleware after the access log (called as a coroutine, like any
+// middleware), and first (outermost: the server runs its steps itself, tracing_middleware.h).
+class TracingTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     testing::span_store()->clear();
@@ -34,8 +36,13 @@ class TracingTest : public ::testing::Test {
   void start(TracingOptions tracing) {
     server_.reset();
     server_ = std::make_unique<Server>(ServerOptions{.max_body_bytes = 100});
-    server_->use(access_log_middleware());
-    server_->use(tracing_middleware(std::move(tracing)));
+    if (GetParam()) {
+      server_->use(tracing_middleware(std::move(tracing)));
+      server_->use(access_log_middleware());
+    } else {
+      server_->use(access_log_middleware());
+      server_->use(tracing_middleware(std::move(tracing)));
+    }
     server_->route("GET", "/tools/{id}", [](Request& r) -> Awaitable {
       co_return Response::json(200, "{\"id\":\"" + std::string(r.param("id")) + "\"}");
     });
@@ -121,7 +128,7 @@ class TracingTest : public ::testing::Test {
   BlockingClient plain_{ClientOptions{.tracing = false}};
 };
 
-TEST_F(TracingTest, OkSpanNameAttributesAndHeaders) {
+TEST_P(TracingTest, OkSpanNameAttributesAndHeaders) {
   auto r = call("GET", "/tools/42?token=secret&x=1");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
@@ -140,7 +147,7 @@ TEST_F(TracingTest, OkSpanNameAttributesAndHeaders) {
 
 // The ids travel beside the response's fields (Response::set_trace_ids): each response carries
 // exactly one of each, the span's, however the server writes it and whatever the handler set.
-TEST_F(TracingTest, EveryResponseKindCarriesOneTraceIdAndOneSpanId) {
+TEST_P(TracingTest, EveryResponseKindCarriesOneTraceIdAndOneSpanId) {
   const std::pair<const char*, const char*> cases[] = {{"/tools/7", "GET /tools/{id}"},
                                                        {"/own-ids", "GET /own-ids"},
                                                        {"/file", "GET /file"},
@@ -186,7 +193,7 @@ TEST(ResponseTraceIds, FoundByHeaderNotListedInFieldsAndReplacedBySetHeader) {
 }
 
 // The scheme a proxy in front reports, whatever the case of the header's name.
-TEST_F(TracingTest, ForwardedProtoSetsTheUrlsScheme) {
+TEST_P(TracingTest, ForwardedProtoSetsTheUrlsScheme) {
   auto r = call("GET", "/tools/5", {{"x-FORWARDED-proto", "https"}, {"User-Agent", "ua/2"}});
   ASSERT_TRUE(r.ok());
   auto s = server_span(*r, "GET /tools/{id}");
@@ -202,7 +209,7 @@ TEST_F(TracingTest, ForwardedProtoSetsTheUrlsScheme) {
             "http://127.0.0.1:" + std::to_string(server_->port()) + "/tools/6");
 }
 
-TEST_F(TracingTest, ErrorStatusesFor404_405_413_422) {
+TEST_P(TracingTest, ErrorStatusesFor404_405_413_422) {
   struct Case {
     std::string method, path, name;
     int status;
@@ -222,7 +229,7 @@ TEST_F(TracingTest, ErrorStatusesFor404_405_413_422) {
   }
 }
 
-TEST_F(TracingTest, ThresholdIsConfigurable) {
+TEST_P(TracingTest, ThresholdIsConfigurable) {
   start(TracingOptions{.error_status_threshold = 500});
   auto r = call("GET", "/bad");
   ASSERT_TRUE(r.ok());
@@ -231,7 +238,7 @@ TEST_F(TracingTest, ThresholdIsConfigurable) {
   EXPECT_EQ(s->status_code(), StatusCode::kUnset);
 }
 
-TEST_F(TracingTest, ExceptionIsRecordedAndAnswered500WithHeaders) {
+TEST_P(TracingTest, ExceptionIsRecordedAndAnswered500WithHeaders) {
   LogCapture logs;
   auto r = call("GET", "/throw");
   ASSERT_TRUE(r.ok());
@@ -249,7 +256,7 @@ TEST_F(TracingTest, ExceptionIsRecordedAndAnswered500WithHeaders) {
   EXPECT_EQ(str(errors[0], "error"), "tool exploded");
 }
 
-TEST_F(TracingTest, ExcludedPathsAreNotTraced) {
+TEST_P(TracingTest, ExcludedPathsAreNotTraced) {
   auto r = call("GET", "/healthz");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
@@ -260,7 +267,7 @@ TEST_F(TracingTest, ExcludedPathsAreNotTraced) {
   EXPECT_TRUE(testing::spans_named("GET /healthz").empty());
 }
 
-TEST_F(TracingTest, IncomingTraceparentIsContinued) {
+TEST_P(TracingTest, IncomingTraceparentIsContinued) {
   const std::string trace = "0af7651916cd43dd8448eb211c80319c";
   auto r =
       call("GET", "/tools/1",
@@ -274,7 +281,7 @@ TEST_F(TracingTest, IncomingTraceparentIsContinued) {
   EXPECT_EQ(s->context().trace_state().get("vendor").value_or(""), "abc");
 }
 
-TEST_F(TracingTest, InvalidTraceparentStartsANewTrace) {
+TEST_P(TracingTest, InvalidTraceparentStartsANewTrace) {
   const std::vector<std::string> bad_headers = {
       "00-00000000000000000000000000000000-b7ad6b7169203331-01",
       "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",
@@ -293,7 +300,7 @@ TEST_F(TracingTest, InvalidTraceparentStartsANewTrace) {
   }
 }
 
-TEST_F(TracingTest, SpanIsCurrentInHandlersAcrossAwaitAndOnWorkers) {
+TEST_P(TracingTest, SpanIsCurrentInHandlersAcrossAwaitAndOnWorkers) {
   LogCapture logs;
   auto r = call("GET", "/context", {{"X-Correlation-ID", "corr-1"}});
   ASSERT_TRUE(r.ok());
@@ -321,7 +328,7 @@ TEST_F(TracingTest, SpanIsCurrentInHandlersAcrossAwaitAndOnWorkers) {
   EXPECT_EQ(seen_.worker, b->header("x-span-id").value_or(""));
 }
 
-TEST_F(TracingTest, ClientToServerIsOneTrace) {
+TEST_P(TracingTest, ClientToServerIsOneTrace) {
   BlockingClient traced;
   auto root = get_tracer("test").start_as_current_span("root");
   auto r = traced.request("GET", url("/tools/5"), "", {{"baggage", "ignored=1"}});
@@ -339,7 +346,7 @@ TEST_F(TracingTest, ClientToServerIsOneTrace) {
   EXPECT_EQ(server->parent_span_id(), client->context().span_id());
 }
 
-TEST_F(TracingTest, StableSemconvAndDup) {
+TEST_P(TracingTest, StableSemconvAndDup) {
   start(TracingOptions{.semconv = Semconv::kStable});
   auto r = call("GET", "/tools/9?q=1", {{"User-Agent", "ua/1"}});
   ASSERT_TRUE(r.ok());
@@ -402,6 +409,11 @@ TEST(RedactedUrl, NoCredentialsAndRedactedQuery) {
   o.omit_query = true;
   EXPECT_EQ(redacted_url("https", "h", "/p?a=1", o), "https://h/p");
 }
+
+INSTANTIATE_TEST_SUITE_P(Order, TracingTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "TracingFirst" : "AfterAccessLog";
+                         });
 
 }  // namespace
 }  // namespace tracekit::http
