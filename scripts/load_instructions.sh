@@ -11,7 +11,7 @@
 #                                            docs/benchmarks.md)
 # Why beside scripts/load.sh: on this shared 2-vCPU VM a request's CPU time drifts by ±0.5-1 µs
 # between runs, more than most single changes to the traced path; the instruction count of a
-# request is exact and repeats to a few instructions, so a change to the hot path shows in one
+# request is exact and repeats to within about 3 %, so a change to the hot path shows in one
 # run. It is not the time: cache misses and the kernel (the loopback, the wake-ups) do not count
 # here, and load.sh stays the measure of the goal.
 # Environment: INSTR_DURATION (s, default 10), INSTR_CONNECTIONS (4), LOAD_BUILD_DIR
