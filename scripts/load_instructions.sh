@@ -44,17 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_line FILE PREFIX SECONDS: prints the rest of the first line of FILE starting with PREFIX.
-wait_line() {
-  for _ in $(seq 1 $(($3 * 20))); do
-    local v
-    v="$(sed -n "s/^$2 //p" "$1" | head -n1)"
-    [ -n "$v" ] && { echo "$v"; return 0; }
-    sleep 0.05
-  done
-  echo "load_instructions.sh: no '$2' line in $1" >&2
-  return 1
-}
+# shellcheck source=scripts/lib/wait_line.sh
+. scripts/lib/wait_line.sh
 
 "$build/bench/tracekit-otlp-sink" > "$tmp/sink.out" 2>&1 &
 pids+=("$!")
