@@ -139,27 +139,38 @@ Response& Response::set_trace_ids(const SpanContext& span) noexcept {
     trace_ids_set_ = 0;
     return *this;
   }
-  span.trace_id().write_hex(trace_ids_.data());
-  span.span_id().write_hex(trace_ids_.data() + 32);
+  trace_id_ = span.trace_id();
+  span_id_ = span.span_id();
   trace_ids_set_ = kTraceIdSet | kSpanIdSet;
   return *this;
 }
 
 size_t Response::trace_id_fields(
+    std::array<char, 48>& text,
     std::pair<std::string_view, std::string_view> (&out)[2]) const noexcept {
   size_t n = 0;
-  if (trace_ids_set_ & kTraceIdSet) out[n++] = {kTraceIdName, {trace_ids_.data(), 32}};
-  if (trace_ids_set_ & kSpanIdSet) out[n++] = {kSpanIdName, {trace_ids_.data() + 32, 16}};
+  if (trace_ids_set_ & kTraceIdSet) {
+    trace_id_.write_hex(text.data());
+    out[n++] = {kTraceIdName, {text.data(), 32}};
+  }
+  if (trace_ids_set_ & kSpanIdSet) {
+    span_id_.write_hex(text.data() + 32);
+    out[n++] = {kSpanIdName, {text.data() + 32, 16}};
+  }
   return n;
 }
 
+const std::string& Response::file_path() const noexcept {
+  static const std::string kNone;
+  return file_path_.path_ ? *file_path_.path_ : kNone;
+}
+
+Response& Response::set_file(std::string path) {
+  file_path_.path_ = std::make_unique<std::string>(std::move(path));
+  return *this;
+}
+
 std::optional<std::string_view> Response::header(std::string_view name) const {
-  if (trace_ids_set_ != 0) {
-    std::pair<std::string_view, std::string_view> ids[2];
-    const size_t n = trace_id_fields(ids);
-    for (size_t i = 0; i < n; ++i)
-      if (propagation::iequals(name, ids[i].first)) return ids[i].second;
-  }
   auto it = headers_.find(boost::beast::string_view(name.data(), name.size()));
   if (it == headers_.end()) return std::nullopt;
   return std::string_view(it->value().data(), it->value().size());

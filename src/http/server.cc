@@ -466,8 +466,9 @@ namespace {
 // For the responses Beast's serializer writes (files, chunked bodies): made fields.
 template <class Message>
 void add_trace_fields(const Response& resp, Message& res) {
+  std::array<char, 48> text;
   detail::ExtraField ids[2];
-  const size_t n = resp.trace_id_fields(ids);
+  const size_t n = resp.trace_id_fields(text, ids);
   for (size_t i = 0; i < n; ++i) {
     res.set(beast::string_view(ids[i].first.data(), ids[i].first.size()),
             beast::string_view(ids[i].second.data(), ids[i].second.size()));
@@ -477,8 +478,9 @@ void add_trace_fields(const Response& resp, Message& res) {
 // The head the server writes itself, with the trace ids after the fields.
 size_t render_head(const Response& resp, const beast::http::response_header<>& head,
                    std::string& out) {
+  std::array<char, 48> text;
   detail::ExtraField ids[2];
-  const size_t n = resp.trace_id_fields(ids);
+  const size_t n = resp.trace_id_fields(text, ids);
   return detail::render_response_head(head, out, std::span<const detail::ExtraField>(ids, n));
 }
 }  // namespace

@@ -169,27 +169,50 @@ TEST_P(TracingTest, EveryResponseKindCarriesOneTraceIdAndOneSpanId) {
   }
 }
 
-TEST(ResponseTraceIds, FoundByHeaderNotListedInFieldsAndReplacedBySetHeader) {
+TEST(ResponseTraceIds, KeptBesideTheFieldsAndReplacedBySetHeader) {
   const auto trace = *TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736");
   const auto span = *SpanId::from_hex("00f067aa0ba902b7");
   Response r = Response::text(200, "x");
   r.set_trace_ids(SpanContext(trace, span, TraceFlags(TraceFlags::kSampled), false));
-  EXPECT_EQ(r.header("x-TRACE-id").value_or(""), "4bf92f3577b34da6a3ce929d0e0e4736");
-  EXPECT_EQ(r.header("X-Span-ID").value_or(""), "00f067aa0ba902b7");
   EXPECT_EQ(r.headers().count("X-Trace-ID"), 0u);
+  EXPECT_FALSE(r.header("x-trace-id"));
+  std::array<char, 48> text;
   std::pair<std::string_view, std::string_view> fields[2];
-  ASSERT_EQ(r.trace_id_fields(fields), 2u);
+  ASSERT_EQ(r.trace_id_fields(text, fields), 2u);
   EXPECT_EQ(fields[0].first, "X-Trace-ID");
+  EXPECT_EQ(fields[0].second, "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(fields[1].first, "X-Span-ID");
+  EXPECT_EQ(fields[1].second, "00f067aa0ba902b7");
+  // Copies and moves keep them (a response passes through middleware by value).
+  Response copy = r;
+  Response moved = std::move(copy);
+  ASSERT_EQ(moved.trace_id_fields(text, fields), 2u);
+  EXPECT_EQ(fields[1].second, "00f067aa0ba902b7");
   // A later set_header of one name replaces that one only.
   r.set_header("X-Span-ID", "mine");
   EXPECT_EQ(r.header("x-span-id").value_or(""), "mine");
-  ASSERT_EQ(r.trace_id_fields(fields), 1u);
+  ASSERT_EQ(r.trace_id_fields(text, fields), 1u);
   EXPECT_EQ(fields[0].second, "4bf92f3577b34da6a3ce929d0e0e4736");
   // An invalid context removes them.
   r.set_trace_ids(SpanContext());
-  EXPECT_EQ(r.trace_id_fields(fields), 0u);
-  EXPECT_FALSE(r.header("x-trace-id"));
+  EXPECT_EQ(r.trace_id_fields(text, fields), 0u);
+}
+
+// A file response's path survives copies and moves (it is held by pointer).
+TEST(ResponseFile, PathIsCopiedAndMoved) {
+  Response r = Response(200).set_file("/srv/static/a.css");
+  Response copy = r;
+  EXPECT_EQ(copy.file_path(), "/srv/static/a.css");
+  EXPECT_EQ(r.file_path(), "/srv/static/a.css");
+  Response moved = std::move(copy);
+  EXPECT_EQ(moved.file_path(), "/srv/static/a.css");
+  EXPECT_TRUE(Response(200).file_path().empty());
+}
+
+// A Response stays the size it had before the trace ids (see Response::set_trace_ids).
+TEST(ResponseSize, TheTraceIdsAddNothing) {
+  EXPECT_LE(sizeof(Response),
+            sizeof(int) * 2 + sizeof(beast_http::fields) + sizeof(std::string) * 2);
 }
 
 // The scheme a proxy in front reports, whatever the case of the header's name.

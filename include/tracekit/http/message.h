@@ -127,7 +127,7 @@ class Response {
   // (`http.unsafe_response_header`), a header whose name is not a token or whose value holds
   // CR, LF or NUL: sent, it would split the response.
   Response& set_header(std::string_view name, std::string_view value);
-  // A field, or one of the trace ids below; names compare case-insensitively.
+  // A header field (not the trace ids below); names compare case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const;
   // The header fields, without the trace ids below.
   const beast_http::fields& headers() const noexcept { return headers_; }
@@ -135,30 +135,48 @@ class Response {
 
   // X-Trace-ID and X-Span-ID (32 and 16 lower-case hex digits) of `span`, as the tracing
   // middleware gives every traced response; an invalid context removes them. They are kept
-  // beside the header fields, not among them: as two Beast fields they cost the I/O thread
-  // ~1,500 instructions a request (two allocations, the lookups, the checks any field gets
-  // before it is sent), a sixth of all that tracing adds to a request. header() finds them, the
-  // server sends them after the fields (a field of the same name is not sent), set_header() with
-  // either name replaces that one; headers() does not list them.
+  // beside the header fields, as the ids themselves: as two Beast fields they cost the I/O
+  // thread ~1,400 instructions a request (two allocations, the lookups, the checks any field
+  // gets before it is sent), a fifth of all that tracing added to a request. The server sends
+  // them after the fields (a field of the same name is not sent); set_header() with either name
+  // replaces that one; headers() and header() do not see them: trace_id_fields() gives them.
+  // (Kept in 24 bytes of what was padding, so that a Response, which every coroutine frame on a
+  // request's path holds, stays its size: 48 more bytes pushed frames past what glibc's and
+  // Asio's allocators recycle.)
   Response& set_trace_ids(const SpanContext& span) noexcept;
-  // The trace ids set, as (name, value) pairs: writes 0, 1 or 2 of them and returns how many.
-  size_t trace_id_fields(std::pair<std::string_view, std::string_view> (&out)[2]) const noexcept;
+  // The trace ids set, as header fields: writes their values into `text` and 0, 1 or 2
+  // (name, value) pairs viewing it into `out`, and returns how many.
+  size_t trace_id_fields(std::array<char, 48>& text,
+                         std::pair<std::string_view, std::string_view> (&out)[2]) const noexcept;
 
   // Serve the file at this path as the body (static files): streamed, not loaded into body().
-  const std::string& file_path() const noexcept { return file_path_; }
-  Response& set_file(std::string path) {
-    file_path_ = std::move(path);
-    return *this;
-  }
+  const std::string& file_path() const noexcept;
+  Response& set_file(std::string path);
 
  private:
+  // A file response's path, held by pointer: few responses are files, and this keeps the
+  // Response small (see set_trace_ids).
+  class FilePath {
+   public:
+    FilePath() = default;
+    FilePath(const FilePath& o)
+        : path_(o.path_ ? std::make_unique<std::string>(*o.path_) : nullptr) {}
+    FilePath& operator=(const FilePath& o) {
+      if (this != &o) path_ = o.path_ ? std::make_unique<std::string>(*o.path_) : nullptr;
+      return *this;
+    }
+    FilePath(FilePath&&) noexcept = default;
+    FilePath& operator=(FilePath&&) noexcept = default;
+    std::unique_ptr<std::string> path_;
+  };
   static constexpr uint8_t kTraceIdSet = 1, kSpanIdSet = 2;
   int status_ = 200;
-  uint8_t trace_ids_set_ = 0;         // kTraceIdSet | kSpanIdSet
-  std::array<char, 48> trace_ids_{};  // the trace id's 32 hex digits, then the span id's 16
+  uint8_t trace_ids_set_ = 0;  // kTraceIdSet | kSpanIdSet
+  TraceId trace_id_{};
+  SpanId span_id_{};
   beast_http::fields headers_;
   std::string body_;
-  std::string file_path_;
+  FilePath file_path_;
 };
 
 // Propagation carriers over Beast header fields (names compare case-insensitively).
