@@ -27,21 +27,9 @@ wrk_threads="${LOAD_THREADS:-1}"
 build="${LOAD_BUILD_DIR:-build/release}"
 
 command -v wrk >/dev/null || { echo "load.sh: wrk is not installed (scripts/install-deps.sh)" >&2; exit 1; }
-if [ ! -x "$build/bench/tracekit-http-load-server" ] || [ ! -x "$build/bench/tracekit-otlp-sink" ]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target tracekit-http-load-server tracekit-otlp-sink -j 2 >&2
-fi
-
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "${LOAD_KEEP_TMP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# shellcheck source=scripts/lib/wait_line.sh
-. scripts/lib/wait_line.sh
+# shellcheck source=scripts/lib/load_common.sh
+. scripts/lib/load_common.sh
+load_setup
 
 "$build/bench/tracekit-otlp-sink" > "$tmp/sink.out" 2>&1 &
 sink_pid=$!

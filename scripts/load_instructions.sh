@@ -31,21 +31,9 @@ for tool in wrk valgrind callgrind_control callgrind_annotate; do
     exit 1
   }
 done
-if [ ! -x "$build/bench/tracekit-http-load-server" ] || [ ! -x "$build/bench/tracekit-otlp-sink" ]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target tracekit-http-load-server tracekit-otlp-sink -j 2 >&2
-fi
-
-tmp="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# shellcheck source=scripts/lib/wait_line.sh
-. scripts/lib/wait_line.sh
+# shellcheck source=scripts/lib/load_common.sh
+. scripts/lib/load_common.sh
+load_setup
 
 "$build/bench/tracekit-otlp-sink" > "$tmp/sink.out" 2>&1 &
 pids+=("$!")
