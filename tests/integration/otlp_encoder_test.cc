@@ -4,9 +4,12 @@
 // itself would write for the same message.
 #include <gtest/gtest.h>
 
+#include <variant>
+
 #include "google/rpc/retry_info.pb.h"
 #include "google/rpc/status.pb.h"
 #include "otlp_support.h"
+#include "tracekit/detail/utf8.h"
 #include "tracekit/otlp/encoder.h"
 #include "tracekit/otlp_json.h"
 
@@ -193,6 +196,85 @@ TEST(OtlpProtobufEncoder, InvalidUtf8IsReplaced) {
   const auto& span = req.resource_spans(0).scope_spans(0).spans(0);
   EXPECT_EQ(span.name(), "bad\xEF\xBF\xBDname");
   EXPECT_EQ(span.attributes(0).value().string_value(), "a\xEF\xBF\xBD(b");
+}
+
+// Short string and integer attributes take a path of their own (Writer::small_key_value): at
+// every key and value length around its limits, ASCII or not, valid UTF-8 or not, the bytes are
+// libprotobuf's and the values survive.
+TEST(OtlpProtobufEncoder, AttributesOfEveryLengthAndKind) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  TracerProviderOptions o;
+  o.limits.attribute_count = 100000;
+  o.processors.push_back(
+      std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+  TracerProvider provider(std::move(o));
+  struct Expected {
+    std::string key;
+    std::variant<std::string, int64_t> value;
+  };
+  std::vector<Expected> expected;
+  {
+    Span s = provider.get_tracer("t").start_span("lengths");
+    const std::vector<size_t> key_lengths = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 99, 100, 101, 130};
+    const std::vector<size_t> value_lengths = {0,  1,  2,  3,  4,  5,  7,   8,   9,   15,  16,
+                                               17, 23, 24, 25, 31, 64, 119, 120, 121, 122, 200};
+    const std::vector<int64_t> ints = {0, 1, 127, 128, 16383, 16384, -1, INT64_MAX, INT64_MIN};
+    int variant = 0;
+    for (size_t kl : key_lengths) {
+      for (size_t vl : value_lengths) {
+        std::string key(kl, 'k');
+        key += std::to_string(variant++);  // distinct keys
+        std::string value(vl, 'v');
+        for (size_t i = 0; i < vl; ++i)
+          value[i] = static_cast<char>('a' + (i * 7 + kl) % 26);
+        switch (variant % 4) {
+          case 1:  // valid UTF-8, not ASCII, in the last word
+            if (vl >= 2) value.replace(vl - 2, 2, "\xC3\xA9");
+            break;
+          case 2:  // invalid UTF-8: replaced by U+FFFD
+            if (vl >= 1) value[vl / 2] = '\xFF';
+            break;
+          case 3:  // a non-ASCII key
+            key += "\xC3\xA9";
+            break;
+          default:
+            break;
+        }
+        s.set_attribute(key, value);
+        expected.push_back({key, tracekit::detail::utf8::sanitize(value)});
+      }
+      for (int64_t v : ints) {
+        std::string key(kl, 'i');
+        key += std::to_string(variant++);
+        s.set_attribute(key, v);
+        expected.push_back({key, v});
+      }
+    }
+  }
+  std::string bytes;
+  otlp::encode_request(store->spans(), bytes);
+  otlpv1::ExportTraceServiceRequest req;
+  ASSERT_TRUE(req.ParseFromString(bytes));
+  const auto& span = req.resource_spans(0).scope_spans(0).spans(0);
+  ASSERT_EQ(static_cast<size_t>(span.attributes_size()), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const auto& kv = span.attributes(static_cast<int>(i));
+    EXPECT_EQ(kv.key(), expected[i].key) << i;
+    if (const auto* text = std::get_if<std::string>(&expected[i].value)) {
+      EXPECT_EQ(kv.value().value_case(), commonv1::AnyValue::kStringValue) << i;
+      EXPECT_EQ(kv.value().string_value(), *text) << kv.key();
+    } else {
+      EXPECT_EQ(kv.value().int_value(), std::get<int64_t>(expected[i].value)) << kv.key();
+    }
+  }
+  std::string theirs;
+  {
+    google::protobuf::io::StringOutputStream sos(&theirs);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    ASSERT_TRUE(req.SerializeToCodedStream(&cos));
+  }
+  EXPECT_TRUE(bytes == theirs) << "our encoding is not canonical";
 }
 
 TEST(OtlpProtobufEncoder, EmptyBatchIsAnEmptyRequest) {
