@@ -68,18 +68,56 @@ Result<std::unique_ptr<TextMapPropagator>> from_names(std::span<const std::strin
 }
 
 namespace {
+// What the registry publishes: a propagator, and the fields it reads when it reads no others.
+struct Published {
+  const TextMapPropagator* propagator = nullptr;
+  std::vector<std::string> fields;
+  bool exact = false;
+};
+
+// tracekit's own propagators read only the fields they list; a composite of them too. (Both
+// classes are final, so a dynamic_cast cannot match an application's subclass.)
+bool reads_only_its_fields(const TextMapPropagator& p) {
+  if (dynamic_cast<const TraceContextPropagator*>(&p) || dynamic_cast<const BaggagePropagator*>(&p))
+    return true;
+  const auto* composite = dynamic_cast<const CompositePropagator*>(&p);
+  if (!composite) return false;
+  for (const auto& part : composite->parts()) {
+    if (!part || !reads_only_its_fields(*part)) return false;
+  }
+  return true;
+}
+
 struct Registry {
   std::mutex mutex;
-  std::vector<std::unique_ptr<TextMapPropagator>> all;  // never freed: references stay valid
-  std::atomic<const TextMapPropagator*> current{nullptr};
+  // Never freed: references to a replaced propagator stay valid.
+  std::vector<std::unique_ptr<TextMapPropagator>> all;
+  std::vector<std::unique_ptr<Published>> published;
+  std::atomic<const Published*> current{nullptr};
+
+  // Called with the mutex held (or before the registry is shared).
+  void publish(std::unique_ptr<TextMapPropagator> propagator) {
+    auto entry = std::make_unique<Published>();
+    entry->propagator = propagator.get();
+    entry->exact = reads_only_its_fields(*propagator);
+    if (entry->exact) {
+      for (std::string& f : propagator->fields()) {
+        for (char& c : f)
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        entry->fields.push_back(std::move(f));
+      }
+    }
+    all.push_back(std::move(propagator));
+    published.push_back(std::move(entry));
+    current.store(published.back().get(), std::memory_order_release);
+  }
 };
 Registry& registry() {
   static Registry* r = [] {
     auto* reg = new Registry();
     std::vector<std::string> defaults = {"tracecontext", "baggage"};
     auto p = from_names(defaults);
-    reg->all.push_back(std::move(*p));
-    reg->current.store(reg->all.back().get());
+    reg->publish(std::move(*p));
     return reg;
   }();
   return *r;
@@ -87,15 +125,19 @@ Registry& registry() {
 }  // namespace
 
 const TextMapPropagator& global_propagator() noexcept {
-  return *registry().current.load(std::memory_order_acquire);
+  return *registry().current.load(std::memory_order_acquire)->propagator;
+}
+
+const std::vector<std::string>* global_extraction_fields() noexcept {
+  const Published* p = registry().current.load(std::memory_order_acquire);
+  return p->exact ? &p->fields : nullptr;
 }
 
 void set_global_propagator(std::unique_ptr<TextMapPropagator> propagator) {
   if (!propagator) return;
   Registry& r = registry();
   std::lock_guard lock(r.mutex);
-  r.all.push_back(std::move(propagator));
-  r.current.store(r.all.back().get(), std::memory_order_release);
+  r.publish(std::move(propagator));
 }
 
 }  // namespace tracekit::propagation

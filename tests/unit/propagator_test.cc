@@ -286,6 +286,47 @@ TEST(GlobalPropagator, ReplacedWhileInUse) {
   set_global_propagator(make({"tracecontext", "baggage"}));
 }
 
+// A propagator of the application's own, which reads a header it does not list in fields().
+class PrefixPropagator final : public TextMapPropagator {
+ public:
+  Context extract(const TextMapGetter& carrier, const Context& context) const noexcept override {
+    std::string_view v[1];
+    return carrier.get_all("x-app-parent", v) ? context.with_baggage(Baggage().set("app", v[0]))
+                                              : context;
+  }
+  void inject(TextMapSetter&, const Context&) const noexcept override {}
+  std::vector<std::string> fields() const override { return {}; }
+};
+
+TEST(GlobalPropagator, ExtractionFieldsOnlyForTracekitsOwn) {
+  set_global_propagator(make({"tracecontext", "baggage"}));
+  const auto* fields = global_extraction_fields();
+  ASSERT_NE(fields, nullptr);
+  EXPECT_EQ(*fields, (std::vector<std::string>{"traceparent", "tracestate", "baggage"}));
+
+  // An application's propagator may read anything: extraction cannot be skipped for it, alone
+  // or inside a composite.
+  set_global_propagator(std::make_unique<PrefixPropagator>());
+  EXPECT_EQ(global_extraction_fields(), nullptr);
+  std::vector<std::unique_ptr<TextMapPropagator>> parts;
+  parts.push_back(std::make_unique<TraceContextPropagator>());
+  parts.push_back(std::make_unique<PrefixPropagator>());
+  set_global_propagator(std::make_unique<CompositePropagator>(std::move(parts)));
+  EXPECT_EQ(global_extraction_fields(), nullptr);
+
+  // "none" reads nothing.
+  set_global_propagator(make({"none"}));
+  ASSERT_NE(global_extraction_fields(), nullptr);
+  EXPECT_TRUE(global_extraction_fields()->empty());
+
+  set_global_propagator(make({"baggage"}));
+  ASSERT_NE(global_extraction_fields(), nullptr);
+  EXPECT_EQ(*global_extraction_fields(), std::vector<std::string>{"baggage"});
+  // The vector handed out before stays valid after a replacement.
+  EXPECT_EQ(fields->size(), 3u);
+  set_global_propagator(make({"tracecontext", "baggage"}));
+}
+
 TEST(GlobalPropagator, ConfigureTracingSetsIt) {
   Config config;  // tracing disabled: only the propagators are set
   config.propagators = {Kind::kBaggage};

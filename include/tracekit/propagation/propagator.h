@@ -33,6 +33,7 @@ class CompositePropagator final : public TextMapPropagator {
   Context extract(const TextMapGetter& carrier, const Context& context) const noexcept override;
   void inject(TextMapSetter& carrier, const Context& context) const noexcept override;
   std::vector<std::string> fields() const override;
+  const std::vector<std::unique_ptr<TextMapPropagator>>& parts() const noexcept { return parts_; }
 
  private:
   std::vector<std::unique_ptr<TextMapPropagator>> parts_;
@@ -50,6 +51,13 @@ Result<std::unique_ptr<TextMapPropagator>> from_names(std::span<const std::strin
 // The process-wide propagator. Replaced ones are kept alive, so a reference stays valid.
 const TextMapPropagator& global_propagator() noexcept;
 void set_global_propagator(std::unique_ptr<TextMapPropagator> propagator);
+// The header names the global propagator reads (its fields(), lower case) when it is known to
+// read no others: tracekit's own propagators, alone or composed. nullptr for any other, which may
+// read headers it does not list (a prefix, say). A carrier that holds none of these names
+// extracts nothing, so instrumentation that has walked a request's headers already can skip
+// extraction for it (tracekit's HTTP server does: most requests at a service's edge carry no
+// trace context).
+const std::vector<std::string>* global_extraction_fields() noexcept;
 
 // The global propagator on the header containers services have (see ReadableCarrier and
 // WritableCarrier in text_map.h): std::map, std::unordered_map, std::multimap (cpp-httplib's
