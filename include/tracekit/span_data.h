@@ -86,6 +86,11 @@ class SpanData {
   const Resource& resource() const noexcept { return *resource_; }
 
   void add_ref() const noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // For a holder of the only reference that no other thread can reach (Span::share): no other
+  // thread can change the count meanwhile, so no locked instruction.
+  void add_ref_unshared() const noexcept {
+    refs_.store(refs_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   uint32_t ref_count() const noexcept { return refs_.load(std::memory_order_acquire); }
   void release() const noexcept {
     // Holding the only reference, nobody else can take one: skip the locked decrement.

@@ -131,7 +131,7 @@ ServerSpan ServerTracing::start(const ServerRequest& req) const {
   ServerSpan out;
   out.tracing_ = this;
   out.span_ = tracer_->start_span(name, so);
-  out.context_ = parent.with_span(out.span_);
+  out.context_ = parent.with_span(out.span_.share());
   // A rare long URL does not keep its memory on the thread.
   constexpr size_t kKeptCapacity = 2048;
   if (buffers.url.capacity() > kKeptCapacity) std::string().swap(buffers.url);

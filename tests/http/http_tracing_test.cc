@@ -304,6 +304,46 @@ TEST_P(TracingTest, IncomingTraceparentIsContinued) {
   EXPECT_EQ(s->context().trace_state().get("vendor").value_or(""), "abc");
 }
 
+// The server skips extraction for a request without the propagator's headers
+// (global_extraction_fields): a name in another case is still one of them.
+TEST_P(TracingTest, TraceparentInAnyCaseIsContinued) {
+  const std::string trace = "0af7651916cd43dd8448eb211c80319c";
+  auto r = call("GET", "/tools/1", {{"TraceParent", "00-" + trace + "-b7ad6b7169203331-01"}});
+  ASSERT_TRUE(r.ok());
+  auto s = server_span(*r, "GET /tools/{id}");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->context().trace_id().to_hex(), trace);
+  EXPECT_EQ(s->parent_span_id().to_hex(), "b7ad6b7169203331");
+}
+
+// An application's propagator that reads a header it does not list: the server must not skip
+// extraction for it.
+class UnlistedHeaderPropagator final : public propagation::TextMapPropagator {
+ public:
+  Context extract(const propagation::TextMapGetter& carrier,
+                  const Context& context) const noexcept override {
+    std::string_view v[1];
+    if (carrier.get_all("x-app-traceparent", v) != 1) return context;
+    auto parent = propagation::parse_traceparent(v[0]);
+    return parent ? context.with_span_context(*parent) : context;
+  }
+  void inject(propagation::TextMapSetter&, const Context&) const noexcept override {}
+  std::vector<std::string> fields() const override { return {}; }
+};
+
+TEST_P(TracingTest, ApplicationPropagatorReadingUnlistedHeadersIsAsked) {
+  propagation::set_global_propagator(std::make_unique<UnlistedHeaderPropagator>());
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  auto r = call("GET", "/tools/1", {{"X-App-Traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}});
+  auto tracekits = propagation::from_names(std::vector<std::string>{"tracecontext", "baggage"});
+  propagation::set_global_propagator(std::move(*tracekits));
+  ASSERT_TRUE(r.ok());
+  auto s = server_span(*r, "GET /tools/{id}");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->context().trace_id().to_hex(), trace);
+  EXPECT_EQ(s->parent_span_id().to_hex(), "00f067aa0ba902b7");
+}
+
 TEST_P(TracingTest, InvalidTraceparentStartsANewTrace) {
   const std::vector<std::string> bad_headers = {
       "00-00000000000000000000000000000000-b7ad6b7169203331-01",

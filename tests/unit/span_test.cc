@@ -885,5 +885,45 @@ TEST(SpanThreads, HandleGoesBackToExclusiveAfterAnotherThreadLetsGo) {
   }
 }
 
+// Span::share counts without a locked instruction while the handle holds the only reference, and
+// as a copy once it does not; every reference it hands out keeps the record alive after the span
+// ends, and another thread's copies and releases keep the count right (TSan checks the hand-over).
+TEST(SpanThreads, ShareCountsEveryReference) {
+  Fixture f;
+  for (int round = 0; round < 50; ++round) {
+    Span s = f.tracer().start_span("shared-ref");
+    ASSERT_EQ(s.data()->ref_count(), 1u);
+    SpanRef first = s.share();  // the handle holds every reference: the plain increment
+    EXPECT_EQ(s.data()->ref_count(), 2u);
+    EXPECT_EQ(first.data(), s.data());
+    EXPECT_EQ(first.context().span_id(), s.context().span_id());
+    SpanRef second = s.share(2);  // the handle and `first`, both on this thread: plain again
+    EXPECT_EQ(s.data()->ref_count(), 3u);
+    std::thread other([ref = first] {
+      for (int i = 0; i < 10; ++i) {
+        SpanRef copy = ref;
+        copy.set_attribute("other." + std::to_string(i), i);
+      }
+    });
+    SpanRef third = s.share(2);  // not every reference is the caller's: a counted copy
+    other.join();
+    EXPECT_EQ(s.data()->ref_count(), 4u);
+    s.end();
+    // The handle's reference went to the exporter's store; the three SpanRefs hold theirs.
+    EXPECT_EQ(first.data()->ref_count(), 4u);
+    EXPECT_FALSE(first.is_recording());
+    second = SpanRef();
+    third = SpanRef();
+    EXPECT_EQ(first.data()->ref_count(), 2u);
+  }
+  auto spans = f.store->spans();
+  ASSERT_EQ(spans.size(), 50u);
+  for (const auto& span : spans)
+    EXPECT_EQ(span->attributes().size(), 10u);
+  // A non-recording span shares its context and nothing else.
+  Span none;
+  EXPECT_EQ(none.share().data(), nullptr);
+}
+
 }  // namespace
 }  // namespace tracekit

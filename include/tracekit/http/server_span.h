@@ -105,6 +105,9 @@ class ServerSpan {
   // The request's context: the extracted baggage with this span as its span. Make it current
   // (tracekit::Scope) around handler code so its spans and logs join the trace.
   const Context& context() const noexcept { return context_; }
+  // A copy of context() for the request to keep, counted without a locked instruction while this
+  // ServerSpan holds every reference to its record (Span::share).
+  Context share_context() noexcept { return Context(span_.share(2), context_.baggage()); }
   SpanRef span() const noexcept { return context_.span(); }
 
   // The handler threw: records the exception, status ERROR with its message (and error.type
