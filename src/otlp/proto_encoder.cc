@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The protobuf wire format of ExportTraceServiceRequest, written straight from span records
 // (the writer is proto_writer.h).
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -26,19 +27,30 @@ inline uint32_t otlp_flags(TraceFlags flags, bool remote) {
 void write_span(Writer& w, const SpanData& s) {
   size_t span = w.begin(tag(2, kLen), kMedium);  // ScopeSpans.spans = 2
   const SpanContext& ctx = s.context();
-  w.bytes(tag(1, kLen), ctx.trace_id().data(), TraceId::kSize);
-  w.bytes(tag(2, kLen), ctx.span_id().data(), SpanId::kSize);
+  // The fields of known size are written in a few reservations (Writer::reserve says why).
+  static_assert(TraceId::kSize == 16 && SpanId::kSize == 8);
+  char* p = w.reserve(28);
+  p[0] = static_cast<char>(tag(1, kLen));
+  p[1] = 16;
+  std::memcpy(p + 2, ctx.trace_id().data(), 16);
+  p[18] = static_cast<char>(tag(2, kLen));
+  p[19] = 8;
+  std::memcpy(p + 20, ctx.span_id().data(), 8);
+  w.commit(28);
   if (!ctx.trace_state().empty()) w.string(tag(3, kLen), ctx.trace_state().header());
   if (s.parent_span_id().is_valid()) {
     w.bytes(tag(4, kLen), s.parent_span_id().data(), SpanId::kSize);
   }
-  w.string_always(tag(5, kLen), s.name());
-  w.byte(tag(6, kVarint));
-  w.byte(static_cast<uint8_t>(s.kind()));
-  w.byte(tag(7, kFixed64));
-  w.fixed64(s.start_time_ns());
-  w.byte(tag(8, kFixed64));
-  w.fixed64(s.end_time_ns());
+  w.string(tag(5, kLen), s.name());  // proto3: an empty name is left out
+  p = w.reserve(20);
+  p[0] = static_cast<char>(tag(6, kVarint));
+  p[1] = static_cast<char>(s.kind());
+  p[2] = static_cast<char>(tag(7, kFixed64));
+  const uint64_t start = s.start_time_ns(), end = s.end_time_ns();
+  std::memcpy(p + 3, &start, 8);
+  p[11] = static_cast<char>(tag(8, kFixed64));
+  std::memcpy(p + 12, &end, 8);
+  w.commit(20);
   write_attributes(w, tag(9, kLen), s.attributes());
   w.uint_field(tag(10, kVarint), s.dropped_attributes_count());
   for (const Event& e : s.events()) {

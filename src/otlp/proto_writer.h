@@ -125,8 +125,25 @@ class Writer {
     if (n) std::memcpy(p + k, data, n);  // an empty string_view may hold a null pointer
     pos_ += k + n;
   }
+  // Room for n bytes the caller writes at reserve(n) and then counts with commit(n): fields of
+  // known size in one reservation. (Every write through the writer's own char pointer may alias
+  // its members, so each call reloads them.)
+  char* reserve(size_t n) { return room(n); }
+  void commit(size_t n) { pos_ += n; }
+
   // A string field, always written (use for oneof members and required-looking fields).
   void string_always(uint8_t field_tag, std::string_view s) {
+    const size_t n = s.size();
+    if (n < 128) [[likely]] {
+      // Short ASCII text, the usual kind, copied while it is checked.
+      char* p = room(n + 2);
+      p[0] = static_cast<char>(field_tag);
+      p[1] = static_cast<char>(n);
+      if (copy_ascii(p + 2, s.data(), n)) {
+        pos_ += n + 2;
+        return;
+      }
+    }
     if (tracekit::detail::utf8::is_valid(s)) [[likely]] {
       bytes(field_tag, s.data(), s.size());
     } else {

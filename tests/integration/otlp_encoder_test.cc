@@ -213,6 +213,7 @@ TEST(OtlpProtobufEncoder, AttributesOfEveryLengthAndKind) {
     std::variant<std::string, int64_t> value;
   };
   std::vector<Expected> expected;
+  std::vector<std::string> names;
   {
     Span s = provider.get_tracer("t").start_span("lengths");
     const std::vector<size_t> key_lengths = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 99, 100, 101, 130};
@@ -242,6 +243,10 @@ TEST(OtlpProtobufEncoder, AttributesOfEveryLengthAndKind) {
         }
         s.set_attribute(key, value);
         expected.push_back({key, tracekit::detail::utf8::sanitize(value)});
+        if (kl == 1) {  // span names take the same short-text path (Writer::string_always)
+          Span named = provider.get_tracer("t").start_span(value);
+          names.push_back(tracekit::detail::utf8::sanitize(value));
+        }
       }
       for (int64_t v : ints) {
         std::string key(kl, 'i');
@@ -255,7 +260,12 @@ TEST(OtlpProtobufEncoder, AttributesOfEveryLengthAndKind) {
   otlp::encode_request(store->spans(), bytes);
   otlpv1::ExportTraceServiceRequest req;
   ASSERT_TRUE(req.ParseFromString(bytes));
-  const auto& span = req.resource_spans(0).scope_spans(0).spans(0);
+  const auto& spans = req.resource_spans(0).scope_spans(0).spans();
+  ASSERT_EQ(static_cast<size_t>(spans.size()), names.size() + 1);
+  for (size_t i = 0; i < names.size(); ++i)
+    EXPECT_EQ(spans[static_cast<int>(i)].name(), names[i]) << i;
+  const auto& span = spans[static_cast<int>(names.size())];
+  EXPECT_EQ(span.name(), "lengths");
   ASSERT_EQ(static_cast<size_t>(span.attributes_size()), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     const auto& kv = span.attributes(static_cast<int>(i));
