@@ -679,7 +679,9 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
   beast::flat_buffer buffer;
   bool first = true;
   bool body_left_unread = false;
-  ServerSpan server_span;  // the request's, when the server runs the tracing middleware itself
+  // The request's, when the server runs the tracing middleware itself: emplaced and reset, not
+  // assigned (two ServerSpan move-assignments were ~200 instructions a traced request).
+  std::optional<ServerSpan> server_span;
   try {
     for (;;) {
       if (stopping.load(std::memory_order_acquire)) break;
@@ -790,22 +792,23 @@ asio::awaitable<void> Server::Impl::session(std::shared_ptr<Conn> conn, uint64_t
       Response resp;
       std::string failure;
       try {
-        if (outer_tracing) server_span = detail::start_server_span(*outer_tracing->tracing, req);
+        if (outer_tracing)
+          server_span.emplace(detail::start_server_span(*outer_tracing->tracing, req));
         resp = co_await Next(&chain, outer_tracing ? 1 : 0)(req);
-        if (outer_tracing) detail::finish_server_span(server_span, resp);
+        if (outer_tracing) detail::finish_server_span(*server_span, resp);
       } catch (const std::exception& e) {
-        if (outer_tracing) detail::fail_server_span(server_span, &e);
+        if (server_span) detail::fail_server_span(*server_span, &e);
         failure = e.what();
         if (outer_tracing && failure.empty()) failure = "exception";
       } catch (...) {
-        if (outer_tracing) detail::fail_server_span(server_span, nullptr);
+        if (server_span) detail::fail_server_span(*server_span, nullptr);
         failure = "unknown exception";
       }
       if (!failure.empty()) {
-        resp = outer_tracing ? detail::failed_response(server_span, req, failure)
-                             : handler_failed(req, failure);
+        resp = server_span ? detail::failed_response(*server_span, req, failure)
+                           : handler_failed(req, failure);
       }
-      if (outer_tracing) server_span = ServerSpan();
+      server_span.reset();
       if (options.correlation_ids) resp.set_header("X-Correlation-ID", req.correlation_id());
 
       const bool keep_alive = req.beast().keep_alive() && !routing.must_close &&

@@ -463,6 +463,12 @@ TEST(RedactedUrl, NoCredentialsAndRedactedQuery) {
         << "ended by character " << static_cast<int>(end[0]);
   }
   EXPECT_EQ(redacted_url("http", "h.example-1:8080", "/a", o), "http://h.example-1:8080/a");
+  // Userinfo ends at the last '@' of the authority; a '?' after the fragment starts no query.
+  EXPECT_EQ(redacted_url("http", "a@b:c@h:1", "/a", o), "http://h:1/a");
+  EXPECT_EQ(redacted_url("http", "h/x@y", "/a", o), "http://h/a");
+  EXPECT_EQ(redacted_url("http", "h", "/p#f?password=1", o), "http://h/p");
+  EXPECT_EQ(redacted_url("http", "h", "/p?a=1?b=2#f", o), "http://h/p?a=1?b=2");
+  EXPECT_EQ(redacted_url("http", "", "", o), "http://");
   // Text before "://" that is no scheme does not make an absolute-form target.
   EXPECT_EQ(redacted_url("http", "h", "x/y?token=abc&u=http://z", o),
             "http://hx/y?token=REDACTED&u=http://z");
