@@ -164,7 +164,7 @@ class ClientInterceptor final : public ex::Interceptor {
   ClientInterceptor(const ClientState& state, ex::ClientRpcInfo* info)
       : span_(start_rpc_span(*state.tracer, info->method(), SpanKind::kClient, Context::current(),
                              &state.endpoint)),
-        context_(Context::current().with_span(span_)) {}
+        context_(Context::current().with_span(span_.share())) {}
 
   ~ClientInterceptor() override { span_.end(); }  // no status came (the call never started)
 
@@ -235,7 +235,7 @@ class ServerInterceptor final : public ex::Interceptor {
         started_ = std::chrono::system_clock::now();
         span_ = start_rpc_span(*state_.tracer, info_->method(), SpanKind::kServer, parent,
                                &state_.endpoint);
-        context_ = parent.with_span(span_);
+        context_ = parent.with_span(span_.share());
       }
       // Synchronous handlers and callback-API methods run inside this Proceed (grpc++ calls them
       // when the last interceptor lets the first batch go on): the span is current there.
