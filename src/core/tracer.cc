@@ -85,7 +85,8 @@ ScopedSpan Tracer::start_as_current_span(std::string_view name,
 
 ScopedSpan::ScopedSpan(Span&& span) noexcept
     : Span(std::move(span)),
-      scope_(static_cast<const SpanRef&>(*this)),
+      // A span just started: share() counts the scope's reference without a locked instruction.
+      scope_(Context(share(), Context::current().baggage())),
       uncaught_at_start_(std::uncaught_exceptions()) {
   // The scope holds a second reference, reachable through Context::current() and so possibly
   // from another thread: while it lives, this span's calls take the span's lock.

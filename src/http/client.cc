@@ -550,7 +550,8 @@ asio::awaitable<Result<ClientResponse>> Client::Impl::run(std::shared_ptr<Impl> 
   }
   if (options.tracing) {
     FieldsSetter setter(req.base());
-    propagation::global_propagator().inject(setter, parent.with_span(span));
+    // The span's context alone (what inject writes): no reference to its record to count.
+    propagation::global_propagator().inject(setter, parent.with_span_context(span.context()));
   }
   req.body() = std::move(body);
   if (!req.body().empty() || method == "POST" || method == "PUT" || method == "PATCH") {

@@ -212,7 +212,8 @@ CURLcode TracedEasy::perform(const Context& parent) {
   Span span =
       tracer_->start_span(stable_names_ && !known ? std::string_view("HTTP") : method_text, so);
   SlistSetter setter(headers);
-  propagation::global_propagator().inject(setter, parent.with_span(span));
+  // The span's context alone (what inject writes): no reference to its record to count.
+  propagation::global_propagator().inject(setter, parent.with_span_context(span.context()));
   curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers);
   curl_slist_free_all(headers_);
   headers_ = headers;
