@@ -113,8 +113,8 @@ class SpanData {
   void destroy() const noexcept;
 
   // Freeing a span reads only this first cache line (refs_, cleanup_, pool_origin_, and the
-  // tracestate in context_), which matters because the exporting thread frees spans that other
-  // cores wrote.
+  // tracestate in context_), and grouping a batch by scope reads scope_ (span_grouping.h), which
+  // matters because the exporting thread does both to spans that other cores wrote.
   mutable std::atomic<uint32_t> refs_{1};
   SpanKind kind_ = SpanKind::kInternal;
   StatusCode status_code_ = StatusCode::kUnset;
@@ -122,6 +122,7 @@ class SpanData {
   uint8_t cleanup_ = 0;  // what destruction must walk: links, extra arena blocks
   void* pool_origin_ = nullptr;
   SpanContext context_;
+  const InstrumentationScope* scope_ = nullptr;
   SpanId parent_span_id_;
   uint64_t start_ns_ = 0;
   uint64_t end_ns_ = 0;
@@ -133,7 +134,6 @@ class SpanData {
   uint32_t dropped_attributes_ = 0;
   uint32_t dropped_events_ = 0;
   uint32_t dropped_links_ = 0;
-  const InstrumentationScope* scope_ = nullptr;
   const Resource* resource_ = nullptr;
 };
 

@@ -19,6 +19,9 @@ struct SpanBatchPolicy {
   static constexpr std::string_view kItems = "spans";
   static constexpr std::string_view kExport = "span export";
   static constexpr const char* kThreadName = "tk-batch";
+  // The OTLP encoders' grouping asks for each record's first line a few spans ahead
+  // (span_grouping.h); asking for all of them as they are taken stalled the worker instead.
+  static constexpr bool kPrefetchOnTake = false;
 
   static Queued* detach(Owned span) noexcept { return span.detach(); }
   static Owned adopt(Queued* raw) noexcept { return SpanDataPtr::adopt(raw); }

@@ -19,6 +19,7 @@ struct LogBatchPolicy {
   static constexpr std::string_view kItems = "log records";
   static constexpr std::string_view kExport = "log export";
   static constexpr const char* kThreadName = "tk-log-batch";
+  static constexpr bool kPrefetchOnTake = true;
 
   static Queued* detach(Owned record) noexcept { return const_cast<LogRecord*>(record.release()); }
   static Owned adopt(Queued* raw) noexcept { return Owned(static_cast<const LogRecord*>(raw)); }

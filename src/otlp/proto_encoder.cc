@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "prefetch.h"
 #include "proto_encoders.h"
 #include "proto_writer.h"
 #include "span_grouping.h"
@@ -89,24 +90,52 @@ void write_span(Writer& w, const SpanData& s) {
   w.end(span, kMedium);
 }
 
+void prefetch_lines(const void* p, size_t bytes) noexcept {
+  constexpr size_t kLine = 64;
+  const auto* first = static_cast<const char*>(p);
+  for (size_t off = 0; off < bytes; off += kLine)
+    tracekit::detail::prefetch_for_read(first + off);
+}
+
+// The first and last line of a value's data: most text is shorter than two lines, and longer
+// text is read in order, which the hardware prefetcher follows.
+void prefetch_ends(const void* p, size_t bytes) noexcept {
+  if (bytes == 0) return;
+  const auto* first = static_cast<const char*>(p);
+  tracekit::detail::prefetch_for_read(first);
+  tracekit::detail::prefetch_for_read(first + bytes - 1);
+}
+
 // The records were written on the threads that made the spans, most likely on another core,
-// and the encoder reads them in order: ask for the next ones' lines while this one is encoded.
-// Two spans ahead, the record's header (its first lines); one ahead, the attribute array, whose
-// address that header holds.
+// and the encoder reads them in order: ask for the next ones' lines while this one is encoded,
+// in three stages so that each reads only addresses an earlier stage brought in. Six spans
+// ahead, the record's header (its first lines); four ahead, the attribute array, whose address
+// that header holds; two ahead, the text the span points to (its name and its attributes' keys,
+// strings and arrays, copied into the record's arena by the thread that set them: a request's
+// URL lies some lines past the header), whose addresses that array holds. Each stage is two
+// spans (≈ 200 ns of encoding) before the next: one span was less than a line's trip from the
+// other core, and the loads of the stage after it waited (perf annotate, load server's worker).
 void prefetch_ahead(const std::vector<const SpanData*>& spans, size_t i) noexcept {
   constexpr size_t kHeaderBytes = 256;
-  constexpr size_t kLine = 64;
-  if (i + 2 < spans.size()) {
-    const auto* header = reinterpret_cast<const char*>(spans[i + 2]);
-    for (size_t off = 0; off < kHeaderBytes; off += kLine)
-      __builtin_prefetch(header + off, 0, 3);
+  constexpr size_t kHeaderAhead = 6, kArrayAhead = 4, kTextAhead = 2;
+  if (i + kHeaderAhead < spans.size()) prefetch_lines(spans[i + kHeaderAhead], kHeaderBytes);
+  if (i + kArrayAhead < spans.size()) {
+    const std::span<const KeyValue> attributes = spans[i + kArrayAhead]->attributes();
+    prefetch_lines(attributes.data(), attributes.size_bytes());
   }
-  if (i + 1 < spans.size()) {
-    const std::span<const KeyValue> attributes = spans[i + 1]->attributes();
-    const auto* first = reinterpret_cast<const char*>(attributes.data());
-    const size_t bytes = attributes.size_bytes();
-    for (size_t off = 0; off < bytes; off += kLine)
-      __builtin_prefetch(first + off, 0, 3);
+  if (i + kTextAhead < spans.size()) {
+    const SpanData& next = *spans[i + kTextAhead];
+    prefetch_ends(next.name().data(), next.name().size());
+    for (const KeyValue& kv : next.attributes()) {
+      // A key not known as a literal was copied into the arena too.
+      tracekit::detail::prefetch_for_read(kv.key.data());
+      const AttributeValue& v = kv.value;
+      if (v.type() == AttributeType::kString) {
+        prefetch_ends(v.as_string().data(), v.size());
+      } else if (v.is_array()) {
+        prefetch_ends(v.as_bool_array().data(), 1);  // the elements' first line
+      }
+    }
   }
 }
 

@@ -287,6 +287,67 @@ TEST(OtlpProtobufEncoder, AttributesOfEveryLengthAndKind) {
   EXPECT_TRUE(bytes == theirs) << "our encoding is not canonical";
 }
 
+// Spans of two providers (two resources) and their scopes, interleaved as a shared exporter could
+// receive them: each resource and each of its scopes is written once, in first-seen order, with
+// its spans in batch order. The grouping reads a span's resource only when its scope changes
+// (span_grouping.h), so runs of one scope and alternations are both here.
+TEST(OtlpEncoders, InterleavedScopesAndResourcesAreGroupedInFirstSeenOrder) {
+  auto store = std::make_shared<InMemorySpanStore>();
+  auto make_provider = [&](std::string_view service) {
+    TracerProviderOptions o;
+    OwnedAttributes res;
+    res.set("service.name", service);
+    o.resource = Resource(std::move(res));
+    o.processors.push_back(
+        std::make_unique<SimpleSpanProcessor>(std::make_unique<InMemorySpanExporter>(store)));
+    return std::make_unique<TracerProvider>(std::move(o));
+  };
+  auto a = make_provider("a");
+  auto b = make_provider("b");
+  Tracer* tracers[] = {&a->get_tracer("a.one"), &b->get_tracer("b.one"), &a->get_tracer("a.two"),
+                       &b->get_tracer("b.two")};
+  // Which tracer ends each span: runs, alternations, and a return to an earlier scope.
+  const int order[] = {0, 0, 1, 2, 2, 0, 3, 1, 1, 2, 0, 3, 3, 0};
+  for (size_t i = 0; i < std::size(order); ++i)
+    tracers[order[i]]->start_span("s" + std::to_string(i)).end();
+  const auto spans = store->spans();
+  ASSERT_EQ(spans.size(), std::size(order));
+
+  // What the request must hold: resource -> scope -> span names, in first-seen order.
+  const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>
+      expected = {{"a", {{"a.one", "s0 s1 s5 s10 s13"}, {"a.two", "s3 s4 s9"}}},
+                  {"b", {{"b.one", "s2 s7 s8"}, {"b.two", "s6 s11 s12"}}}};
+  auto check = [&](const otlpv1::ExportTraceServiceRequest& req) {
+    ASSERT_EQ(req.resource_spans_size(), 2);
+    for (int r = 0; r < 2; ++r) {
+      const auto& rs = req.resource_spans(r);
+      ASSERT_EQ(rs.resource().attributes_size(), 1);
+      EXPECT_EQ(rs.resource().attributes(0).value().string_value(), expected[r].first);
+      ASSERT_EQ(rs.scope_spans_size(), 2);
+      for (int g = 0; g < 2; ++g) {
+        const auto& ss = rs.scope_spans(g);
+        EXPECT_EQ(ss.scope().name(), expected[r].second[g].first);
+        std::string names;
+        for (const auto& span : ss.spans())
+          names += (names.empty() ? "" : " ") + span.name();
+        EXPECT_EQ(names, expected[r].second[g].second);
+      }
+    }
+  };
+  std::string bytes;
+  otlp::encode_request(spans, bytes);
+  otlpv1::ExportTraceServiceRequest req;
+  ASSERT_TRUE(req.ParseFromString(bytes));
+  check(req);
+  EXPECT_EQ(expect_request_matches(req, spans), spans.size());
+
+  std::string json;
+  otlp_json::encode_request(spans, json);
+  otlpv1::ExportTraceServiceRequest from_json;
+  ASSERT_EQ(json_to_request(json, &from_json), "") << json;
+  check(from_json);
+}
+
 TEST(OtlpProtobufEncoder, EmptyBatchIsAnEmptyRequest) {
   std::string bytes;
   otlp::encode_request({}, bytes);
