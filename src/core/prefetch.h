@@ -27,6 +27,8 @@ inline void prefetch_for_write(const void* p) noexcept {
 inline void prefetch_for_read(const void* p) noexcept {
 #if defined(__x86_64__)
   asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#elif defined(__aarch64__)
+  asm volatile("prfm pldl1keep, [%0]" : : "r"(p));
 #else
   __builtin_prefetch(p, 0, 3);
 #endif
