@@ -43,7 +43,7 @@ class SpanRecord final : public SpanData {
                  std::span<const KeyValue> attributes) noexcept;
   void add_link(const SpanContext& context, std::span<const KeyValue> attributes) noexcept;
   void set_status(StatusCode code, std::string_view description) noexcept;
-  void set_name(std::string_view name) noexcept { name_ = copy_string(name, ~0u); }
+  void set_name(std::string_view name) noexcept;
   void finish(uint64_t end_ns) noexcept;
 
  private:
@@ -53,8 +53,12 @@ class SpanRecord final : public SpanData {
   friend class tracekit::SpanData;
 
   void lock_slow() noexcept;
+  // Defined inline in span_record.cc, whose functions are their only callers: a literal within
+  // the limit is kept as it is (nearly every key, and many values), decided without a call.
   std::string_view copy_string(std::string_view s, uint32_t limit) noexcept;
+  std::string_view copy_string_slow(std::string_view s, uint32_t limit) noexcept;
   AttributeValue copy_value(const AttributeValue& v) noexcept;
+  AttributeValue copy_array(const AttributeValue& v) noexcept;
   // Copies up to `limit` attributes into the arena; returns the copy and how many were dropped.
   std::span<const KeyValue> copy_attributes(std::span<const KeyValue> kvs, uint32_t limit,
                                             uint32_t& dropped) noexcept;
