@@ -2,6 +2,7 @@
 #include "span_record.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <thread>
@@ -49,7 +50,7 @@ const AttributeValue* SpanData::attribute(std::string_view key) const noexcept {
 void SpanData::destroy() const noexcept {
   // The exporting worker groups a batch by scope reading only the record's first line, the one
   // freeing it reads (span_data.h, span_grouping.h).
-  static_assert(offsetof(SpanData, scope_) + sizeof(scope_) <= 64);
+  static_assert(offsetof(SpanData, scope_) + sizeof(std::uintptr_t) <= 64);  // a pointer's size
   auto* record = const_cast<detail::SpanRecord*>(detail::SpanRecord::from(this));
   auto* origin = static_cast<detail::RecordCache*>(record->pool_origin_);
   record->~SpanRecord();

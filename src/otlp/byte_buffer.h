@@ -86,7 +86,7 @@ class ByteBuffer {
     // A block given up only because it is lent keeps its size: the next batch is as large.
     if (block_ && block_->capacity - size_ >= n) want = block_->capacity;
     void* raw = ::operator new(sizeof(Block) + want);
-    Block* b = new (raw) Block;
+    auto* b = new (raw) Block;
     b->capacity = want;
     if (size_) std::memcpy(b->bytes(), block_->bytes(), size_);
     release(block_);
