@@ -36,10 +36,7 @@ void span_set_attribute(SpanData* s, Access a, std::string_view key,
 }
 
 void span_set_attributes(SpanData* s, Access a, std::span<const KeyValue> kvs) noexcept {
-  with_live_record(s, a, [&](SpanRecord& r) {
-    for (const auto& kv : kvs)
-      r.set_attribute(kv.key, kv.value);
-  });
+  with_live_record(s, a, [&](SpanRecord& r) { r.set_attributes(kvs); });
 }
 
 void span_add_event(SpanData* s, Access a, std::string_view name, uint64_t time_ns,

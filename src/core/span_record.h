@@ -39,6 +39,8 @@ class SpanRecord final : public SpanData {
   void init(std::string_view name, const SpanContext& context, const SpanId& parent,
             bool parent_remote, SpanKind kind, uint64_t start_ns) noexcept;
   void set_attribute(std::string_view key, const AttributeValue& value) noexcept;
+  // set_attribute for each, in order; in set_attribute's file so that the loop inlines it.
+  void set_attributes(std::span<const KeyValue> kvs) noexcept;
   void add_event(std::string_view name, uint64_t time_ns,
                  std::span<const KeyValue> attributes) noexcept;
   void add_link(const SpanContext& context, std::span<const KeyValue> attributes) noexcept;
@@ -55,6 +57,7 @@ class SpanRecord final : public SpanData {
   void lock_slow() noexcept;
   // Defined inline in span_record.cc, whose functions are their only callers: a literal within
   // the limit is kept as it is (nearly every key, and many values), decided without a call.
+  void put_attribute(std::string_view key, const AttributeValue& value) noexcept;
   std::string_view copy_string(std::string_view s, uint32_t limit) noexcept;
   std::string_view copy_string_slow(std::string_view s, uint32_t limit) noexcept;
   AttributeValue copy_value(const AttributeValue& v) noexcept;

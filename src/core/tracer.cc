@@ -65,8 +65,7 @@ Span Tracer::start_span(std::string_view name, const SpanOptions& options) noexc
                                 : clock::now_ns();
   record->init(name, context, has_parent ? parent.span_id() : SpanId(),
                has_parent && parent.is_remote(), options.kind, start_ns);
-  for (const auto& kv : options.attributes.items())
-    record->set_attribute(kv.key, kv.value);
+  record->set_attributes(options.attributes.items());
   for (const auto& link : options.links)
     record->add_link(link.context, link.attributes);
   state->spans_started.add();
