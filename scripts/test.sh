@@ -33,7 +33,7 @@ for preset in "${presets[@]}"; do
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
   # TSan needs the kernel's address-space randomization within its limits.
-  if [ "$preset" = tsan ]; then export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppress_equal_addresses=0}"; fi
+  if [ "$preset" = tsan ]; then export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppress_equal_addresses=0 intercept_send=0}"; fi
   if [ "$preset" = asan ]; then export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"; fi
   ctest --preset "$preset" -j "$jobs"
   # tracekit as a user gets it (install, shared build, Debian package, README samples).

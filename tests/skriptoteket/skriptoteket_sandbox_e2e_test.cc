@@ -4,8 +4,10 @@
 // file in the data directory, and each test posts the script an attacker would write to
 // POST /execute. Every test here passed against the plain child-process runner it replaced
 // only where the attack failed; each failed there (issue 9's list).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
@@ -66,18 +68,29 @@ TEST(SandboxStart, WithoutUserNamespacesTheRunnerRefusesToStart) {
 }
 
 // Host processes whose command line contains `needle` (zombies excluded).
+// A /proc file's text, empty when the process is gone: one that exits between the open and the
+// read makes read() fail with ESRCH, which std::ifstream turns into an exception (seen once in
+// CI under TSan, where the other tests' processes come and go while this one scans).
+std::string proc_text(const fs::path& path) {
+  std::string text;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return text;
+}
+
 int host_processes_running(const std::string& needle) {
   int found = 0;
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    std::getline(stat, line);
+    const std::string line = proc_text(entry.path() / "stat");
     const auto close = line.rfind(')');
     if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string text((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    std::string text = proc_text(entry.path() / "cmdline");
     std::replace(text.begin(), text.end(), '\0', ' ');
     if (text.find(needle) != std::string::npos) ++found;
   }
